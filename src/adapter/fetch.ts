@@ -1,0 +1,96 @@
+/**
+ * The portable face: a standard fetch handler `(Request) => Promise<Response>`
+ * for Node, Bun, Deno and edge runtimes. No node: import here.
+ */
+import { HttpError } from "../errors.js";
+import { type Core, handle, type Incoming, logReply } from "../pipeline.js";
+import type { Reply } from "../render.js";
+import type { Headers } from "../types.js";
+
+class FetchIncoming implements Incoming {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Headers;
+  readonly hasBody: boolean;
+  readonly remoteAddress: string | null;
+  readonly #request: Request;
+
+  constructor(request: Request, remoteAddress: string | null) {
+    this.#request = request;
+    this.method = request.method;
+    const u = request.url;
+    const slash = u.indexOf("/", u.indexOf("//") + 2);
+    const hash = u.indexOf("#");
+    this.url = slash < 0 ? "/" : hash < 0 ? u.slice(slash) : u.slice(slash, hash);
+    // A prototype-less copy (V7, V9); repeated headers arrive joined by ", ".
+    const headers: Record<string, string> = Object.create(null);
+    request.headers.forEach((v, k) => {
+      headers[k] = v;
+    });
+    this.headers = headers;
+    this.hasBody = request.body !== null;
+    this.remoteAddress = remoteAddress;
+  }
+
+  async readBody(limit: number): Promise<Uint8Array | null> {
+    const tooLarge = () =>
+      new HttpError("USRV_ERR_BODY_TOO_LARGE", `the body is over the limit of ${limit} bytes`, {
+        detail: { limit },
+        headers: { connection: "close" },
+      });
+    if (Number(this.headers["content-length"]) > limit) throw tooLarge();
+    const body = this.#request.body;
+    if (!body) return null;
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.length;
+      if (total > limit) {
+        await reader.cancel();
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+    if (total === 0) return null;
+    if (chunks.length === 1) return chunks[0]!;
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.length;
+    }
+    return out;
+  }
+}
+
+/**
+ * Makes the fetch handler of an app.
+ *
+ * @example
+ * Bun.serve({ fetch: app.fetch });
+ * Deno.serve(app.fetch);
+ */
+export function fetchHandler(app: Core & { readonly accessLog: boolean }) {
+  return async (request: Request, info?: { remoteAddress?: string }): Promise<Response> => {
+    const start = app.accessLog ? performance.now() : 0;
+    const inc = new FetchIncoming(request, info?.remoteAddress ?? null);
+    const reply = await handle(app, inc);
+    if (reply.cause !== undefined || start > 0) {
+      const q = inc.url.indexOf("?");
+      logReply(app, inc.method, q < 0 ? inc.url : inc.url.slice(0, q), reply, start);
+    }
+    return toResponse(inc.method, reply);
+  };
+}
+
+function toResponse(method: string, reply: Reply): Response {
+  const r = reply.response;
+  if (r)
+    return method === "HEAD" && r.body
+      ? new Response(null, { status: r.status, statusText: r.statusText, headers: r.headers })
+      : r;
+  return new Response(reply.body, { status: reply.status, headers: reply.headers });
+}

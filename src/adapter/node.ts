@@ -1,0 +1,142 @@
+/**
+ * The Node face: a `(req, res)` listener for node:http, https, http2's
+ * compatibility API, Express or Connect. It is the fast path: no WHATWG
+ * Request or Response is built unless a handler returns a Response (R8).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { HttpError } from "../errors.js";
+import { type Core, handle, type Incoming, logReply } from "../pipeline.js";
+import { type Reply, renderThrown } from "../render.js";
+import type { Headers } from "../types.js";
+
+/** The Node request as the pipeline sees it. */
+class NodeIncoming implements Incoming {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Headers;
+  readonly hasBody: boolean;
+  readonly #req: IncomingMessage;
+
+  constructor(req: IncomingMessage) {
+    this.#req = req;
+    this.method = req.method ?? "GET";
+    this.url = req.url ?? "/";
+    const h = req.headers;
+    this.headers = h;
+    const len = h["content-length"];
+    this.hasBody = (len !== undefined && len !== "0") || h["transfer-encoding"] !== undefined;
+  }
+
+  get remoteAddress(): string | null {
+    return this.#req.socket.remoteAddress ?? null;
+  }
+
+  readBody(limit: number): Promise<Uint8Array | null> {
+    return readBody(this.#req, limit);
+  }
+}
+
+/**
+ * Reads a request body, refusing it (413) from its Content-Length before
+ * reading a byte, or as soon as the running total crosses the limit.
+ */
+function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | null> {
+  return new Promise((resolve, reject) => {
+    const tooLarge = () =>
+      new HttpError("USRV_ERR_BODY_TOO_LARGE", `the body is over the limit of ${limit} bytes`, {
+        detail: { limit },
+        headers: { connection: "close" },
+      });
+    const declared = Number(req.headers["content-length"]);
+    if (declared > limit) return reject(tooLarge());
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) {
+        cleanup();
+        req.pause(); // read no more; the 413 closes the connection
+        reject(tooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(total === 0 ? null : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total));
+    };
+    const onClose = () => {
+      cleanup();
+      reject(new HttpError("USRV_ERR_BAD_REQUEST", "the client closed the connection before the body ended"));
+    };
+    const cleanup = () => {
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onClose);
+      req.off("close", onClose);
+    };
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onClose);
+    req.on("close", onClose);
+  });
+}
+
+/**
+ * Makes the Node listener of an app.
+ *
+ * @example
+ * http.createServer(nodeListener(app)).listen(5000);
+ */
+export function nodeListener(app: Core & { readonly accessLog: boolean }) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const start = app.accessLog ? performance.now() : 0;
+    const inc = new NodeIncoming(req);
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = handle(app, inc);
+    } catch (e) {
+      reply = renderThrown(e, inc.method, inc.url); // handle() never throws; belt and braces
+    }
+    if (reply instanceof Promise) {
+      reply.then(
+        (r) => send(app, inc, res, r, start),
+        (e) => send(app, inc, res, renderThrown(e, inc.method, inc.url), start),
+      );
+    } else {
+      send(app, inc, res, reply, start);
+    }
+  };
+}
+
+function send(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, start: number): void {
+  if (reply.cause !== undefined || start > 0) {
+    const q = inc.url.indexOf("?");
+    logReply(app, inc.method, q < 0 ? inc.url : inc.url.slice(0, q), reply, start);
+  }
+  if (res.headersSent || res.destroyed) return;
+  if (reply.response) {
+    sendResponse(inc, res, reply.response);
+    return;
+  }
+  res.writeHead(reply.status, reply.headers);
+  // node:http computes Content-Length itself when end() gets the whole body
+  res.end(reply.body ?? undefined);
+}
+
+/** R8: a handler's own Response, streamed out. */
+function sendResponse(inc: Incoming, res: ServerResponse, response: Response): void {
+  const headers: Record<string, string | string[]> = {};
+  response.headers.forEach((v, k) => {
+    headers[k] = v;
+  });
+  const cookies = response.headers.getSetCookie();
+  if (cookies.length > 0) headers["set-cookie"] = cookies;
+  res.writeHead(response.status, headers);
+  if (!response.body || inc.method === "HEAD") {
+    res.end();
+    return;
+  }
+  Readable.fromWeb(response.body as import("node:stream/web").ReadableStream).pipe(res);
+}

@@ -1,0 +1,164 @@
+/**
+ * The app: a route table and its settings, with the two faces (`listener`,
+ * `fetch`), `request` for tests without a socket, and `run`.
+ */
+import { fetchHandler } from "./adapter/fetch.js";
+import { nodeListener } from "./adapter/node.js";
+import { type RunOptions, type ServerHandle, serve } from "./adapter/serve.js";
+import { BindError } from "./errors.js";
+import { ConsoleLogger, type Logger, parseLevel } from "./log.js";
+import { readShape, type Shape } from "./params.js";
+import type { Core, Route } from "./pipeline.js";
+import { Router } from "./router.js";
+import type { BindOptions, ObjectHandler, PositionalHandler } from "./types.js";
+
+/** Options of `createApp`. */
+export interface AppOptions {
+  /** S5: level of the built-in logger, 1-100 or a name (default 20, info: an access line per request). */
+  logLevel?: number | string;
+  /** A pino-compatible logger instead of the built-in one. */
+  logger?: Logger;
+  /** Body limit in bytes for every route (default 1 MiB); `bind` can set its own. */
+  bodyLimit?: number;
+}
+
+/** `bind`'s overloads: object style (typed from the path) first, positional second. */
+export interface Bind {
+  <P extends string>(path: P, fn: ObjectHandler<P>): ObjectHandler<P>;
+  <P extends string>(path: P, options: BindOptions, fn: ObjectHandler<P>): ObjectHandler<P>;
+  <F extends PositionalHandler>(path: string, fn: F): F;
+  <F extends PositionalHandler>(path: string, options: BindOptions, fn: F): F;
+}
+
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 token
+
+/** Default body limit: 1 MiB. */
+export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/**
+ * An isolated usrv application.
+ *
+ * @example
+ * const app = createApp();
+ * app.bind("/<int:b>/<a>", ({ a, b }) => [200, a, b]);
+ * const res = await app.request("/5/test"); // ["test", 5]
+ */
+export class App implements Core {
+  readonly router = new Router<Route>();
+  logger: Logger;
+  bodyLimit: number;
+  /** The Node `(req, res)` listener (S2), the fast path. */
+  readonly listener: ReturnType<typeof nodeListener>;
+  /** The standard fetch handler `(Request) => Promise<Response>` (S2). */
+  readonly fetch: (request: Request, info?: { remoteAddress?: string }) => Promise<Response>;
+
+  constructor(options: AppOptions = {}) {
+    this.logger = options.logger ?? new ConsoleLogger(options.logLevel ?? 20);
+    this.bodyLimit = checkLimit(options.bodyLimit ?? DEFAULT_BODY_LIMIT);
+    this.listener = nodeListener(this);
+    this.fetch = fetchHandler(this);
+  }
+
+  /** Whether access lines are written (info enabled); checked per request so a logger's level can change. */
+  get accessLog(): boolean {
+    const l = this.logger;
+    return l.isLevelEnabled ? l.isLevelEnabled("info") : true;
+  }
+
+  /**
+   * Binds a function to a path (B1-B4). Returns the function, like the seed's decorator.
+   *
+   * @example
+   * app.bind("/test", ({ a, b }) => [200, a, b]);
+   * app.bind("/vargs", function (a, b, ...args) { return [200, a, b, args]; });
+   * app.bind("/api/endpoint", { methods: ["GET", "POST"] }, ({ a, b, method, data }) =>
+   *   method === "POST" ? [202, data] : [200, a, b]);
+   */
+  readonly bind: Bind = (path: string, a: BindOptions | Function, b?: Function): any => {
+    const [options, fn] = typeof a === "function" ? [{} as BindOptions, a] : [a ?? {}, b];
+    if (typeof fn !== "function") throw new BindError(`bind("${path}", ...) needs a function to call`);
+    if (typeof path !== "string") throw new BindError("bind(path, ...) needs the path as a string");
+    const shape = shapeOf(fn, options);
+    const methods = [...new Set((options.methods ?? ["GET"]).map((m) => m.toUpperCase()))];
+    if (methods.length === 0) throw new BindError(`bind("${path}") with an empty methods list`);
+    for (const m of methods)
+      if (!METHOD.test(m)) throw new BindError(`invalid method ${JSON.stringify(m)} for "${path}"`);
+    const allow = options.allow;
+    for (const method of methods) {
+      const route: Route = {
+        method,
+        pattern: path,
+        label: `${method} ${path}`,
+        fn,
+        shape,
+        bodyLimit: checkLimit(options.bodyLimit ?? this.bodyLimit),
+        encrypted: options.encrypted === true || allow !== undefined,
+        allow: allow === undefined ? null : typeof allow === "function" ? allow : (k) => allow.includes(k),
+      };
+      const { pattern } = this.router.add(method, path, route);
+      route.pattern = pattern;
+      route.label = `${method} ${pattern}`;
+    }
+    return fn;
+  };
+
+  /**
+   * Answers a request without a socket, through the fetch face.
+   *
+   * @example
+   * const res = await app.request("/test?a=1", { method: "POST", body: "{}" });
+   */
+  request(path: string, init?: RequestInit): Promise<Response> {
+    const url = /^https?:\/\//.test(path)
+      ? path
+      : `http://localhost${path.startsWith("/") ? "" : "/"}${path}`;
+    return this.fetch(new Request(url, init));
+  }
+
+  /**
+   * S1: serves the app on node:http; resolves once listening.
+   *
+   * @example
+   * const server = await app.run({ host: "127.0.0.1", port: 5000, logLevel: 20 });
+   * await server.close();
+   */
+  run(options: RunOptions = {}): Promise<ServerHandle> {
+    if (options.logLevel !== undefined) {
+      if (!(this.logger instanceof ConsoleLogger)) {
+        throw new TypeError(
+          "[usrv] run({ logLevel }) sets the built-in logger; set the level on your own logger instead",
+        );
+      }
+      this.logger.level = parseLevel(options.logLevel);
+    }
+    return serve(this.listener, this.logger, options);
+  }
+}
+
+function shapeOf(fn: Function, options: BindOptions): Shape {
+  if (options.style === "object") return { style: "object" };
+  if (options.params) return { style: "positional", names: [...options.params], rest: true };
+  const shape = readShape(fn);
+  if (options.style === "positional" && shape.style === "object") {
+    throw new BindError(
+      'style: "positional" given for a function whose first parameter is an object pattern',
+    );
+  }
+  return shape;
+}
+
+function checkLimit(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new RangeError(`[usrv] invalid body limit ${n}: use a byte count >= 0`);
+  return n;
+}
+
+/**
+ * Creates an isolated app.
+ *
+ * @example
+ * const app = createApp({ logLevel: "warning", bodyLimit: 64 * 1024 });
+ */
+export function createApp(options?: AppOptions): App {
+  return new App(options);
+}

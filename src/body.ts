@@ -1,0 +1,116 @@
+/**
+ * V8: the body as `data` (text) and, for JSON objects, url-encoded and
+ * multipart bodies, its top-level fields bound by name. busboy (a maintained
+ * streaming multipart parser) is loaded only when a multipart body arrives.
+ */
+import { HttpError } from "./errors.js";
+import { type Dict, dict, parseQuery } from "./query.js";
+import type { UploadedFile } from "./types.js";
+
+/** Limits on multipart bodies; the byte limit is the route's body limit. */
+export const MULTIPART_LIMITS = { parts: 1000, fields: 1000, files: 100, fieldNameSize: 200 };
+
+const strict = new TextDecoder("utf-8", { fatal: true });
+const lenient = new TextDecoder("utf-8");
+
+/** The text and the named fields of a body. */
+export interface ParsedBody {
+  data: string | null;
+  fields: Dict | null;
+}
+
+/** The media type of a Content-Type header, lower case, without parameters. */
+export function mediaType(contentType: string | undefined): string {
+  if (!contentType) return "";
+  const semi = contentType.indexOf(";");
+  return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
+}
+
+function strictText(bytes: Uint8Array, what: string): string {
+  try {
+    return strict.decode(bytes);
+  } catch {
+    throw new HttpError("USRV_ERR_BAD_UTF8", `the ${what} body is not valid UTF-8`);
+  }
+}
+
+/**
+ * Reads `data` and the fields of a body by its Content-Type.
+ *
+ * @example
+ * await parseBody(new TextEncoder().encode('{"a":1}'), "application/json"); // { data: '{"a":1}', fields: { a: 1 } }
+ */
+export function parseBody(
+  bytes: Uint8Array | null,
+  contentType: string | undefined,
+): ParsedBody | Promise<ParsedBody> {
+  if (!bytes || bytes.length === 0) return { data: null, fields: null };
+  const type = mediaType(contentType);
+  if (type === "application/json" || type.endsWith("+json")) {
+    const data = strictText(bytes, "JSON");
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch (e) {
+      throw new HttpError("USRV_ERR_BAD_JSON", `the body is not valid JSON: ${(e as Error).message}`);
+    }
+    // JSON.parse defines "__proto__" as an own key, and copying it into a
+    // prototype-less object keeps it one (V9).
+    const fields =
+      parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
+        ? Object.assign(dict(), parsed)
+        : null;
+    return { data, fields };
+  }
+  if (type === "application/x-www-form-urlencoded") {
+    const data = strictText(bytes, "form");
+    return { data, fields: parseQuery(data, "form body") };
+  }
+  if (type === "multipart/form-data") {
+    const data = lenient.decode(bytes);
+    return parseMultipart(bytes, contentType!).then((fields) => ({ data, fields }));
+  }
+  return { data: lenient.decode(bytes), fields: null };
+}
+
+async function parseMultipart(bytes: Uint8Array, contentType: string): Promise<Dict> {
+  const { default: busboy } = await import("busboy");
+  const fields = dict();
+  return new Promise<Dict>((resolve, reject) => {
+    const fail = (why: string) =>
+      reject(new HttpError("USRV_ERR_BAD_MULTIPART", `invalid multipart body: ${why}`));
+    let bb: ReturnType<typeof busboy>;
+    try {
+      bb = busboy({
+        headers: { "content-type": contentType },
+        limits: MULTIPART_LIMITS,
+        defParamCharset: "utf8",
+      });
+    } catch (e) {
+      return fail((e as Error).message);
+    }
+    bb.on("field", (name, value, info) => {
+      if (info.nameTruncated || info.valueTruncated) return fail(`field "${name.slice(0, 64)}" is too long`);
+      fields[name] = value;
+    });
+    bb.on("file", (name, stream, info) => {
+      const chunks: Buffer[] = [];
+      stream.on("data", (c: Buffer) => chunks.push(c));
+      stream.on("end", () => {
+        const file: UploadedFile = {
+          // only the base name of what the client claims, never a path
+          filename: (info.filename ?? "").split(/[/\\]/).pop() ?? "",
+          type: info.mimeType,
+          data: new Uint8Array(Buffer.concat(chunks)),
+        };
+        fields[name] = file;
+      });
+    });
+    bb.on("partsLimit", () => fail(`more than ${MULTIPART_LIMITS.parts} parts`));
+    bb.on("filesLimit", () => fail(`more than ${MULTIPART_LIMITS.files} files`));
+    bb.on("fieldsLimit", () => fail(`more than ${MULTIPART_LIMITS.fields} fields`));
+    bb.on("error", (e: Error) => fail(e.message));
+    bb.on("close", () => resolve(fields));
+    bb.end(bytes);
+  });
+}

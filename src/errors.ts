@@ -1,0 +1,113 @@
+/**
+ * Errors are values with codes: one `HttpError` class and one table of stable
+ * codes. The README's error table is checked against `ERRORS` by a test.
+ */
+
+/** Every error code usrv answers with, its HTTP status and what it means. */
+export const ERRORS = {
+  USRV_ERR_BAD_REQUEST: [400, "the request is malformed (request line, headers or framing)"],
+  USRV_ERR_BAD_ENCODING: [400, "invalid percent-encoding in the path or the query string"],
+  USRV_ERR_BAD_JSON: [400, "the body is declared as JSON but does not parse"],
+  USRV_ERR_BAD_UTF8: [400, "a JSON or form body is not valid UTF-8"],
+  USRV_ERR_BAD_MULTIPART: [400, "a multipart body is malformed, truncated or over its part limits"],
+  USRV_ERR_BAD_KEY: [400, "a public key header is not base64 of a point on secp256k1"],
+  USRV_ERR_DECRYPT: [400, "an encrypted body does not decrypt with the server key"],
+  USRV_ERR_BAD_SIGNATURE: [401, "the Sender-Signature does not verify for the Sender-Public-Key"],
+  USRV_ERR_ENCRYPTION_REQUIRED: [403, "the route accepts only encrypted, signed requests"],
+  USRV_ERR_FORBIDDEN_SENDER: [403, "the sender's public key is not allowed on this route"],
+  USRV_ERR_NOT_FOUND: [404, "no route matches the path"],
+  USRV_ERR_METHOD_NOT_ALLOWED: [405, "the path exists, but not for this method (see the Allow header)"],
+  USRV_ERR_BAD_RESULT: [406, "the handler did not return [status, ...values] with an integer status"],
+  USRV_ERR_REPLAY: [412, "the Nonce is malformed, stale, in the future or already used"],
+  USRV_ERR_BODY_TOO_LARGE: [413, "the body is over the route's limit"],
+  USRV_ERR_HEADERS_TOO_LARGE: [431, "the request headers are over the server's limit"],
+  USRV_ERR_INTERNAL: [500, "the handler threw or rejected (logged with its stack, never sent)"],
+  USRV_ERR_UNSERIALIZABLE: [500, "the handler's values cannot be written as JSON (circular, BigInt)"],
+  USRV_ERR_STATUS: [0, "the handler itself answered this error status (status >= 400)"],
+} as const satisfies Record<string, readonly [number, string]>;
+
+/** A stable error code, e.g. `USRV_ERR_NOT_FOUND`. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** Reason phrases for the statuses we answer; others fall back to "Error". */
+const REASONS: Record<number, string> = {
+  400: "Bad Request",
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "Not Found",
+  405: "Method Not Allowed",
+  406: "Not Acceptable",
+  408: "Request Timeout",
+  409: "Conflict",
+  412: "Precondition Failed",
+  413: "Content Too Large",
+  414: "URI Too Long",
+  415: "Unsupported Media Type",
+  422: "Unprocessable Content",
+  429: "Too Many Requests",
+  431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
+  501: "Not Implemented",
+  502: "Bad Gateway",
+  503: "Service Unavailable",
+  504: "Gateway Timeout",
+};
+
+/** The reason phrase of an HTTP status (`404` -> `"Not Found"`). */
+export function reason(status: number): string {
+  return REASONS[status] ?? (status >= 500 ? "Server Error" : "Error");
+}
+
+/**
+ * An error that becomes an HTTP answer: `{"status", "error", "code", "message", "detail"?}`.
+ *
+ * @example
+ * throw new HttpError("USRV_ERR_BAD_JSON", "body is not JSON: Unexpected token }");
+ */
+export class HttpError extends Error {
+  readonly status: number;
+  readonly code: ErrorCode;
+  readonly detail: unknown;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { status?: number; detail?: unknown; headers?: Record<string, string> } = {},
+  ) {
+    super(message);
+    this.name = "HttpError";
+    this.code = code;
+    this.status = options.status ?? ERRORS[code][0];
+    this.detail = options.detail;
+    this.headers = options.headers;
+  }
+
+  /** The JSON body sent to the client: never a stack, never an internal message. */
+  toJSON(): Record<string, unknown> {
+    const body: Record<string, unknown> = {
+      status: this.status,
+      error: reason(this.status),
+      code: this.code,
+      message: this.message,
+    };
+    if (this.detail !== undefined) body.detail = this.detail;
+    return body;
+  }
+}
+
+/** Thrown at bind time for a mistake in the route or the function (B3, B4, bad options). */
+export class BindError extends Error {
+  constructor(message: string) {
+    super(`[usrv] ${message}`);
+    this.name = "BindError";
+  }
+}
+
+/** B3: the same path pattern bound twice for one method. */
+export class EndpointAlreadyDefined extends BindError {
+  constructor(method: string, path: string, previous: string) {
+    super(`${method} ${path} is already bound (as ${previous}); unbind it or choose another path`);
+    this.name = "EndpointAlreadyDefined";
+  }
+}

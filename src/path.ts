@@ -1,0 +1,58 @@
+/**
+ * B2 and B4: path normalisation and markup parsing, done once at bind time.
+ */
+import { converter, converterNames } from "./converters.js";
+import { BindError } from "./errors.js";
+
+/** One compiled segment of a route pattern. */
+export type Segment = { kind: "static"; text: string } | { kind: "param"; name: string; type: string }; // type "str" = untyped
+
+/** Names the handler receives from the request itself; markups cannot use them. */
+export const RESERVED = new Set(["method", "headers", "data"]);
+
+/**
+ * B2: a leading `/` is added and a trailing `/` removed (except for `/`).
+ *
+ * @example
+ * normalisePath("api/endpoint/"); // "/api/endpoint"
+ */
+export function normalisePath(path: string): string {
+  let p = path.startsWith("/") ? path : `/${path}`;
+  while (p.length > 1 && p.endsWith("/")) p = p.slice(0, -1);
+  return p;
+}
+
+const MARKUP = /^<(?:([A-Za-z_]\w*):)?([A-Za-z_$][\w$]*)>$/;
+
+/** B4: splits a normalised pattern into static and markup segments, failing loudly. */
+export function parsePattern(pattern: string): Segment[] {
+  if (pattern === "/") return [];
+  const seen = new Set<string>();
+  return pattern
+    .slice(1)
+    .split("/")
+    .map((part): Segment => {
+      if (!part.includes("<") && !part.includes(">")) return { kind: "static", text: part };
+      const m = MARKUP.exec(part);
+      if (!m) {
+        throw new BindError(
+          `invalid markup "${part}" in "${pattern}": a markup is a whole segment, <name> or <type:name>`,
+        );
+      }
+      const type = m[1] ?? "str";
+      const name = m[2]!;
+      if (converter(type) === undefined) {
+        throw new BindError(
+          `unknown converter "${type}" in "${pattern}" (known: ${converterNames().join(", ")}); see registerConverter()`,
+        );
+      }
+      if (RESERVED.has(name)) {
+        throw new BindError(
+          `markup name "${name}" in "${pattern}" is reserved (method, headers and data come from the request)`,
+        );
+      }
+      if (seen.has(name)) throw new BindError(`markup name "${name}" appears twice in "${pattern}"`);
+      seen.add(name);
+      return { kind: "param", name, type };
+    });
+}

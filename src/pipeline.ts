@@ -1,0 +1,216 @@
+/**
+ * The one place that chains the steps, for both faces (Node listener and
+ * fetch handler). Each step lives in its own file:
+ *
+ *   1. replay check   (412)        secure.ts, loaded only when a request carries keys or a nonce
+ *   2. decrypt        (400/401)    secure.ts
+ *   3. route          (404/405)    router.ts
+ *   4. read the body  (413)        the face (adapter/*), then body.ts (400)
+ *   5. bind values    (400)        values.ts, query.ts
+ *   6. call           (406/500)    here
+ *   7. format         (R1-R8)      render.ts
+ *   8. encrypt        ()           secure.ts
+ *
+ * A request with no body and a synchronous handler is answered without a
+ * single promise: that is most of the gap between a framework and raw
+ * node:http.
+ */
+
+import { type ParsedBody, parseBody } from "./body.js";
+import { HttpError } from "./errors.js";
+import type { Logger } from "./log.js";
+import type { Shape } from "./params.js";
+import { type Dict, parseQuery } from "./query.js";
+import { type Reply, render, renderError, renderThrown } from "./render.js";
+import type { Match, Router } from "./router.js";
+import type { Context, Headers } from "./types.js";
+import { objectValues, positionalArgs, type Sources } from "./values.js";
+
+/** A bound function, compiled at bind time. */
+export interface Route {
+  method: string;
+  pattern: string;
+  /** "GET /user/<int:id>", for messages and logs. */
+  label: string;
+  fn: Function;
+  shape: Shape;
+  bodyLimit: number;
+  encrypted: boolean;
+  allow: ((publicKey: string) => boolean) | null;
+}
+
+/** What the pipeline needs of an app. */
+export interface Core {
+  readonly router: Router<Route>;
+  readonly logger: Logger;
+}
+
+/** A request as both faces present it to the pipeline. */
+export interface Incoming {
+  readonly method: string;
+  /** Path and query, raw, as on the request line. */
+  readonly url: string;
+  readonly headers: Headers;
+  readonly remoteAddress: string | null;
+  /** True when the request announces a body (Content-Length > 0 or Transfer-Encoding). */
+  readonly hasBody: boolean;
+  /** Reads the whole body, rejecting with a 413 `HttpError` as soon as `limit` is crossed. */
+  readBody(limit: number): Promise<Uint8Array | null>;
+}
+
+/** Steps 3-7 for one request; a `Reply` or a promise of one. Never throws. */
+export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
+  const { method, url } = inc;
+  const q = url.indexOf("?");
+  const path = q < 0 ? url : url.slice(0, q);
+  const rawQuery = q < 0 ? "" : url.slice(q + 1);
+  let hit: ReturnType<Router<Route>["find"]>;
+  try {
+    hit = app.router.find(method, path); // 3. route
+  } catch (e) {
+    return renderThrown(e, method, `${method} ${path}`);
+  }
+  if ("status" in hit) {
+    if (hit.status === 404)
+      return renderError(
+        new HttpError("USRV_ERR_NOT_FOUND", `Endpoint not defined: ${method} ${path}`),
+        method,
+      );
+    return renderError(
+      new HttpError(
+        "USRV_ERR_METHOD_NOT_ALLOWED",
+        `${method} is not bound on ${path} (allowed: ${hit.allow.join(", ")})`,
+        {
+          headers: { allow: hit.allow.join(", ") },
+        },
+      ),
+      method,
+    );
+  }
+  const route = hit.value;
+  if (route.encrypted) {
+    return renderError(
+      new HttpError("USRV_ERR_ENCRYPTION_REQUIRED", `${route.label} accepts only encrypted, signed requests`),
+      method,
+    );
+  }
+  if (!inc.hasBody) return respond(route, hit, inc, path, rawQuery, null, null);
+  // 4. read the body, then parse it
+  return inc
+    .readBody(route.bodyLimit)
+    .then((bytes) => {
+      const parsed = parseBody(bytes, header(inc.headers, "content-type"));
+      return parsed instanceof Promise
+        ? parsed.then((p) => respond(route, hit, inc, path, rawQuery, bytes, p))
+        : respond(route, hit, inc, path, rawQuery, bytes, parsed);
+    })
+    .catch((e) => renderThrown(e, method, route.label));
+}
+
+/** Steps 5-7: bind, call, format. */
+export function respond(
+  route: Route,
+  hit: Match<Route>,
+  inc: Incoming,
+  path: string,
+  rawQuery: string,
+  bytes: Uint8Array | null,
+  parsed: ParsedBody | null,
+  senderPublicKey: string | null = null,
+): Reply | Promise<Reply> {
+  const method = inc.method;
+  let out: unknown;
+  try {
+    const query = parseQuery(rawQuery); // 5. bind values (400 on bad encoding)
+    const sources: Sources = {
+      pathNames: hit.names,
+      pathValues: hit.values,
+      query,
+      body: parsed?.fields ?? null,
+      method,
+      headers: inc.headers,
+      data: parsed?.data ?? null,
+    };
+    const ctx = new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey);
+    const shape = route.shape;
+    // 6. call
+    out =
+      shape.style === "object"
+        ? route.fn(objectValues(sources), ctx)
+        : route.fn.apply(ctx, positionalArgs(shape, sources));
+  } catch (e) {
+    return renderThrown(e, method, route.label);
+  }
+  // 7. format
+  if (out instanceof Promise) {
+    return out.then(
+      (r) => render(r, method, route.label),
+      (e) => renderThrown(e, method, route.label),
+    );
+  }
+  return render(out, method, route.label);
+}
+
+/** One header as a string (repeated headers joined by the face). */
+export function header(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(", ") : v;
+}
+
+/** The `Context` a handler sees; the query's full form is built only when asked for. */
+class RequestContext implements Context {
+  readonly method: string;
+  readonly path: string;
+  readonly rawQuery: string;
+  readonly headers: Headers;
+  readonly body: Uint8Array | null;
+  readonly senderPublicKey: string | null;
+  readonly remoteAddress: string | null;
+  readonly #hit: Match<Route>;
+  #query: URLSearchParams | undefined;
+
+  constructor(
+    inc: Incoming,
+    path: string,
+    rawQuery: string,
+    hit: Match<Route>,
+    body: Uint8Array | null,
+    sender: string | null,
+  ) {
+    this.method = inc.method;
+    this.path = path;
+    this.rawQuery = rawQuery;
+    this.headers = inc.headers;
+    this.remoteAddress = inc.remoteAddress;
+    this.body = body;
+    this.senderPublicKey = sender;
+    this.#hit = hit;
+  }
+
+  get query(): URLSearchParams {
+    return (this.#query ??= new URLSearchParams(this.rawQuery));
+  }
+
+  get params(): Readonly<Dict> {
+    const out: Dict = Object.create(null);
+    this.#hit.names.forEach((n, i) => {
+      out[n] = this.#hit.values[i];
+    });
+    return out;
+  }
+}
+
+/** S5: one access line per request at info, the cause of a 5xx at error with its stack. */
+export function logReply(app: Core, method: string, url: string, reply: Reply, start: number): void {
+  const log = app.logger;
+  if (reply.cause !== undefined) {
+    log.error({ err: reply.cause, method, url, status: reply.status }, `${method} ${url}: ${reply.status}`);
+  }
+  if (start > 0) {
+    const ms = performance.now() - start;
+    log.info(
+      { method, url, status: reply.status, ms },
+      `${method} ${url} ${reply.status} ${ms.toFixed(2)}ms`,
+    );
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * V2, V4, V9: query strings and url-encoded bodies. Values are strings; a
+ * repeated key keeps its last value (every value stays in `ctx.query`); the
+ * result has no prototype, so `__proto__`, `constructor` and `prototype` are
+ * ordinary keys. Invalid percent-encoding is a 400, never a silent mangle.
+ */
+import { HttpError } from "./errors.js";
+
+/** Named values, without a prototype (V9). */
+export type Dict = Record<string, unknown>;
+
+/** A fresh object without a prototype. */
+export const dict = (): Dict => Object.create(null);
+
+/**
+ * Decodes one form-encoded component (`+` is a space).
+ *
+ * @example
+ * decodeComponent("a+b%C3%A9", "query"); // "a bé"
+ */
+export function decodeComponent(s: string, where: string): string {
+  if (s.includes("+")) s = s.replaceAll("+", " ");
+  if (!s.includes("%")) return s;
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    throw new HttpError(
+      "USRV_ERR_BAD_ENCODING",
+      `invalid percent-encoding in the ${where}: ${JSON.stringify(s.slice(0, 64))}`,
+    );
+  }
+}
+
+/**
+ * Parses `a=1&b=2&a=3` into `{ a: "3", b: "2" }` (null prototype).
+ *
+ * @example
+ * parseQuery("b=12&a=Paris", "query string"); // { b: "12", a: "Paris" }
+ */
+export function parseQuery(raw: string, where = "query string"): Dict {
+  const out = dict();
+  if (raw === "") return out;
+  let start = 0;
+  while (start <= raw.length) {
+    let end = raw.indexOf("&", start);
+    if (end < 0) end = raw.length;
+    if (end > start) {
+      const eq = raw.indexOf("=", start);
+      const cut = eq >= 0 && eq < end ? eq : end;
+      const key = decodeComponent(raw.slice(start, cut), where);
+      out[key] = cut < end ? decodeComponent(raw.slice(cut + 1, end), where) : "";
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+/** Decodes one path segment (`+` stays a plus in paths). */
+export function decodeSegment(seg: string): string {
+  try {
+    return decodeURIComponent(seg);
+  } catch {
+    throw new HttpError(
+      "USRV_ERR_BAD_ENCODING",
+      `invalid percent-encoding in the path: ${JSON.stringify(seg.slice(0, 64))}`,
+    );
+  }
+}

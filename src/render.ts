@@ -1,0 +1,123 @@
+/**
+ * R1-R8: the one place a handler's result becomes an HTTP answer, and the
+ * one place errors are rendered. Null-body statuses and HEAD live here too.
+ */
+import { HttpError, reason } from "./errors.js";
+
+/** An answer ready for either face: a status, headers and a text body (or none). */
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string | null;
+  /** R8: a handler's own Response, passed through untouched (except for HEAD). */
+  response?: Response;
+  /** Why a 5xx happened, for the log; never sent. */
+  cause?: unknown;
+}
+
+const JSON_TYPE = "application/json";
+const utf8 = new TextEncoder();
+
+/** R7: statuses that never carry a body. */
+export function bodiless(status: number, method: string): boolean {
+  return method === "HEAD" || status < 200 || status === 204 || status === 304;
+}
+
+function json(status: number, body: string, method: string, extra?: Record<string, string>): Reply {
+  const headers: Record<string, string> = { "content-type": JSON_TYPE, ...extra };
+  if (bodiless(status, method)) {
+    // HEAD says how long the GET body is; 1xx/204/304 say nothing of a body.
+    if (method === "HEAD" && status >= 200 && status !== 204 && status !== 304) {
+      headers["content-length"] = String(utf8.encode(body).length);
+    }
+    return { status, headers, body: null };
+  }
+  return { status, headers, body };
+}
+
+/**
+ * Renders an error: `{"status", "error", "code", "message", "detail"?}` (R5, R6).
+ *
+ * @example
+ * renderError(new HttpError("USRV_ERR_NOT_FOUND", "Endpoint not defined: GET /x"), "GET");
+ */
+export function renderError(err: HttpError, method: string): Reply {
+  let body: string;
+  try {
+    body = JSON.stringify(err);
+  } catch {
+    body = JSON.stringify({ ...err.toJSON(), detail: "[unserializable detail]" });
+  }
+  return json(err.status, body, method, err.headers);
+}
+
+/** R4: anything thrown that is not an HttpError is a 500 whose text never leaves the server. */
+export function renderThrown(e: unknown, method: string, label: string): Reply {
+  if (e instanceof HttpError) return renderError(e, method);
+  const reply = renderError(
+    new HttpError("USRV_ERR_INTERNAL", `the handler for ${label} failed; see the server log`),
+    method,
+  );
+  reply.cause = e;
+  return reply;
+}
+
+/**
+ * R1-R3, R5, R7, R8: `[status, ...values]` -> JSON. None gives `null`, one
+ * gives that value, several give an array. A status >= 400 becomes an error
+ * body with the values under `detail`.
+ *
+ * @example
+ * render([200, "Paris", "12"], "GET", "GET /test").body; // '["Paris","12"]'
+ */
+export function render(out: unknown, method: string, label: string): Reply {
+  if (out instanceof Response) {
+    return { status: out.status, headers: {}, body: null, response: out };
+  }
+  if (!Array.isArray(out)) {
+    return renderError(
+      new HttpError(
+        "USRV_ERR_BAD_RESULT",
+        `the handler for ${label} returned ${describe(out)}, not [status, ...values]`,
+      ),
+      method,
+    );
+  }
+  const status = out[0];
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    return renderError(
+      new HttpError(
+        "USRV_ERR_BAD_RESULT",
+        `the handler for ${label} returned status ${describe(status)}; use an integer final HTTP status (200-599)`,
+      ),
+      method,
+    );
+  }
+  const n = out.length - 1;
+  const value = n === 0 ? null : n === 1 ? out[1] : out.slice(1);
+  if (status >= 400) {
+    return renderError(
+      new HttpError("USRV_ERR_STATUS", reason(status), { status, detail: n === 0 ? undefined : value }),
+      method,
+    );
+  }
+  let body: string;
+  try {
+    body = JSON.stringify(value) ?? "null"; // a lone undefined (or function) is JSON null
+  } catch (e) {
+    const reply = renderError(
+      new HttpError("USRV_ERR_UNSERIALIZABLE", `the values returned for ${label} cannot be written as JSON`),
+      method,
+    );
+    reply.cause = e;
+    return reply;
+  }
+  return json(status, body, method);
+}
+
+function describe(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return "an array";
+  if (typeof v === "string") return JSON.stringify(v.length > 32 ? `${v.slice(0, 32)}…` : v);
+  return typeof v === "object" ? "an object" : `${typeof v} ${String(v)}`;
+}

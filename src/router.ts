@@ -1,0 +1,187 @@
+/**
+ * B3, B5, B6: a segment tree. Lookup walks one node per path segment, trying
+ * the static child first, then typed markups (a converter that refuses the
+ * segment is no match, so the walk backtracks), then the untyped markup. Its
+ * cost depends on the path's depth and on the markups that share a position,
+ * never on the number of routes. Fully static paths are also kept in one Map
+ * so that `/hello` costs a single lookup.
+ */
+import { type Converter, converter, rank } from "./converters.js";
+import { EndpointAlreadyDefined } from "./errors.js";
+import { normalisePath, parsePattern, type Segment } from "./path.js";
+import { decodeSegment } from "./query.js";
+
+interface Typed<T> {
+  type: string;
+  convert: Converter;
+  node: TreeNode<T>;
+}
+
+interface Entry<T> {
+  value: T;
+  pattern: string;
+  names: string[];
+}
+
+class TreeNode<T> {
+  statics: Map<string, TreeNode<T>> | null = null;
+  typed: Typed<T>[] | null = null;
+  param: TreeNode<T> | null = null;
+  /** method -> entry; the pattern text is kept for B3's message. */
+  entries: Map<string, Entry<T>> | null = null;
+}
+
+/** A successful lookup: the bound value and the path values by markup name, in path order. */
+export interface Match<T> {
+  value: T;
+  /** Markup names, in path order. */
+  names: readonly string[];
+  /** Converted path values, aligned with `names`. */
+  values: unknown[];
+}
+
+/** A failed lookup: 404, or 405 with the methods the path does have. */
+export interface Miss {
+  status: 404 | 405;
+  allow: string[];
+}
+
+/**
+ * The usrv router, independent of HTTP: `add` compiles, `find` only walks.
+ *
+ * @example
+ * const r = new Router<string>();
+ * r.add("GET", "/user/<int:id>", "user");
+ * r.find("GET", "/user/42"); // { value: "user", names: ["id"], values: [42] }
+ */
+export class Router<T> {
+  readonly #root = new TreeNode<T>();
+  readonly #statics = new Map<string, TreeNode<T>>();
+
+  /** Binds `value` to `method` + `pattern`; throws `EndpointAlreadyDefined` on a duplicate (B3). */
+  add(method: string, pattern: string, value: T): { pattern: string; segments: Segment[] } {
+    const path = normalisePath(pattern);
+    const segments = parsePattern(path);
+    let node = this.#root;
+    const names: string[] = [];
+    for (const seg of segments) {
+      if (seg.kind === "static") {
+        node.statics ??= new Map();
+        let next = node.statics.get(seg.text);
+        if (!next) node.statics.set(seg.text, (next = new TreeNode()));
+        node = next;
+        continue;
+      }
+      names.push(seg.name);
+      const convert = converter(seg.type);
+      if (convert === null) {
+        node = node.param ??= new TreeNode();
+        continue;
+      }
+      node.typed ??= [];
+      let typed = node.typed.find((t) => t.type === seg.type);
+      if (!typed) {
+        typed = { type: seg.type, convert: convert!, node: new TreeNode() };
+        node.typed.push(typed);
+        node.typed.sort((a, b) => rank(a.type) - rank(b.type));
+      }
+      node = typed.node;
+    }
+    node.entries ??= new Map();
+    const previous = node.entries.get(method);
+    if (previous) throw new EndpointAlreadyDefined(method, path, previous.pattern);
+    node.entries.set(method, { value, pattern: path, names });
+    if (names.length === 0) this.#statics.set(path, node);
+    return { pattern: path, segments };
+  }
+
+  /**
+   * Looks a raw (percent-encoded) path up. Each segment is decoded after the
+   * split, so `%2F` stays inside its segment; invalid encoding throws a 400
+   * `HttpError`. HEAD falls back to GET (B6). A trailing slash is ignored (B2).
+   */
+  find(method: string, path: string): Match<T> | Miss {
+    if (path.length > 1 && path.charCodeAt(path.length - 1) === 47) path = normalisePath(path);
+    const encoded = path.includes("%");
+    if (!encoded) {
+      const hit = this.#statics.get(path);
+      const e = hit && entry(hit, method);
+      if (e) return { value: e.value, names: e.names, values: [] };
+    }
+    const segs = path === "/" ? [] : path.slice(1).split("/");
+    if (encoded) for (let i = 0; i < segs.length; i++) segs[i] = decodeSegment(segs[i]!);
+    const values: unknown[] = [];
+    const found = walk(this.#root, segs, 0, method, values);
+    if (found) return { value: found.value, names: found.names, values };
+    const allow = new Set<string>();
+    collectAllow(this.#root, segs, 0, allow);
+    if (allow.size === 0) return { status: 404, allow: [] };
+    if (allow.has("GET")) allow.add("HEAD");
+    return { status: 405, allow: [...allow].sort() };
+  }
+}
+
+function entry<T>(node: TreeNode<T>, method: string): Entry<T> | undefined {
+  const e = node.entries;
+  if (!e) return undefined;
+  return e.get(method) ?? (method === "HEAD" ? e.get("GET") : undefined);
+}
+
+function walk<T>(
+  node: TreeNode<T>,
+  segs: string[],
+  i: number,
+  method: string,
+  values: unknown[],
+): Entry<T> | undefined {
+  if (i === segs.length) return entry(node, method);
+  const seg = segs[i]!;
+  const stat = node.statics?.get(seg);
+  if (stat) {
+    const found = walk(stat, segs, i + 1, method, values);
+    if (found) return found;
+  }
+  if (node.typed) {
+    for (const t of node.typed) {
+      let v: unknown;
+      try {
+        v = t.convert(seg);
+      } catch {
+        v = undefined; // a throwing converter is a refusal, not a 500 (B5)
+      }
+      if (v === undefined) continue;
+      values.push(v);
+      const found = walk(t.node, segs, i + 1, method, values);
+      if (found) return found;
+      values.pop();
+    }
+  }
+  if (node.param && seg !== "") {
+    values.push(seg);
+    const found = walk(node.param, segs, i + 1, method, values);
+    if (found) return found;
+    values.pop();
+  }
+  return undefined;
+}
+
+/** B6: every method bound at any node the path reaches, for the 405's Allow header. */
+function collectAllow<T>(node: TreeNode<T>, segs: string[], i: number, allow: Set<string>): void {
+  if (i === segs.length) {
+    if (node.entries) for (const m of node.entries.keys()) allow.add(m);
+    return;
+  }
+  const seg = segs[i]!;
+  const stat = node.statics?.get(seg);
+  if (stat) collectAllow(stat, segs, i + 1, allow);
+  for (const t of node.typed ?? []) {
+    let ok: boolean;
+    try {
+      ok = t.convert(seg) !== undefined;
+    } catch {
+      ok = false;
+    }
+    if (ok) collectAllow(t.node, segs, i + 1, allow);
+  }
+  if (node.param && seg !== "") collectAllow(node.param, segs, i + 1, allow);
+}

@@ -1,0 +1,99 @@
+/**
+ * Public types. "The route string is the type": `PathParams<"/<int:b>/<a>">`
+ * is `{ b: number; a: string }`.
+ */
+import type { IncomingHttpHeaders } from "node:http";
+
+/**
+ * Markup type -> TypeScript type. Augment it for your own converters:
+ * `declare module "usrv" { interface ConverterTypes { hex: bigint } }`.
+ */
+export interface ConverterTypes {
+  int: number;
+  float: number;
+  str: string;
+  bool: boolean;
+  uuid: string;
+}
+
+type Seg<S> = S extends `<${infer C}:${infer N}>`
+  ? { [K in N]: C extends keyof ConverterTypes ? ConverterTypes[C] : unknown }
+  : S extends `<${infer N}>`
+    ? { [K in N]: string }
+    : {};
+type Walk<P> = P extends `${infer H}/${infer T}` ? Seg<H> & Walk<T> : Seg<P>;
+type Flat<T> = { [K in keyof T]: T[K] };
+
+/** Path values by markup name, typed from the path literal. */
+export type PathParams<P extends string> = string extends P ? Record<string, unknown> : Flat<Walk<P>>;
+
+/** Request headers: a plain object with lower-case names (V7). */
+export type Headers = IncomingHttpHeaders;
+
+/** What every handler may read besides the named values (V5-V8). */
+export interface RequestValues {
+  /** The request method, upper case. */
+  method: string;
+  /** The request headers, lower-case names (V7). */
+  headers: Headers;
+  /** The raw body as text (decrypted first when it was encrypted), `null` when empty (V8). */
+  data: string | null;
+}
+
+/**
+ * The object-style argument: path values (typed), query and body values
+ * (strings, or parsed JSON for JSON bodies), plus `method`, `headers`, `data`.
+ */
+export type Values<P extends string> = PathParams<P> & RequestValues & { [name: string]: unknown };
+
+/** A file part of a multipart body, bound by its field name (V8). */
+export interface UploadedFile {
+  filename: string;
+  type: string;
+  data: Uint8Array;
+}
+
+/** The request beside the values: second argument in object style, `this` in positional style. */
+export interface Context {
+  readonly method: string;
+  /** The decoded path, without the query string. */
+  readonly path: string;
+  /** The raw query string, without `?`. */
+  readonly rawQuery: string;
+  /** Every query value, repeated keys included (V4). */
+  readonly query: URLSearchParams;
+  /** The path values by markup name. */
+  readonly params: Readonly<Record<string, unknown>>;
+  readonly headers: Headers;
+  /** The raw body (decrypted when encrypted), `null` when empty. */
+  readonly body: Uint8Array | null;
+  /** The verified sender key (base64 X||Y) of a signed request, else `null`. */
+  readonly senderPublicKey: string | null;
+  /** The client's address, when the face knows it. */
+  readonly remoteAddress: string | null;
+}
+
+/** What a handler returns: `[status, ...values]` (R1) or a standard Response (R8). */
+export type Result = readonly [number, ...unknown[]] | Response;
+
+/** Object style: one values object (destructure it), and the context. */
+export type ObjectHandler<P extends string> = (values: Values<P>, ctx: Context) => Result | Promise<Result>;
+
+/** Positional style: parameters filled by name, rest parameter gets the unexpected values (V5). */
+export type PositionalHandler = (this: Context, ...args: any[]) => Result | Promise<Result>;
+
+/** Options of `bind` (all optional). */
+export interface BindOptions {
+  /** B1: methods answered, default `["GET"]`; any token is allowed. */
+  methods?: readonly string[];
+  /** Parameter names for the positional style, for code whose names do not survive a build. */
+  params?: readonly string[];
+  /** Force a style instead of reading it from the function. */
+  style?: "object" | "positional";
+  /** Body limit in bytes for this route (default: the app's, 1 MiB). */
+  bodyLimit?: number;
+  /** Refuse requests that are not encrypted and signed (403 USRV_ERR_ENCRYPTION_REQUIRED). */
+  encrypted?: boolean;
+  /** Admit only these sender keys (403 USRV_ERR_FORBIDDEN_SENDER otherwise). */
+  allow?: readonly string[] | ((publicKey: string) => boolean);
+}
