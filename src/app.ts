@@ -26,8 +26,8 @@ export interface AppOptions {
 export interface Bind {
   <P extends string>(path: P, fn: ObjectHandler<P>): ObjectHandler<P>;
   <P extends string>(path: P, options: BindOptions, fn: ObjectHandler<P>): ObjectHandler<P>;
-  <F extends PositionalHandler>(path: string, fn: F): F;
-  <F extends PositionalHandler>(path: string, options: BindOptions, fn: F): F;
+  (path: string, fn: PositionalHandler): PositionalHandler;
+  (path: string, options: BindOptions, fn: PositionalHandler): PositionalHandler;
 }
 
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 token

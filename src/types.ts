@@ -79,8 +79,16 @@ export type Result = readonly [number, ...unknown[]] | Response;
 /** Object style: one values object (destructure it), and the context. */
 export type ObjectHandler<P extends string> = (values: Values<P>, ctx: Context) => Result | Promise<Result>;
 
-/** Positional style: parameters filled by name, rest parameter gets the unexpected values (V5). */
-export type PositionalHandler = (this: Context, ...args: any[]) => Result | Promise<Result>;
+/**
+ * Positional style: parameters filled by name, a rest parameter gets the
+ * unexpected values (V5). Its return type is looser than `Result` because
+ * TypeScript infers `unknown[]`, not a tuple, for a function whose parameters
+ * are all annotated; the status is still checked when it runs (R3).
+ */
+export type PositionalHandler = (
+  this: Context,
+  ...args: any[]
+) => Result | readonly unknown[] | Promise<Result | readonly unknown[]>;
 
 /** Options of `bind` (all optional). */
 export interface BindOptions {

@@ -1,0 +1,58 @@
+/**
+ * S3: the seed's demo routes, served when no bindings are given:
+ * `/` (HEAD), `/vargs`, `/kwargs`, `/error_406`, `/error_500` (and `/puk`
+ * once the app has an identity). Run this file to serve them on
+ * 127.0.0.1:5000: `node dist/demo.js [--port N] [--host H] [--log-level L]`.
+ */
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { type App, createApp } from "./app.js";
+
+/**
+ * Binds the demo routes on an app.
+ *
+ * @example
+ * const app = createApp();
+ * bindDemo(app);
+ * await app.run({ port: 5000 });
+ */
+export function bindDemo(app: App): App {
+  app.bind("/", { methods: ["HEAD"] }, () => [200]);
+  app.bind("/vargs", function vargs(a: unknown, b: unknown, ...args: unknown[]) {
+    return [200, a, b, args];
+  });
+  app.bind("/kwargs", ({ a, b, ...kwargs }) => [200, a, b, kwargs]);
+  app.bind(
+    "/error_406",
+    () => ["not a status", "the first item must be an integer status"] as unknown as [number],
+  );
+  app.bind("/error_500", () => {
+    throw new Error("a demo error: the client sees a 500, the log sees this stack");
+  });
+  return app;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      host: { type: "string", short: "i", default: process.env.USRV_HOST ?? "127.0.0.1" },
+      port: { type: "string", short: "p", default: process.env.USRV_PORT ?? "5000" },
+      "log-level": { type: "string", short: "l", default: process.env.USRV_LOG_LEVEL ?? "20" },
+    },
+  });
+  const app = bindDemo(createApp({ logLevel: values["log-level"] }));
+  const server = await app.run({ host: values.host, port: Number(values.port) });
+  process.stdout.write(
+    `usrv demo on ${server.url}: HEAD /, GET /vargs, /kwargs, /error_406, /error_500 (CTRL+C to stop)\n`,
+  );
+  const stop = () => server.close().then(() => process.exit(0));
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((e: Error) => {
+    process.stderr.write(`usrv demo: ${e.message}\n`);
+    process.exit(1);
+  });
+}

@@ -1,0 +1,101 @@
+/**
+ * Portable byte encodings (base64, hex, UTF-8, big-endian integers). No Node
+ * API here: this file also runs in a browser. The Node backend swaps in
+ * `Buffer`-based hex for large bodies (see primitives-node.ts).
+ */
+import { CryptoError } from "./errors.js";
+
+// Standard alphabet, padded: the only form the Python peer emits.
+const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/**
+ * Standard base64 with padding.
+ *
+ * @example
+ * b64encode(new Uint8Array([1, 2, 3])); // "AQID"
+ */
+export function b64encode(bytes: Uint8Array): string {
+  let bin = "";
+  // chunked: String.fromCharCode(...big) would overflow the argument stack
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(bin);
+}
+
+/**
+ * Strict standard base64: padding required, no whitespace, no URL alphabet,
+ * no stray bits in the last character (so each byte string has one spelling).
+ * Throws `CryptoError("USRV_ERR_BAD_BASE64")` on anything else, where Python's
+ * lenient decoder would silently drop characters.
+ *
+ * @example
+ * b64decode("AQID"); // Uint8Array [1, 2, 3]
+ * b64decode("AQI");  // throws CryptoError USRV_ERR_BAD_BASE64
+ */
+export function b64decode(text: string): Uint8Array {
+  if (typeof text !== "string" || !B64_RE.test(text)) {
+    throw new CryptoError("USRV_ERR_BAD_BASE64", "not standard padded base64");
+  }
+  const pad = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
+  if (pad > 0) {
+    const last = B64.indexOf(text[text.length - pad - 1]!);
+    if ((last & (pad === 2 ? 0x0f : 0x03)) !== 0) {
+      throw new CryptoError("USRV_ERR_BAD_BASE64", "non-canonical base64 (stray bits before the padding)");
+    }
+  }
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
+
+/** Lowercase hex of `bytes`. */
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (let i = 0; i < bytes.length; i++) out += HEX_BYTE[bytes[i]!];
+  return out;
+}
+
+/** Bytes of an even-length hex string (either case), or `null` when it is not one. */
+export function fromHex(hex: string): Uint8Array | null {
+  if (typeof hex !== "string" || !HEX_RE.test(hex)) return null;
+  const out = new Uint8Array(hex.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  return out;
+}
+
+const encoder = new TextEncoder();
+// fatal: invalid UTF-8 is a decryption failure (wire.md); ignoreBOM keeps a
+// leading U+FEFF as Python's bytes.decode("utf-8") does.
+const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/** UTF-8 bytes of a string. */
+export function utf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/** Strict UTF-8 decoding: `null` when the bytes are not valid UTF-8. */
+export function fromUtf8(bytes: Uint8Array): string | null {
+  try {
+    return decoder.decode(bytes);
+  } catch {
+    return null;
+  }
+}
+
+/** Big-endian unsigned integer of `bytes`. */
+export function bytesToBigInt(bytes: Uint8Array): bigint {
+  return bytes.length === 0 ? 0n : BigInt(`0x${toHex(bytes)}`);
+}
+
+/** `n` as 32 big-endian bytes (`0 <= n < 2^256`). */
+export function bigIntTo32(n: bigint): Uint8Array {
+  if (n < 0n || n >= 1n << 256n)
+    throw new CryptoError("USRV_ERR_BAD_ARGUMENT", "integer out of 32-byte range");
+  return fromHex(n.toString(16).padStart(64, "0"))!;
+}

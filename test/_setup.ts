@@ -1,0 +1,54 @@
+/**
+ * Every suite that uses `matrix` runs twice: in process through `app.request`
+ * (the fetch face) and over a real socket through `app.run` (the Node face).
+ */
+import { after, before, describe } from "node:test";
+import { type App, createApp, type ServerHandle } from "usrv";
+
+/** Sends a request to the app under test, whichever face it goes through. */
+export type Send = (path: string, init?: RequestInit) => Promise<Response>;
+
+/** A quiet app: errors only, collected instead of printed. */
+export function quietApp(options: Parameters<typeof createApp>[0] = {}): { app: App; logs: string[] } {
+  const logs: string[] = [];
+  const sink = (level: string) => (obj: object, msg?: string) => {
+    const err = (obj as { err?: Error }).err;
+    logs.push(`${level}:${msg ?? ""}${err ? `\n${err.stack}` : ""}`);
+  };
+  const logger = { debug: sink("debug"), info: sink("info"), warn: sink("warn"), error: sink("error") };
+  return { app: createApp({ logger, ...options }), logs };
+}
+
+/** Runs `suite` once per face: `fetch` (in process) and `node` (real socket). */
+export function matrix(
+  name: string,
+  setup: (app: App) => void,
+  suite: (send: () => Send, logs: () => string[]) => void,
+): void {
+  for (const face of ["fetch", "node"] as const) {
+    describe(`${name} [${face}]`, () => {
+      const { app, logs } = quietApp();
+      setup(app);
+      let server: ServerHandle | undefined;
+      if (face === "node") {
+        before(async () => {
+          server = await app.run({ port: 0 });
+        });
+        after(() => server?.close());
+      }
+      const send: Send = (path, init) =>
+        face === "fetch" ? app.request(path, init) : fetch(`${server!.url}${path}`, init);
+      suite(
+        () => send,
+        () => logs,
+      );
+    });
+  }
+}
+
+/** The JSON body of a response, with its status checked. */
+export async function json(res: Response, status: number): Promise<unknown> {
+  const text = await res.text();
+  if (res.status !== status) throw new Error(`expected ${status}, got ${res.status}: ${text}`);
+  return text === "" ? undefined : JSON.parse(text);
+}

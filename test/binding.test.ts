@@ -1,0 +1,168 @@
+/**
+ * B1-B6: binding and matching. The router conformance table runs against the
+ * Router class directly; the HTTP rows run through both faces.
+ */
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { BindError, createApp, EndpointAlreadyDefined, Router, registerConverter } from "usrv";
+import { json, matrix } from "./_setup.js";
+
+describe("router conformance", () => {
+  const r = new Router<string>();
+  const routes: [string, string][] = [
+    ["GET", "/"],
+    ["GET", "/api/endpoint"],
+    ["GET", "/<int:b>/<a>"],
+    ["GET", "/<a>/<b>"],
+    ["GET", "/user/me"],
+    ["GET", "/user/<int:id>"],
+    ["GET", "/user/<uuid:id>"],
+    ["GET", "/user/<name>"],
+    ["GET", "/price/<float:p>"],
+    ["GET", "/flag/<bool:on>"],
+    ["GET", "/files/<name>/raw"],
+    ["POST", "/user/<int:id>"],
+  ];
+  for (const [m, p] of routes) r.add(m, p, `${m} ${p}`);
+
+  const table: [string, string, string | number, unknown[]?][] = [
+    ["GET", "/", "GET /", []],
+    ["GET", "/api/endpoint", "GET /api/endpoint", []], // B5: static beats /<a>/<b>
+    ["GET", "/5/test", "GET /<int:b>/<a>", [5, "test"]], // typed beats untyped
+    ["GET", "/x/test", "GET /<a>/<b>", ["x", "test"]], // B5: converter refusal falls through
+    ["GET", "/user/me", "GET /user/me", []],
+    ["GET", "/user/42", "GET /user/<int:id>", [42]],
+    ["GET", "/user/-7", "GET /user/<int:id>", [-7]],
+    [
+      "GET",
+      "/user/6f1c7e34-90a4-4b7e-8a55-0c4b7f1e2a3d",
+      "GET /user/<uuid:id>",
+      ["6f1c7e34-90a4-4b7e-8a55-0c4b7f1e2a3d"],
+    ],
+    ["GET", "/user/bob", "GET /user/<name>", ["bob"]],
+    ["GET", "/user/4.5", "GET /user/<name>", ["4.5"]],
+    ["GET", "/price/4.5", "GET /price/<float:p>", [4.5]],
+    ["GET", "/price/1e3", "GET /price/<float:p>", [1000]],
+    ["GET", "/price/abc", "GET /<a>/<b>", ["price", "abc"]], // float refuses, the untyped pair takes it
+    ["GET", "/flag/true", "GET /flag/<bool:on>", [true]],
+    ["GET", "/flag/0", "GET /flag/<bool:on>", [false]],
+    ["GET", "/flag/yes", "GET /<a>/<b>", ["flag", "yes"]],
+    ["GET", "/files/x/raw/more", 404],
+    ["GET", "/files/a%2Fb/raw", "GET /files/<name>/raw", ["a/b"]], // %2F stays in its segment
+    ["GET", "/files/caf%C3%A9/raw", "GET /files/<name>/raw", ["café"]],
+    ["GET", "/api/endpoint/", "GET /api/endpoint", []], // B2 on the request side
+    ["HEAD", "/user/42", "GET /user/<int:id>", [42]], // B6: HEAD from GET
+    ["POST", "/user/42", "POST /user/<int:id>", [42]],
+    ["DELETE", "/user/42", 405],
+    ["GET", "/a/b/c", 404],
+    ["GET", "/user/99999999999999999999", "GET /user/<name>", ["99999999999999999999"]], // not a safe int
+  ];
+  for (const [method, path, want, values] of table) {
+    it(`B5: ${method} ${path} -> ${want}`, () => {
+      const hit = r.find(method, path);
+      if (typeof want === "number") {
+        assert.ok("status" in hit);
+        assert.equal(hit.status, want);
+      } else {
+        assert.ok(!("status" in hit), `no match for ${path}`);
+        assert.equal(hit.value, want);
+        assert.deepEqual(hit.values, values);
+      }
+    });
+  }
+
+  it("B6: a 405 lists the path's methods, HEAD included with GET", () => {
+    const hit = r.find("DELETE", "/user/42");
+    assert.ok("status" in hit);
+    assert.deepEqual(hit.allow, ["GET", "HEAD", "POST"]);
+  });
+
+  it("B5: lookup does not scan the routes (2000 routes, same answer)", () => {
+    const big = new Router<number>();
+    for (let i = 0; i < 2000; i++) big.add("GET", `/r${i}/<a>/items/<int:b>`, i);
+    const hit = big.find("GET", "/r1999/abc/items/7");
+    assert.ok(!("status" in hit));
+    assert.equal(hit.value, 1999);
+    assert.deepEqual(hit.values, ["abc", 7]);
+  });
+
+  it("B5: a throwing user converter is a refusal, not an error", () => {
+    registerConverter("strict_even", (s) => {
+      if (Number(s) % 2 !== 0) throw new Error("odd");
+      return Number(s);
+    });
+    const rr = new Router<string>();
+    rr.add("GET", "/n/<strict_even:a>", "even");
+    rr.add("GET", "/n/<a>", "any");
+    assert.equal((rr.find("GET", "/n/4") as { value: string }).value, "even");
+    assert.equal((rr.find("GET", "/n/3") as { value: string }).value, "any");
+    assert.equal((rr.find("GET", "/n/4/x") as { status: number }).status, 404);
+  });
+});
+
+describe("B1-B4 at bind time", () => {
+  it("B1: default method GET; any method name; methods are upper-cased", () => {
+    const app = createApp({ logLevel: "silent" });
+    app.bind("/x", () => [200]);
+    app.bind("/x", { methods: ["purge", "OPTIONS"] }, () => [200, "custom"]);
+    const r = app.router;
+    assert.ok(!("status" in r.find("GET", "/x")));
+    assert.ok(!("status" in r.find("PURGE", "/x")));
+    assert.ok(!("status" in r.find("OPTIONS", "/x")));
+    assert.throws(() => app.bind("/y", { methods: ["BAD METHOD"] }, () => [200]), BindError);
+  });
+
+  it("B2: a leading / is added and a trailing / removed", () => {
+    const app = createApp({ logLevel: "silent" });
+    app.bind("api/endpoint/", () => [200]);
+    assert.ok(!("status" in app.router.find("GET", "/api/endpoint")));
+    assert.throws(() => app.bind("/api/endpoint", () => [200]), EndpointAlreadyDefined);
+  });
+
+  it("B3: binding a pattern twice for a method throws EndpointAlreadyDefined", () => {
+    const app = createApp({ logLevel: "silent" });
+    app.bind("/<int:a>", () => [200]);
+    assert.throws(() => app.bind("/<int:b>", () => [200]), /already bound \(as \/<int:a>\)/);
+    app.bind("/<int:a>", { methods: ["POST"] }, () => [200]); // another method is fine
+  });
+
+  it("B4: an unknown converter or a malformed markup fails loudly at bind", () => {
+    const app = createApp({ logLevel: "silent" });
+    assert.throws(
+      () => app.bind("/<itn:b>", () => [200]),
+      /unknown converter "itn" in "\/<itn:b>" \(known: str, int/,
+    );
+    assert.throws(() => app.bind("/a<b>", () => [200]), /invalid markup/);
+    assert.throws(() => app.bind("/<a>/<a>", () => [200]), /appears twice/);
+    assert.throws(() => app.bind("/<data>", () => [200]), /reserved/);
+  });
+});
+
+matrix(
+  "B5-B6 over HTTP",
+  (app) => {
+    app.bind("/<int:b>/<a>", ({ a, b }) => [200, a, b]);
+    app.bind("/api/endpoint", { methods: ["GET", "POST"] }, () => [200, "endpoint"]);
+  },
+  (send) => {
+    it("B5: static beats markups even when registered later (reference answers 500 here)", async () => {
+      assert.equal(await json(await send()("/api/endpoint"), 200), "endpoint");
+    });
+    it("B5: a converter failure never 500s: 404", async () => {
+      const body = (await json(await send()("/x/test"), 404)) as { code: string };
+      assert.equal(body.code, "USRV_ERR_NOT_FOUND");
+    });
+    it("B6: another method answers 405 with Allow", async () => {
+      const res = await send()("/api/endpoint", { method: "DELETE" });
+      assert.equal(res.headers.get("allow"), "GET, HEAD, POST");
+      const body = (await json(res, 405)) as { code: string };
+      assert.equal(body.code, "USRV_ERR_METHOD_NOT_ALLOWED");
+    });
+    it("B6: HEAD is answered for every GET route, without a body", async () => {
+      const res = await send()("/5/test", { method: "HEAD" });
+      assert.equal(res.status, 200);
+      assert.equal(await res.text(), "");
+      assert.equal(res.headers.get("content-length"), String('["test",5]'.length));
+    });
+  },
+);

@@ -1,0 +1,110 @@
+/**
+ * R1-R8: what a handler returns and what the client gets.
+ */
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { json, matrix } from "./_setup.js";
+
+const circular: Record<string, unknown> = {};
+circular.self = circular;
+
+matrix(
+  "R1-R8",
+  (app) => {
+    app.bind("/none", () => [200]);
+    app.bind("/one", () => [200, { a: 1 }]);
+    app.bind("/undef", () => [200, undefined]);
+    app.bind("/many", () => [201, 1, "two", null]);
+    app.bind("/async", async () => [200, "later"]);
+    app.bind("/status-float", () => [200.5] as unknown as [number]);
+    app.bind("/status-string", () => ["200", 1] as unknown as [number]);
+    app.bind("/not-tuple", () => ({ status: 200 }) as unknown as [number]);
+    app.bind("/throws", () => {
+      throw new Error("db password is hunter2");
+    });
+    app.bind("/rejects", async () => {
+      throw new TypeError("internal detail");
+    });
+    app.bind("/circular", () => [200, circular]);
+    app.bind("/teapot", () => [418, "short", "stout"]);
+    app.bind("/gone", () => [410]);
+    app.bind("/empty", () => [204, "ignored"]);
+    app.bind("/not-modified", () => [304]);
+    app.bind(
+      "/response",
+      () =>
+        new Response("<h1>hi</h1>", { status: 203, headers: { "content-type": "text/html", "x-own": "1" } }),
+    );
+  },
+  (send, logs) => {
+    it("R1/R2: no value gives null", async () => {
+      const res = await send()("/none");
+      assert.equal(res.headers.get("content-type"), "application/json");
+      assert.equal(await json(res, 200), null);
+    });
+    it("R2: one value gives that value; undefined gives null", async () => {
+      assert.deepEqual(await json(await send()("/one"), 200), { a: 1 });
+      assert.equal(await json(await send()("/undef"), 200), null);
+    });
+    it("R2: several values give an array", async () => {
+      assert.deepEqual(await json(await send()("/many"), 201), [1, "two", null]);
+    });
+    it("R1: a promise of the tuple", async () => {
+      assert.equal(await json(await send()("/async"), 200), "later");
+    });
+    it("R3: a non-integer status answers 406 naming the route", async () => {
+      for (const path of ["/status-float", "/status-string", "/not-tuple"]) {
+        const body = (await json(await send()(path), 406)) as { code: string; message: string };
+        assert.equal(body.code, "USRV_ERR_BAD_RESULT");
+        assert.match(body.message, new RegExp(`GET ${path}`));
+      }
+    });
+    it("R4: a throw or a rejection answers 500 with no internals, logged with the stack", async () => {
+      for (const path of ["/throws", "/rejects"]) {
+        const res = await send()(path);
+        const text = await res.text();
+        assert.equal(res.status, 500);
+        assert.doesNotMatch(text, /hunter2|internal detail|TypeError|\sat /);
+        assert.equal(JSON.parse(text).code, "USRV_ERR_INTERNAL");
+      }
+      assert.ok(
+        logs().some((l) => l.startsWith("error:") && l.includes("hunter2") && l.includes("responses.test")),
+      );
+    });
+    it("R4: a value that cannot be JSON answers 500 USRV_ERR_UNSERIALIZABLE", async () => {
+      const body = (await json(await send()("/circular"), 500)) as { code: string };
+      assert.equal(body.code, "USRV_ERR_UNSERIALIZABLE");
+    });
+    it("R5: status >= 400 gives {status, error} and the values under detail", async () => {
+      assert.deepEqual(await json(await send()("/teapot"), 418), {
+        status: 418,
+        error: "I'm a Teapot",
+        code: "USRV_ERR_STATUS",
+        message: "I'm a Teapot",
+        detail: ["short", "stout"],
+      });
+      const gone = (await json(await send()("/gone"), 410)) as Record<string, unknown>;
+      assert.equal("detail" in gone, false);
+    });
+    it("R6: no route: 404 with a JSON body", async () => {
+      const body = (await json(await send()("/nowhere"), 404)) as { code: string; message: string };
+      assert.equal(body.code, "USRV_ERR_NOT_FOUND");
+      assert.match(body.message, /Endpoint not defined/);
+    });
+    it("R7: 204 and 304 carry no body", async () => {
+      const res = await send()("/empty");
+      assert.equal(res.status, 204);
+      assert.equal(await res.text(), "");
+      const res2 = await send()("/not-modified");
+      assert.equal(res2.status, 304);
+      assert.equal(await res2.text(), "");
+    });
+    it("R8: a Response passes through with its headers", async () => {
+      const res = await send()("/response");
+      assert.equal(res.status, 203);
+      assert.equal(res.headers.get("content-type"), "text/html");
+      assert.equal(res.headers.get("x-own"), "1");
+      assert.equal(await res.text(), "<h1>hi</h1>");
+    });
+  },
+);

@@ -1,0 +1,36 @@
+/**
+ * B4: the route string is the type. This file is compiled by `tsc` in the
+ * test command; any line below that stops holding fails the build.
+ */
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { createApp, type PathParams, type Values } from "usrv";
+
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Expect<T extends true> = T;
+
+export type Cases = [
+  Expect<Equal<PathParams<"/<int:b>/<a>">, { b: number; a: string }>>,
+  Expect<Equal<PathParams<"/user/<uuid:id>/<float:x>/<bool:on>">, { id: string; x: number; on: boolean }>>,
+  Expect<Equal<PathParams<"/static/path">, {}>>,
+  Expect<Equal<PathParams<"/<str:name>">, { name: string }>>,
+  Expect<Equal<PathParams<string>, Record<string, unknown>>>,
+  Expect<Equal<Values<"/<int:b>">["b"], number>>,
+  Expect<Equal<Values<"/<int:b>">["method"], string>>,
+  Expect<Equal<Values<"/<int:b>">["data"], string | null>>,
+  Expect<Equal<Values<"/<int:b>">["anything"], unknown>>,
+];
+
+it("B4: parameter types flow from the path into the handler", async () => {
+  const app = createApp({ logLevel: "silent" });
+  app.bind("/<int:b>/<a>", ({ a, b }) => {
+    const typed: [string, number] = [a, b]; // compile-time check of the inference
+    return [200, typed[0].toUpperCase(), typed[1] + 1];
+  });
+  // @ts-expect-error a number path value has no string methods
+  app.bind("/x/<int:n>", ({ n }) => [200, n.toUpperCase()]);
+  // @ts-expect-error a handler returns an array or a Response
+  app.bind("/y", () => "200");
+  const res = await app.request("/5/test");
+  assert.deepEqual(await res.json(), ["TEST", 6]);
+});
