@@ -74,9 +74,9 @@ class FetchIncoming implements Incoming {
  * Deno.serve(app.fetch);
  */
 export function fetchHandler(app: Core & { readonly accessLog: boolean }) {
-  return async (request: Request, info?: { remoteAddress?: string }): Promise<Response> => {
+  return async (request: Request, info?: unknown): Promise<Response> => {
     const start = app.accessLog ? performance.now() : 0;
-    const inc = new FetchIncoming(request, info?.remoteAddress ?? null);
+    const inc = new FetchIncoming(request, remoteAddress(request, info));
     const reply = await handle(app, inc);
     if (reply.cause !== undefined || start > 0) {
       const q = inc.url.indexOf("?");
@@ -84,6 +84,22 @@ export function fetchHandler(app: Core & { readonly accessLog: boolean }) {
     }
     return toResponse(inc.method, reply);
   };
+}
+
+/**
+ * The client address from what the runtime passes beside the request: Bun
+ * passes its server (`requestIP`), Deno `{ remoteAddr: { hostname } }`,
+ * others may pass `{ remoteAddress }`.
+ */
+function remoteAddress(request: Request, info: unknown): string | null {
+  if (!info || typeof info !== "object") return null;
+  const i = info as {
+    requestIP?: (r: Request) => { address?: string } | null;
+    remoteAddr?: { hostname?: string };
+    remoteAddress?: string;
+  };
+  if (typeof i.requestIP === "function") return i.requestIP(request)?.address ?? null;
+  return i.remoteAddr?.hostname ?? i.remoteAddress ?? null;
 }
 
 function toResponse(method: string, reply: Reply): Response {

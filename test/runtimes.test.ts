@@ -1,0 +1,259 @@
+/**
+ * S2: the fetch handler runs unchanged under Bun and Deno. Each runtime (the npm
+ * packages `bun` and `deno`, devDependencies) serves test/fixtures/runtime-entry.mjs
+ * with its own server, and Node's fetch checks the routes over a real socket.
+ *
+ * A missing runtime binary fails the suite in CI (`CI` set) and skips it elsewhere.
+ */
+import assert from "node:assert/strict";
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+
+const START_TIMEOUT_MS = 20_000;
+const KILL_GRACE_MS = 3_000;
+
+/** The repo root: the nearest folder above this file whose package.json is usrv's (works from test/ and build/test/). */
+function repoRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const pkg = join(dir, "package.json");
+    if (existsSync(pkg) && (JSON.parse(readFileSync(pkg, "utf8")) as { name?: string }).name === "usrv")
+      return dir;
+    const up = dirname(dir);
+    if (up === dir) throw new Error(`no usrv package.json above ${fileURLToPath(import.meta.url)}`);
+    dir = up;
+  }
+}
+
+const root = repoRoot();
+const entry = join(root, "test", "fixtures", "runtime-entry.mjs");
+const binDir = join(root, "node_modules", ".bin");
+
+interface Runtime {
+  label: string;
+  bin: string;
+  args: string[];
+  /** Extra environment; a function so a temporary folder is made only when the runtime runs. */
+  env?: () => { vars: Record<string, string>; cleanup: () => void };
+}
+
+const runtimes: Runtime[] = [
+  {
+    label: "Bun",
+    bin: join(binDir, "bun"),
+    // No auto-install (never touch the network), no .env files.
+    args: ["run", "--no-install", "--no-env-file", entry],
+  },
+  {
+    label: "Deno",
+    bin: join(binDir, "deno"),
+    // Offline: no remote modules, only what is cached, npm packages from the existing
+    // node_modules (left untouched), no deno.json, no deno.lock written.
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      "--no-prompt",
+      "--no-config",
+      "--no-lock",
+      "--no-remote",
+      "--cached-only",
+      "--node-modules-dir=manual",
+      entry,
+    ],
+    env: () => {
+      // A private cache, so the user's ~/.cache/deno is neither read nor written.
+      const dir = mkdtempSync(join(tmpdir(), "usrv-deno-"));
+      return {
+        vars: { DENO_DIR: dir, DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" },
+        cleanup: () => rmSync(dir, { recursive: true, force: true }),
+      };
+    },
+  },
+];
+
+/** A runtime child serving the entry file. */
+class Served {
+  readonly child: ChildProcess;
+  stdout = "";
+  stderr = "";
+  readonly #exited: Promise<void>;
+  readonly #killOnExit = () => this.child.kill("SIGKILL");
+
+  constructor(rt: Runtime, env: Record<string, string>) {
+    this.child = spawn(rt.bin, rt.args, {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    // Last resort: never outlive the test process.
+    process.once("exit", this.#killOnExit);
+    this.child.stdout!.setEncoding("utf8").on("data", (s: string) => {
+      this.stdout += s;
+    });
+    this.child.stderr!.setEncoding("utf8").on("data", (s: string) => {
+      this.stderr += s;
+    });
+    this.#exited = new Promise((resolve) => {
+      this.child.once("exit", () => resolve());
+      this.child.once("error", () => resolve());
+    });
+  }
+
+  get running(): boolean {
+    return this.child.exitCode === null && this.child.signalCode === null && this.child.pid !== undefined;
+  }
+
+  /** Resolves with the port once the child printed `LISTENING <port>`. */
+  listening(): Promise<number> {
+    return new Promise((resolve, reject) => {
+      const out = this.child.stdout!;
+      const done = (err: Error | null, port?: number) => {
+        clearTimeout(timer);
+        out.off("data", check);
+        this.child.off("exit", exited);
+        this.child.off("error", failed);
+        if (err) reject(err);
+        else resolve(port!);
+      };
+      const check = () => {
+        const m = /^LISTENING (\d+)\s*$/m.exec(this.stdout);
+        if (m) done(null, Number(m[1]));
+      };
+      const exited = (code: number | null, signal: string | null) =>
+        done(new Error(`exited before listening (code ${code}, signal ${signal})${this.tail()}`));
+      const failed = (e: Error) => done(new Error(`could not start: ${e.message}${this.tail()}`));
+      const timer = setTimeout(
+        () => done(new Error(`no LISTENING line after ${START_TIMEOUT_MS} ms${this.tail()}`)),
+        START_TIMEOUT_MS,
+      );
+      out.on("data", check);
+      this.child.once("exit", exited);
+      this.child.once("error", failed);
+      check();
+    });
+  }
+
+  tail(): string {
+    return `\n--- stderr ---\n${this.stderr.trim() || "(empty)"}\n--- stdout ---\n${this.stdout.trim() || "(empty)"}`;
+  }
+
+  /** SIGTERM, then SIGKILL after a grace period; resolves once the child is gone. */
+  async stop(): Promise<void> {
+    process.off("exit", this.#killOnExit);
+    if (!this.running) return;
+    this.child.kill("SIGTERM");
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<"late">((resolve) => {
+      timer = setTimeout(() => resolve("late"), KILL_GRACE_MS);
+    });
+    const late = (await Promise.race([this.#exited, grace])) === "late";
+    clearTimeout(timer);
+    if (late && this.running) {
+      this.child.kill("SIGKILL");
+      await this.#exited;
+    }
+  }
+}
+
+async function body(res: Response, status: number): Promise<string> {
+  const text = await res.text();
+  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${text}`);
+  return text;
+}
+
+for (const rt of runtimes) {
+  const name = `S2: the fetch handler under ${rt.label}`;
+  if (!existsSync(rt.bin)) {
+    const reason = `${rt.label} is not installed (${rt.bin}): run npm install`;
+    if (process.env.CI) {
+      describe(name, () => {
+        it("has the runtime binary", () => assert.fail(`${reason}; CI needs every runtime`));
+      });
+    } else {
+      describe(name, { skip: reason }, () => {});
+    }
+    continue;
+  }
+
+  describe(name, () => {
+    let served: Served | undefined;
+    let cleanup = () => {};
+    let base = "";
+    let startMs = 0;
+
+    before(async () => {
+      const extra = rt.env?.();
+      cleanup = extra?.cleanup ?? cleanup;
+      const t0 = performance.now();
+      served = new Served(rt, extra?.vars ?? {});
+      const port = await served.listening();
+      startMs = performance.now() - t0;
+      base = `http://127.0.0.1:${port}`;
+    });
+
+    after(async () => {
+      await served?.stop();
+      cleanup();
+    });
+
+    const get = (path: string, init?: RequestInit) => fetch(`${base}${path}`, init);
+
+    it("starts on the entry file and prints LISTENING <port>", (t) => {
+      assert.ok(served?.running, `not running${served?.tail() ?? ""}`);
+      t.diagnostic(`${rt.label} listening after ${Math.round(startMs)} ms: ${rt.bin} ${rt.args.join(" ")}`);
+    });
+
+    it("GET /hello -> 200 {hello: world}, application/json", async () => {
+      const res = await get("/hello");
+      const text = await body(res, 200);
+      assert.match(res.headers.get("content-type") ?? "", /^application\/json\b/);
+      assert.deepEqual(JSON.parse(text), { hello: "world" });
+    });
+
+    it("GET /5/test -> path values converted", async () => {
+      assert.deepEqual(JSON.parse(await body(await get("/5/test"), 200)), ["test", 5]);
+    });
+
+    it("GET /5/test?a=2&b=6 -> query overrides path, as strings", async () => {
+      assert.deepEqual(JSON.parse(await body(await get("/5/test?a=2&b=6"), 200)), ["2", "6"]);
+    });
+
+    it("GET /x/test -> 404 USRV_ERR_NOT_FOUND", async () => {
+      const res = await get("/x/test");
+      const text = await body(res, 404);
+      assert.match(res.headers.get("content-type") ?? "", /^application\/json\b/);
+      const err = JSON.parse(text) as { status: number; code: string };
+      assert.equal(err.status, 404);
+      assert.equal(err.code, "USRV_ERR_NOT_FOUND");
+    });
+
+    it("POST /echo with a JSON body -> the bound value and the raw data", async () => {
+      const raw = JSON.stringify({ value: { x: 1, list: [true, null, "é"] }, other: "z" });
+      const res = await get("/echo", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: raw,
+      });
+      assert.deepEqual(JSON.parse(await body(res, 200)), [{ x: 1, list: [true, null, "é"] }, raw]);
+    });
+
+    it("HEAD /hello -> 200, JSON headers, empty body", async () => {
+      const res = await get("/hello", { method: "HEAD" });
+      assert.equal(await body(res, 200), "");
+      assert.match(res.headers.get("content-type") ?? "", /^application\/json\b/);
+      // The length of the GET body, when the runtime keeps it.
+      const length = res.headers.get("content-length");
+      if (length !== null) assert.equal(length, String('{"hello":"world"}'.length));
+    });
+
+    it("is still running after the requests", () => {
+      assert.ok(served?.running, `the runtime died${served?.tail() ?? ""}`);
+    });
+  });
+}
