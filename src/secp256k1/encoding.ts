@@ -61,11 +61,17 @@ export function toHex(bytes: Uint8Array): string {
   return out;
 }
 
+/** Value of one hex digit's char code (already validated by HEX_RE). */
+function nibble(c: number): number {
+  return c <= 57 ? c - 48 : (c | 0x20) - 87; // '0'-'9', then 'a'-'f' / 'A'-'F'
+}
+
 /** Bytes of an even-length hex string (either case), or `null` when it is not one. */
 export function fromHex(hex: string): Uint8Array | null {
   if (typeof hex !== "string" || !HEX_RE.test(hex)) return null;
   const out = new Uint8Array(hex.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16);
+  for (let i = 0; i < out.length; i++)
+    out[i] = (nibble(hex.charCodeAt(2 * i)) << 4) | nibble(hex.charCodeAt(2 * i + 1));
   return out;
 }
 
@@ -95,7 +101,8 @@ export function bytesToBigInt(bytes: Uint8Array): bigint {
 
 /** `n` as 32 big-endian bytes (`0 <= n < 2^256`). */
 export function bigIntTo32(n: bigint): Uint8Array {
-  if (n < 0n || n >= 1n << 256n)
+  if (n < 0n || n >= 1n << 256n) {
     throw new CryptoError("USRV_ERR_BAD_ARGUMENT", "integer out of 32-byte range");
+  }
   return fromHex(n.toString(16).padStart(64, "0"))!;
 }

@@ -9,7 +9,8 @@ import type { Primitives } from "./primitives.js";
 export const portablePrimitives: Primitives = {
   name: "@noble/hashes+ciphers",
   sha256: (data) => sha256(data),
-  pbkdf2Sha512: (password, salt, iterations, length) => pbkdf2(sha512, password, salt, { c: iterations, dkLen: length }),
+  pbkdf2Sha512: (password, salt, iterations, length) =>
+    pbkdf2(sha512, password, salt, { c: iterations, dkLen: length }),
   aes256Ctr: (key, iv, data) => ctr(key, iv).encrypt(data),
   randomBytes(length) {
     // getRandomValues fills at most 65536 bytes per call

@@ -1,0 +1,134 @@
+/**
+ * `usrv secret dump|load|migrate` (I2): the identity secret stored under a
+ * PIN, asked with hidden prompts. Results on stdout, prompts and messages on
+ * stderr; exit 0 ok, 1 failure (wrong PIN...), 2 usage, 130 Ctrl-C.
+ */
+import { parseArgs } from "node:util";
+import { CryptoError, dumpSecret, generateKeypair, loadSecret, migrateSecret } from "../secp256k1/index.js";
+import { createPrompter, PromptAborted, type Prompter } from "./secret-prompt.js";
+
+const USAGE = `usage: usrv secret <dump|load|migrate> [options]
+
+  dump      ask a secret and a PIN (twice); store the secret encrypted under the PIN;
+            print the public key
+  load      ask the PIN; print the public key of the stored secret
+  migrate   ask the PIN; rewrite the Python usrv's secret file (sha256(PIN).key)
+            in the usrv format, under the same PIN
+
+options:
+  --name NAME         file name in the folder (default secret.key)
+  --force             dump, migrate: replace an existing file
+  --show-secret       load: print the secret too, on a second line
+  --legacy-dir DIR    load, migrate: folder of the Python usrv's key files
+                      (default: the folder itself)
+  --remove-legacy     migrate: delete the Python usrv's file afterwards
+  -h, --help          this help
+
+The folder is $USRV_HOME, else ~/.usrv. Prompts go to stderr, results to stdout.
+`;
+
+const OPTIONS = {
+  name: { type: "string" },
+  force: { type: "boolean" },
+  "show-secret": { type: "boolean" },
+  "legacy-dir": { type: "string" },
+  "remove-legacy": { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
+
+// A memory-hard KDF slows each guess, but 10^4 guesses stay cheap.
+const SHORT_PIN = 6;
+
+async function dump(prompt: Prompter, values: Values): Promise<number> {
+  const secret = await prompt.ask("secret: ");
+  const pin = await prompt.ask("PIN: ");
+  if ((await prompt.ask("PIN again: ")) !== pin) {
+    process.stderr.write("usrv secret: the PINs differ; nothing stored\n");
+    return 1;
+  }
+  if (Array.from(pin).length < SHORT_PIN) {
+    process.stderr.write(
+      `usrv secret: warning: a PIN under ${SHORT_PIN} characters is quick to guess from the file\n`,
+    );
+  }
+  const path = await dumpSecret(secret, pin, { name: values.name, overwrite: values.force });
+  process.stderr.write(`usrv secret: stored in ${path}\n`);
+  process.stdout.write(`${generateKeypair(secret).publicKey}\n`);
+  return 0;
+}
+
+async function load(prompt: Prompter, values: Values): Promise<number> {
+  const pin = await prompt.ask("PIN: ");
+  const secret = await loadSecret(pin, { name: values.name, legacyDir: values["legacy-dir"] });
+  process.stdout.write(`${generateKeypair(secret).publicKey}\n`);
+  if (values["show-secret"]) process.stdout.write(`${secret}\n`);
+  return 0;
+}
+
+async function migrate(prompt: Prompter, values: Values): Promise<number> {
+  const pin = await prompt.ask("PIN: ");
+  const { from, to } = await migrateSecret(pin, {
+    name: values.name,
+    overwrite: values.force,
+    legacyDir: values["legacy-dir"],
+    removeLegacy: values["remove-legacy"],
+  });
+  process.stderr.write(
+    `usrv secret: ${from} -> ${to}${values["remove-legacy"] ? " (old file removed)" : ""}\n`,
+  );
+  // re-open the new file: proves it opens with this PIN before anyone deletes the old one
+  process.stdout.write(
+    `${generateKeypair(await loadSecret(pin, { name: values.name, legacy: false })).publicKey}\n`,
+  );
+  return 0;
+}
+
+const ACTIONS = new Map([
+  ["dump", dump],
+  ["load", load],
+  ["migrate", migrate],
+]);
+
+/**
+ * Runs `usrv secret ...` with the arguments after `secret`; resolves to the exit code.
+ *
+ * @example
+ * process.exitCode = await secretCommand(["load", "--show-secret"]);
+ */
+export async function secretCommand(args: string[]): Promise<number> {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true });
+  } catch (err) {
+    process.stderr.write(`usrv secret: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const action = positionals.length === 1 ? ACTIONS.get(positionals[0]!) : undefined;
+  if (action === undefined) {
+    process.stderr.write(USAGE);
+    return 2;
+  }
+  const prompt = createPrompter();
+  try {
+    return await action(prompt, values);
+  } catch (err) {
+    if (err instanceof PromptAborted) {
+      process.stderr.write(`usrv secret: ${err.message}\n`);
+      return err.interrupted ? 130 : 1;
+    }
+    if (err instanceof CryptoError) {
+      process.stderr.write(`usrv secret: ${err.message.replace(/^\[usrv\] /, "")}\n`);
+      return 1;
+    }
+    throw err;
+  } finally {
+    prompt.close();
+  }
+}

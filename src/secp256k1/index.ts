@@ -1,0 +1,174 @@
+/**
+ * `usrv/secp256k1`: keys, Schnorr signatures and body encryption compatible
+ * with the Python usrv 0.4.3 peer (spec/wire.md), on the fast Node backend
+ * (tiny-secp256k1 + node:crypto). The HTTP core imports this module lazily,
+ * so an app that never encrypts never loads curve code.
+ *
+ * @example
+ * import { encrypt, decrypt, generateKeypair, sign, verify } from "usrv/secp256k1";
+ * const server = generateKeypair("server secret");
+ * const { R, ciphertext } = encrypt(server.publicKey, '{"a": 1}');
+ * decrypt(server.privateKey, R, ciphertext); // '{"a": 1}'
+ */
+import type { Encrypted, Keypair, Secp256k1 } from "./api.js";
+import { nodeSecp256k1 as fast } from "./node.js";
+
+export { type Backend, createSecp256k1, type Encrypted, type Keypair, type Secp256k1 } from "./api.js";
+export type { Curve } from "./curve.js";
+export { b64decode, b64encode } from "./encoding.js";
+export { CRYPTO_ERRORS, CryptoError, type CryptoErrorCode } from "./errors.js";
+export { nodeBackend } from "./node.js";
+export type { Primitives } from "./primitives.js";
+export {
+  DEFAULT_SCRYPT,
+  type DumpSecretOptions,
+  dumpSecret,
+  type LoadSecretOptions,
+  loadSecret,
+  migrateSecret,
+  type ScryptParams,
+  type SecretOptions,
+  secretPath,
+} from "./secret-store.js";
+
+/**
+ * The operations on a named backend: `"node"` (tiny-secp256k1 + node:crypto,
+ * what the functions of this module use) or `"portable"` (pure JS, loaded on
+ * demand). Both give identical results.
+ *
+ * @example
+ * const portable = await loadSecp256k1("portable");
+ * portable.verify("hello", signature, publicKey);
+ */
+export async function loadSecp256k1(name: "node" | "portable"): Promise<Secp256k1> {
+  if (name === "node") return fast;
+  if (name === "portable") return (await import("./portable.js")).portable;
+  throw new TypeError(`[usrv] unknown secp256k1 backend ${JSON.stringify(name)} (known: node, portable)`);
+}
+
+/**
+ * The BIP39 seed function (no mnemonic check): PBKDF2-HMAC-SHA512 of
+ * `NFKD(secret)` with salt `NFKD("mnemonic" + passphrase)`, 2048 rounds, 64 bytes.
+ *
+ * @example
+ * bip39Hash("secret"); // Uint8Array(64) [0x19, 0x38, 0x42, ...]
+ */
+export function bip39Hash(secret: string, passphrase = "SALT"): Uint8Array {
+  return fast.bip39Hash(secret, passphrase);
+}
+
+/**
+ * A key pair derived from `secret` (`int(bip39Hash(secret, passphrase)) mod N`),
+ * or a random one (CSPRNG) without a secret.
+ *
+ * @example
+ * generateKeypair("secret").publicKey; // "lry3Vlb34Rr0W4uCPVjKpAgx3RaU...qXM36g=="
+ * generateKeypair(); // random
+ */
+export function generateKeypair(secret?: string, passphrase = "SALT"): Keypair {
+  return fast.generateKeypair(secret, passphrase);
+}
+
+/**
+ * Compressed SEC1 form (66 hex characters, `02`/`03` + X) of a base64 `X || Y`
+ * public key. Throws `USRV_ERR_BAD_KEY` when it is not a curve point.
+ *
+ * @example
+ * encode(generateKeypair("secret").publicKey); // "0296bcb75656f7e1...a0ae5a"
+ */
+export function encode(publicKey: string): string {
+  return fast.encode(publicKey);
+}
+
+/**
+ * Base64 `X || Y` public key of a compressed SEC1 point (66 hex characters).
+ * Throws `USRV_ERR_BAD_KEY` when it is not one.
+ *
+ * @example
+ * decode("0296bcb75656f7e11af45b8b823d58caa40831dd169474287c1316b47d14a0ae5a"); // "lry3Vlb3...qXM36g=="
+ */
+export function decode(compressedHex: string): string {
+  return fast.decode(compressedHex);
+}
+
+/**
+ * Steps 3-4 of the body encryption on their own: AES-256-CTR (counter block 1)
+ * of UTF-8 `text` with key `SHA256(UTF-8(secret))`, as lowercase hex.
+ *
+ * @example
+ * aesEncrypt("hello", "k"); // "5f49bbe659"
+ */
+export function aesEncrypt(text: string, secret: string): string {
+  return fast.aesEncrypt(text, secret);
+}
+
+/**
+ * Inverse of {@link aesEncrypt}. Throws `USRV_ERR_DECRYPT` when the input is
+ * not hex or the result is not valid UTF-8.
+ *
+ * @example
+ * aesDecrypt("5f49bbe659", "k"); // "hello"
+ */
+export function aesDecrypt(ciphertextHex: string, secret: string): string {
+  return fast.aesDecrypt(ciphertextHex, secret);
+}
+
+/**
+ * Encrypts `text` for `publicKey` (wire.md, body encryption): a fresh
+ * ephemeral key `R`, ECDH, AES-256-CTR. Throws `USRV_ERR_BAD_KEY` for a
+ * malformed key or one off the curve.
+ *
+ * @example
+ * const { R, ciphertext } = encrypt(serverPublicKey, JSON.stringify({ a: 1 }));
+ * // headers: Ephemeral-Public-Key: R; body: ciphertext
+ */
+export function encrypt(publicKey: string, text: string): Encrypted {
+  return fast.encrypt(publicKey, text);
+}
+
+/**
+ * Decrypts a ciphertext made by {@link encrypt} for `privateKey`'s public key.
+ * Throws `USRV_ERR_BAD_KEY` for a malformed `R` or one off the curve,
+ * `USRV_ERR_DECRYPT` for non-hex ciphertext or a result that is not UTF-8.
+ * The format has no MAC: a ciphertext for another key usually fails the UTF-8
+ * check, but may decrypt to garbage text; the signature is what authenticates.
+ *
+ * @example
+ * decrypt(server.privateKey, headers["ephemeral-public-key"], body);
+ */
+export function decrypt(privateKey: string, R: string, ciphertextHex: string): string {
+  return fast.decrypt(privateKey, R, ciphertextHex);
+}
+
+/**
+ * BIP340 Schnorr signature of `SHA256(UTF-8(message))`, as base64 of `r || s`.
+ * `aux` is BIP340's auxiliary randomness (32 bytes), random by default.
+ *
+ * @example
+ * const signature = sign(hexBody + ephemeralB64 + nonce, client.privateKey);
+ */
+export function sign(message: string, privateKey: string, aux?: Uint8Array): string {
+  return fast.sign(message, privateKey, aux);
+}
+
+/**
+ * Checks a {@link sign} signature against a base64 `X || Y` public key. Never
+ * throws: bad base64, wrong lengths or a point off the curve give `false`.
+ *
+ * @example
+ * verify(hexBody + ephemeralB64 + nonce, headers["sender-signature"], headers["sender-public-key"]); // true
+ */
+export function verify(message: string, signature: string, publicKey: string): boolean {
+  return fast.verify(message, signature, publicKey);
+}
+
+/**
+ * The reference's `raw_sign`: a signature (128 lowercase hex characters,
+ * `r || s`) with the key pair derived from `secret` and `passphrase = salt`.
+ *
+ * @example
+ * rawSign("payload", "usrv", "salt1"); // "9768f78f...", random aux: differs each call
+ */
+export function rawSign(message: string, secret: string, salt = ""): string {
+  return fast.rawSign(message, secret, salt);
+}

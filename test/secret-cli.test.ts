@@ -1,0 +1,245 @@
+/**
+ * I2 from the command line: `usrv secret dump|load|migrate`, spawned as
+ * `node dist/cli.js` with piped stdin and a temporary USRV_HOME; the no-echo
+ * prompt through a pseudo-terminal (`script`, util-linux) when available.
+ */
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { generateKeypair } from "usrv/secp256k1";
+import { jsonFixture } from "./fixtures/helpers.js";
+
+const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as {
+  version: string;
+};
+const legacy = jsonFixture<{
+  secret_file: { pin: string; secret: string; file_name: string; file_content: string };
+}>("vectors/usrv-0.4.3-crypto.json").secret_file;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `node dist/cli.js ...args` with `input` piped to stdin. */
+function run(args: string[], input: string, home: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, USRV_HOME: home } });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(input);
+  });
+}
+
+let root: string;
+let n = 0;
+const freshHome = () => join(root, `home-${++n}`);
+const SECRET = "my secret passphrase";
+const PUBLIC = generateKeypair(SECRET).publicKey;
+
+before(async () => {
+  root = await mkdtemp(join(tmpdir(), "usrv-cli-"));
+});
+after(async () => {
+  await rm(root, { recursive: true, force: true });
+});
+
+describe("usrv (dispatcher)", () => {
+  test("--version: the package version on stdout, exit 0", async () => {
+    const r = await run(["--version"], "", freshHome());
+    assert.deepEqual([r.code, r.stdout, r.stderr], [0, `${pkg.version}\n`, ""]);
+  });
+  for (const flag of ["--help", "-h"]) {
+    test(`${flag}: usage on stdout, exit 0`, async () => {
+      const r = await run([flag], "", freshHome());
+      assert.equal(r.code, 0);
+      assert.match(r.stdout, /^usage: usrv <command>/);
+      assert.match(r.stdout, /secret dump\|load\|migrate/);
+    });
+  }
+  test("no command: usage on stderr, exit 2", async () => {
+    const r = await run([], "", freshHome());
+    assert.equal(r.code, 2);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^usage: usrv/);
+  });
+  test("unknown command or option: usage on stderr, exit 2", async () => {
+    for (const args of [["bogus"], ["--bogus"], ["constructor"]]) {
+      const r = await run(args, "", freshHome());
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.stderr, /usage: usrv/);
+    }
+  });
+});
+
+describe("I2: usrv secret", () => {
+  test("secret --help: usage on stdout, exit 0; no action: exit 2", async () => {
+    const help = await run(["secret", "--help"], "", freshHome());
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^usage: usrv secret/);
+    const none = await run(["secret"], "", freshHome());
+    assert.equal(none.code, 2);
+    const bad = await run(["secret", "load", "--bogus"], "", freshHome());
+    assert.equal(bad.code, 2);
+  });
+
+  test("dump asks the secret and the PIN twice, stores 0600, prints the public key", async () => {
+    const home = freshHome();
+    const r = await run(["secret", "dump"], `${SECRET}\n482913\n482913\n`, home);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${PUBLIC}\n`);
+    assert.match(r.stderr, /secret: \nPIN: \nPIN again: \n/);
+    assert.ok(!r.stderr.includes("warning"));
+    if (process.platform !== "win32") {
+      assert.equal((await stat(join(home, "secret.key"))).mode & 0o777, 0o600);
+    }
+  });
+
+  test("load prints the public key, not the secret; --show-secret adds it", async () => {
+    const home = freshHome();
+    await run(["secret", "dump"], `${SECRET}\n482913\n482913\n`, home);
+    const r = await run(["secret", "load"], "482913\n", home);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${PUBLIC}\n`);
+    assert.ok(!(r.stdout + r.stderr).includes(SECRET));
+    const shown = await run(["secret", "load", "--show-secret"], "482913\r\n", home);
+    assert.equal(shown.stdout, `${PUBLIC}\n${SECRET}\n`);
+  });
+
+  test("load with a wrong PIN: exit 1, 'wrong PIN' on stderr, nothing on stdout", async () => {
+    const home = freshHome();
+    await run(["secret", "dump"], `${SECRET}\n482913\n482913\n`, home);
+    const r = await run(["secret", "load"], "000000\n", home);
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /wrong PIN/);
+  });
+
+  test("dump with PINs that differ: exit 1, nothing stored", async () => {
+    const home = freshHome();
+    const r = await run(["secret", "dump"], `${SECRET}\n482913\n482914\n`, home);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /PINs differ/);
+    await assert.rejects(stat(join(home, "secret.key")));
+  });
+
+  test("dump over an existing secret: exit 1 unless --force", async () => {
+    const home = freshHome();
+    await run(["secret", "dump"], `${SECRET}\n482913\n482913\n`, home);
+    const r = await run(["secret", "dump"], "other\n482913\n482913\n", home);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /--force/);
+    const forced = await run(["secret", "dump", "--force"], "other\n482913\n482913\n", home);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(forced.stdout, `${generateKeypair("other").publicKey}\n`);
+  });
+
+  test("a short PIN is stored, with a warning", async () => {
+    const r = await run(["secret", "dump"], `${SECRET}\n1234\n1234\n`, freshHome());
+    assert.equal(r.code, 0);
+    assert.match(r.stderr, /warning: a PIN under 6 characters/);
+  });
+
+  test("input ending before an answer: exit 1", async () => {
+    const r = await run(["secret", "dump"], `${SECRET}\n`, freshHome());
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /input ended/);
+  });
+
+  test("nothing stored: exit 1 with a hint", async () => {
+    const r = await run(["secret", "load"], "482913\n", freshHome());
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /usrv secret dump/);
+  });
+
+  test("--name keeps several secrets", async () => {
+    const home = freshHome();
+    await run(["secret", "dump", "--name", "client.key"], `${SECRET}\n482913\n482913\n`, home);
+    assert.deepEqual(await readdir(home), ["client.key"]);
+    const r = await run(["secret", "load", "--name", "client.key"], "482913\n", home);
+    assert.equal(r.stdout, `${PUBLIC}\n`);
+  });
+
+  test("legacy: load reads the reference's sha256(PIN).key; migrate rewrites it", async () => {
+    const home = freshHome();
+    await mkdir(home);
+    await writeFile(join(home, legacy.file_name), legacy.file_content);
+    const loaded = await run(["secret", "load"], `${legacy.pin}\n`, home);
+    assert.equal(loaded.stdout, `${generateKeypair(legacy.secret).publicKey}\n`);
+    const migrated = await run(["secret", "migrate", "--remove-legacy"], `${legacy.pin}\n`, home);
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.equal(migrated.stdout, `${generateKeypair(legacy.secret).publicKey}\n`);
+    assert.deepEqual(await readdir(home), ["secret.key"]);
+  });
+});
+
+// `script` (util-linux) gives the child a pseudo-terminal: what the terminal
+// echoes shows up in script's output, so a typed PIN must not appear there.
+const hasScript = process.platform === "linux" && spawnSync("script", ["--version"]).status === 0;
+
+/** Runs `command` under a pseudo-terminal, typing each answer when its prompt shows up. */
+function runPty(command: string, answers: [prompt: string, answer: string][], home: string): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      env: { ...process.env, USRV_HOME: home },
+    });
+    let stdout = "";
+    let seen = 0;
+    child.stdout.on("data", (d) => {
+      stdout += d;
+      const next = answers[0];
+      // type only once the prompt is out: the program is in raw mode by then
+      if (next && stdout.indexOf(next[0], seen) !== -1) {
+        seen = stdout.indexOf(next[0], seen) + next[0].length;
+        answers.shift();
+        setTimeout(() => child.stdin.write(`${next[1]}\r`), 50);
+      }
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr: "" }));
+  });
+}
+
+describe("I2: hidden prompt on a terminal (no echo)", {
+  skip: !hasScript && "script (util-linux) is not available",
+}, () => {
+  test("control: the same harness does show what a plain `read` gets typed", async () => {
+    const r = await runPty(`sh -c 'printf "PIN: "; read x'`, [["PIN: ", "917364"]], freshHome());
+    assert.match(r.stdout, /917364/);
+  });
+
+  test("dump then load: neither the secret nor the PIN is echoed", async () => {
+    const home = freshHome();
+    const dumped = await runPty(
+      `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} secret dump`,
+      [
+        ["secret: ", SECRET],
+        ["PIN: ", "917364"],
+        ["PIN again: ", "917364"],
+      ],
+      home,
+    );
+    assert.equal(dumped.code, 0, dumped.stdout);
+    assert.ok(dumped.stdout.includes(PUBLIC));
+    assert.ok(!dumped.stdout.includes(SECRET));
+    assert.ok(!dumped.stdout.includes("917364"));
+    const loaded = await runPty(
+      `${JSON.stringify(process.execPath)} ${JSON.stringify(cli)} secret load`,
+      [["PIN: ", "917364"]],
+      home,
+    );
+    assert.equal(loaded.code, 0, loaded.stdout);
+    assert.ok(loaded.stdout.includes(PUBLIC));
+    assert.ok(!loaded.stdout.includes("917364"));
+  });
+});
