@@ -9,7 +9,10 @@ import { BindError } from "./errors.js";
 import { ConsoleLogger, type Logger, parseLevel } from "./log.js";
 import { readShape, type Shape } from "./params.js";
 import type { Core, Route } from "./pipeline.js";
+import { MemoryReplayStore, type ReplayStore, type ReplayWindow } from "./replay.js";
 import { Router } from "./router.js";
+import type { Keypair } from "./secp256k1/api.js";
+import { loadCrypto } from "./secure.js";
 import type { BindOptions, ObjectHandler, PositionalHandler } from "./types.js";
 
 /** Options of `createApp`. */
@@ -20,6 +23,12 @@ export interface AppOptions {
   logger?: Logger;
   /** Body limit in bytes for every route (default 1 MiB); `bind` can set its own. */
   bodyLimit?: number;
+  /** Where used nonces are remembered (default: this process's memory). */
+  replayStore?: ReplayStore;
+  /** Oldest accepted Nonce in ms (default 10,000, as the reference). */
+  maxNonceAge?: number;
+  /** Farthest accepted future Nonce in ms (default 10,000; the reference has no bound). */
+  maxNonceSkew?: number;
 }
 
 /** `bind`'s overloads: object style (typed from the path) first, positional second. */
@@ -50,13 +59,68 @@ export class App implements Core {
   /** The Node `(req, res)` listener (S2), the fast path. */
   readonly listener: ReturnType<typeof nodeListener>;
   /** The standard fetch handler `(Request) => Promise<Response>` (S2). */
-  readonly fetch: (request: Request, info?: { remoteAddress?: string }) => Promise<Response>;
+  readonly fetch: (request: Request, info?: unknown) => Promise<Response>;
+  readonly #options: AppOptions;
+  #replayStore: ReplayStore | undefined;
+  #keypair: Promise<Keypair> | undefined;
+  #publicKey: string | undefined;
+  readonly replayWindow: ReplayWindow;
 
   constructor(options: AppOptions = {}) {
+    this.#options = options;
     this.logger = options.logger ?? new ConsoleLogger(options.logLevel ?? 20);
     this.bodyLimit = checkLimit(options.bodyLimit ?? DEFAULT_BODY_LIMIT);
+    this.replayWindow = { maxAge: options.maxNonceAge ?? 10_000, maxSkew: options.maxNonceSkew ?? 10_000 };
     this.listener = nodeListener(this);
     this.fetch = fetchHandler(this);
+  }
+
+  /** The replay memory; the in-memory default is made on first use. */
+  get replayStore(): ReplayStore {
+    return (this.#replayStore ??= this.#options.replayStore ?? new MemoryReplayStore());
+  }
+
+  set replayStore(store: ReplayStore) {
+    this.#replayStore = store;
+  }
+
+  /** The server's public key (base64 of X||Y), once `identify` ran or an encrypted request came. */
+  get publicKey(): string | undefined {
+    return this.#publicKey;
+  }
+
+  /**
+   * I1: sets the server's key pair: random without an argument, derived from
+   * a secret string, or from the secret stored with `usrv secret dump` when
+   * given `{ pin }`. Resolves to the public key.
+   *
+   * @example
+   * const puk = await app.identify("my secret passphrase");
+   * app.bind("/puk", () => [200, app.publicKey]);
+   */
+  identify(secret?: string | { pin: string; home?: string }): Promise<string> {
+    const pair = (async () => {
+      const crypto = await loadCrypto();
+      if (secret !== undefined && typeof secret === "object") {
+        const { loadSecret } = await import("./secp256k1/secret-store.js");
+        return crypto.generateKeypair(await loadSecret(secret.pin, { home: secret.home }));
+      }
+      return crypto.generateKeypair(secret);
+    })();
+    this.#keypair = pair;
+    return pair.then((p) => (this.#publicKey = p.publicKey));
+  }
+
+  /**
+   * The key pair the secure steps use (private key included: keep it on the
+   * server); a random one is made on first need, with a warning.
+   */
+  keypair(): Promise<Keypair> {
+    if (!this.#keypair) {
+      this.logger.warn({}, "no identity set (app.identify): using a random key pair for this process");
+      void this.identify();
+    }
+    return this.#keypair!;
   }
 
   /** Whether access lines are written (info enabled); checked per request so a logger's level can change. */

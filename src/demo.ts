@@ -1,8 +1,8 @@
 /**
  * S3: the seed's demo routes, served when no bindings are given:
- * `/` (HEAD), `/vargs`, `/kwargs`, `/error_406`, `/error_500` (and `/puk`
- * once the app has an identity). Run this file to serve them on
- * 127.0.0.1:5000: `node dist/demo.js [--port N] [--host H] [--log-level L]`.
+ * `/` (HEAD), `/puk`, `/vargs`, `/kwargs`, `/error_406`, `/error_500`.
+ * Run this file to serve them on 127.0.0.1:5000:
+ * `node dist/demo.js [--port N] [--host H] [--log-level L] [--secret S]`.
  */
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
@@ -18,6 +18,8 @@ import { type App, createApp } from "./app.js";
  */
 export function bindDemo(app: App): App {
   app.bind("/", { methods: ["HEAD"] }, () => [200]);
+  // wire.md: clients fetch the server key here before encrypting for it
+  app.bind("/puk", async () => [200, (await app.keypair()).publicKey]);
   app.bind("/vargs", function vargs(a: unknown, b: unknown, ...args: unknown[]) {
     return [200, a, b, args];
   });
@@ -38,12 +40,14 @@ async function main(): Promise<void> {
       host: { type: "string", short: "i", default: process.env.USRV_HOST ?? "127.0.0.1" },
       port: { type: "string", short: "p", default: process.env.USRV_PORT ?? "5000" },
       "log-level": { type: "string", short: "l", default: process.env.USRV_LOG_LEVEL ?? "20" },
+      secret: { type: "string", short: "s", default: process.env.USRV_SECRET },
     },
   });
   const app = bindDemo(createApp({ logLevel: values["log-level"] }));
+  await app.identify(values.secret); // random without a secret
   const server = await app.run({ host: values.host, port: Number(values.port) });
   process.stdout.write(
-    `usrv demo on ${server.url}: HEAD /, GET /vargs, /kwargs, /error_406, /error_500 (CTRL+C to stop)\n`,
+    `usrv demo on ${server.url} (public key ${app.publicKey}): HEAD /, GET /puk, /vargs, /kwargs, /error_406, /error_500 (CTRL+C to stop)\n`,
   );
   const stop = () => server.close().then(() => process.exit(0));
   process.once("SIGINT", stop);

@@ -15,6 +15,12 @@ export { App, type AppOptions, type Bind, createApp, DEFAULT_BODY_LIMIT } from "
 export { type Converter, registerConverter } from "./converters.js";
 export { BindError, EndpointAlreadyDefined, ERRORS, type ErrorCode, HttpError } from "./errors.js";
 export { ConsoleLogger, type Logger, parseLevel } from "./log.js";
+export {
+  MemoryReplayStore,
+  type MemoryReplayStoreOptions,
+  type ReplayStore,
+  type ReplayWindow,
+} from "./replay.js";
 export { Router } from "./router.js";
 export type {
   BindOptions,
@@ -30,11 +36,15 @@ export type {
   Values,
 } from "./types.js";
 
-let main: App | undefined;
+// One registry per process, as the seed's: kept on globalThis so that two
+// copies of usrv (say, one transpiled to CommonJS by a TypeScript loader)
+// still bind into the same app.
+const MAIN = Symbol.for("usrv.defaultApp");
 
 /** The app behind the module-level `bind` and `run`, as the seed's global registry. */
 export function defaultApp(): App {
-  return (main ??= new App());
+  const g = globalThis as { [MAIN]?: App };
+  return (g[MAIN] ??= new App());
 }
 
 /**

@@ -23,6 +23,7 @@ import type { Shape } from "./params.js";
 import { type Dict, parseQuery } from "./query.js";
 import { type Reply, render, renderError, renderThrown } from "./render.js";
 import type { Match, Router } from "./router.js";
+import { handleSecure, type Security, wantsSecurity } from "./secure.js";
 import type { Context, Headers } from "./types.js";
 import { objectValues, positionalArgs, type Sources } from "./values.js";
 
@@ -40,7 +41,7 @@ export interface Route {
 }
 
 /** What the pipeline needs of an app. */
-export interface Core {
+export interface Core extends Security {
   readonly router: Router<Route>;
   readonly logger: Logger;
 }
@@ -88,10 +89,10 @@ export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
     );
   }
   const route = hit.value;
-  if (route.encrypted) {
-    return renderError(
-      new HttpError("USRV_ERR_ENCRYPTION_REQUIRED", `${route.label} accepts only encrypted, signed requests`),
-      method,
+  // 1-2, 8: only requests with keys or a nonce (or routes that demand them) load the crypto
+  if (route.encrypted || wantsSecurity(inc)) {
+    return handleSecure(app, inc, route, hit, path, rawQuery).catch((e) =>
+      renderThrown(e, method, route.label),
     );
   }
   if (!inc.hasBody) return respond(route, hit, inc, path, rawQuery, null, null);

@@ -15,6 +15,7 @@ it("exports of usrv", () => {
     "ERRORS",
     "EndpointAlreadyDefined",
     "HttpError",
+    "MemoryReplayStore",
     "Router",
     "bind",
     "createApp",

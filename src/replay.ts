@@ -1,0 +1,136 @@
+/**
+ * Replay protection (wire.md "Replay protection"): a request's `Nonce` is a
+ * UTC ISO-8601 timestamp; it must be recent, not too far in the future, and
+ * used once per identity (the sender key, else the client address).
+ */
+import { HttpError } from "./errors.js";
+
+/**
+ * Where used nonces are remembered. `checkAndAdd` must be atomic: of two
+ * concurrent calls with the same key, exactly one gets `true`.
+ */
+export interface ReplayStore {
+  /** Records `key` until `expiresAt` (ms since the epoch); false if it was already there. */
+  checkAndAdd(key: string, expiresAt: number): Promise<boolean>;
+  /** Releases timers and connections. */
+  close?(): Promise<void> | void;
+}
+
+/** Options of the in-memory store. */
+export interface MemoryReplayStoreOptions {
+  /** Most entries kept; when full of live entries, new nonces are refused (503), never evicted. Default 100,000. */
+  maxEntries?: number;
+  /** Flush period in ms, default 5,000. The timer never keeps the process alive. */
+  flushEvery?: number;
+}
+
+/**
+ * The default store: one process's memory. Entries leave once their nonce is
+ * too old to be accepted anyway, so the size is bounded by the traffic of one
+ * replay window, and by `maxEntries` under a flood.
+ *
+ * @example
+ * const store = new MemoryReplayStore({ maxEntries: 10_000 });
+ * await store.checkAndAdd("key|2026-11-24T05:52:02.266283+00:00", Date.now() + 10_000); // true
+ */
+export class MemoryReplayStore implements ReplayStore {
+  // Insertion order is close to expiry order (same window for all), so a
+  // flush stops at the first live entry.
+  readonly #entries = new Map<string, number>();
+  readonly #max: number;
+  readonly #timer: ReturnType<typeof setInterval>;
+
+  constructor(options: MemoryReplayStoreOptions = {}) {
+    this.#max = options.maxEntries ?? 100_000;
+    this.#timer = setInterval(() => this.flush(), options.flushEvery ?? 5_000);
+    this.#timer.unref?.();
+  }
+
+  /** Entries currently held. */
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  async checkAndAdd(key: string, expiresAt: number): Promise<boolean> {
+    const now = Date.now();
+    const seen = this.#entries.get(key);
+    if (seen !== undefined && seen > now) return false;
+    if (this.#entries.size >= this.#max) {
+      this.flush(now);
+      if (this.#entries.size >= this.#max) {
+        throw new HttpError("USRV_ERR_REPLAY_STORE", "the replay memory is full; retry in a few seconds", {
+          headers: { "retry-after": "5" },
+        });
+      }
+    }
+    this.#entries.delete(key); // re-insert at the end: keeps the order close to expiry order
+    this.#entries.set(key, expiresAt);
+    return true;
+  }
+
+  /** Drops expired entries. */
+  flush(now = Date.now()): void {
+    for (const [key, expiresAt] of this.#entries) {
+      if (expiresAt > now) {
+        // Out-of-order stragglers are caught by a full pass only when needed.
+        if (this.#entries.size < this.#max) break;
+        continue;
+      }
+      this.#entries.delete(key);
+    }
+  }
+
+  close(): void {
+    clearInterval(this.#timer);
+  }
+}
+
+const NONCE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+
+/** Replay window settings. */
+export interface ReplayWindow {
+  /** Oldest accepted nonce, in ms (wire.md: 10 s). */
+  maxAge: number;
+  /** Farthest accepted future, in ms (the reference has no bound; we default to 10 s). */
+  maxSkew: number;
+}
+
+/**
+ * Parses a Nonce into ms since the epoch, or throws a 412. Fractions beyond
+ * milliseconds (Python sends microseconds) are accepted and truncated.
+ *
+ * @example
+ * nonceTime("2026-11-24T05:52:02.266283+00:00"); // 1795499522266
+ */
+export function nonceTime(nonce: string): number {
+  if (!NONCE.test(nonce)) {
+    throw new HttpError(
+      "USRV_ERR_REPLAY",
+      "the Nonce is not an ISO-8601 timestamp with a UTC offset, e.g. 2026-11-24T05:52:02.266283+00:00",
+    );
+  }
+  const t = Date.parse(nonce.replace(/(\.\d{3})\d+/, "$1"));
+  if (Number.isNaN(t)) throw new HttpError("USRV_ERR_REPLAY", "the Nonce is not a valid date");
+  return t;
+}
+
+/**
+ * Step 1 of the pipeline: refuses a stale, future or reused nonce (412).
+ */
+export async function checkReplay(
+  store: ReplayStore,
+  window: ReplayWindow,
+  nonce: string,
+  identity: string,
+): Promise<void> {
+  const t = nonceTime(nonce);
+  const now = Date.now();
+  if (now - t > window.maxAge)
+    throw new HttpError("USRV_ERR_REPLAY", `the Nonce is older than ${window.maxAge / 1000} s`);
+  if (t - now > window.maxSkew)
+    throw new HttpError("USRV_ERR_REPLAY", `the Nonce is more than ${window.maxSkew / 1000} s in the future`);
+  // A nonce stays acceptable until t + maxAge: remember it that long.
+  if (!(await store.checkAndAdd(`${identity}\n${nonce}`, t + window.maxAge))) {
+    throw new HttpError("USRV_ERR_REPLAY", "the Nonce was already used");
+  }
+}

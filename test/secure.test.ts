@@ -1,0 +1,246 @@
+/**
+ * wire.md on the server: replay check (412), signature (401), decryption
+ * (400), route policy (403), encrypted answers; and the Python reference's
+ * recorded requests answered by our server.
+ */
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { describe, it } from "node:test";
+import { createApp, MemoryReplayStore } from "usrv";
+import { decrypt, encrypt, generateKeypair, sign, verify } from "usrv/secp256k1";
+import { json, matrix, quietApp } from "./_setup.js";
+
+const SPEC = new URL("../../../shared/spec/vectors/", import.meta.url);
+const transcripts = JSON.parse(readFileSync(new URL("usrv-0.4.3-http-transcripts.json", SPEC), "utf8"));
+
+const server = generateKeypair("server-secret");
+const client = generateKeypair("client-secret");
+
+let micro = 0;
+/** The Python reference's nonce format: microseconds and an explicit +00:00 (unique per call). */
+function nonce(offsetMs = 0): string {
+  micro = (micro + 1) % 1000;
+  return new Date(Date.now() + offsetMs)
+    .toISOString()
+    .replace("Z", `${String(micro).padStart(3, "0")}+00:00`);
+}
+
+/** An encrypted, signed request as the reference's client builds it. */
+function sealed(body: string, opts: { key?: typeof client; to?: string; nonce?: string } = {}): RequestInit {
+  const key = opts.key ?? client;
+  const { R, ciphertext } = encrypt(opts.to ?? server.publicKey, body);
+  const n = opts.nonce ?? nonce();
+  return {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      nonce: n,
+      "ephemeral-public-key": R,
+      "sender-public-key": key.publicKey,
+      "sender-signature": sign(ciphertext + R + n, key.privateKey),
+    },
+    body: ciphertext,
+  };
+}
+
+/** Verifies and decrypts an answer for `key`, as the reference's client does. */
+async function open(res: Response, key = client): Promise<unknown> {
+  const hex = await res.text();
+  const R = res.headers.get("ephemeral-public-key")!;
+  assert.equal(res.headers.get("sender-public-key"), server.publicKey);
+  assert.ok(verify(hex + R, res.headers.get("sender-signature")!, server.publicKey), "answer signature");
+  return JSON.parse(decrypt(key.privateKey, R, hex));
+}
+
+matrix(
+  "I2 / wire.md: encrypted requests on our server",
+  (app) => {
+    void app.identify("server-secret");
+    app.bind("/api/endpoint", { methods: ["GET", "POST"] }, ({ a, b, method, data }, ctx) =>
+      method === "POST" ? [202, data, ctx.senderPublicKey] : [200, a, b],
+    );
+    app.bind("/fields", { methods: ["POST"] }, ({ value1 }) => [200, value1]);
+    app.bind("/secret", { methods: ["POST"], encrypted: true }, ({ data }) => [200, data]);
+    app.bind("/vip", { methods: ["POST"], allow: [client.publicKey] }, () => [200, "welcome"]);
+    app.bind("/vip-fn", { methods: ["POST"], allow: (k) => k.startsWith("nope") }, () => [200, "never"]);
+    app.bind("/plain-error", { methods: ["POST"] }, () => [409, "conflict"]);
+  },
+  (send) => {
+    it("I2: a signed, encrypted body is verified, decrypted, handled and answered encrypted", async () => {
+      const res = await send()("/api/endpoint", sealed('{"value1": 1, "value2": 2}'));
+      assert.equal(res.status, 202);
+      assert.equal(res.headers.get("content-type"), "application/json");
+      assert.deepEqual(await open(res), ['{"value1": 1, "value2": 2}', client.publicKey]);
+    });
+    it("V8: decrypted JSON fields bind by name", async () => {
+      assert.equal(await open(await send()("/fields", sealed('{"value1": "x"}'))), "x");
+    });
+    it("a plain GET with Sender-Public-Key gets an encrypted answer", async () => {
+      const res = await send()("/api/endpoint?a=12&b=test", {
+        headers: { "sender-public-key": client.publicKey },
+      });
+      assert.equal(res.status, 200);
+      assert.deepEqual(await open(res), ["12", "test"]);
+    });
+    it("a handler's error status is encrypted too; the framework's refusals are not", async () => {
+      assert.deepEqual(await open(await send()("/plain-error", sealed("{}"))), {
+        status: 409,
+        error: "Conflict",
+        code: "USRV_ERR_STATUS",
+        message: "Conflict",
+        detail: "conflict",
+      });
+    });
+    it("412: a reused nonce, also when sent twice at once", async () => {
+      const init = sealed("{}");
+      const [a, b] = await Promise.all([send()("/api/endpoint", init), send()("/api/endpoint", init)]);
+      assert.deepEqual([a.status, b.status].sort(), [202, 412]);
+      const again = await send()("/api/endpoint", init);
+      assert.equal(((await json(again, 412)) as { code: string }).code, "USRV_ERR_REPLAY");
+    });
+    it("412: stale, future and unparseable nonces", async () => {
+      for (const n of [nonce(-11_000), nonce(11_000), "yesterday", "2026-11-24T05:52:02.266283", ""]) {
+        const res = await send()("/api/endpoint", sealed("{}", { nonce: n }));
+        assert.equal(((await json(res, 412)) as { code: string }).code, "USRV_ERR_REPLAY", n);
+      }
+    });
+    it("401: a signature that does not verify (another key, tampered body, wrong length)", async () => {
+      const other = generateKeypair();
+      const forged = sealed("{}");
+      (forged.headers as Record<string, string>)["sender-public-key"] = other.publicKey;
+      const tampered = sealed("{}");
+      tampered.body = `00${tampered.body}`;
+      const short = sealed("{}");
+      (short.headers as Record<string, string>)["sender-signature"] = "AAAA";
+      for (const init of [forged, tampered, short]) {
+        assert.equal(
+          ((await json(await send()("/api/endpoint", init), 401)) as { code: string }).code,
+          "USRV_ERR_BAD_SIGNATURE",
+        );
+      }
+    });
+    it("401: encryption headers without a signature", async () => {
+      const init = sealed("{}");
+      delete (init.headers as Record<string, string>)["sender-signature"];
+      assert.equal(
+        ((await json(await send()("/api/endpoint", init), 401)) as { code: string }).code,
+        "USRV_ERR_BAD_SIGNATURE",
+      );
+    });
+    it("400: malformed base64 keys and points not on the curve", async () => {
+      const notOnCurve = Buffer.alloc(64, 7).toString("base64");
+      for (const key of ["not base64!", "AAAA", notOnCurve]) {
+        const res = await send()("/api/endpoint", { headers: { "sender-public-key": key } });
+        assert.equal(((await json(res, 400)) as { code: string }).code, "USRV_ERR_BAD_KEY", key);
+      }
+    });
+    it("400: a body encrypted for another key, or not hex, does not decrypt", async () => {
+      const other = generateKeypair();
+      // The wire format has no MAC: a wrong key is caught because its output is
+      // not UTF-8, which is certain only for longer bodies (short ones may then fail as JSON, still a 400).
+      const res = await send()(
+        "/api/endpoint",
+        sealed(JSON.stringify({ a: "x".repeat(200) }), { to: other.publicKey }),
+      );
+      assert.equal(((await json(res, 400)) as { code: string }).code, "USRV_ERR_DECRYPT");
+      // a validly signed body that is not hex
+      const n = nonce();
+      const { R } = encrypt(server.publicKey, "x");
+      const res2 = await send()("/api/endpoint", {
+        method: "POST",
+        headers: {
+          nonce: n,
+          "ephemeral-public-key": R,
+          "sender-public-key": client.publicKey,
+          "sender-signature": sign(`zz${R}${n}`, client.privateKey),
+        },
+        body: "zz",
+      });
+      assert.equal(((await json(res2, 400)) as { code: string }).code, "USRV_ERR_DECRYPT");
+    });
+    it("403: a route that requires encryption refuses plain requests and says why", async () => {
+      const body = (await json(await send()("/secret", { method: "POST", body: "{}" }), 403)) as {
+        code: string;
+        message: string;
+      };
+      assert.equal(body.code, "USRV_ERR_ENCRYPTION_REQUIRED");
+      assert.match(body.message, /encrypted/);
+      assert.equal(await open(await send()("/secret", sealed('"top"'))), '"top"');
+    });
+    it("403: allow lists admit only listed senders", async () => {
+      assert.equal(await open(await send()("/vip", sealed("{}"))), "welcome");
+      const stranger = generateKeypair();
+      const res = await send()("/vip", sealed("{}", { key: stranger }));
+      assert.equal(((await json(res, 403)) as { code: string }).code, "USRV_ERR_FORBIDDEN_SENDER");
+      const res2 = await send()("/vip-fn", sealed("{}"));
+      assert.equal(((await json(res2, 403)) as { code: string }).code, "USRV_ERR_FORBIDDEN_SENDER");
+      const plain = await send()("/vip", { method: "POST", body: "{}" });
+      assert.equal(((await json(plain, 403)) as { code: string }).code, "USRV_ERR_ENCRYPTION_REQUIRED");
+    });
+  },
+);
+
+describe("wire.md: the Python reference's recorded requests, answered by our server", () => {
+  for (const t of transcripts) {
+    it(t.name, async () => {
+      // The recorded nonce is from the past: widen the window for this replay of history.
+      const { app } = quietApp({ maxNonceAge: Number.POSITIVE_INFINITY });
+      await app.identify(t.server_secret);
+      app.bind("/api/endpoint", { methods: ["GET", "POST"] }, ({ a, b, method, data }) =>
+        method === "POST" ? [202, data] : [200, a, b],
+      );
+      const headers = Object.fromEntries(
+        Object.entries(t.request.headers as Record<string, string>).filter(
+          ([k]) => !/^(host|content-length)$/i.test(k),
+        ),
+      );
+      const res = await app.request(t.request.path, {
+        method: t.request.method,
+        headers,
+        body: t.request.body ?? undefined,
+      });
+      assert.equal(res.status, t.response.status);
+      const hex = await res.text();
+      const R = res.headers.get("ephemeral-public-key")!;
+      assert.equal(res.headers.get("sender-public-key"), t.response.headers["Sender-Public-Key"]);
+      assert.ok(
+        verify(hex + R, res.headers.get("sender-signature")!, t.response.headers["Sender-Public-Key"]),
+      );
+      const plain = decrypt(generateKeypair(t.client_secret).privateKey, R, hex);
+      // Same JSON value; Python's json.dumps writes ", " where we write ",".
+      assert.deepEqual(JSON.parse(plain), JSON.parse(t.plaintext_response_body));
+      if (t.request.method === "POST") assert.equal(plain, t.plaintext_response_body);
+    });
+  }
+});
+
+describe("I2: replay memory", () => {
+  it("its flush timer never keeps the process alive, and expired entries leave", async () => {
+    const store = new MemoryReplayStore({ flushEvery: 10 });
+    assert.equal(await store.checkAndAdd("k", Date.now() + 20), true);
+    assert.equal(await store.checkAndAdd("k", Date.now() + 20), false);
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(store.size, 0);
+    assert.equal(await store.checkAndAdd("k", Date.now() + 20), true);
+    store.close();
+  });
+
+  it("a flood of unique nonces stays bounded and then fails closed (503)", async () => {
+    const store = new MemoryReplayStore({ maxEntries: 500 });
+    const app = createApp({ logLevel: "silent", replayStore: store });
+    app.bind("/", { methods: ["POST"] }, () => [200]);
+    const statuses = new Map<number, number>();
+    for (let i = 0; i < 700; i++) {
+      const n = new Date(Date.now() - i)
+        .toISOString()
+        .replace("Z", `${String(i % 1000).padStart(3, "0")}+00:00`);
+      const res = await app.request("/", { method: "POST", headers: { nonce: n } });
+      statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      await res.body?.cancel();
+    }
+    assert.equal(store.size, 500);
+    assert.equal(statuses.get(200), 500);
+    assert.equal(statuses.get(503), 200);
+    store.close();
+  });
+});
