@@ -59,6 +59,8 @@ function label(n: number): string {
 /** Python-logging-like lines: `INFO:usrv:GET /test 200 0.31ms`. */
 export class ConsoleLogger implements Logger {
   level: number;
+  /** The logger name in each line; `usrv serve` workers use `usrv[PID]`. */
+  name = "usrv";
   readonly #write: (line: string) => void;
 
   constructor(level: number | string = 20, write: (line: string) => void = (l) => process.stderr.write(l)) {
@@ -73,7 +75,7 @@ export class ConsoleLogger implements Logger {
   #log(n: number, obj: object, msg?: string): void {
     if (n < this.level) return;
     const err = (obj as { err?: unknown }).err;
-    let line = `${label(n)}:usrv:${msg ?? ""}`;
+    let line = `${label(n)}:${this.name}:${msg ?? ""}`;
     if (err instanceof Error) line += `\n${err.stack ?? err.message}`;
     this.#write(`${line}\n`);
   }

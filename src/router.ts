@@ -95,6 +95,19 @@ export class Router<T> {
     return { pattern: path, segments };
   }
 
+  /** Every bound route as [method, pattern], in binding order per node. */
+  routes(): [string, string][] {
+    const out: [string, string][] = [];
+    const visit = (node: TreeNode<T>) => {
+      for (const [m, e] of node.entries ?? []) out.push([m, e.pattern]);
+      for (const child of node.statics?.values() ?? []) visit(child);
+      for (const t of node.typed ?? []) visit(t.node);
+      if (node.param) visit(node.param);
+    };
+    visit(this.#root);
+    return out;
+  }
+
   /**
    * Looks a raw (percent-encoded) path up. Each segment is decoded after the
    * split, so `%2F` stays inside its segment; invalid encoding throws a 400

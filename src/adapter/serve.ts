@@ -3,6 +3,7 @@
  * letting in-flight requests finish and closing idle keep-alive sockets.
  */
 import { createServer, type Server } from "node:http";
+import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { ERRORS, type ErrorCode, reason } from "../errors.js";
 import type { Logger } from "../log.js";
@@ -23,6 +24,10 @@ export interface RunOptions {
   requestTimeout?: number;
   /** Idle keep-alive time, default 5 s. */
   keepAliveTimeout?: number;
+  /** S4: serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string | Buffer; key: string | Buffer };
+  /** Longest wait for in-flight requests on `close()` before their connections are cut, default 10 s. */
+  drainTimeout?: number;
 }
 
 /** A running server. */
@@ -32,7 +37,11 @@ export interface ServerHandle {
   readonly host: string;
   readonly port: number;
   readonly server: Server;
-  /** Stops accepting, lets in-flight requests finish, closes idle connections. */
+  /**
+   * Stops accepting, closes idle keep-alive connections, lets in-flight
+   * requests finish (each connection closes after its answer), and after
+   * `drainTimeout` cuts what is left.
+   */
   close(): Promise<void>;
 }
 
@@ -55,15 +64,15 @@ export function serve(
   options: RunOptions = {},
 ): Promise<ServerHandle> {
   const host = options.host ?? "127.0.0.1";
-  const server = createServer(
-    {
-      maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
-      headersTimeout: options.headersTimeout ?? 10_000,
-      requestTimeout: options.requestTimeout ?? 60_000,
-      keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
-    },
-    listener,
-  );
+  const settings = {
+    maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
+    headersTimeout: options.headersTimeout ?? 10_000,
+    requestTimeout: options.requestTimeout ?? 60_000,
+    keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
+  };
+  const server: Server = options.tls
+    ? createTlsServer({ ...settings, cert: options.tls.cert, key: options.tls.key }, listener)
+    : createServer(settings, listener);
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     if (err.code === "ECONNRESET" || !socket.writable) return socket.destroy();
     if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
@@ -81,7 +90,8 @@ export function serve(
     server.listen(options.port ?? 5000, host, () => {
       server.off("error", reject);
       const port = (server.address() as AddressInfo).port;
-      const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
+      const scheme = options.tls ? "https" : "http";
+      const url = `${scheme}://${host.includes(":") ? `[${host}]` : host}:${port}`;
       logger.info({ url }, `listening on ${url}`);
       resolve({
         url,
@@ -90,7 +100,13 @@ export function serve(
         server,
         close: () =>
           new Promise<void>((done, fail) => {
-            server.close((e) => (e ? fail(e) : done()));
+            const cut = setTimeout(() => server.closeAllConnections(), options.drainTimeout ?? 10_000);
+            cut.unref();
+            server.close((e) => {
+              clearTimeout(cut);
+              if (e && (e as NodeJS.ErrnoException).code !== "ERR_SERVER_NOT_RUNNING") fail(e);
+              else done();
+            });
             server.closeIdleConnections();
           }),
       });
