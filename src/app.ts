@@ -200,7 +200,7 @@ export class App implements Core {
 }
 
 function shapeOf(fn: Function, options: BindOptions): Shape {
-  if (options.style === "object") return { style: "object" };
+  if (options.style === "object") return { style: "object", arity: 2 };
   if (options.params) return { style: "positional", names: [...options.params], rest: true };
   const shape = readShape(fn);
   if (options.style === "positional" && shape.style === "object") {

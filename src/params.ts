@@ -8,7 +8,9 @@ import { type Node, parseExpressionAt } from "acorn";
 import { BindError } from "./errors.js";
 
 /** How a handler takes its values. */
-export type Shape = { style: "object" } | { style: "positional"; names: (string | null)[]; rest: boolean };
+export type Shape =
+  | { style: "object" /** parameters declared: the context is built only for a second one */; arity: number }
+  | { style: "positional"; names: (string | null)[]; rest: boolean };
 
 interface Param extends Node {
   name?: string;
@@ -29,7 +31,7 @@ export function readShape(fn: Function): Shape {
   const params = parseParams(fn);
   const first = params[0];
   const firstTarget = first?.type === "AssignmentPattern" ? first.left : first;
-  if (firstTarget?.type === "ObjectPattern") return { style: "object" };
+  if (firstTarget?.type === "ObjectPattern") return { style: "object", arity: params.length };
   const names: (string | null)[] = [];
   let rest = false;
   for (const p of params) {

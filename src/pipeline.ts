@@ -132,13 +132,19 @@ export function respond(
       headers: inc.headers,
       data: parsed?.data ?? null,
     };
-    const ctx = new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey);
     const shape = route.shape;
-    // 6. call
-    out =
-      shape.style === "object"
-        ? route.fn(objectValues(sources), ctx)
-        : route.fn.apply(ctx, positionalArgs(shape, sources));
+    // 6. call (the context is built only for a function that can receive it)
+    if (shape.style === "object") {
+      out = route.fn(
+        objectValues(sources),
+        shape.arity > 1 ? new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey) : undefined,
+      );
+    } else {
+      out = route.fn.apply(
+        new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey),
+        positionalArgs(shape, sources),
+      );
+    }
   } catch (e) {
     return renderThrown(e, method, route.label);
   }

@@ -38,9 +38,9 @@ const fns: [string, string, unknown][] = [
   // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript source under test
   ["template default", "((a = `)${'('}`, b) => 0)", { style: "positional", names: ["a", "b"], rest: false }],
   ["regex default", "((a = /[)]/g, b) => 0)", { style: "positional", names: ["a", "b"], rest: false }],
-  ["object pattern: object style", "(({ a, b }) => 0)", { style: "object" }],
-  ["object pattern with default", "(({ a } = {}, ctx) => 0)", { style: "object" }],
-  ["object pattern with rest", "(function ({ a, ...kw }) {})", { style: "object" }],
+  ["object pattern: object style", "(({ a, b }) => 0)", { style: "object", arity: 1 }],
+  ["object pattern with default, and the context", "(({ a } = {}, ctx) => 0)", { style: "object", arity: 2 }],
+  ["object pattern with rest", "(function ({ a, ...kw }) {})", { style: "object", arity: 1 }],
   ["no params", "(() => 0)", { style: "positional", names: [], rest: false }],
 ];
 

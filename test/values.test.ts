@@ -28,6 +28,13 @@ matrix(
         Object.getPrototypeOf(all) === Object.prototype,
       ];
     });
+    app.bind("/proto-chain", { style: "object" }, (values) => {
+      const chain: unknown[] = [];
+      for (let p = Object.getPrototypeOf(values); p !== null; p = Object.getPrototypeOf(p)) {
+        chain.push([Object.isFrozen(p), Reflect.ownKeys(p).length]);
+      }
+      return [200, chain, "constructor" in values, "toString" in values, Object.hasOwn(values, "__proto__")];
+    });
     app.bind("/proto-pos", (...args: unknown[]) => [
       200,
       args.length,
@@ -115,6 +122,15 @@ matrix(
       const res2 = await send()("/proto-pos?__proto__=x&constructor[prototype][polluted]=1");
       assert.deepEqual(await json(res2, 200), [5, null]);
       assert.equal(({} as Record<string, unknown>).polluted, undefined);
+    });
+    it("V9: the values' prototype chain is one empty, frozen object, then null", async () => {
+      assert.deepEqual(await json(await send()("/proto-chain"), 200), [[[true, 0]], false, false, false]);
+      assert.deepEqual(await json(await send()("/proto-chain?__proto__=x"), 200), [
+        [[true, 0]],
+        false,
+        false,
+        true,
+      ]);
     });
     it("V9: __proto__ in a JSON body stays an own key", async () => {
       const res = await send()("/7/fields", {
