@@ -1,0 +1,168 @@
+// Encrypted round trips (issue 3, item 7): how many signed, encrypted requests
+// one server core answers (verify, decrypt, handle, encrypt, sign), next to
+// what the curve operations of that mix allow on the same core
+// (1 verify + 2 ECDH + 1 key generation + 1 sign).
+//   npm run build && node bench/encrypted.mjs
+// The server is pinned to core 0, the load generator to core 1. The client's
+// own crypto (encrypt + sign each request) is done before the timed part, so
+// the load generator is not the bottleneck; answers of a sample are verified
+// and decrypted to prove the round trip. Server CPU comes from /proc/PID/stat.
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { Agent, request } from "node:http";
+import { decrypt, encrypt, generateKeypair, sign, verify } from "../dist/secp256k1/index.js";
+
+const N = Number(process.env.BENCH_REQUESTS ?? 3000);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const CONCURRENCY = 16;
+const TICK = 100; // clock ticks per second (getconf CLK_TCK)
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const cpu = (pid) => {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  return (Number(f[11]) + Number(f[12])) / TICK; // utime + stime, seconds
+};
+
+/** The server: a usrv app with an identity, pinned to core 0. */
+const SERVER = `
+import { createApp } from "./dist/index.js";
+const app = createApp({ logLevel: 40, maxNonceAge: 120000 });
+await app.identify("server-secret");
+app.bind("/api/endpoint", { methods: ["POST"] }, ({ value1, value2 }) => [200, value1, value2]);
+const server = await app.run({ port: 0 });
+process.on("SIGINT", () => process.exit(0)); // exit normally: lets --cpu-prof write its profile
+console.log(JSON.stringify({ port: server.port }));
+`;
+
+/** The mix the issue names, timed alone on core 0: 1 verify, 2 ECDH, 1 keygen, 1 sign. */
+const MIX = `
+const { loadSecp256k1 } = await import("./dist/secp256k1/index.js");
+const s = await loadSecp256k1("node");
+const { curve, primitives } = s.backend;
+const d = primitives.fromHex(s.generateKeypair("server-secret").privateKey);
+const msg = primitives.sha256(new Uint8Array(32)), aux = new Uint8Array(32);
+const sig = curve.schnorrSign(msg, d, aux), pub = curve.getPublicKey(d), x = pub.subarray(0, 32);
+// ops per CPU second (process.cpuUsage), so that a core shared with others does not skew it
+const rate = (fn) => { for (let i = 0; i < 200; i++) fn(); let n = 0; const c = process.cpuUsage(); const t = performance.now(); while (performance.now() - t < 1000) { fn(); n++; } const u = process.cpuUsage(c); return n / ((u.user + u.system) / 1e6); };
+const ops = { verify: rate(() => curve.schnorrVerify(sig, msg, x)), ecdh: rate(() => curve.ecdhX(d, pub)), keygen: rate(() => curve.getPublicKey(primitives.randomBytes(32))), sign: rate(() => curve.schnorrSign(msg, d, aux)) };
+// The same work through the usrv/secp256k1 API, no HTTP: what the API glue (hashes, AES, encodings) adds.
+const server = s.generateKeypair("server-secret"), client = s.generateKeypair("client-secret");
+const n0 = "2026-11-24T05:52:02.266283+00:00", req = s.encrypt(server.publicKey, '{"value1":1,"value2":"é"}');
+const rsig = s.sign(req.ciphertext + req.R + n0, client.privateKey);
+const api = rate(() => {
+  if (!s.verify(req.ciphertext + req.R + n0, rsig, client.publicKey)) throw new Error("verify");
+  s.decrypt(server.privateKey, req.R, req.ciphertext);
+  const res = s.encrypt(client.publicKey, '[1,"é"]');
+  s.sign(res.ciphertext + res.R, server.privateKey);
+});
+console.log(JSON.stringify({ ops, api, mix: 1 / (1 / ops.verify + 2 / ops.ecdh + 1 / ops.keygen + 1 / ops.sign) }));
+`;
+
+function measureMix() {
+  const child = spawn("taskset", ["-c", "0", process.execPath, "--input-type=module", "-e", MIX], {
+    stdio: ["ignore", "pipe", "inherit"],
+    cwd: new URL("..", import.meta.url).pathname,
+  });
+  return new Promise((resolve) => child.stdout.once("data", (d) => resolve(JSON.parse(d))));
+}
+
+function start() {
+  const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(" ") : [];
+  const child = spawn(
+    "taskset",
+    ["-c", "0", process.execPath, ...extra, "--input-type=module", "-e", SERVER],
+    { stdio: ["ignore", "pipe", "inherit"], cwd: new URL("..", import.meta.url).pathname },
+  );
+  return new Promise((resolve) => child.stdout.once("data", (d) => resolve({ child, ...JSON.parse(d) })));
+}
+
+/** N distinct requests as the Python client makes them (microsecond nonces: ms + a counter). */
+function prepare(serverKey, client) {
+  return Array.from({ length: N }, (_, i) => {
+    const nonce = new Date().toISOString().replace("Z", `${String(i % 1000).padStart(3, "0")}+00:00`);
+    const { R, ciphertext } = encrypt(serverKey, JSON.stringify({ value1: i, value2: "é" }));
+    return {
+      body: ciphertext,
+      headers: {
+        "content-type": "application/json",
+        nonce,
+        "ephemeral-public-key": R,
+        "sender-public-key": client.publicKey,
+        "sender-signature": sign(ciphertext + R + nonce, client.privateKey),
+      },
+    };
+  });
+}
+
+function send(port, agent, req) {
+  return new Promise((resolve, reject) => {
+    const r = request(
+      { port, host: "127.0.0.1", path: "/api/endpoint", method: "POST", headers: req.headers, agent },
+      (res) => {
+        let text = "";
+        res.on("data", (d) => (text += d));
+        res.on("end", () => resolve({ status: res.statusCode, text, headers: res.headers }));
+      },
+    );
+    r.on("error", reject);
+    r.end(req.body);
+  });
+}
+
+const client = generateKeypair("client-secret");
+const serverKey = generateKeypair("server-secret").publicKey;
+const rows = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  const { ops, mix, api } = await measureMix();
+  const srv = await start();
+  const reqs = prepare(serverKey, client);
+  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  for (let i = 0; i < 50; i++) await send(srv.port, agent, reqs.pop()); // warm-up
+  const c0 = cpu(srv.child.pid);
+  const t0 = performance.now();
+  let next = 0;
+  let bad = 0;
+  const sample = [];
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < reqs.length) {
+        const res = await send(srv.port, agent, reqs[next++]);
+        if (res.status !== 200) bad++;
+        else if (sample.length < 20) sample.push(res);
+      }
+    }),
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  const cpuSeconds = cpu(srv.child.pid) - c0;
+  // Prove the round trip on a sample: the client verifies and decrypts answers.
+  for (const res of sample) {
+    const R = res.headers["ephemeral-public-key"];
+    if (!verify(res.text + R, res.headers["sender-signature"], serverKey))
+      throw new Error("answer signature");
+    JSON.parse(decrypt(client.privateKey, R, res.text));
+  }
+  srv.child.kill("SIGINT");
+  const served = reqs.length;
+  rows.push({ rps: served / seconds, perCore: served / cpuSeconds, mix, api, bad, ops });
+  console.error(
+    `round ${round}: ${(served / seconds).toFixed(0)} req/s, ${(served / cpuSeconds).toFixed(0)} per server CPU second, API ${api.toFixed(0)}/s, mix allows ${mix.toFixed(0)}/s, non-200: ${bad}`,
+  );
+}
+const m = (k) => median(rows.map((r) => r[k]));
+const ops = Object.fromEntries(Object.keys(rows[0].ops).map((k) => [k, median(rows.map((r) => r.ops[k]))]));
+console.log(`
+## Encrypted round trips (bench/encrypted.mjs)
+
+- ${N} signed, encrypted POSTs per round, ${ROUNDS} rounds, ${CONCURRENCY} concurrent keep-alive connections; server on core 0, load generator on core 1; medians
+- raw tiny-secp256k1 ops per CPU second on the server's core (timed alone, before each round): verify ${ops.verify.toFixed(0)}, ECDH ${ops.ecdh.toFixed(0)}, keygen ${ops.keygen.toFixed(0)}, sign ${ops.sign.toFixed(0)}
+
+| measure | value |
+| --- | ---: |
+| what the mix allows (1 verify + 2 ECDH + 1 keygen + 1 sign), per CPU second | ${m("mix").toFixed(0)} req/s |
+| the same through the usrv/secp256k1 API in process (no HTTP), per CPU second | ${m("api").toFixed(0)} req/s |
+| encrypted round trips answered | ${m("rps").toFixed(0)} req/s |
+| per server CPU second | ${m("perCore").toFixed(0)} req/s |
+| server per CPU second vs mix | ${((100 * m("perCore")) / m("mix")).toFixed(0)}% (target >= 80%) |
+| wall-clock req/s vs mix | ${((100 * m("rps")) / m("mix")).toFixed(0)}% (lower when the shared machine takes the server's core) |
+| non-200 answers | ${rows.reduce((a, r) => a + r.bad, 0)} |
+`);
