@@ -23,6 +23,10 @@ export interface AppOptions {
   logger?: Logger;
   /** Body limit in bytes for every route (default 1 MiB); `bind` can set its own. */
   bodyLimit?: number;
+  /** Longest time in ms an async handler may take before a 503 USRV_ERR_TIMEOUT, default 30,000; `bind` can set its own. */
+  timeout?: number;
+  /** Longest request target (path and query) in bytes before a 414, default 8 KiB. */
+  maxUrlLength?: number;
   /** Where used nonces are remembered (default: this process's memory). */
   replayStore?: ReplayStore;
   /** Oldest accepted Nonce in ms (default 10,000, as the reference). */
@@ -56,6 +60,10 @@ export class App implements Core {
   readonly router = new Router<Route>();
   logger: Logger;
   bodyLimit: number;
+  /** Default handler timeout in ms. */
+  timeout: number;
+  /** Longest request target in bytes (414 beyond). */
+  maxUrlLength: number;
   /** The Node `(req, res)` listener (S2), the fast path. */
   readonly listener: ReturnType<typeof nodeListener>;
   /** The standard fetch handler `(Request) => Promise<Response>` (S2). */
@@ -70,6 +78,8 @@ export class App implements Core {
     this.#options = options;
     this.logger = options.logger ?? new ConsoleLogger(options.logLevel ?? 20);
     this.bodyLimit = checkLimit(options.bodyLimit ?? DEFAULT_BODY_LIMIT);
+    this.timeout = checkLimit(options.timeout ?? 30_000);
+    this.maxUrlLength = checkLimit(options.maxUrlLength ?? 8 * 1024);
     this.replayWindow = { maxAge: options.maxNonceAge ?? 10_000, maxSkew: options.maxNonceSkew ?? 10_000 };
     this.listener = nodeListener(this);
     this.fetch = fetchHandler(this);
@@ -156,6 +166,7 @@ export class App implements Core {
         fn,
         shape,
         bodyLimit: checkLimit(options.bodyLimit ?? this.bodyLimit),
+        timeout: checkLimit(options.timeout ?? this.timeout),
         encrypted: options.encrypted === true || allow !== undefined,
         allow: allow === undefined ? null : typeof allow === "function" ? allow : (k) => allow.includes(k),
       };

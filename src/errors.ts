@@ -20,9 +20,11 @@ export const ERRORS = {
   USRV_ERR_BAD_RESULT: [406, "the handler did not return [status, ...values] with an integer status"],
   USRV_ERR_REPLAY: [412, "the Nonce is malformed, stale, in the future or already used"],
   USRV_ERR_BODY_TOO_LARGE: [413, "the body is over the route's limit"],
+  USRV_ERR_URI_TOO_LONG: [414, "the request target is over the app's limit"],
   USRV_ERR_HEADERS_TOO_LARGE: [431, "the request headers are over the server's limit"],
   USRV_ERR_INTERNAL: [500, "the handler threw or rejected (logged with its stack, never sent)"],
   USRV_ERR_UNSERIALIZABLE: [500, "the handler's values cannot be written as JSON (circular, BigInt)"],
+  USRV_ERR_TIMEOUT: [503, "the handler did not answer within the route's timeout (logged)"],
   USRV_ERR_REPLAY_STORE: [503, "the replay memory is full or unreachable: requests with a Nonce fail closed"],
   USRV_ERR_STATUS: [0, "the handler itself answered this error status (status >= 400)"],
 } as const satisfies Record<string, readonly [number, string]>;

@@ -36,6 +36,8 @@ export interface Route {
   fn: Function;
   shape: Shape;
   bodyLimit: number;
+  /** ms an async handler may take before a 503 */
+  timeout: number;
   encrypted: boolean;
   allow: ((publicKey: string) => boolean) | null;
 }
@@ -44,6 +46,7 @@ export interface Route {
 export interface Core extends Security {
   readonly router: Router<Route>;
   readonly logger: Logger;
+  readonly maxUrlLength: number;
 }
 
 /** A request as both faces present it to the pipeline. */
@@ -62,6 +65,12 @@ export interface Incoming {
 /** Steps 3-7 for one request; a `Reply` or a promise of one. Never throws. */
 export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
   const { method, url } = inc;
+  if (url.length > app.maxUrlLength) {
+    return renderError(
+      new HttpError("USRV_ERR_URI_TOO_LONG", `the request target is over ${app.maxUrlLength} bytes`),
+      method,
+    );
+  }
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
   const rawQuery = q < 0 ? "" : url.slice(q + 1);
@@ -149,13 +158,30 @@ export function respond(
     return renderThrown(e, method, route.label);
   }
   // 7. format
-  if (out instanceof Promise) {
-    return out.then(
-      (r) => render(r, method, route.label),
-      (e) => renderThrown(e, method, route.label),
-    );
-  }
+  if (out instanceof Promise) return settle(out, route, method);
   return render(out, method, route.label);
+}
+
+/** An async handler's answer, or a 503 once the route's timeout has passed (logged as its cause). */
+function settle(out: Promise<unknown>, route: Route, method: string): Promise<Reply> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<Reply>((resolve) => {
+    timer = setTimeout(() => {
+      const reply = renderError(
+        new HttpError("USRV_ERR_TIMEOUT", `${route.label} did not answer within ${route.timeout} ms`, {
+          headers: { "retry-after": "1" },
+        }),
+        method,
+      );
+      reply.cause = new Error(`handler for ${route.label} still running after ${route.timeout} ms`);
+      resolve(reply);
+    }, route.timeout);
+  });
+  const done = out.then(
+    (r) => render(r, method, route.label),
+    (e) => renderThrown(e, method, route.label),
+  );
+  return Promise.race([done, late]).finally(() => clearTimeout(timer));
 }
 
 /** One header as a string (repeated headers joined by the face). */

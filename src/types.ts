@@ -100,6 +100,8 @@ export interface BindOptions {
   style?: "object" | "positional";
   /** Body limit in bytes for this route (default: the app's, 1 MiB). */
   bodyLimit?: number;
+  /** Longest time in ms an async handler may take before a 503 (default: the app's, 30 s). */
+  timeout?: number;
   /** Refuse requests that are not encrypted and signed (403 USRV_ERR_ENCRYPTION_REQUIRED). */
   encrypted?: boolean;
   /** Admit only these sender keys (403 USRV_ERR_FORBIDDEN_SENDER otherwise). */

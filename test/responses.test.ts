@@ -30,6 +30,7 @@ matrix(
     app.bind("/gone", () => [410]);
     app.bind("/empty", () => [204, "ignored"]);
     app.bind("/not-modified", () => [304]);
+    app.bind("/never", { timeout: 50 }, () => new Promise<[number]>(() => {}));
     app.bind(
       "/response",
       () =>
@@ -98,6 +99,18 @@ matrix(
       const res2 = await send()("/not-modified");
       assert.equal(res2.status, 304);
       assert.equal(await res2.text(), "");
+    });
+    it("a handler that never resolves: 503 USRV_ERR_TIMEOUT after the route's timeout, logged", async () => {
+      const res = await send()("/never");
+      assert.equal(res.headers.get("retry-after"), "1");
+      const body = (await json(res, 503)) as { code: string; message: string };
+      assert.equal(body.code, "USRV_ERR_TIMEOUT");
+      assert.match(body.message, /GET \/never did not answer within 50 ms/);
+      assert.ok(logs().some((l) => l.startsWith("error:") && l.includes("still running after 50 ms")));
+    });
+    it("an overlong request target: 414 USRV_ERR_URI_TOO_LONG", async () => {
+      const body = (await json(await send()(`/none?x=${"a".repeat(9000)}`), 414)) as { code: string };
+      assert.equal(body.code, "USRV_ERR_URI_TOO_LONG");
     });
     it("R8: a Response passes through with its headers", async () => {
       const res = await send()("/response");
