@@ -4,7 +4,7 @@
  * Request or Response is built unless a handler returns a Response (R8).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { Readable } from "node:stream";
+import { pipeline, Readable } from "node:stream";
 import { HttpError } from "../errors.js";
 import { type Core, handle, type Incoming, logReply } from "../pipeline.js";
 import { type Reply, renderThrown } from "../render.js";
@@ -117,16 +117,28 @@ function send(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, start
   }
   if (res.headersSent || res.destroyed) return;
   if (reply.response) {
-    sendResponse(inc, res, reply.response);
+    sendResponse(app, inc, res, reply.response);
     return;
   }
-  res.writeHead(reply.status, reply.headers);
-  // node:http computes Content-Length itself when end() gets the whole body
-  res.end(reply.body ?? undefined);
+  const body = reply.body;
+  if (body === null) {
+    res.writeHead(reply.status, reply.headers);
+    res.end();
+    return;
+  }
+  // writeHead() fixes the head before end() sees the body, so node:http would
+  // fall back to chunked encoding: say the length ourselves (fewer bytes on
+  // the wire, no chunk framing). A flat [name, value, ...] list spares an object.
+  const head: string[] = [];
+  const h = reply.headers;
+  for (const k in h) head.push(k, h[k]!);
+  head.push("content-length", String(Buffer.byteLength(body)));
+  res.writeHead(reply.status, head);
+  res.end(body);
 }
 
 /** R8: a handler's own Response, streamed out. */
-function sendResponse(inc: Incoming, res: ServerResponse, response: Response): void {
+function sendResponse(app: Core, inc: Incoming, res: ServerResponse, response: Response): void {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((v, k) => {
     headers[k] = v;
@@ -138,5 +150,12 @@ function sendResponse(inc: Incoming, res: ServerResponse, response: Response): v
     res.end();
     return;
   }
-  Readable.fromWeb(response.body as import("node:stream/web").ReadableStream).pipe(res);
+  // pipeline, not pipe: a body stream that fails mid-way emitted an unhandled
+  // 'error' that ended the process (test/hardening-faulty.test.ts). The status
+  // is sent already: cut the connection and log why.
+  pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), res, (err) => {
+    if (err && (err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") {
+      app.logger.error({ err, method: inc.method, url: inc.url }, `${inc.method} ${inc.url}: the body failed`);
+    }
+  });
 }

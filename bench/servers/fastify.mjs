@@ -1,0 +1,13 @@
+import Fastify from "fastify";
+
+const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
+const app = Fastify({ logger: false });
+
+app.get("/hello", () => ({ hello: "world" }));
+app.get("/user/:id", (req) => [Number(req.params.id), req.query.x]);
+for (let i = 0; i < 200; i++) {
+  app.get(`/r${i}/:a/items/:b`, (req) => [i, req.params.a, Number(req.params.b)]);
+}
+
+const url = await app.listen({ host: "127.0.0.1", port });
+console.log(`ready ${url}`);
