@@ -178,17 +178,21 @@ export class App implements Core {
   };
 
   /**
-   * Answers a request without a socket, through the fetch face.
+   * Answers a request without a socket, through the fetch face. It is bound
+   * and fetch-shaped, so it can stand in for `fetch` (e.g. in usrv/client).
    *
    * @example
    * const res = await app.request("/test?a=1", { method: "POST", body: "{}" });
+   * const client = createClient({ peer: "http://app", fetch: app.request });
    */
-  request(path: string, init?: RequestInit): Promise<Response> {
+  readonly request = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+    if (input instanceof Request) return this.fetch(init ? new Request(input, init) : input);
+    const path = String(input);
     const url = /^https?:\/\//.test(path)
       ? path
       : `http://localhost${path.startsWith("/") ? "" : "/"}${path}`;
     return this.fetch(new Request(url, init));
-  }
+  };
 
   /**
    * S1: serves the app on node:http; resolves once listening.

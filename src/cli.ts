@@ -6,7 +6,7 @@
  *
  *   usrv secret dump|load|migrate    (I2)
  *   usrv serve ...                   (S3-S5)
- *   usrv client PEER                 (C7, to come)
+ *   usrv client PEER                 (C7)
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -30,12 +30,9 @@ type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS = new Map<string, () => Promise<Command>>([
   ["secret", async () => (await import("./cli/secret.js")).secretCommand],
-  // ---- room for the commands to come: add them here, one file each in src/cli/ ----
   ["serve", async () => (await import("./cli/serve.js")).serveCommand], // S3
   ["client", async () => (await import("./cli/client.js")).clientCommand], // C7
 ]);
-/** Reserved names, answered with "not available yet" until their entry above exists. */
-const PLANNED = new Set(["client"]);
 
 function version(): string {
   // dist/cli.js and src/cli.ts both sit one level below package.json
@@ -68,11 +65,7 @@ async function main(argv: string[]): Promise<number> {
   const name = first === -1 ? undefined : argv[first]!;
   const load = name === undefined ? undefined : COMMANDS.get(name);
   if (load === undefined) {
-    if (name !== undefined && PLANNED.has(name)) {
-      process.stderr.write(`usrv ${name}: not available in this version yet\n`);
-    } else {
-      process.stderr.write(`${name === undefined ? "" : `usrv: unknown command "${name}"\n\n`}${USAGE}`);
-    }
+    process.stderr.write(`${name === undefined ? "" : `usrv: unknown command "${name}"\n\n`}${USAGE}`);
     return 2;
   }
   return (await load())(argv.slice(first + 1));

@@ -1,0 +1,302 @@
+/**
+ * The client: a peer, a fetch, an identity, and the one place that chains
+ * the steps of a call (C1-C5). Platform-free: each entry (index.ts for
+ * Node, browser.ts) gives it a {@link Runtime}.
+ */
+import type { Keypair, Secp256k1 } from "../secp256k1/api.js";
+import { type Dispatch, type Endpoint, endpoint } from "./builder.js";
+import { decodeBody } from "./decode.js";
+import { encodeBody } from "./encode.js";
+import { ClientError, ClientHttpError } from "./errors.js";
+import type { FormDataBase } from "./form-data.js";
+import type { CallOptions, ClientOptions, FullAnswer } from "./options.js";
+import { splitArgs } from "./options.js";
+import type { Platform } from "./platform.js";
+import { checkServerKey, claimsEncryption, HEADERS, open, seal } from "./seal.js";
+import { exchange, type FetchLike, normalizeRetry, type RetryOptions } from "./transport.js";
+import { buildUrl, normalizePeer } from "./url.js";
+
+/** What an entry plugs into the client. */
+export interface Runtime {
+  readonly platform: Platform;
+  readonly FormData: typeof FormDataBase;
+}
+
+/** Methods whose values go to the query string (the reference's list); the others send a body. */
+const QUERY_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE"]);
+/** RFC 9110 9.2.2: safe to send twice. */
+const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
+const DEFAULT_TIMEOUT = 30_000;
+
+const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
+const latin1 = new TextDecoder("latin1");
+const utf8 = new TextEncoder();
+
+async function plaintext(body: string | Uint8Array | Blob): Promise<string> {
+  if (typeof body === "string") return body;
+  try {
+    return strictUtf8.decode(body instanceof Blob ? await body.arrayBuffer() : body);
+  } catch {
+    // wire.md encrypts UTF-8 text; binary bytes would not survive the server's decoding
+    throw new ClientError(
+      "USRV_ERR_CLIENT_BAD_ARGUMENT",
+      "an encrypted body must be UTF-8 text: binary parts cannot travel encrypted",
+    );
+  }
+}
+
+/**
+ * An isolated client; see {@link createClient}.
+ *
+ * @example
+ * const client = new Client(runtime, { peer: "http://127.0.0.1:5000" });
+ * await client.GET.api.endpoint({ a: 12, b: "test" });
+ */
+export class Client {
+  readonly GET: Endpoint;
+  readonly POST: Endpoint;
+  readonly PUT: Endpoint;
+  readonly PATCH: Endpoint;
+  readonly DELETE: Endpoint;
+  readonly HEAD: Endpoint;
+  readonly OPTIONS: Endpoint;
+  readonly #runtime: Runtime;
+  readonly #options: ClientOptions & { retry?: RetryOptions | undefined };
+  readonly #fetch: FetchLike;
+  readonly #ownFetch: boolean;
+  #peer: string | undefined;
+  #identity: Promise<Keypair> | undefined;
+
+  constructor(runtime: Runtime, options: ClientOptions = {}) {
+    this.#runtime = runtime;
+    this.#options = { ...options, retry: normalizeRetry(options.retry) };
+    this.#peer = options.peer === undefined ? undefined : normalizePeer(options.peer);
+    const given = options.fetch;
+    // looked up at each call, so a fetch installed later (or a test's stub) is used
+    this.#fetch = given ?? ((input, init) => globalThis.fetch(input, init));
+    this.#ownFetch = given === undefined;
+    this.GET = this.endpoint("GET");
+    this.POST = this.endpoint("POST");
+    this.PUT = this.endpoint("PUT");
+    this.PATCH = this.endpoint("PATCH");
+    this.DELETE = this.endpoint("DELETE");
+    this.HEAD = this.endpoint("HEAD");
+    this.OPTIONS = this.endpoint("OPTIONS");
+  }
+
+  /** The peer calls go to, once set by `connect`, the options, or assignment. */
+  get peer(): string | undefined {
+    return this.#peer;
+  }
+
+  set peer(peer: string | undefined) {
+    this.#peer = peer === undefined ? undefined : normalizePeer(peer);
+  }
+
+  /** The endpoint builder for any method, e.g. `client.endpoint("PROPFIND")`. */
+  endpoint(method: string): Endpoint {
+    return endpoint(method, Object.freeze([]), this.dispatch);
+  }
+
+  /** Calls an endpoint with its raw arguments (what the builder does); a bad argument is a rejection, never a throw. */
+  readonly dispatch: Dispatch = (method, segments, args) => {
+    try {
+      const { segments: more, values, options } = splitArgs(args);
+      return this.call(method, more.length === 0 ? segments : [...segments, ...more], values, options);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  };
+
+  /**
+   * C2: HEAD on the peer's `/`; on a 2xx answer, remembers the peer and
+   * resolves to the status, else to `false` (unreachable, error status,
+   * timeout). A malformed peer URL throws.
+   *
+   * @example
+   * await client.connect("http://127.0.0.1:5000"); // 200
+   */
+  async connect(
+    peer: string,
+    options: { timeout?: number; signal?: AbortSignal } = {},
+  ): Promise<number | false> {
+    const base = normalizePeer(peer);
+    try {
+      const { status } = await this.call<FullAnswer>("HEAD", [], undefined, {
+        ...options,
+        peer: base,
+        full: true,
+      });
+      if (status < 200 || status > 299) return false;
+      this.#peer = base;
+      return status;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * I1: sets the client's key pair: derived from a secret, given as a pair,
+   * or random without an argument. Resolves to the public key.
+   *
+   * @example
+   * await client.identify("client secret"); // "TT95WQA0/OYO..."
+   */
+  identify(identity?: string | Keypair): Promise<string> {
+    const pair = this.#pair(identity);
+    this.#identity = pair;
+    return pair.then((p) => p.publicKey);
+  }
+
+  #pair(identity: string | Keypair | undefined): Promise<Keypair> {
+    return this.#runtime.platform.loadCrypto().then((crypto) => {
+      if (identity === undefined || typeof identity === "string") return crypto.generateKeypair(identity);
+      let matches = false;
+      try {
+        matches = crypto.verify("usrv", crypto.sign("usrv", identity.privateKey), identity.publicKey);
+      } catch {}
+      if (!matches) {
+        throw new ClientError(
+          "USRV_ERR_CLIENT_BAD_KEY",
+          "identity must be a key pair { privateKey: 64 hex, publicKey: its base64 X||Y }",
+        );
+      }
+      return { privateKey: identity.privateKey, publicKey: identity.publicKey };
+    });
+  }
+
+  /** The client's key pair (private key included): the `identity` option's, or a random one, made on first need. */
+  keypair(): Promise<Keypair> {
+    return (this.#identity ??= this.#pair(this.#options.identity));
+  }
+
+  /**
+   * One call, through the steps below. The builder's `GET.a.b(values, options)`
+   * is `call("GET", ["a", "b"], values, options)`.
+   *
+   * @example
+   * await client.call("GET", ["api", "endpoint"], { a: 12, b: "test" }); // ["12", "test"]
+   */
+  async call<T = unknown>(
+    method: string,
+    segments: readonly string[],
+    values?: unknown,
+    options: CallOptions = {},
+  ): Promise<T> {
+    const { platform, FormData } = this.#runtime;
+    const defaults = this.#options;
+    // 1. options: the call's over the client's
+    const peer = options.peer !== undefined ? normalizePeer(options.peer) : this.#peer;
+    if (peer === undefined)
+      throw new ClientError(
+        "USRV_ERR_CLIENT_NO_PEER",
+        `${method} /${segments.join("/")}: no peer to reach: connect(peer) first or pass { peer }`,
+      );
+    if (options.retry !== undefined && !IDEMPOTENT.has(method)) {
+      throw new ClientError(
+        "USRV_ERR_CLIENT_BAD_ARGUMENT",
+        `retry is for idempotent methods only: a ${method} may have been applied already`,
+      );
+    }
+    const retry = IDEMPOTENT.has(method) ? (normalizeRetry(options.retry) ?? defaults.retry) : undefined;
+    const timeout = options.timeout ?? defaults.timeout ?? DEFAULT_TIMEOUT;
+    if (typeof timeout !== "number" || !(timeout >= 0))
+      throw new ClientError("USRV_ERR_CLIENT_BAD_ARGUMENT", "timeout must be a number of ms >= 0");
+
+    // 2. URL: segments, and the values as the query for bodiless methods
+    const inQuery = QUERY_METHODS.has(method);
+    if (
+      inQuery &&
+      values !== undefined &&
+      (values === null || typeof values !== "object" || Array.isArray(values) || values instanceof FormData)
+    ) {
+      throw new ClientError(
+        "USRV_ERR_CLIENT_BAD_ARGUMENT",
+        `${method} sends its values in the query string: pass an object of named values`,
+      );
+    }
+    const url = buildUrl(
+      peer,
+      segments,
+      inQuery ? (values as Record<string, unknown> | undefined) : undefined,
+    );
+    const label = `${method} ${url.split("?")[0]}`;
+
+    // 3. body: the values encoded
+    const encoded =
+      !inQuery && values !== undefined ? await encodeBody(values, options.encoder, FormData) : undefined;
+
+    // 4. seal: encrypted for the server key, signed, with a fresh nonce per attempt
+    let crypto: Secp256k1 | undefined;
+    let identity: Keypair | undefined;
+    let puk: string | undefined;
+    let text: string | undefined;
+    if (options.puk !== undefined) {
+      crypto = await platform.loadCrypto();
+      puk = checkServerKey(crypto, options.puk);
+      identity = await this.keypair();
+      if (encoded) text = await plaintext(encoded.body);
+    }
+    const bare = !encoded && puk === undefined && !defaults.headers && !options.headers;
+    const build = (): { url: string; init: RequestInit | undefined } => {
+      // a plain GET sets no header and passes no init: fetch's shortest path
+      if (bare) return { url, init: method === "GET" ? undefined : { method } };
+      const headers = new Headers(defaults.headers);
+      if (options.headers) for (const [k, v] of new Headers(options.headers)) headers.set(k, v);
+      if (encoded && !headers.has("content-type")) headers.set("content-type", encoded.contentType);
+      let body = encoded?.body;
+      if (puk !== undefined) {
+        headers.set(HEADERS.sender, identity!.publicKey);
+        if (text !== undefined) {
+          const sealed = seal(crypto!, identity!, puk, text);
+          body = sealed.body;
+          for (const [k, v] of Object.entries(sealed.headers)) headers.set(k, v);
+        }
+      }
+      return { url, init: { method, headers, body: body as BodyInit | undefined } };
+    };
+
+    // 5. send, with timeout, signal and retries; a large file body with the
+    // runtime's fetch goes through the platform's streaming upload (Node)
+    const upload = platform.upload;
+    const big =
+      upload && this.#ownFetch && encoded?.body instanceof Blob && encoded.body.size >= upload.threshold;
+    const { response, bytes } = await exchange(big ? upload.fetch : this.#fetch, build, {
+      timeout,
+      signal: options.signal,
+      retry,
+      label,
+    });
+
+    // 6. open: an answer that claims encryption is verified and decrypted, or refused
+    let plain = bytes;
+    const encrypted = claimsEncryption(response.headers);
+    if (encrypted) {
+      crypto ??= await platform.loadCrypto();
+      identity ??= await this.keypair();
+      plain = utf8.encode(open(crypto, identity, puk, response.headers, latin1.decode(bytes)));
+    } else if (puk !== undefined && bytes.length > 0 && response.status < 400) {
+      throw new ClientError(
+        "USRV_ERR_CLIENT_NOT_ENCRYPTED",
+        `${label}: an encrypted answer was asked for and a plaintext one came back: refused`,
+      );
+    }
+
+    // 7. decode by Content-Type; 8. an error status is a typed error
+    const type = response.headers.get("content-type");
+    if (response.status >= 400) {
+      let body: unknown;
+      try {
+        body = await decodeBody(plain, type, FormData);
+      } catch {
+        body = new TextDecoder().decode(plain);
+      }
+      throw new ClientHttpError(response.status, body, response.headers, label);
+    }
+    let data: unknown = decodeBody(plain, type, FormData);
+    if (data instanceof Promise) data = await data; // multipart only: the common path takes no extra turn
+    return (
+      options.full ? { status: response.status, headers: response.headers, data, encrypted } : data
+    ) as T;
+  }
+}

@@ -1,0 +1,140 @@
+/**
+ * C3: the options of a client and of a call, and how a call's arguments
+ * split into path segments, values and options. The seed's underscore
+ * spellings (`_peer`, `_headers`, `_puk`, `_encoder`) are taken out of the
+ * values, as the reference's keyword arguments were.
+ */
+import type { Keypair } from "../secp256k1/api.js";
+import type { Encoder } from "./encode.js";
+import { ClientError } from "./errors.js";
+import type { FetchLike, RetryOptions } from "./transport.js";
+import { describe } from "./url.js";
+
+/** Options of one call (the last argument of an endpoint call). */
+export interface CallOptions {
+  /** The server to call, instead of the client's peer. */
+  peer?: string;
+  /** More request headers. */
+  headers?: HeadersInit;
+  /**
+   * The server's public key (from `GET.puk()`): the body is encrypted for
+   * it and signed, with a fresh Nonce, and the answer is asked encrypted
+   * (`Sender-Public-Key`) and must be signed by this very key.
+   */
+  puk?: string;
+  /** How the values become a body: "json" (default), "form", "multipart", or a function. */
+  encoder?: Encoder;
+  /**
+   * Milliseconds for the whole answer, body included (default: the client's,
+   * 30,000); 0: none. The call fails at the deadline; its connection is
+   * closed at once if the answer has begun, else when it begins (a `signal`
+   * aborts even a request the server never answers).
+   */
+  timeout?: number;
+  /** Cancels the call. */
+  signal?: AbortSignal;
+  /** Retries, for idempotent methods only (GET, HEAD, OPTIONS, PUT, DELETE): a count or {@link RetryOptions}. */
+  retry?: number | RetryOptions;
+  /** Resolve to `{ status, headers, data, encrypted }` instead of the data alone. */
+  full?: boolean;
+  /** The seed's spellings, accepted too. */
+  _peer?: string;
+  _headers?: HeadersInit;
+  _puk?: string;
+  _encoder?: Encoder;
+}
+
+/** Options of `createClient`. */
+export interface ClientOptions {
+  /** The default server, e.g. "http://127.0.0.1:5000" (a base path is kept). */
+  peer?: string;
+  /** The fetch to call (default: the global one, looked up at each call). `(input, init) => app.request(input, init)` tests without a socket. */
+  fetch?: FetchLike;
+  /** The client's key pair, or a secret to derive it from (default: a random pair, made on first need). */
+  identity?: Keypair | string;
+  /** Default timeout of a call in ms (default 30,000). */
+  timeout?: number;
+  /** Headers sent with every call. */
+  headers?: HeadersInit;
+  /** Default retries of idempotent calls (default none). */
+  retry?: number | RetryOptions;
+}
+
+/** An answer in full (`{ full: true }`). */
+export interface FullAnswer<T = unknown> {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly data: T;
+  /** True when the answer came encrypted and was verified and decrypted. */
+  readonly encrypted: boolean;
+}
+
+const SEED_KEYS = ["_peer", "_headers", "_puk", "_encoder"] as const;
+
+/** The parts of a call's arguments. */
+export interface SplitArgs {
+  segments: string[];
+  values: unknown;
+  options: CallOptions;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  if (v === null || typeof v !== "object") return false;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Splits `(...segments, values?, options?)`.
+ *
+ * @example
+ * splitArgs(["5", "test", { a: 1 }, { timeout: 50 }]); // { segments: ["5", "test"], values: { a: 1 }, options: { timeout: 50 } }
+ */
+export function splitArgs(args: readonly unknown[]): SplitArgs {
+  if (args.length === 0) return { segments: [], values: undefined, options: {} };
+  let i = 0;
+  const segments: string[] = [];
+  while (i < args.length && (typeof args[i] === "string" || typeof args[i] === "number")) {
+    const arg = args[i++];
+    if (typeof arg === "number" && !Number.isFinite(arg)) {
+      throw new ClientError(
+        "USRV_ERR_CLIENT_BAD_SEGMENT",
+        `${arg} is not a valid path segment (a finite number or a string)`,
+      );
+    }
+    segments.push(String(arg));
+  }
+  const [values, options, ...extra] = args.slice(i);
+  if (extra.length > 0 || typeof options === "string" || typeof options === "number") {
+    throw new ClientError(
+      "USRV_ERR_CLIENT_BAD_ARGUMENT",
+      "a call takes path segments first, then one object of values, then one of options",
+    );
+  }
+  if (options !== undefined && !isPlainObject(options)) {
+    throw new ClientError(
+      "USRV_ERR_CLIENT_BAD_ARGUMENT",
+      `the options must be a plain object, got ${describe(options)}`,
+    );
+  }
+  return withSeedKeys(segments, values ?? undefined, { ...(options as CallOptions | undefined) });
+}
+
+function withSeedKeys(segments: string[], values: unknown, options: CallOptions): SplitArgs {
+  for (const key of SEED_KEYS) {
+    const plain = key.slice(1) as "peer" | "headers" | "puk" | "encoder";
+    if (options[key] !== undefined) (options as Record<string, unknown>)[plain] ??= options[key];
+  }
+  if (isPlainObject(values) && SEED_KEYS.some((k) => Object.hasOwn(values as object, k))) {
+    // never mutate the caller's object: copy it without the option keys
+    const rest: Record<string, unknown> = Object.create(null); // "__proto__" stays a plain key
+    for (const key of Object.keys(values)) {
+      if ((SEED_KEYS as readonly string[]).includes(key)) {
+        const plain = key.slice(1) as "peer" | "headers" | "puk" | "encoder";
+        (options as Record<string, unknown>)[plain] ??= values[key];
+      } else rest[key] = values[key];
+    }
+    values = rest;
+  }
+  return { segments, values, options };
+}

@@ -1,0 +1,256 @@
+/**
+ * Step 5 of a call: one HTTP exchange through fetch, bounded in time (the
+ * timeout covers the whole answer, body included, so nothing hangs even with
+ * an injected fetch that never settles), cancellable, and retried for
+ * idempotent methods on network failures, timeouts and 408/429/502/503/504,
+ * honouring Retry-After.
+ */
+import { deadline } from "./deadline.js";
+import { ClientError } from "./errors.js";
+
+/** The fetch the client calls: the global one, or any look-alike (`(input, init) => app.request(input, init)`). */
+export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
+
+/** Retries of an idempotent call. */
+export interface RetryOptions {
+  /** How many times to try again after the first attempt (default 0). */
+  retries: number;
+  /** First backoff in ms when the server gives no Retry-After (default 200); doubles each time. */
+  delay?: number;
+  /** Longest wait in ms (default 10,000): a Retry-After beyond it ends the retries. */
+  maxDelay?: number;
+}
+
+/** An answer with its whole body read. */
+export interface Exchange {
+  readonly response: Response;
+  readonly bytes: Uint8Array;
+}
+
+/** What one call needs to be sent. */
+export interface SendOptions {
+  readonly timeout: number;
+  readonly signal: AbortSignal | undefined;
+  readonly retry: RetryOptions | undefined;
+  /** "GET http://host/path", for messages. */
+  readonly label: string;
+}
+
+const RETRY_STATUSES = new Set([408, 429, 502, 503, 504]);
+
+function why(e: unknown): string {
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  return cause?.code ?? cause?.message ?? (e as Error)?.message ?? String(e);
+}
+
+/** The whole body, read with a reader the caller can cancel (arrayBuffer() would lock the stream). */
+async function readAll(
+  response: Response,
+  hold: (r: ReadableStreamDefaultReader<Uint8Array>) => void,
+): Promise<Uint8Array> {
+  if (response.body === null) return new Uint8Array(0);
+  const reader = response.body.getReader();
+  hold(reader);
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+function failure(e: unknown, o: SendOptions, timedOut: boolean): ClientError {
+  if (timedOut) {
+    return new ClientError(
+      "USRV_ERR_CLIENT_TIMEOUT",
+      `${o.label}: no complete answer within ${o.timeout} ms`,
+      { cause: e },
+    );
+  }
+  if (o.signal?.aborted) {
+    return new ClientError("USRV_ERR_CLIENT_ABORTED", `${o.label}: aborted by the caller's signal`, {
+      cause: o.signal.reason,
+    });
+  }
+  if (e instanceof ClientError) return e;
+  return new ClientError(
+    "USRV_ERR_CLIENT_UNREACHABLE",
+    `${o.label}: the peer cannot be reached (${why(e)})`,
+    { cause: e },
+  );
+}
+
+/**
+ * One request and its whole answer. The promise is settled by whichever
+ * comes first: the answer, the deadline, the caller's signal; so the caller
+ * is released on time even by an injected fetch that never settles.
+ */
+function attempt(
+  fetch: FetchLike,
+  url: string,
+  init: RequestInit | undefined,
+  o: SendOptions,
+): Promise<Exchange> {
+  return new Promise<Exchange>((resolve, reject) => {
+    let settled = false;
+    let timedOut = false;
+    let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+    let head: Promise<Response>;
+    const done = (): boolean => {
+      if (settled) return false;
+      settled = true;
+      cancel?.();
+      o.signal?.removeEventListener("abort", onAbort);
+      return true;
+    };
+    const stop = (reason: unknown) => {
+      if (!done()) return;
+      // cancelling the body closes the connection: at once when the head
+      // has come, else as soon as it comes (see head.then below)
+      reader?.cancel().catch(() => undefined);
+      reject(failure(reason, o, timedOut));
+    };
+    const onAbort = () => stop(o.signal!.reason);
+    const cancel =
+      o.timeout > 0 && Number.isFinite(o.timeout)
+        ? deadline(o.timeout, () => {
+            timedOut = true;
+            stop(new DOMException("timeout", "TimeoutError"));
+          })
+        : undefined;
+    // Only the caller's own signal goes to fetch. Node's fetch pays a
+    // WeakRef and a FinalizationRegistry entry for any signal it is given:
+    // measured at 15-30% of a local GET round trip (interleaved pairs, as in
+    // bench/client.mjs), so the timeout does not use one; stop() releases
+    // the connection instead.
+    if (o.signal) {
+      if (o.signal.aborted) return onAbort();
+      o.signal.addEventListener("abort", onAbort, { once: true });
+      init = { ...init, signal: o.signal };
+    }
+    try {
+      head = fetch(url, init);
+    } catch (e) {
+      return void (done() && reject(failure(e, o, false)));
+    }
+    head.then(
+      (response) => {
+        // a head that comes after the deadline: nobody waits for it, free the connection
+        if (settled) return void response.body?.cancel().catch(() => undefined);
+        readAll(response, (r) => (reader = r)).then(
+          (bytes) => done() && resolve({ response, bytes }),
+          (e) => done() && reject(failure(e, o, false)),
+        );
+      },
+      (e) => done() && reject(failure(e, o, false)),
+    );
+  });
+}
+
+/** Milliseconds to wait from a Retry-After header (delay-seconds or an HTTP date), or undefined. */
+export function retryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null) return undefined;
+  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined, label: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const stop = () => {
+      clearTimeout(timer);
+      reject(
+        new ClientError("USRV_ERR_CLIENT_ABORTED", `${label}: aborted by the caller's signal`, {
+          cause: signal!.reason,
+        }),
+      );
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener("abort", stop);
+      resolve();
+    }, ms);
+    if (signal?.aborted) stop();
+    else signal?.addEventListener("abort", stop, { once: true });
+  });
+}
+
+/**
+ * Sends a request built by `build` (called again for each retry, so an
+ * encrypted request gets a fresh nonce and signature) and reads its answer.
+ *
+ * @example
+ * const { response, bytes } = await exchange(fetch, () => ({ url, init: { method: "GET" } }), options);
+ */
+export function exchange(
+  fetch: FetchLike,
+  build: () => { url: string; init: RequestInit | undefined },
+  o: SendOptions,
+): Promise<Exchange> {
+  if (!o.retry?.retries) {
+    const { url, init } = build();
+    return attempt(fetch, url, init, o);
+  }
+  return retrying(fetch, build, o);
+}
+
+async function retrying(
+  fetch: FetchLike,
+  build: () => { url: string; init: RequestInit | undefined },
+  o: SendOptions,
+): Promise<Exchange> {
+  const retries = o.retry?.retries ?? 0;
+  const delay = o.retry?.delay ?? 200;
+  const maxDelay = o.retry?.maxDelay ?? 10_000;
+  for (let i = 0; ; i++) {
+    const { url, init } = build();
+    const last = i >= retries;
+    let wait: number;
+    try {
+      const ex = await attempt(fetch, url, init, o);
+      if (last || !RETRY_STATUSES.has(ex.response.status)) return ex;
+      wait = retryAfter(ex.response.headers.get("retry-after")) ?? delay * 2 ** i;
+      if (wait > maxDelay) return ex; // the server asks for more patience than allowed: its answer stands
+    } catch (e) {
+      const code = (e as ClientError).code;
+      if (last || (code !== "USRV_ERR_CLIENT_UNREACHABLE" && code !== "USRV_ERR_CLIENT_TIMEOUT")) throw e;
+      wait = Math.min(delay * 2 ** i, maxDelay);
+    }
+    await sleep(wait, o.signal, o.label);
+  }
+}
+
+/**
+ * Checks and fills a retry option.
+ *
+ * @example
+ * normalizeRetry(3); // { retries: 3 }
+ */
+export function normalizeRetry(retry: number | RetryOptions | undefined): RetryOptions | undefined {
+  if (retry === undefined) return undefined;
+  const r = typeof retry === "number" ? { retries: retry } : retry;
+  const ok = (n: unknown, max: number) =>
+    n === undefined || (Number.isInteger(n) && (n as number) >= 0 && (n as number) <= max);
+  if (
+    !r ||
+    !ok(r.retries, 100) ||
+    r.retries === undefined ||
+    !ok(r.delay, 3_600_000) ||
+    !ok(r.maxDelay, 3_600_000)
+  ) {
+    throw new ClientError(
+      "USRV_ERR_CLIENT_BAD_ARGUMENT",
+      "retry must be a count (0-100) or { retries, delay?, maxDelay? } in ms",
+    );
+  }
+  return r;
+}

@@ -1,0 +1,233 @@
+/**
+ * Browser: the client, encryption included, runs in a browser with no Node
+ * built-ins. (1) The module graph of the browser entry (dist/client/browser.js,
+ * the `browser` condition of `usrv/client`) imports no node: module, no
+ * Node-only package, and uses no Buffer or process. (2) A usrv app serves a
+ * page, the built modules and their @noble/* dependencies (an import map, no
+ * bundler); headless Chromium (playwright-core) makes an encrypted call from
+ * the page, and the decrypted result is read from the DOM.
+ */
+import assert from "node:assert/strict";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { builtinModules } from "node:module";
+import { dirname, join, relative } from "node:path";
+import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { parse } from "acorn";
+import { chromium } from "playwright-core";
+import { createApp } from "usrv";
+import { generateKeypair } from "usrv/secp256k1";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ENTRY = join(ROOT, "dist/client/browser.js");
+const CHROMIUM = "/usr/bin/chromium";
+const NOBLE = ["@noble/curves/", "@noble/hashes/", "@noble/ciphers/"];
+
+/** Every module specifier of a module: static imports, re-exports, dynamic imports with a literal. */
+function specifiers(source: string): string[] {
+  const out: string[] = [];
+  const visit = (node: unknown): void => {
+    if (node === null || typeof node !== "object") return;
+    if (Array.isArray(node)) {
+      for (const item of node) visit(item);
+      return;
+    }
+    const n = node as { type?: string; source?: { type: string; value: unknown } };
+    if (
+      (n.type === "ImportDeclaration" ||
+        n.type === "ExportAllDeclaration" ||
+        n.type === "ExportNamedDeclaration" ||
+        n.type === "ImportExpression") &&
+      n.source?.type === "Literal" &&
+      typeof n.source.value === "string"
+    ) {
+      out.push(n.source.value);
+    }
+    for (const v of Object.values(node)) if (v && typeof v === "object") visit(v);
+  };
+  visit(parse(source, { sourceType: "module", ecmaVersion: "latest" }));
+  return out;
+}
+
+/** The files the browser loads from the entry, resolved as the import map below does. */
+function graph(entry: string): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  const todo = [entry];
+  while (todo.length > 0) {
+    const file = todo.pop()!;
+    if (seen.has(file)) continue;
+    const specs = specifiers(readFileSync(file, "utf8"));
+    seen.set(file, specs);
+    for (const s of specs) {
+      if (s.startsWith(".")) todo.push(join(dirname(file), s));
+      else if (NOBLE.some((p) => s.startsWith(p))) todo.push(join(ROOT, "node_modules", s));
+    }
+  }
+  return seen;
+}
+
+describe("browser: the browser entry is free of Node", () => {
+  it("its module graph imports no node: module, no Node-only package; our files use no Buffer or process", () => {
+    const files = graph(ENTRY);
+    const builtins = new Set(builtinModules);
+    const bare = new Set<string>();
+    for (const [file, specs] of files) {
+      for (const s of specs) {
+        assert.ok(!s.startsWith("node:") && !builtins.has(s), `${relative(ROOT, file)} imports ${s}`);
+        if (!s.startsWith(".")) bare.add(s);
+      }
+      if (file.startsWith(join(ROOT, "dist"))) {
+        const code = readFileSync(file, "utf8")
+          .replace(/\/\*[\s\S]*?\*\//g, "")
+          .replace(/^\s*\/\/.*$/gm, "");
+        assert.doesNotMatch(code, /\bBuffer\b|\bprocess\./, relative(ROOT, file));
+      }
+    }
+    for (const s of bare)
+      assert.ok(
+        NOBLE.some((p) => s.startsWith(p)),
+        `unexpected package ${s}`,
+      );
+    const ours = [...files.keys()]
+      .filter((f) => f.startsWith(join(ROOT, "dist")))
+      .map((f) => relative(ROOT, f));
+    assert.ok(
+      ours.includes("dist/client/platform-browser.js") && ours.includes("dist/secp256k1/portable.js"),
+    );
+    for (const nodeOnly of [
+      "client/index",
+      "client/platform-node",
+      "client/dump-node",
+      "secp256k1/index",
+      "secp256k1/node",
+      "secp256k1/curve-tiny",
+      "secp256k1/primitives-node",
+      "secp256k1/secret-store",
+    ]) {
+      assert.ok(!ours.includes(`dist/${nodeOnly}.js`), `dist/${nodeOnly}.js is not loaded`);
+    }
+  });
+
+  it("package.json maps usrv/client to it under the browser condition", () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+    assert.deepEqual(pkg.exports["./client"], {
+      types: "./dist/client/index.d.ts",
+      browser: "./dist/client/browser.js",
+      default: "./dist/client/index.js",
+    });
+  });
+});
+
+const PAGE = `<!doctype html>
+<meta charset="utf-8">
+<title>usrv client</title>
+<script type="importmap">${JSON.stringify({
+  imports: {
+    "usrv/client": "/dist/client/browser.js",
+    ...Object.fromEntries(NOBLE.map((p) => [p, `/node_modules/${p}`])),
+  },
+})}</script>
+<pre id="out"></pre>
+<script type="module">
+  import { connect, createClient, GET } from "usrv/client";
+  const out = document.getElementById("out");
+  const result = { process: typeof process, Buffer: typeof Buffer };
+  try {
+    result.connected = await connect(location.origin);
+    const puk = await GET.puk();
+    const client = createClient({ peer: location.origin });
+    const answer = await client.POST.api.endpoint({ value1: 1, value2: "\\u00e9" }, { puk, full: true });
+    Object.assign(result, { puk, me: (await client.keypair()).publicKey, encrypted: answer.encrypted, data: answer.data });
+    result.form = (await client.GET.form()).toObject();
+    result.forged = await client.GET.api.endpoint({ a: 1, b: 2 }, { puk: "${generateKeypair("not the server").publicKey}" }).then(() => "accepted", (e) => e.code);
+  } catch (e) {
+    result.error = String(e.code) + " " + e.message;
+  }
+  out.textContent = JSON.stringify(result);
+  out.dataset.done = "1";
+</script>`;
+
+function files(dir: string, exts = /\.js$/): string[] {
+  return readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => exts.test(f) && !f.startsWith("src/") && !f.includes("/src/"))
+    .map((f) => join(dir, f));
+}
+
+describe("browser: an encrypted call from a page in headless Chromium", () => {
+  const missing = !existsSync(CHROMIUM);
+  // in CI a missing browser is a failure, not a skip
+  const skip = missing && !process.env.CI ? `${CHROMIUM} is not installed` : false;
+
+  it("GET /puk, then POST encrypted: the decrypted answer is in the DOM", {
+    skip,
+    timeout: 90_000,
+  }, async () => {
+    assert.ok(!missing, `${CHROMIUM} is missing (CI installs it)`);
+    const app = createApp({ logLevel: "silent" });
+    await app.identify("server-secret");
+    const seen: Record<string, string>[] = [];
+    app.bind("/", () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }));
+    app.bind("/puk", () => [200, app.publicKey]);
+    app.bind("/api/endpoint", { methods: ["GET", "POST"] }, ({ a, b, method, data, headers }, ctx) => {
+      seen.push(headers as Record<string, string>);
+      return method === "POST" ? [202, data, ctx.senderPublicKey] : [200, a, b];
+    });
+    app.bind("/form", async () => {
+      const body = '--b0\r\nContent-Disposition: form-data; name="note"\r\n\r\nh\u00e9\r\n--b0--\r\n';
+      return new Response(body, { headers: { "content-type": "multipart/form-data; boundary=b0" } });
+    });
+    const served = [
+      ...files(join(ROOT, "dist/client")),
+      ...files(join(ROOT, "dist/secp256k1")),
+      ...NOBLE.flatMap((p) => files(join(ROOT, "node_modules", p))),
+    ];
+    for (const file of served) {
+      const text = readFileSync(file, "utf8");
+      app.bind(
+        `/${relative(ROOT, file)}`,
+        () => new Response(text, { headers: { "content-type": "text/javascript; charset=utf-8" } }),
+      );
+    }
+    const server = await app.run({ port: 0 });
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
+    });
+    const problems: string[] = [];
+    try {
+      const page = await browser.newPage();
+      page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+      page.on("response", (r) => r.status() >= 400 && problems.push(`${r.status()} ${r.url()}`));
+      await page.goto(`${server.url}/`);
+      await page.waitForSelector("#out[data-done]", { timeout: 60_000 });
+      const result = JSON.parse((await page.textContent("#out")) ?? "{}");
+      assert.equal(result.error, undefined, `${result.error}\n${problems.join("\n")}`);
+      assert.equal(result.process, "undefined");
+      assert.equal(result.Buffer, "undefined");
+      assert.equal(result.connected, 200);
+      assert.equal(result.puk, app.publicKey);
+      assert.equal(result.encrypted, true);
+      assert.deepEqual(result.data, ['{"value1": 1, "value2": "\\u00e9"}', result.me]);
+      assert.deepEqual(result.form, { note: "h\u00e9" });
+      assert.equal(result.forged, "USRV_ERR_CLIENT_BAD_SIGNATURE");
+      // the POST really travelled encrypted and signed, with a nonce
+      const post = seen.find((h) => h["ephemeral-public-key"]);
+      assert.ok(post, "an encrypted request reached the server");
+      assert.equal(post["sender-public-key"], result.me);
+      assert.match(post.nonce!, /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/);
+      assert.equal(post["content-type"], "application/json");
+    } finally {
+      await browser.close();
+      await server.close();
+    }
+  });
+});

@@ -1,0 +1,251 @@
+/**
+ * C6: FormData per RFC 7578: build, send (files streamed from disk), read
+ * back, and dump into a folder, never outside it.
+ */
+import assert from "node:assert/strict";
+import {
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { createClient, FormData } from "usrv/client";
+import { quietApp } from "./_setup.js";
+import { inProcess, recorder } from "./fixtures/client-helpers.js";
+
+const made: string[] = [];
+const tmp = () => {
+  const dir = realpathSync(mkdtempSync(join(tmpdir(), "usrv-form-")));
+  made.push(dir);
+  return dir;
+};
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+const text = (bytes: unknown) => new TextDecoder().decode(bytes as Uint8Array);
+
+describe("C6: FormData encodes per RFC 7578", () => {
+  it("parts, names escaped as browsers do, a hex boundary, CRLF framing", async () => {
+    const form = new FormData()
+      .appendValue("note", "hi")
+      .appendValue('we"ird\r\nname', "v")
+      .appendJson("meta", { a: 1 })
+      .appendValue("raw", new Uint8Array([0, 255]), { "X-Extra": "1" })
+      .appendFile("doc", new Blob(["hello"]), { filename: "caf\u00e9.txt" });
+    const { body, contentType, boundary } = await form.encode();
+    assert.equal(contentType, `multipart/form-data; boundary=${boundary}`);
+    assert.match(boundary, /^[0-9a-f]{32}$/);
+    const raw = Buffer.from(await body.arrayBuffer()).toString("latin1");
+    const b = `--${boundary}`;
+    assert.equal(
+      raw,
+      [
+        `${b}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n`,
+        `${b}\r\nContent-Disposition: form-data; name="we%22ird%0D%0Aname"\r\n\r\nv\r\n`,
+        `${b}\r\nContent-Disposition: form-data; name="meta"\r\nContent-Type: application/json\r\n\r\n{"a":1}\r\n`,
+        `${b}\r\nContent-Disposition: form-data; name="raw"\r\nContent-Type: application/octet-stream\r\nx-extra: 1\r\n\r\n\u0000\u00ff\r\n`,
+        `${b}\r\nContent-Disposition: form-data; name="doc"; filename="caf\u00c3\u00a9.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n`,
+        `${b}--\r\n`,
+      ].join(""),
+    );
+    assert.throws(() => new FormData().appendValue("a", "b", { "x-bad": "a\r\nInjected: 1" }), {
+      code: "USRV_ERR_CLIENT_BAD_ARGUMENT",
+    });
+  });
+
+  it("decodes what it encodes (busboy), and reads the boundary from the body like the reference", async () => {
+    const form = new FormData()
+      .appendValue("note", "h\u00e9")
+      .appendJson("meta", [1])
+      .appendFile("f", new Blob([new Uint8Array([1, 2, 3])]), { filename: "a.bin" });
+    const { body, contentType } = await form.encode();
+    const bytes = new Uint8Array(await body.arrayBuffer());
+    for (const back of [await FormData.decode(bytes, contentType), await FormData.decode(bytes)]) {
+      assert.deepEqual(
+        back.parts.map((p) => [p.name, p.filename, p.type, Array.from(p.data as Uint8Array)]),
+        [
+          ["note", undefined, "", Array.from(new TextEncoder().encode("h\u00e9"))],
+          ["meta", undefined, "application/json", Array.from(new TextEncoder().encode("[1]"))],
+          ["f", "a.bin", "application/octet-stream", [1, 2, 3]],
+        ],
+      );
+      assert.equal(back.size, 3);
+      assert.deepEqual(back.getAll("note").length, 1);
+    }
+    await assert.rejects(FormData.decode("no boundary here"), { code: "USRV_ERR_CLIENT_BAD_BODY" });
+  });
+
+  it("a file from disk is streamed: a disk-backed Blob with a Content-Length, read only when sent", async () => {
+    const dir = tmp();
+    const path = join(dir, "big.bin");
+    writeFileSync(path, Buffer.alloc(8 * 1024 * 1024, 7));
+    const { app } = quietApp({ bodyLimit: 16 * 1024 * 1024 });
+    app.bind("/upload", { methods: ["POST"] }, ({ note, file }, ctx) => [
+      200,
+      note,
+      (file as { filename: string }).filename,
+      (file as { type: string }).type,
+      (file as { data: Uint8Array }).data.length,
+      ctx.headers["content-length"],
+    ]);
+    const server = await app.run({ port: 0 });
+    const c = createClient({ peer: server.url });
+    const [note, name, type, size, length] = await c.POST.upload(
+      { file: FormData.file(path), note: "hi" },
+      { encoder: "multipart" },
+    );
+    assert.deepEqual(
+      [note, name, type, size],
+      ["hi", "big.bin", "application/octet-stream", 8 * 1024 * 1024],
+    );
+    assert.ok(Number(length) > 8 * 1024 * 1024, "sent with a Content-Length, not chunked");
+    const form = new FormData().appendFile("file", path, { type: "image/png", filename: "renamed.png" });
+    assert.deepEqual((await c.POST.upload(form)).slice(1, 4), ["renamed.png", "image/png", 8 * 1024 * 1024]);
+    await server.close();
+  });
+
+  it("a large upload holds a few chunks in memory, not the file (node:http, as Node's fetch keeps them all)", async () => {
+    const dir = tmp();
+    const path = join(dir, "sparse.bin");
+    writeFileSync(path, "");
+    truncateSync(path, 128 * 1024 * 1024); // a sparse file: nothing to write, 128 MiB to read
+    let received = 0;
+    const server = createServer((req, res) => {
+      req.on("data", (d: Buffer) => (received += d.length));
+      req.on("end", () =>
+        res
+          .writeHead(200, { "content-type": "application/json" })
+          .end(JSON.stringify(req.headers["content-length"])),
+      );
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    let peak = 0;
+    const sampler = setInterval(() => {
+      gc();
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+    }, 20);
+    try {
+      const c = createClient({ peer: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+      const length = await c.PUT.up(new FormData().appendFile("f", path));
+      assert.ok(Number(length) > 128 * 1024 * 1024);
+      assert.equal(received, Number(length));
+      assert.ok(peak < 32 * 1024 * 1024, `live ArrayBuffers peaked at ${(peak / 2 ** 20).toFixed(1)} MiB`);
+    } finally {
+      clearInterval(sampler);
+      server.close();
+    }
+  });
+
+  it("a missing file is a typed error at send time; nothing is sent", async () => {
+    const r = recorder();
+    const c = createClient({ peer: "http://x", fetch: r.fetch });
+    await assert.rejects(c.POST.up({ f: FormData.file("/no/such/file.png") }), {
+      code: "USRV_ERR_CLIENT_FILE",
+      message: /no\/such\/file\.png/,
+    });
+    await assert.rejects(c.POST.up({ f: FormData.file(tmpdir()) }), {
+      code: "USRV_ERR_CLIENT_FILE",
+      message: /not a regular file/,
+    });
+    assert.equal(r.requests.length, 0);
+  });
+
+  it("the server's multipart binding sees our parts (app without a socket)", async () => {
+    const { app } = quietApp();
+    app.bind("/up", { methods: ["POST"] }, ({ note, meta, f }) => [
+      200,
+      note,
+      meta,
+      (f as { filename: string }).filename,
+    ]);
+    const c = createClient({ peer: "http://app", fetch: inProcess(app) });
+    assert.deepEqual(await c.POST.up({ note: "hi", meta: { a: 1 }, f: new Blob(["x"]) }), [
+      "hi",
+      '{"a":1}',
+      "blob",
+    ]);
+  });
+});
+
+describe("C6: dump(folder) never writes outside the folder", () => {
+  const hostile = [
+    ["../../escape.txt", "escape.txt"],
+    ["/etc/passwd", "passwd"],
+    ["..\\..\\win.ini", "win.ini"],
+    ["..", "part.bin"],
+    [".bashrc", "_bashrc"],
+    ["a\u0000b\nc.txt", "a_b_c.txt"],
+    ["CON.txt", "_CON.txt"],
+    ["trailing. . ", "trailing"],
+    [`${"\u00e9".repeat(300)}.png`, `${"\u00e9".repeat(98)}.png`],
+  ] as const;
+
+  it("names are reduced to safe base names; collisions get -1, -2", async () => {
+    const dir = tmp();
+    const form = new FormData();
+    for (const [evil] of hostile) form.appendFile("f", new Blob(["x"]), { filename: evil });
+    form
+      .appendFile("f", new Blob(["1"]), { filename: "same.txt" })
+      .appendFile("f", new Blob(["2"]), { filename: "../same.txt" });
+    form.appendValue("note", "hi").appendJson("meta", { a: 1 });
+    const written = await form.dump(join(dir, "out"));
+    const names = written.map((w) => w.path.slice(join(dir, "out").length + 1));
+    assert.deepEqual(names, [
+      ...hostile.map(([, safe]) => safe),
+      "same.txt",
+      "same-1.txt",
+      "note.txt",
+      "meta.json",
+    ]);
+    for (const w of written) assert.ok(w.path.startsWith(join(dir, "out/")), w.path);
+    assert.deepEqual(readdirSync(dir), ["out"]);
+    assert.equal(readFileSync(join(dir, "out", "same-1.txt"), "utf8"), "2");
+    assert.equal(readFileSync(join(dir, "out", "meta.json"), "utf8"), '{"a":1}');
+  });
+
+  it("an existing file is never overwritten, a planted symlink never followed", async () => {
+    const dir = tmp();
+    const out = join(dir, "out");
+    const victim = join(dir, "victim.txt");
+    writeFileSync(victim, "precious");
+    await new FormData().appendValue("x", "first").dump(out); // creates out/x.txt
+    symlinkSync(victim, join(out, "evil.txt"));
+    symlinkSync(join(dir, "nowhere"), join(out, "dangling.txt"));
+    const written = await new FormData()
+      .appendFile("a", new Blob(["attack"]), { filename: "evil.txt" })
+      .appendFile("b", new Blob(["attack"]), { filename: "dangling.txt" })
+      .appendValue("x", "second")
+      .dump(out);
+    assert.deepEqual(
+      written.map((w) => w.path.slice(out.length + 1)),
+      ["evil-1.txt", "dangling-1.txt", "x-1.txt"],
+    );
+    assert.equal(readFileSync(victim, "utf8"), "precious");
+    assert.deepEqual(readdirSync(dir).sort(), ["out", "victim.txt"]);
+    assert.equal(readFileSync(join(out, "x.txt"), "utf8"), "first");
+  });
+
+  it("a decoded answer dumps its files", async () => {
+    const { body, contentType } = await new FormData()
+      .appendFile("f", new Blob(["data"]), { filename: "../../a.txt" })
+      .encode();
+    const form = await FormData.decode(new Uint8Array(await body.arrayBuffer()), contentType);
+    const dir = tmp();
+    const [w] = await form.dump(dir);
+    assert.equal(w!.path, join(dir, "a.txt"));
+    assert.equal(text(readFileSync(w!.path)), "data");
+  });
+});
