@@ -4,6 +4,7 @@
  * streaming multipart parser) is loaded only when a multipart body arrives.
  */
 import { HttpError } from "./errors.js";
+import { mediaType } from "./media-type.js";
 import { type Dict, dict, parseQuery } from "./query.js";
 import type { UploadedFile } from "./types.js";
 
@@ -17,13 +18,6 @@ const lenient = new TextDecoder("utf-8");
 export interface ParsedBody {
   data: string | null;
   fields: Dict | null;
-}
-
-/** The media type of a Content-Type header, lower case, without parameters. */
-export function mediaType(contentType: string | undefined): string {
-  if (!contentType) return "";
-  const semi = contentType.indexOf(";");
-  return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
 }
 
 function strictText(bytes: Uint8Array, what: string): string {
@@ -91,19 +85,25 @@ async function parseMultipart(bytes: Uint8Array, contentType: string): Promise<D
     }
     bb.on("field", (name, value, info) => {
       if (info.nameTruncated || info.valueTruncated) return fail(`field "${name.slice(0, 64)}" is too long`);
-      fields[name] = value;
+      fields[name ?? ""] = value; // busboy gives a part named "" the name undefined
     });
     bb.on("file", (name, stream, info) => {
+      const file: UploadedFile = {
+        // only the base name of what the client claims, never a path
+        filename: (info.filename ?? "").split(/[/\\]/).pop() ?? "",
+        type: info.mimeType,
+        data: new Uint8Array(0),
+      };
+      // Bound now, in part order: bound at its end, a file beat a later
+      // same-named field, against "the last value wins" (test/hardening-properties.test.ts).
+      fields[name ?? ""] = file;
       const chunks: Buffer[] = [];
+      // A body cut inside a file part errors this stream as well as busboy:
+      // with no listener here, that 'error' ended the process (test/hardening-catalogue.test.ts).
+      stream.on("error", (e: Error) => fail(e.message));
       stream.on("data", (c: Buffer) => chunks.push(c));
       stream.on("end", () => {
-        const file: UploadedFile = {
-          // only the base name of what the client claims, never a path
-          filename: (info.filename ?? "").split(/[/\\]/).pop() ?? "",
-          type: info.mimeType,
-          data: new Uint8Array(Buffer.concat(chunks)),
-        };
-        fields[name] = file;
+        file.data = new Uint8Array(Buffer.concat(chunks));
       });
     });
     bb.on("partsLimit", () => fail(`more than ${MULTIPART_LIMITS.parts} parts`));

@@ -20,6 +20,7 @@ export const ERRORS = {
   USRV_ERR_BAD_RESULT: [406, "the handler did not return [status, ...values] with an integer status"],
   USRV_ERR_REPLAY: [412, "the Nonce is malformed, stale, in the future or already used"],
   USRV_ERR_BODY_TOO_LARGE: [413, "the body is over the route's limit"],
+  USRV_ERR_REQUEST_TIMEOUT: [408, "the request head or body did not arrive within the server's timeouts"],
   USRV_ERR_URI_TOO_LONG: [414, "the request target is over the app's limit"],
   USRV_ERR_HEADERS_TOO_LARGE: [431, "the request headers are over the server's limit"],
   USRV_ERR_INTERNAL: [500, "the handler threw or rejected (logged with its stack, never sent)"],

@@ -65,7 +65,8 @@ export function renderThrown(e: unknown, method: string, label: string): Reply {
     new HttpError("USRV_ERR_INTERNAL", `the handler for ${label} failed; see the server log`),
     method,
   );
-  reply.cause = e;
+  // the log keys on `cause !== undefined`: a bare `throw undefined` must still leave a line
+  reply.cause = e === undefined ? new Error(`the handler for ${label} threw undefined`) : e;
   return reply;
 }
 
@@ -95,7 +96,7 @@ export function render(out: unknown, method: string, label: string): Reply {
     return renderError(
       new HttpError(
         "USRV_ERR_BAD_RESULT",
-        `the handler for ${label} returned status ${describe(status)}; use an integer final HTTP status (200-599)`,
+        `the handler for ${label} returned ${describe(status)} as the status; use an integer final HTTP status (200-599)`,
       ),
       method,
     );
@@ -125,6 +126,8 @@ export function render(out: unknown, method: string, label: string): Reply {
 function describe(v: unknown): string {
   if (v === null || v === undefined) return String(v);
   if (Array.isArray(v)) return "an array";
-  if (typeof v === "string") return JSON.stringify(v.length > 32 ? `${v.slice(0, 32)}…` : v);
-  return typeof v === "object" ? "an object" : `${typeof v} ${String(v)}`;
+  // Its kind, never its content: a mistaken return (a bare string, or values
+  // without a status) is data meant for no one (test/hardening-faulty.test.ts).
+  if (typeof v === "number" && Number.isInteger(v)) return String(v);
+  return /^[aeiou]/.test(typeof v) ? `an ${typeof v}` : `a ${typeof v}`;
 }

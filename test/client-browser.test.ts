@@ -176,9 +176,9 @@ describe("browser: an encrypted call from a page in headless Chromium", () => {
       const body = '--b0\r\nContent-Disposition: form-data; name="note"\r\n\r\nh\u00e9\r\n--b0--\r\n';
       return new Response(body, { headers: { "content-type": "multipart/form-data; boundary=b0" } });
     });
+    // Our side of the module graph of the browser entry, plus the @noble packages it maps to.
     const served = [
-      ...files(join(ROOT, "dist/client")),
-      ...files(join(ROOT, "dist/secp256k1")),
+      ...[...graph(ENTRY).keys()].filter((f) => f.startsWith(join(ROOT, "dist"))),
       ...NOBLE.flatMap((p) => files(join(ROOT, "node_modules", p))),
     ];
     for (const file of served) {

@@ -4,7 +4,7 @@
  */
 import { HttpError } from "../errors.js";
 import { type Core, handle, type Incoming, logReply } from "../pipeline.js";
-import type { Reply } from "../render.js";
+import { type Reply, renderThrown } from "../render.js";
 import type { Headers } from "../types.js";
 
 class FetchIncoming implements Incoming {
@@ -77,7 +77,14 @@ export function fetchHandler(app: Core & { readonly accessLog: boolean }) {
   return async (request: Request, info?: unknown): Promise<Response> => {
     const start = app.accessLog ? performance.now() : 0;
     const inc = new FetchIncoming(request, remoteAddress(request, info));
-    const reply = await handle(app, inc);
+    let reply: Reply;
+    try {
+      reply = await handle(app, inc);
+    } catch (e) {
+      // As the Node face: a handler's hostile value (a revoked Proxy throws
+      // even from `instanceof`) is a logged 500, not a rejection for the runtime.
+      reply = renderThrown(e, inc.method, inc.url);
+    }
     if (reply.cause !== undefined || start > 0) {
       const q = inc.url.indexOf("?");
       logReply(app, inc.method, q < 0 ? inc.url : inc.url.slice(0, q), reply, start);

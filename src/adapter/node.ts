@@ -155,7 +155,10 @@ function sendResponse(app: Core, inc: Incoming, res: ServerResponse, response: R
   // is sent already: cut the connection and log why.
   pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), res, (err) => {
     if (err && (err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") {
-      app.logger.error({ err, method: inc.method, url: inc.url }, `${inc.method} ${inc.url}: the body failed`);
+      app.logger.error(
+        { err, method: inc.method, url: inc.url },
+        `${inc.method} ${inc.url}: the body failed`,
+      );
     }
   });
 }

@@ -48,13 +48,22 @@ export interface ServerHandle {
 /** The JSON answer for a request Node's parser refuses before any listener runs. */
 function clientErrorReply(err: NodeJS.ErrnoException): string {
   const code: ErrorCode =
-    err.code === "HPE_HEADER_OVERFLOW" ? "USRV_ERR_HEADERS_TOO_LARGE" : "USRV_ERR_BAD_REQUEST";
+    err.code === "HPE_HEADER_OVERFLOW"
+      ? "USRV_ERR_HEADERS_TOO_LARGE"
+      : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? "USRV_ERR_REQUEST_TIMEOUT"
+        : "USRV_ERR_BAD_REQUEST";
   const status = ERRORS[code][0];
-  const body = JSON.stringify({ status, error: reason(status), code, message: ERRORS[code][1] });
+  const body = errorBody(code);
   return (
     `HTTP/1.1 ${status} ${reason(status)}\r\nContent-Type: application/json\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
+}
+
+function errorBody(code: ErrorCode): string {
+  const status = ERRORS[code][0];
+  return JSON.stringify({ status, error: reason(status), code, message: ERRORS[code][1] });
 }
 
 /** Starts a node:http server for a listener. */
@@ -64,25 +73,43 @@ export function serve(
   options: RunOptions = {},
 ): Promise<ServerHandle> {
   const host = options.host ?? "127.0.0.1";
+  const headersTimeout = options.headersTimeout ?? 10_000;
+  const requestTimeout = options.requestTimeout ?? 60_000;
   const settings = {
     maxHeaderSize: options.maxHeaderSize ?? 16 * 1024,
-    headersTimeout: options.headersTimeout ?? 10_000,
-    requestTimeout: options.requestTimeout ?? 60_000,
+    headersTimeout,
+    requestTimeout,
     keepAliveTimeout: options.keepAliveTimeout ?? 5_000,
+    // node:http enforces headersTimeout and requestTimeout only on this timer,
+    // every 30 s by default: a 1 s headersTimeout let a slowloris hold its
+    // socket ~30 s (test/hardening-slow.test.ts). Check four times per
+    // shortest timeout, at most once a second (one walk of the active list).
+    requireHostHeader: false, // checked by `guarded` below
+    connectionsCheckingInterval: Math.max(
+      50,
+      Math.min(1000, Math.min(headersTimeout || 1000, requestTimeout || 1000) / 4),
+    ),
   };
-  const server: Server = options.tls
-    ? createTlsServer({ ...settings, cert: options.tls.cert, key: options.tls.key }, listener)
-    : createServer(settings, listener);
-  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
-    if (err.code === "ECONNRESET" || !socket.writable) return socket.destroy();
-    if (err.code === "ERR_HTTP_REQUEST_TIMEOUT") {
-      const body =
-        '{"status":408,"error":"Request Timeout","code":"USRV_ERR_BAD_REQUEST","message":"the request took too long"}';
-      socket.end(
-        `HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
-      );
+  // RFC 9112 section 3.2: an HTTP/1.1 request without Host is a 400. node:http's
+  // own check (requireHostHeader) answers it with an empty body; this one
+  // answers JSON like every other refusal (test/hardening-catalogue.test.ts).
+  const guarded: typeof listener = (req, res) => {
+    if (req.headers.host === undefined && req.httpVersionMinor === 1 && req.httpVersionMajor === 1) {
+      res.writeHead(400, { "content-type": "application/json", connection: "close" });
+      res.end(errorBody("USRV_ERR_BAD_REQUEST"));
       return;
     }
+    listener(req, res);
+  };
+  const server: Server = options.tls
+    ? createTlsServer({ ...settings, cert: options.tls.cert, key: options.tls.key }, guarded)
+    : createServer(settings, guarded);
+  server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
+    // As node:http's own handler: once an answer has started on this socket
+    // (a pipelined request's streamed Response), a raw error would land inside
+    // its body; cut the connection instead (test/hardening-catalogue.test.ts).
+    const answering = (socket as Socket & { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+    if (err.code === "ECONNRESET" || !socket.writable || answering?.headersSent) return socket.destroy();
     socket.end(clientErrorReply(err));
   });
   return new Promise((resolve, reject) => {

@@ -4,17 +4,12 @@
  * is `null`. A body that does not decode under its declared type is a
  * typed error, never a half-read value.
  */
+
+import { mediaType } from "../media-type.js";
 import { ClientError } from "./errors.js";
 import type { FormDataBase } from "./form-data.js";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
-
-/** The media type of a Content-Type, lower case, without parameters. */
-export function mediaType(contentType: string | null): string {
-  if (!contentType) return "";
-  const semi = contentType.indexOf(";");
-  return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase();
-}
 
 function strictText(bytes: Uint8Array, what: string): string {
   try {
