@@ -221,11 +221,15 @@ const ABUSE = [
 ];
 
 async function startServer() {
-  const child = run([process.execPath, "--expose-gc", SERVER], {
-    HARDENING_HEADERS_TIMEOUT: String(HEADERS_TIMEOUT),
-    HARDENING_REQUEST_TIMEOUT: String(REQUEST_TIMEOUT),
-    HARDENING_REPLAY_MAX: String(REPLAY_MAX),
-  });
+  // the young generation pinned as in the floods test: RSS then measures what is kept, not V8 resizing it
+  const child = run(
+    [process.execPath, "--expose-gc", "--min-semi-space-size=16", "--max-semi-space-size=16", SERVER],
+    {
+      HARDENING_HEADERS_TIMEOUT: String(HEADERS_TIMEOUT),
+      HARDENING_REQUEST_TIMEOUT: String(REQUEST_TIMEOUT),
+      HARDENING_REPLAY_MAX: String(REPLAY_MAX),
+    },
+  );
   child.stderr.pipe(process.stderr);
   const line = await new Promise((resolve, reject) => {
     createInterface({ input: child.stdout }).once("line", resolve);

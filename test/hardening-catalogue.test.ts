@@ -306,9 +306,12 @@ const rows: Row[] = [
     closed: true,
   },
   {
-    name: "2,500 tiny headers under 16 KiB: node keeps 2,000, answered",
-    send: () => get("/ok", Object.fromEntries(Array.from({ length: 2500 }, (_, i) => [`h${i}`, "1"]))),
+    // (node 20 counts only names and values against the limit and keeps the first 2,000 headers
+    // of more; node 24 counts whole lines: the row stays under both)
+    name: "1,500 small headers under 16 KiB: answered, every one seen",
+    send: () => get("/headers", Object.fromEntries(Array.from({ length: 1500 }, (_, i) => [`h${i}`, "1"]))),
     status: 200,
+    check: ok((j) => assert.equal(j, 1501)),
   },
   {
     name: "1,000 query keys under 8 KiB",
@@ -906,6 +909,7 @@ before(async () => {
   await app.identify(SERVER_SECRET);
   app.bind("/ok", () => [200, "ok"]);
   app.bind("/p/<a>", ({ a }) => [200, a]);
+  app.bind("/headers", ({ headers }) => [200, Object.keys(headers).length]);
   app.bind("/echo", { methods: ["GET", "POST"] }, ({ method, headers, data, ...values }) => [
     200,
     { values, data },

@@ -104,6 +104,10 @@ export function serve(
   const server: Server = options.tls
     ? createTlsServer({ ...settings, cert: options.tls.cert, key: options.tls.key }, guarded)
     : createServer(settings, guarded);
+  // node:http silently drops the headers past the 1,000th: the handler would
+  // see another request than the one sent (test/hardening-catalogue.test.ts).
+  // Keep them all; maxHeaderSize bounds them, and answers 431 beyond.
+  server.maxHeadersCount = 0;
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     // As node:http's own handler: once an answer has started on this socket
     // (a pipelined request's streamed Response), a raw error would land inside
