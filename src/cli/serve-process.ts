@@ -177,6 +177,10 @@ async function runPrimary(c: ServeConfig, secret: string): Promise<number> {
   const crashes: number[] = [];
   const fork = (): Worker => {
     const w = cluster.fork(env);
+    // IPC to a worker that has just exited fails with EPIPE (node 24 reports it,
+    // e.g. when the port is in use and every worker quits at once): the exit
+    // itself is handled below, so the write error is no crash.
+    w.on("error", () => {});
     if (memory) serveReplay(w, memory);
     return w;
   };
