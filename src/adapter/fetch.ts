@@ -2,6 +2,7 @@
  * The portable face: a standard fetch handler `(Request) => Promise<Response>`
  * for Node, Bun, Deno and edge runtimes. No node: import here.
  */
+import { concatBytes } from "../bytes.js";
 import { HttpError } from "../errors.js";
 import { type Core, handle, type Incoming, logReply } from "../pipeline.js";
 import { type Reply, renderThrown } from "../render.js";
@@ -55,14 +56,7 @@ class FetchIncoming implements Incoming {
       chunks.push(value);
     }
     if (total === 0) return null;
-    if (chunks.length === 1) return chunks[0]!;
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
+    return concatBytes(chunks, total);
   }
 }
 

@@ -5,6 +5,8 @@
  * idempotent methods on network failures, timeouts and 408/429/502/503/504,
  * honouring Retry-After.
  */
+
+import { concatBytes } from "../bytes.js";
 import { deadline } from "./deadline.js";
 import { ClientError } from "./errors.js";
 
@@ -59,14 +61,7 @@ async function readAll(
     chunks.push(value);
     total += value.length;
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 function failure(e: unknown, o: SendOptions, timedOut: boolean): ClientError {
