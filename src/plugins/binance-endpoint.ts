@@ -4,26 +4,13 @@
  * and types the errors. `usrv/client` exports the `Endpoint` type but not
  * its builder function, hence these few lines.
  */
+import { NOT_SEGMENTS } from "../client/builder.js";
 import type { Endpoint } from "../client/index.js";
 import { BinanceError } from "./binance-errors.js";
 
 /** Sends one call: the path segments, the values, the options. */
 export type Send = (segments: string[], values: unknown, options: unknown) => Promise<unknown>;
 
-/** Names read by code probing an object (await, JSON, test matchers): never path segments. */
-const PROBES = new Set([
-  "then",
-  "catch",
-  "finally",
-  "toJSON",
-  "constructor",
-  "prototype",
-  "__proto__",
-  "asymmetricMatch",
-  "$$typeof",
-  "nodeType",
-  "inspect",
-]);
 const INSPECT = Symbol.for("nodejs.util.inspect.custom");
 
 /**
@@ -42,7 +29,7 @@ export function endpoint(kind: string, segments: readonly string[], send: Send):
     get(_, prop) {
       if (prop === INSPECT || prop === Symbol.toPrimitive || prop === "toString" || prop === "valueOf")
         return label;
-      if (typeof prop === "symbol" || PROBES.has(prop)) return undefined;
+      if (typeof prop === "symbol" || NOT_SEGMENTS.has(prop)) return undefined;
       return endpoint(kind, [...segments, prop], send);
     },
     apply(_, __, args: unknown[]) {
