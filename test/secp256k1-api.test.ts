@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
+import fc from "fast-check";
 import * as mod from "usrv/secp256k1";
 import { b64decode, b64encode, CRYPTO_ERRORS, CryptoError, type CryptoErrorCode } from "usrv/secp256k1";
 import { backends } from "./fixtures/helpers.js";
@@ -55,6 +56,8 @@ describe("wire.md Curve, keys and encodings: b64encode / b64decode (strict)", ()
     ["AQJ=", "stray bits before '='"],
     ["AR==", "stray bits before '=='"],
     ["é===", "non-ASCII"],
+    ["====", "padding only"],
+    ["AQ==AQ==", "padding, then more"],
   ];
   for (const [text, why] of bad) {
     test(`rejects ${JSON.stringify(text)} (${why}) with USRV_ERR_BAD_BASE64`, () => {
@@ -63,6 +66,24 @@ describe("wire.md Curve, keys and encodings: b64encode / b64decode (strict)", ()
   }
   test("rejects a non-string", () => {
     throwsCode(() => b64decode(42 as unknown as string), "USRV_ERR_BAD_BASE64");
+  });
+  test("property: accepts exactly the canonical spellings Buffer produces, with the same bytes", () => {
+    const chars = fc.constantFrom(..."AQgw+/9z=-_ \né".split(""));
+    fc.assert(
+      fc.property(fc.array(chars, { maxLength: 16 }), (list) => {
+        const text = list.join("");
+        const canonical = Buffer.from(text, "base64").toString("base64") === text;
+        let bytes: Uint8Array | null = null;
+        try {
+          bytes = b64decode(text);
+        } catch (err) {
+          assert.ok(err instanceof CryptoError && err.code === "USRV_ERR_BAD_BASE64");
+        }
+        assert.equal(bytes !== null, canonical, JSON.stringify(text));
+        if (bytes) assert.deepEqual(Buffer.from(bytes), Buffer.from(text, "base64"));
+      }),
+      { numRuns: 3000 },
+    );
   });
 });
 

