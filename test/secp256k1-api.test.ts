@@ -88,6 +88,30 @@ describe("wire.md Curve, keys and encodings: b64encode / b64decode (strict)", ()
 });
 
 for (const [name, s] of backends) {
+  describe(`primitives [${name}]`, () => {
+    test("randomBytes: 3,000 draws of 32 bytes (across pool refills) all distinct; every length from 0 to 200", () => {
+      const { randomBytes } = s.backend.primitives;
+      const seen = new Set<string>();
+      for (let i = 0; i < 3000; i++) {
+        const draw = randomBytes(32);
+        assert.equal(draw.length, 32);
+        seen.add(Buffer.from(draw).toString("hex"));
+      }
+      assert.equal(seen.size, 3000);
+      for (let n = 0; n <= 200; n++) {
+        const draw = randomBytes(n);
+        assert.equal(draw.length, n);
+        if (n >= 16) assert.ok(draw.some((b) => b !== 0), `${n} bytes all zero`);
+      }
+    });
+    test("randomBytes: a draw is a copy, so changing it changes no later draw", () => {
+      const { randomBytes } = s.backend.primitives;
+      const a = randomBytes(32);
+      a.fill(0xaa);
+      for (let i = 0; i < 100; i++) assert.ok(!randomBytes(32).every((b) => b === 0xaa));
+    });
+  });
+
   describe(`round trips [${name}]`, () => {
     test("generateKeypair(): random, 64 hex + 88 base64, encode/decode round trip", () => {
       const a = s.generateKeypair();
