@@ -101,7 +101,11 @@ for (const [name, s] of backends) {
       for (let n = 0; n <= 200; n++) {
         const draw = randomBytes(n);
         assert.equal(draw.length, n);
-        if (n >= 16) assert.ok(draw.some((b) => b !== 0), `${n} bytes all zero`);
+        if (n >= 16)
+          assert.ok(
+            draw.some((b) => b !== 0),
+            `${n} bytes all zero`,
+          );
       }
     });
     test("randomBytes: a draw is a copy, so changing it changes no later draw", () => {
