@@ -63,12 +63,14 @@ export async function handleSecure(
   }
   const crypto =
     sender !== undefined || ephemeral !== undefined || signature !== undefined ? await loadCrypto() : null;
-  if (crypto && sender !== undefined) checkKey(crypto, sender, "Sender-Public-Key");
+  const sealed = ephemeral !== undefined || signature !== undefined;
+  // a key to answer to, with nothing to verify: check it before the handler runs
+  if (crypto && sender !== undefined && !sealed) checkKey(crypto, sender, "Sender-Public-Key");
 
   // 2. read, verify, decrypt
   let bytes = inc.hasBody ? await inc.readBody(route.bodyLimit) : null;
   let verified: string | null = null;
-  if (crypto && (ephemeral !== undefined || signature !== undefined)) {
+  if (crypto && sealed) {
     if (sender === undefined || ephemeral === undefined || signature === undefined) {
       throw new HttpError(
         "USRV_ERR_BAD_SIGNATURE",
@@ -77,17 +79,21 @@ export async function handleSecure(
     }
     const hexBody = bytes ? latin1.decode(bytes) : "";
     // wire.md: the client signs hex body + ephemeral key + nonce, concatenated
+    // The keys are checked only when a step fails, to name the culprit: verify
+    // and decrypt refuse a bad key anyway, and the good path decodes each once.
     if (!crypto.verify(hexBody + ephemeral + (nonce ?? ""), signature, sender)) {
+      checkKey(crypto, sender, "Sender-Public-Key");
       throw new HttpError(
         "USRV_ERR_BAD_SIGNATURE",
         "the Sender-Signature does not verify for this body, key and nonce",
       );
     }
-    checkKey(crypto, ephemeral, "Ephemeral-Public-Key");
     let plain: string;
+    const { privateKey } = await app.keypair();
     try {
-      plain = crypto.decrypt((await app.keypair()).privateKey, ephemeral, hexBody);
+      plain = crypto.decrypt(privateKey, ephemeral, hexBody);
     } catch {
+      checkKey(crypto, ephemeral, "Ephemeral-Public-Key");
       throw new HttpError(
         "USRV_ERR_DECRYPT",
         "the body does not decrypt with this server's key (is it hex, made for our /puk?)",

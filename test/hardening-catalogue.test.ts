@@ -729,6 +729,35 @@ const rows: Row[] = [
     code: "USRV_ERR_BAD_KEY",
   },
   {
+    name: "Sender-Public-Key off the curve in a sealed request",
+    send: () =>
+      withHeaders("/api/endpoint", (h) => {
+        h["Sender-Public-Key"] = Buffer.alloc(64, 7).toString("base64");
+      }),
+    status: 400,
+    code: "USRV_ERR_BAD_KEY",
+  },
+  {
+    name: "Ephemeral-Public-Key not base64, validly signed",
+    send: () => {
+      const n = nonce();
+      const R = "not base64!";
+      return http(
+        "POST",
+        "/api/endpoint",
+        {
+          Nonce: n,
+          "Ephemeral-Public-Key": R,
+          "Sender-Public-Key": client.publicKey,
+          "Sender-Signature": sign(`00${R}${n}`, client.privateKey),
+        },
+        "00",
+      );
+    },
+    status: 400,
+    code: "USRV_ERR_BAD_KEY",
+  },
+  {
     name: "Ephemeral-Public-Key off the curve, validly signed",
     send: () => {
       const n = nonce();
