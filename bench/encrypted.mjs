@@ -1,16 +1,20 @@
 // Encrypted round trips (issue 3, item 7): how many signed, encrypted requests
 // one server core answers (verify, decrypt, handle, encrypt, sign), next to
 // what the curve operations of that mix allow on the same core
-// (1 verify + 2 ECDH + 1 key generation + 1 sign).
+// (1 verify + 2 ECDH + 1 key generation + 1 sign), and next to an anchor:
+// raw node:http making the same usrv/secp256k1 calls, in interleaved runs.
 //   npm run build && node bench/encrypted.mjs
 // The server is pinned to core 0, the load generator to core 1. The client's
 // own crypto (encrypt + sign each request) is done before the timed part, so
 // the load generator is not the bottleneck; answers of a sample are verified
 // and decrypted to prove the round trip. Server CPU comes from /proc/PID/stat.
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { decrypt, encrypt, generateKeypair, sign, verify } from "../dist/secp256k1/index.js";
+
+// this process is the load generator: core 1, all threads (the servers get core 0)
+spawnSync("taskset", ["-a", "-cp", "1", String(process.pid)], { stdio: "ignore" });
 
 const N = Number(process.env.BENCH_REQUESTS ?? 5000);
 // A server is measured in its steady state: the first requests pay for JIT
@@ -35,6 +39,40 @@ app.bind("/api/endpoint", { methods: ["POST"] }, ({ value1, value2 }) => [200, v
 const server = await app.run({ port: 0 });
 process.on("SIGINT", () => process.exit(0)); // exit normally: lets --cpu-prof write its profile
 console.log(JSON.stringify({ port: server.port }));
+`;
+
+/**
+ * The anchor: raw node:http doing the same protocol steps with the same
+ * usrv/secp256k1 calls and nothing else (no replay memory, routing, policy
+ * or error handling): what the crypto and HTTP cost without the framework.
+ */
+const ANCHOR = `
+import { createServer } from "node:http";
+import { decrypt, encrypt, generateKeypair, sign, verify } from "./dist/secp256k1/index.js";
+const me = generateKeypair("server-secret");
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on("data", (c) => chunks.push(c));
+  req.on("end", () => {
+    const h = req.headers, body = Buffer.concat(chunks).toString("latin1");
+    if (!verify(body + h["ephemeral-public-key"] + h.nonce, h["sender-signature"], h["sender-public-key"])) {
+      res.writeHead(401).end();
+      return;
+    }
+    const { value1, value2 } = JSON.parse(decrypt(me.privateKey, h["ephemeral-public-key"], body));
+    const out = encrypt(h["sender-public-key"], JSON.stringify([value1, value2]));
+    res.writeHead(200, {
+      "content-type": "application/json",
+      "content-length": out.ciphertext.length,
+      "ephemeral-public-key": out.R,
+      "sender-public-key": me.publicKey,
+      "sender-signature": sign(out.ciphertext + out.R, me.privateKey),
+    });
+    res.end(out.ciphertext);
+  });
+});
+server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ port: server.address().port })));
+process.on("SIGINT", () => process.exit(0));
 `;
 
 /** The mix the issue names, timed alone on core 0: 1 verify, 2 ECDH, 1 keygen, 1 sign. */
@@ -69,11 +107,11 @@ function measureMix() {
   return new Promise((resolve) => child.stdout.once("data", (d) => resolve(JSON.parse(d))));
 }
 
-function start() {
+function start(script) {
   const extra = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(" ") : [];
   const child = spawn(
     "taskset",
-    ["-c", "0", process.execPath, ...extra, "--input-type=module", "-e", SERVER],
+    ["-c", "0", process.execPath, ...extra, "--input-type=module", "-e", script],
     { stdio: ["ignore", "pipe", "inherit"], cwd: new URL("..", import.meta.url).pathname },
   );
   return new Promise((resolve) => child.stdout.once("data", (d) => resolve({ child, ...JSON.parse(d) })));
@@ -112,12 +150,9 @@ function send(port, agent, req) {
   });
 }
 
-const client = generateKeypair("client-secret");
-const serverKey = generateKeypair("server-secret").publicKey;
-const rows = [];
-for (let round = 1; round <= ROUNDS; round++) {
-  const { ops, mix, api } = await measureMix();
-  const srv = await start();
+/** One timed run against a fresh server: warm-up, then N requests; server CPU from /proc. */
+async function load(script) {
+  const srv = await start(script);
   const reqs = prepare(serverKey, client, N + WARMUP);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   for (let i = 0; i < WARMUP; i++) await send(srv.port, agent, reqs.pop());
@@ -137,6 +172,8 @@ for (let round = 1; round <= ROUNDS; round++) {
   );
   const seconds = (performance.now() - t0) / 1000;
   const cpuSeconds = cpu(srv.child.pid) - c0;
+  srv.child.kill("SIGINT");
+  agent.destroy();
   // Prove the round trip on a sample: the client verifies and decrypts answers.
   for (const res of sample) {
     const R = res.headers["ephemeral-public-key"];
@@ -144,21 +181,36 @@ for (let round = 1; round <= ROUNDS; round++) {
       throw new Error("answer signature");
     JSON.parse(decrypt(client.privateKey, R, res.text));
   }
-  srv.child.kill("SIGINT");
-  const served = reqs.length;
-  // the ratio is taken per round, against the mix timed just before it, so a
-  // slow spell of the shared machine moves both sides of it together
+  return { rps: reqs.length / seconds, perCore: reqs.length / cpuSeconds, bad };
+}
+
+const client = generateKeypair("client-secret");
+const serverKey = generateKeypair("server-secret").publicKey;
+const rows = [];
+for (let round = 1; round <= ROUNDS; round++) {
+  const { ops, mix, api } = await measureMix();
+  // interleaved: usrv first in odd rounds, the anchor first in even ones
+  const order = round % 2 === 1 ? ["usrv", "anchor"] : ["anchor", "usrv"];
+  const runs = {};
+  for (const name of order) runs[name] = await load(name === "usrv" ? SERVER : ANCHOR);
+  const { usrv, anchor } = runs;
+  // the ratios are taken per round, against the mix timed just before it, so
+  // a slow spell of the shared machine moves both sides of them together
   rows.push({
-    rps: served / seconds,
-    perCore: served / cpuSeconds,
+    rps: usrv.rps,
+    perCore: usrv.perCore,
+    anchor: anchor.perCore,
     mix,
     api,
-    bad,
+    bad: usrv.bad + anchor.bad,
     ops,
-    ratio: served / cpuSeconds / mix,
+    ratio: usrv.perCore / mix,
+    anchorRatio: anchor.perCore / mix,
+    vsAnchor: usrv.perCore / anchor.perCore,
   });
+  const r = rows.at(-1);
   console.error(
-    `round ${round}: ${(served / seconds).toFixed(0)} req/s, ${(served / cpuSeconds).toFixed(0)} per server CPU second, API ${api.toFixed(0)}/s, mix allows ${mix.toFixed(0)}/s (${((100 * served) / cpuSeconds / mix).toFixed(0)}%), non-200: ${bad}`,
+    `round ${round}: usrv ${usrv.rps.toFixed(0)} req/s, ${usrv.perCore.toFixed(0)} per server CPU second (${(100 * r.ratio).toFixed(0)}% of the mix); node:http anchor ${anchor.perCore.toFixed(0)} (${(100 * r.anchorRatio).toFixed(0)}%); API ${api.toFixed(0)}/s; mix ${mix.toFixed(0)}/s; non-200: ${r.bad}`,
   );
 }
 const m = (k) => median(rows.map((r) => r[k]));
@@ -177,6 +229,8 @@ console.log(`
 | per server CPU second | ${m("perCore").toFixed(0)} req/s |
 | server CPU per request (mix alone) | ${(1e6 / m("perCore")).toFixed(0)} µs (${(1e6 / m("mix")).toFixed(0)} µs) |
 | server per CPU second vs mix (median of the rounds' ratios) | ${(100 * m("ratio")).toFixed(0)}% (target >= 80%; rounds: ${rows.map((r) => `${(100 * r.ratio).toFixed(0)}%`).join(", ")}) |
+| anchor: raw node:http with the same crypto calls, per CPU second | ${m("anchor").toFixed(0)} req/s (${(100 * m("anchorRatio")).toFixed(0)}% of the mix) |
+| usrv vs the anchor, per CPU second | ${m("vsAnchor").toFixed(2)}x |
 | wall-clock req/s vs mix | ${((100 * m("rps")) / m("mix")).toFixed(0)}% (lower when the shared machine takes the server's core) |
 | non-200 answers | ${rows.reduce((a, r) => a + r.bad, 0)} |
 `);
