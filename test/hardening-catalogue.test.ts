@@ -270,6 +270,30 @@ const rows: Row[] = [
     check: ok((j) => assert.equal(j, "..")),
   },
   {
+    name: "absolute-form target (RFC 9112 3.2.2): routed by its path",
+    send: () => get("http://example.com/p/abs?x=1"),
+    status: 200,
+    check: ok((j) => assert.equal(j, "abs")),
+  },
+  {
+    name: "absolute-form target, upper-case scheme",
+    send: () => get("HTTP://127.0.0.1/ok"),
+    status: 200,
+  },
+  {
+    name: "absolute-form target without a path: /",
+    send: () => get("http://example.com"),
+    status: 404,
+    code: "USRV_ERR_NOT_FOUND",
+    check: ok((j) => assert.match(j.message, /GET \/$/)),
+  },
+  {
+    name: "asterisk-form target: no route",
+    send: () => get("*"),
+    status: 404,
+    code: "USRV_ERR_NOT_FOUND",
+  },
+  {
     name: "path: /p/../ok is not resolved to /ok",
     send: () => get("/p/../ok"),
     status: 404,

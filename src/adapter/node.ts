@@ -21,7 +21,7 @@ class NodeIncoming implements Incoming {
   constructor(req: IncomingMessage) {
     this.#req = req;
     this.method = req.method ?? "GET";
-    this.url = req.url ?? "/";
+    this.url = originForm(req.url ?? "/");
     const h = req.headers;
     this.headers = h;
     const len = h["content-length"];
@@ -35,6 +35,21 @@ class NodeIncoming implements Incoming {
   readBody(limit: number): Promise<Uint8Array | null> {
     return readBody(this.#req, limit);
   }
+}
+
+const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
+
+/**
+ * RFC 9112 section 3.2.2: a server must accept the absolute-form
+ * (`GET http://host/path HTTP/1.1`, what clients send to proxies); node:http
+ * hands it over as is. Routing uses the path and query only.
+ */
+function originForm(url: string): string {
+  if (url.charCodeAt(0) === 47) return url; // "/": the origin-form, nearly always
+  const authority = ABSOLUTE_FORM.exec(url);
+  if (authority === null) return url; // "*" and the like: matched by no route
+  const rest = url.slice(authority[0].length);
+  return rest.charCodeAt(0) === 47 ? rest : `/${rest}`;
 }
 
 /**
