@@ -83,11 +83,20 @@ async function parseMultipart(bytes: Uint8Array, contentType: string): Promise<D
     } catch (e) {
       return fail((e as Error).message);
     }
+    // busboy applies fieldNameSize to url-encoded bodies only: check part names here
+    const nameTooLong = (name: string | undefined) =>
+      name !== undefined && name.length > MULTIPART_LIMITS.fieldNameSize;
+    const nameError = `a part name is over ${MULTIPART_LIMITS.fieldNameSize} characters`;
     bb.on("field", (name, value, info) => {
-      if (info.nameTruncated || info.valueTruncated) return fail(`field "${name.slice(0, 64)}" is too long`);
+      if (nameTooLong(name)) return fail(nameError);
+      if (info.valueTruncated) return fail(`field "${name.slice(0, 64)}" is too long`);
       fields[name ?? ""] = value; // busboy gives a part named "" the name undefined
     });
     bb.on("file", (name, stream, info) => {
+      if (nameTooLong(name)) {
+        stream.resume();
+        return fail(nameError);
+      }
       const file: UploadedFile = {
         // only the base name of what the client claims, never a path
         filename: (info.filename ?? "").split(/[/\\]/).pop() ?? "",

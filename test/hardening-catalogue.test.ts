@@ -715,6 +715,24 @@ const rows: Row[] = [
     code: "USRV_ERR_BAD_MULTIPART",
   },
   {
+    name: "multipart field name of 200 characters (the limit)",
+    send: () => post("/up", multipart([field("n".repeat(200), "v")]), MULTIPART),
+    status: 200,
+    check: ok((j) => assert.equal(j["n".repeat(200)], "v")),
+  },
+  {
+    name: "multipart field name of 201 characters",
+    send: () => post("/up", multipart([field("n".repeat(201), "v")]), MULTIPART),
+    status: 400,
+    code: "USRV_ERR_BAD_MULTIPART",
+  },
+  {
+    name: "multipart file part named with 10,000 characters",
+    send: () => post("/up", multipart([file("n".repeat(10_000), "a.txt")]), MULTIPART),
+    status: 400,
+    code: "USRV_ERR_BAD_MULTIPART",
+  },
+  {
     name: "multipart cut inside a field",
     send: () => post("/up", multipart([field("a", "hello")], false), MULTIPART),
     status: 400,
