@@ -78,9 +78,9 @@ export async function handleSecure(
       );
     }
     const hexBody = bytes ? latin1.decode(bytes) : "";
-    // wire.md: the client signs hex body + ephemeral key + nonce, concatenated
     // The keys are checked only when a step fails, to name the culprit: verify
     // and decrypt refuse a bad key anyway, and the good path decodes each once.
+    // wire.md: the client signs hex body + ephemeral key + nonce, concatenated.
     if (!crypto.verify(hexBody + ephemeral + (nonce ?? ""), signature, sender)) {
       checkKey(crypto, sender, "Sender-Public-Key");
       throw new HttpError(
