@@ -7,14 +7,19 @@
 /** Turns one decoded path segment into a value; `undefined` means no match. */
 export type Converter = (segment: string) => unknown;
 
-const INT = /^[+-]?\d+$/;
 const FLOAT = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Built-in converters, in the order they are tried at one position. */
 const builtins: Record<string, Converter> = {
   int: (s) => {
-    if (!INT.test(s)) return undefined;
+    // [+-]?digits, by char codes: the router tries this on every candidate segment
+    const start = s.charCodeAt(0) === 43 || s.charCodeAt(0) === 45 ? 1 : 0;
+    if (s.length === start) return undefined;
+    for (let i = start; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) return undefined;
+    }
     const n = Number(s);
     return Number.isSafeInteger(n) ? n : undefined;
   },
