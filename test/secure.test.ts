@@ -180,6 +180,22 @@ matrix(
   },
 );
 
+describe("I1: the server's identity", () => {
+  it("identify(secret) sets the key pair generateKeypair(secret) derives; identify() a random one", async () => {
+    const { app } = quietApp();
+    assert.equal(app.publicKey, undefined);
+    const derived = generateKeypair("server-secret");
+    assert.equal(await app.identify("server-secret"), derived.publicKey);
+    assert.equal(app.publicKey, derived.publicKey);
+    assert.deepEqual(await app.keypair(), derived);
+    const first = await app.identify();
+    const second = await app.identify();
+    assert.notEqual(first, derived.publicKey);
+    assert.notEqual(first, second);
+    assert.equal(app.publicKey, second);
+  });
+});
+
 describe("wire.md: the Python reference's recorded requests, answered by our server", () => {
   for (const t of transcripts) {
     it(t.name, async () => {
