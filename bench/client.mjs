@@ -15,6 +15,7 @@ import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { createClient } from "../dist/client/index.js";
 import { startServer, stopServer } from "./harness.mjs";
+import { median } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 200);
@@ -26,8 +27,6 @@ if (availableParallelism() >= 2 && !process.env.USRV_BENCH_PINNED) {
   });
   process.exit(r.status ?? 1);
 }
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** Runs `n` calls of `one`, `inFlight` at a time; returns calls per second. */
 async function rate(one, n, inFlight) {

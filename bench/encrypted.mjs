@@ -9,9 +9,10 @@
 // the load generator is not the bottleneck; answers of a sample are verified
 // and decrypted to prove the round trip. Server CPU comes from /proc/PID/stat.
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { decrypt, encrypt, generateKeypair, sign, verify } from "../dist/secp256k1/index.js";
+import { cpuMicros } from "./harness.mjs";
+import { median } from "./report.mjs";
 
 // this process is the load generator: core 1, all threads (the servers get core 0)
 spawnSync("taskset", ["-a", "-cp", "1", String(process.pid)], { stdio: "ignore" });
@@ -22,13 +23,6 @@ const N = Number(process.env.BENCH_REQUESTS ?? 5000);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1000);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONCURRENCY = 16;
-const TICK = 100; // clock ticks per second (getconf CLK_TCK)
-
-const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const cpu = (pid) => {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
-  return (Number(f[11]) + Number(f[12])) / TICK; // utime + stime, seconds
-};
 
 /** The server: a usrv app with an identity, pinned to core 0. */
 const SERVER = `
@@ -177,11 +171,11 @@ async function load(script) {
   const reqs = prepare(serverKey, client, N + WARMUP);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const warm = await drive(srv.port, agent, reqs.splice(0, WARMUP));
-  const c0 = cpu(srv.child.pid);
+  const c0 = cpuMicros(srv.child.pid) / 1e6;
   const t0 = performance.now();
   const { bad, sample } = await drive(srv.port, agent, reqs);
   const seconds = (performance.now() - t0) / 1000;
-  const cpuSeconds = cpu(srv.child.pid) - c0;
+  const cpuSeconds = cpuMicros(srv.child.pid) / 1e6 - c0;
   srv.child.kill("SIGINT");
   agent.destroy();
   // Prove the round trip on a sample: the client verifies and decrypts answers.

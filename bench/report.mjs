@@ -1,4 +1,4 @@
-// Shared by run.mjs and router.mjs: medians, number formatting, markdown tables.
+// Shared by the benchmarks: medians, number formatting, markdown tables.
 
 export function median(xs) {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);

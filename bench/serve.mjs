@@ -8,6 +8,7 @@ import { execFileSync, spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
+import { fmt, median } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const CLI = `${ROOT}dist/cli.js`;
@@ -227,17 +228,6 @@ async function measure(threads) {
 }
 
 // ------------------------------------------------------------------ run
-
-const median = (xs) => {
-  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
-const fmt = (x, digits = 0) =>
-  Number.isFinite(x)
-    ? x.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "-";
 
 const results = Object.fromEntries(MODES.map((t) => [t, []]));
 console.error(
