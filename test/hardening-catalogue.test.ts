@@ -57,6 +57,22 @@ const file = (name: string, filename: string, content = "data"): [string, string
   content,
 ];
 
+/** A validly signed request whose Ephemeral-Public-Key is `R` (body "00"). */
+function signedWithEphemeral(R: string): Buffer {
+  const n = nonce();
+  return http(
+    "POST",
+    "/api/endpoint",
+    {
+      Nonce: n,
+      "Ephemeral-Public-Key": R,
+      "Sender-Public-Key": client.publicKey,
+      "Sender-Signature": sign(`00${R}${n}`, client.privateKey),
+    },
+    "00",
+  );
+}
+
 let micro = 0;
 /** The Python reference's nonce format, unique per call. */
 function nonce(offsetMs = 0): string {
@@ -781,41 +797,13 @@ const rows: Row[] = [
   },
   {
     name: "Ephemeral-Public-Key not base64, validly signed",
-    send: () => {
-      const n = nonce();
-      const R = "not base64!";
-      return http(
-        "POST",
-        "/api/endpoint",
-        {
-          Nonce: n,
-          "Ephemeral-Public-Key": R,
-          "Sender-Public-Key": client.publicKey,
-          "Sender-Signature": sign(`00${R}${n}`, client.privateKey),
-        },
-        "00",
-      );
-    },
+    send: () => signedWithEphemeral("not base64!"),
     status: 400,
     code: "USRV_ERR_BAD_KEY",
   },
   {
     name: "Ephemeral-Public-Key off the curve, validly signed",
-    send: () => {
-      const n = nonce();
-      const R = Buffer.alloc(64, 7).toString("base64");
-      return http(
-        "POST",
-        "/api/endpoint",
-        {
-          Nonce: n,
-          "Ephemeral-Public-Key": R,
-          "Sender-Public-Key": client.publicKey,
-          "Sender-Signature": sign(`00${R}${n}`, client.privateKey),
-        },
-        "00",
-      );
-    },
+    send: () => signedWithEphemeral(Buffer.alloc(64, 7).toString("base64")),
     status: 400,
     code: "USRV_ERR_BAD_KEY",
   },
