@@ -1,5 +1,5 @@
 // Crypto benchmark for usrv/secp256k1: ops/s on one core for each backend,
-// and the server-side mix of one encrypted round trip (wire.md: verify the
+// and the server-side mix of one encrypted round trip (docs/wire.md: verify the
 // request, ECDH to decrypt it, a fresh ephemeral key and ECDH to encrypt the
 // response, sign it), i.e. the requests/s that crypto alone allows.
 //   npm run build && node bench/crypto.mjs

@@ -18,7 +18,7 @@ import { type App, createApp } from "./app.js";
  */
 export function bindDemo(app: App): App {
   app.bind("/", { methods: ["HEAD"] }, () => [200]);
-  // wire.md: clients fetch the server key here before encrypting for it
+  // docs/wire.md: clients fetch the server key here before encrypting for it
   app.bind("/puk", async () => [200, (await app.keypair()).publicKey]);
   app.bind("/vargs", function vargs(a: unknown, b: unknown, ...args: unknown[]) {
     return [200, a, b, args];

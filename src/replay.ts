@@ -1,5 +1,5 @@
 /**
- * Replay protection (wire.md "Replay protection"): a request's `Nonce` is a
+ * Replay protection (docs/wire.md "Replay protection"): a request's `Nonce` is a
  * UTC ISO-8601 timestamp; it must be recent, not too far in the future, and
  * used once per identity (the sender key, else the client address).
  */
@@ -98,7 +98,7 @@ const NONCE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:
 
 /** Replay window settings. */
 export interface ReplayWindow {
-  /** Oldest accepted nonce, in ms (wire.md: 10 s). */
+  /** Oldest accepted nonce, in ms (docs/wire.md: 10 s). */
   maxAge: number;
   /** Farthest accepted future, in ms (the reference has no bound; we default to 10 s). */
   maxSkew: number;

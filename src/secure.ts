@@ -1,6 +1,6 @@
 /**
  * Steps 1, 2 and 8 of the pipeline for requests that carry a Nonce or keys
- * (wire.md): replay check (412), signature check (401), decryption (400),
+ * (docs/wire.md): replay check (412), signature check (401), decryption (400),
  * then the route's policy (403), and encryption of the answer for the
  * sender. The curve code is imported here, on the first such request only.
  */
@@ -80,7 +80,7 @@ export async function handleSecure(
     const hexBody = bytes ? latin1.decode(bytes) : "";
     // The keys are checked only when a step fails, to name the culprit: verify
     // and decrypt refuse a bad key anyway, and the good path decodes each once.
-    // wire.md: the client signs hex body + ephemeral key + nonce, concatenated.
+    // docs/wire.md: the client signs hex body + ephemeral key + nonce, concatenated.
     if (!crypto.verify(hexBody + ephemeral + (nonce ?? ""), signature, sender)) {
       checkKey(crypto, sender, "Sender-Public-Key");
       throw new HttpError(
@@ -130,7 +130,7 @@ function checkKey(crypto: Secp256k1, key: string, name: string): void {
   }
 }
 
-/** wire.md, step 4 of the server: body encrypted for the sender, signed over hex body + ephemeral key. */
+/** docs/wire.md, step 4 of the server: body encrypted for the sender, signed over hex body + ephemeral key. */
 async function seal(crypto: Secp256k1, server: Keypair, sender: string, reply: Reply): Promise<Reply> {
   let text = reply.body;
   const headers = { ...reply.headers };

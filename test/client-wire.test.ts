@@ -1,5 +1,5 @@
 /**
- * wire.md from the client's side, and C5. The requests our client builds
+ * docs/wire.md from the client's side, and C5. The requests our client builds
  * follow the Python reference's transcripts (header names, hex body,
  * signature base, nonce format, plaintext Content-Type); our client opens
  * the reference server's recorded answers; and client and server talk
@@ -27,7 +27,7 @@ const transcripts = jsonFixture<Transcript[]>("vectors/usrv-0.4.3-http-transcrip
 const [postT, getT] = transcripts as [Transcript, Transcript];
 const server = generateKeypair("server-secret");
 const NONCE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}\+00:00$/;
-// what the transport adds on its own, whichever client: not part of wire.md
+// what the transport adds on its own, whichever client: not part of docs/wire.md
 const TRANSPORT = new Set(["host", "content-length", "user-agent"]);
 const noContent = () => new Response(null, { status: 204 });
 const names = (h: Iterable<string>) =>
@@ -44,7 +44,7 @@ const entries = [
   ["browser entry", browserEntry],
 ] as const;
 
-describe("wire.md: the nonce", () => {
+describe("docs/wire.md: the nonce", () => {
   it("the reference's format, unique and increasing even within one millisecond, close to the clock", async () => {
     const { nonce } = (await import(new URL("../../dist/client/nonce.js", import.meta.url).href)) as {
       nonce: () => string;
@@ -63,7 +63,7 @@ describe("wire.md: the nonce", () => {
 });
 
 for (const [entryName, { createClient }] of entries) {
-  describe(`wire.md: the requests our client builds [${entryName}]`, () => {
+  describe(`docs/wire.md: the requests our client builds [${entryName}]`, () => {
     it("an encrypted POST matches the reference's transcript: names, hex body, nonce, signature, plaintext", async () => {
       const r = recorder(noContent);
       const c = createClient({
@@ -166,7 +166,7 @@ for (const [entryName, { createClient }] of entries) {
     });
   });
 
-  describe(`wire.md: answers that fail verification are errors, never plaintext [${entryName}]`, () => {
+  describe(`docs/wire.md: answers that fail verification are errors, never plaintext [${entryName}]`, () => {
     const me = generateKeypair("client-secret");
     const text = JSON.stringify({ secret: "x".repeat(200) });
     const sealedFor = (to: string, by = server) => {
@@ -247,7 +247,7 @@ for (const [entryName, { createClient }] of entries) {
   });
 
   for (const face of ["in process", "socket"] as const) {
-    describe(`wire.md: our client and our server, encrypted both ways [${entryName}, ${face}]`, () => {
+    describe(`docs/wire.md: our client and our server, encrypted both ways [${entryName}, ${face}]`, () => {
       let app: App;
       let handle: ServerHandle | undefined;
       const client = async (identity?: string) => {

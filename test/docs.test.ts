@@ -1,8 +1,10 @@
 /**
- * Docs drift: the README's error table lists exactly the codes that exist,
- * with their statuses.
+ * Docs drift: the README's error tables list exactly the codes that exist,
+ * with their statuses; the specification the tests and comments cite is in
+ * the repository (docs/), and every row cited exists there.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { it } from "node:test";
 import { ERRORS } from "usrv";
@@ -27,4 +29,36 @@ it("README client error table == CLIENT_ERRORS", () => {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
   const rows = [...readme.matchAll(/^\| `(USRV_ERR_CLIENT_\w+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]);
   assert.deepEqual(rows, Object.entries(CLIENT_ERRORS));
+});
+
+const root = new URL("../../", import.meta.url);
+const text = (path: string) => readFileSync(new URL(path, root), "utf8");
+
+/** Every text file git tracks under the given folders (the repository as a clone has it). */
+function tracked(...folders: string[]): string[] {
+  return execFileSync("git", ["ls-files", "-z", "--", ...folders], { cwd: root, encoding: "utf8" })
+    .split("\0")
+    .filter((f) => f !== "" && !/\.(png|jpg|gz|br|wasm)$/.test(f));
+}
+
+it("the repository stands alone: nothing in it reads the specification folder beside it", () => {
+  const outside = tracked(".").filter((f) => /\.\.\/shared\b|shared\/spec\//.test(text(f)));
+  assert.deepEqual(outside, []);
+});
+
+it("every behaviour row cited in the README and the sources exists in docs/behaviour.md", () => {
+  const rows = new Set([...text("docs/behaviour.md").matchAll(/^\| ([BVRSCIP]\d+) \|/gm)].map((m) => m[1]));
+  assert.ok(rows.size > 30, `docs/behaviour.md lists ${rows.size} rows`);
+  const cited = new Map<string, string>();
+  for (const f of ["README.md", ...tracked("src")]) {
+    for (const m of text(f).matchAll(/\b(?:rows? |\()([BVRSCIP]\d+)\b/g)) cited.set(m[1]!, f);
+  }
+  for (const [row, file] of cited)
+    assert.ok(rows.has(row), `${file} cites ${row}, which docs/behaviour.md lacks`);
+});
+
+it("the README links each behaviour row it cites to docs/behaviour.md", () => {
+  const readme = text("README.md");
+  const bare = [...readme.matchAll(/[^[]\b(?:rows? |\()([BVRSCIP]\d+)\b/g)].map((m) => m[0]);
+  assert.deepEqual(bare, []);
 });

@@ -755,7 +755,7 @@ const rows: Row[] = [
     code: "USRV_ERR_BAD_MULTIPART",
   },
 
-  // encryption (wire.md): refusals stay in clear
+  // encryption (docs/wire.md): refusals stay in clear
   {
     name: "a well-formed sealed request (control)",
     send: () => sealed("/api/endpoint", '{"a":1}'),

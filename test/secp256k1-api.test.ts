@@ -35,7 +35,7 @@ const xTooBig = b64encode(
   Uint8Array.from(Buffer.from(`${"ff".repeat(27)}fffffc30${"00".repeat(33)}`, "hex")),
 );
 
-describe("wire.md Curve, keys and encodings: b64encode / b64decode (strict)", () => {
+describe("docs/wire.md Curve, keys and encodings: b64encode / b64decode (strict)", () => {
   test("round trip of every length 0..70", () => {
     for (let n = 0; n <= 70; n++) {
       const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff);

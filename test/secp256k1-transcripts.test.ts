@@ -1,7 +1,7 @@
 /**
- * Every exchange of spec/vectors/usrv-0.4.3-http-transcripts.json (recorded
+ * Every exchange of test/fixtures/vectors/usrv-0.4.3-http-transcripts.json (recorded
  * between Python usrv peers), checked on both backends: keys, signatures and
- * bodies as wire.md's "HTTP headers" section describes them.
+ * bodies as docs/wire.md's "HTTP headers" section describes them.
  */
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -19,7 +19,7 @@ interface Transcript {
 
 const transcripts = jsonFixture<Transcript[]>("vectors/usrv-0.4.3-http-transcripts.json");
 
-/** Header names are case-insensitive (wire.md): look them up lower-cased. */
+/** Header names are case-insensitive (docs/wire.md): look them up lower-cased. */
 function lower(headers: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 }
@@ -29,7 +29,7 @@ test("the transcript file is not empty", () => {
 });
 
 for (const [name, s] of backends) {
-  describe(`wire.md HTTP transcripts [${name}]`, () => {
+  describe(`docs/wire.md HTTP transcripts [${name}]`, () => {
     for (const t of transcripts) {
       describe(t.name, () => {
         const client = s.generateKeypair(t.client_secret);

@@ -1,6 +1,6 @@
 /**
- * Every vector of spec/vectors/usrv-0.4.3-crypto.json (made by the Python
- * reference), on both backends. Suites are named after wire.md's sections.
+ * Every vector of test/fixtures/vectors/usrv-0.4.3-crypto.json (made by the Python
+ * reference), on both backends. Suites are named after docs/wire.md's sections.
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -58,7 +58,7 @@ test("the vector file holds exactly the sections tested here", () => {
 });
 
 for (const [name, s] of backends) {
-  describe(`wire.md vectors [${name}]`, () => {
+  describe(`docs/wire.md vectors [${name}]`, () => {
     describe("Curve, keys and encodings: bip39_hash", () => {
       for (const v of V.bip39_hash) {
         test(`bip39Hash(${q(v.secret)}, ${q(v.passphrase)})`, () => {

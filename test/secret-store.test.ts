@@ -1,5 +1,5 @@
 /**
- * I1-I2 (spec/behaviour.md) and the end of wire.md: the secret stored under a
+ * I1-I2 (docs/behaviour.md) and the end of docs/wire.md: the secret stored under a
  * PIN, hardened, and the reference's legacy file read for migration.
  */
 import assert from "node:assert/strict";
@@ -226,7 +226,7 @@ describe("I2: dumpSecret / loadSecret", () => {
   });
 });
 
-describe("wire.md, where we differ: the reference's legacy secret file (vector secret_file)", () => {
+describe("docs/wire.md, where we differ: the reference's legacy secret file (vector secret_file)", () => {
   async function legacyHome(): Promise<string> {
     const home = freshHome();
     await mkdir(home, { recursive: true });

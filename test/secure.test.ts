@@ -1,17 +1,16 @@
 /**
- * wire.md on the server: replay check (412), signature (401), decryption
+ * docs/wire.md on the server: replay check (412), signature (401), decryption
  * (400), route policy (403), encrypted answers; and the Python reference's
  * recorded requests answered by our server.
  */
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { createApp, MemoryReplayStore } from "usrv";
 import { decrypt, encrypt, generateKeypair, sign, verify } from "usrv/secp256k1";
 import { json, matrix, quietApp } from "./_setup.js";
+import { jsonFixture } from "./fixtures/helpers.js";
 
-const SPEC = new URL("../../../shared/spec/vectors/", import.meta.url);
-const transcripts = JSON.parse(readFileSync(new URL("usrv-0.4.3-http-transcripts.json", SPEC), "utf8"));
+const transcripts = jsonFixture<any[]>("vectors/usrv-0.4.3-http-transcripts.json");
 
 const server = generateKeypair("server-secret");
 const client = generateKeypair("client-secret");
@@ -53,7 +52,7 @@ async function open(res: Response, key = client): Promise<unknown> {
 }
 
 matrix(
-  "I2 / wire.md: encrypted requests on our server",
+  "I2 / docs/wire.md: encrypted requests on our server",
   (app) => {
     void app.identify("server-secret");
     app.bind("/api/endpoint", { methods: ["GET", "POST"] }, ({ a, b, method, data }, ctx) =>
@@ -196,7 +195,7 @@ describe("I1: the server's identity", () => {
   });
 });
 
-describe("wire.md: the Python reference's recorded requests, answered by our server", () => {
+describe("docs/wire.md: the Python reference's recorded requests, answered by our server", () => {
   for (const t of transcripts) {
     it(t.name, async () => {
       // The recorded nonce is from the past: widen the window for this replay of history.

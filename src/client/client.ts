@@ -37,7 +37,7 @@ async function plaintext(body: string | Uint8Array | Blob): Promise<string> {
   try {
     return strictUtf8.decode(body instanceof Blob ? await body.arrayBuffer() : body);
   } catch {
-    // wire.md encrypts UTF-8 text; binary bytes would not survive the server's decoding
+    // docs/wire.md encrypts UTF-8 text; binary bytes would not survive the server's decoding
     throw new ClientError(
       "USRV_ERR_CLIENT_BAD_ARGUMENT",
       "an encrypted body must be UTF-8 text: binary parts cannot travel encrypted",

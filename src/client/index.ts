@@ -1,6 +1,6 @@
 /**
  * `usrv/client` on Node: call a usrv server (ours or a Python one) or any
- * JSON API in one line, with encrypted bodies on demand (wire.md). Rows
+ * JSON API in one line, with encrypted bodies on demand (docs/wire.md). Rows
  * C1-C7 of the behaviour spec. Browsers get `./browser.ts` through the
  * `browser` export condition: same API, no node: imports.
  *

@@ -4,7 +4,7 @@
  * U+007F up escaped as `\uXXXX` (ensure_ascii). The body is then pure ASCII,
  * so a peer that reads bodies as Latin-1 (the reference's client does) still
  * gets the right text, and an encrypted request carries the same plaintext a
- * Python client would send (wire.md transcripts).
+ * Python client would send (docs/wire.md transcripts).
  */
 import { ClientError } from "./errors.js";
 

@@ -1,5 +1,5 @@
 /**
- * wire.md: the Nonce of an encrypted request is the current UTC time, ISO
+ * docs/wire.md: the Nonce of an encrypted request is the current UTC time, ISO
  * 8601 with microseconds and an explicit `+00:00` (the Python reference's
  * `datetime.now(timezone.utc).isoformat()`), e.g. `2026-11-24T05:52:02.266283+00:00`.
  */

@@ -1,5 +1,5 @@
 /**
- * The client's side of wire.md. A request body is encrypted for the
+ * The client's side of docs/wire.md. A request body is encrypted for the
  * server's key and signed over `hex_body + ephemeral_b64 + nonce`; an answer
  * that carries any of the three encryption headers must carry all of them,
  * be signed by the expected server key, and decrypt with ours, or it is an
@@ -9,7 +9,7 @@ import type { Keypair, Secp256k1 } from "../secp256k1/api.js";
 import { ClientError } from "./errors.js";
 import { nonce } from "./nonce.js";
 
-/** wire.md's header names, as the table spells them. */
+/** docs/wire.md's header names, as the table spells them. */
 export const HEADERS = {
   sender: "Sender-Public-Key",
   ephemeral: "Ephemeral-Public-Key",
@@ -104,7 +104,7 @@ export function open(
       `the answer is signed by ${sender.slice(0, 16)}..., not by the server key the request was encrypted for (${expected.slice(0, 16)}...): refused`,
     );
   }
-  // wire.md: the server signs hex body + R, without a nonce
+  // docs/wire.md: the server signs hex body + R, without a nonce
   if (!crypto.verify(hex + R, signature, sender)) {
     throw new ClientError(
       "USRV_ERR_CLIENT_BAD_SIGNATURE",

@@ -2,7 +2,7 @@
  * The public operations of `usrv/secp256k1`, built once over a {@link Backend}
  * (a curve plus symmetric primitives). index.ts builds the fast Node instance,
  * portable.ts the pure-JS one; both pass the same vector tests.
- * Wire formats and derivations: spec/wire.md (compatibility with Python usrv 0.4.3).
+ * Wire formats and derivations: docs/wire.md (compatibility with Python usrv 0.4.3).
  */
 import { type Curve, isPrivateKey, N } from "./curve.js";
 import { b64decode, b64encode, bigIntTo32, bytesToBigInt, fromUtf8, utf8 } from "./encoding.js";
@@ -65,7 +65,7 @@ export interface Secp256k1 {
   rawSign(message: string, secret: string, salt?: string): string;
 }
 
-// wire.md: the initial counter block is the integer 1, big-endian
+// docs/wire.md: the initial counter block is the integer 1, big-endian
 const COUNTER_1 = Uint8Array.from({ length: 16 }, (_, i) => (i === 15 ? 1 : 0));
 
 /**
@@ -115,7 +115,7 @@ export function createSecp256k1(backend: Backend): Secp256k1 {
     } catch (cause) {
       throw new CryptoError("USRV_ERR_BAD_KEY", `${what} is not a point on secp256k1`, { cause });
     }
-    // wire.md step 2: the ASCII hex of SHA256(X(S)) is the AES "secret"
+    // docs/wire.md step 2: the ASCII hex of SHA256(X(S)) is the AES "secret"
     return h.toHex(h.sha256(x));
   }
 

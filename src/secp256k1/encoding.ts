@@ -110,7 +110,7 @@ export function fromHex(hex: string): Uint8Array | null {
 }
 
 const encoder = new TextEncoder();
-// fatal: invalid UTF-8 is a decryption failure (wire.md); ignoreBOM keeps a
+// fatal: invalid UTF-8 is a decryption failure (docs/wire.md); ignoreBOM keeps a
 // leading U+FEFF as Python's bytes.decode("utf-8") does.
 const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 

@@ -1,6 +1,6 @@
 /**
  * `usrv/secp256k1`: keys, Schnorr signatures and body encryption compatible
- * with the Python usrv 0.4.3 peer (spec/wire.md), on the fast Node backend
+ * with the Python usrv 0.4.3 peer (docs/wire.md), on the fast Node backend
  * (tiny-secp256k1 + node:crypto). The HTTP core imports this module lazily,
  * so an app that never encrypts never loads curve code.
  *
@@ -114,7 +114,7 @@ export function aesDecrypt(ciphertextHex: string, secret: string): string {
 }
 
 /**
- * Encrypts `text` for `publicKey` (wire.md, body encryption): a fresh
+ * Encrypts `text` for `publicKey` (docs/wire.md, body encryption): a fresh
  * ephemeral key `R`, ECDH, AES-256-CTR. Throws `USRV_ERR_BAD_KEY` for a
  * malformed key or one off the curve.
  *

@@ -8,7 +8,7 @@
  *
  * i.e. lowercase hex of AES-256-CTR over UTF-8(secret), counter block 1, with
  * key = SHA256(ASCII(hex(PBKDF2-HMAC-SHA512(NFKD(pin), "mnemonicSALT", 2048, 64)))):
- * the same `aes` step as the body encryption (wire.md steps 3-4). It is weak:
+ * the same `aes` step as the body encryption (docs/wire.md steps 3-4). It is weak:
  * the file name gives a short PIN away at once (one SHA-256 per guess), the
  * KDF is 2048 PBKDF2 rounds and nothing authenticates the content. Hence we
  * only read it; secret-store.ts writes the hardened format.

@@ -1,5 +1,5 @@
 /**
- * I1-I2: the identity secret stored under a PIN, hardened (end of wire.md).
+ * I1-I2: the identity secret stored under a PIN, hardened (end of docs/wire.md).
  * Node-only (file system). One JSON file, version 1:
  *
  *   { "format": "usrv-secret", "version": 1,
