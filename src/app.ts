@@ -217,7 +217,7 @@ export class App implements Core {
 function shapeOf(fn: Function, options: BindOptions): Shape {
   if (options.style === "object") return { style: "object", arity: 2 };
   if (options.params) return { style: "positional", names: [...options.params], rest: true };
-  const shape = readShape(fn);
+  const shape = readShape(fn, { positional: options.style === "positional" });
   if (options.style === "positional" && shape.style === "object") {
     throw new BindError(
       'style: "positional" given for a function whose first parameter is an object pattern',

@@ -18,6 +18,30 @@ interface Param extends Node {
   argument?: Param;
 }
 
+/** A function's node as acorn reads it. */
+interface FunctionNode extends Node {
+  params: Param[];
+  body: Node;
+}
+
+/**
+ * What the object style offers and a value never has: the request's own
+ * values and the context's members. A plain parameter read for one of these
+ * (`req.method`, `ctx.query`, `const { headers } = req`) was written for the
+ * object style. `data` is left out: an uploaded file's bytes are `file.data`.
+ */
+const REQUEST_MEMBERS = new Set([
+  "method",
+  "headers",
+  "path",
+  "rawQuery",
+  "query",
+  "params",
+  "body",
+  "senderPublicKey",
+  "remoteAddress",
+]);
+
 /**
  * Reads a function's shape. A first parameter that is an object pattern
  * means the object style; otherwise each parameter is named (array patterns
@@ -27,8 +51,9 @@ interface Param extends Node {
  * readShape(function (a, b = f(1, 2), ...args) {}); // positional, ["a", "b"], rest
  * readShape(({ a, b }) => [200, a, b]);             // object
  */
-export function readShape(fn: Function): Shape {
-  const params = parseParams(fn);
+export function readShape(fn: Function, options: { positional?: boolean } = {}): Shape {
+  const node = parseFunction(fn);
+  const params = node.params;
   const first = params[0];
   const firstTarget = first?.type === "AssignmentPattern" ? first.left : first;
   if (firstTarget?.type === "ObjectPattern") return { style: "object", arity: params.length };
@@ -42,10 +67,64 @@ export function readShape(fn: Function): Shape {
     const target = p.type === "AssignmentPattern" ? p.left! : p;
     names.push(target.type === "Identifier" ? target.name! : null);
   }
+  if (!options.positional) refuseObjectUse(fn, node, names);
   return { style: "positional", names, rest };
 }
 
-function parseParams(fn: Function): Param[] {
+/**
+ * The types accept `(req) => [200, req.method]` (the object style's
+ * signature), but a plain first parameter is read as a value name, so `req`
+ * would be undefined and every call a 500. Refuse it at bind time, showing
+ * both styles, when the body reads a request member from a parameter.
+ * Shadowing is not tracked: `{ style: "positional" }` settles a false alarm.
+ */
+function refuseObjectUse(fn: Function, node: FunctionNode, names: (string | null)[]): void {
+  const params = new Set(names.filter((n): n is string => n !== null));
+  if (params.size === 0) return;
+  let found: [string, string] | undefined;
+  visit(node.body, (n: any) => {
+    if (n.type === "MemberExpression" && n.object.type === "Identifier" && params.has(n.object.name)) {
+      const key = n.computed
+        ? typeof n.property.value === "string"
+          ? n.property.value
+          : ""
+        : n.property.name;
+      if (REQUEST_MEMBERS.has(key)) found ??= [n.object.name, key];
+    } else if (
+      n.type === "VariableDeclarator" &&
+      n.id.type === "ObjectPattern" &&
+      n.init?.type === "Identifier" &&
+      params.has(n.init.name)
+    ) {
+      for (const p of n.id.properties)
+        if (p.type === "Property" && !p.computed && REQUEST_MEMBERS.has(p.key.name ?? p.key.value))
+          found ??= [n.init.name, p.key.name ?? p.key.value];
+    }
+  });
+  if (!found) return;
+  const [param, key] = found;
+  const label = fn.name ? `"${fn.name}"` : "the handler";
+  throw new BindError(
+    `${label} reads ${param}.${key}, but a plain parameter is read as a value name (positional style): ` +
+      `${param} would be the value named "${param}", undefined here. Object style: destructure the values and take ` +
+      `the request second, ({ a, b, method }, ctx) => ... (ctx.path, ctx.query, ctx.headers), or pass ` +
+      `{ style: "object" } to receive the values object as ${param}. If "${param}" is a value, pass { style: "positional" }`,
+  );
+}
+
+/** Calls `f` on every node under `node` (acorn nodes are plain objects). */
+function visit(node: unknown, f: (n: Node) => void): void {
+  if (node === null || typeof node !== "object") return;
+  if (Array.isArray(node)) {
+    for (const child of node) visit(child, f);
+    return;
+  }
+  if (typeof (node as Node).type !== "string") return;
+  f(node as Node);
+  for (const key in node) if (key !== "type") visit((node as Record<string, unknown>)[key], f);
+}
+
+function parseFunction(fn: Function): FunctionNode {
   const src = Function.prototype.toString.call(fn);
   const label = fn.name ? `"${fn.name}"` : "an anonymous function";
   if (/\{\s*\[native code\]\s*\}\s*$/.test(src)) {
@@ -63,7 +142,7 @@ function parseParams(fn: Function): Param[] {
       const node = pick(
         parseExpressionAt(`${prefix}${src}${prefix === "(" ? ")" : "})"}`, 0, { ecmaVersion: "latest" }),
       );
-      if (node?.params) return node.params as Param[];
+      if (node?.params) return node as FunctionNode;
     } catch {
       // try the next wrapping
     }

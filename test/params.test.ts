@@ -66,3 +66,66 @@ describe("V5/V6: reading the parameter list", () => {
     app.bind("/y", { params: ["a"] }, bound); // and accepts it then
   });
 });
+
+describe("V5/V6: a handler written for the object style but read as positional is refused at bind", () => {
+  // Each type-checks as an object-style handler; read as positional, its
+  // parameter would be the value of that name (undefined) and every call a 500.
+  const mistakes: [string, string, RegExp][] = [
+    ["(req) => [200, req.method]", "((req) => [200, req.method])", /reads req\.method/],
+    ["(values, ctx) => [200, ctx.path]", "((values, ctx) => [200, ctx.path])", /reads ctx\.path/],
+    ["req.query.get()", "(function (req) { return [200, req.query.get('a')]; })", /reads req\.query/],
+    ["computed member", "((req) => [200, req['headers']])", /reads req\.headers/],
+    [
+      "destructured in the body",
+      "((req) => { const { headers } = req; return [200, headers]; })",
+      /reads req\.headers/,
+    ],
+  ];
+  for (const [name, src, why] of mistakes) {
+    it(`${name}: a BindError that shows both styles and the way out`, () => {
+      const app = createApp({ logLevel: "silent" });
+      const fn = new Function(`return ${src}`)() as () => [number];
+      assert.throws(
+        () => app.bind("/v1", fn),
+        (e: Error) =>
+          e instanceof BindError &&
+          why.test(e.message) &&
+          /\(\{ a, b, method \}, ctx\) =>/.test(e.message) &&
+          /\{ style: "object" \}/.test(e.message) &&
+          /\{ style: "positional" \}/.test(e.message),
+      );
+    });
+  }
+
+  it('{ style: "object" } gives the values object to a plain parameter, and the context second', async () => {
+    const app = createApp({ logLevel: "silent" });
+    app.bind("/v1", { style: "object" }, (req, ctx) => [200, req.method, req.a, ctx.path]);
+    const res = await app.request("/v1?a=1");
+    assert.deepEqual(await res.json(), ["GET", "1", "/v1"]);
+  });
+
+  it('{ style: "positional" } keeps a value that happens to have such a member', async () => {
+    const app = createApp({ logLevel: "silent" });
+    app.bind("/p", { methods: ["POST"], style: "positional" }, (req: { path: string }) => [200, req.path]);
+    const res = await app.request("/p", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ req: { path: "/inside/the/body" } }),
+    });
+    assert.deepEqual(await res.json(), "/inside/the/body");
+  });
+
+  it("the seed's positional handlers, values' own methods and file parts still bind", () => {
+    const app = createApp({ logLevel: "silent" });
+    const ok = [
+      "(function (a, b) { return [200, a, b]; })",
+      "(function (a, b, ...args) { return [200, a, b, args]; })",
+      "((name) => [200, name.toUpperCase(), name.length])",
+      "(function (file) { return [200, file.filename, file.type, file.data.length]; })",
+      "(function (a) { return [200, this.path, this.query.get('a')]; })",
+    ];
+    ok.forEach((src, i) => {
+      app.bind(`/ok${i}`, new Function(`return ${src}`)() as () => [number]);
+    });
+  });
+});
