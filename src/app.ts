@@ -7,6 +7,18 @@ import { nodeListener } from "./adapter/node.js";
 import { type RunOptions, type ServerHandle, serve } from "./adapter/serve.js";
 import { BindError } from "./errors.js";
 import { ConsoleLogger, type Logger, parseLevel } from "./log.js";
+import {
+  type Check,
+  checkOptions,
+  count,
+  either,
+  kind,
+  oneOf,
+  type Spec,
+  strings,
+  typeOf,
+  withMethods,
+} from "./options.js";
 import { readShape, type Shape } from "./params.js";
 import type { Core, Route } from "./pipeline.js";
 import { MemoryReplayStore, type ReplayStore, type ReplayWindow } from "./replay.js";
@@ -45,6 +57,37 @@ export interface Bind {
 
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 token
 
+const level: Check = (v) => {
+  if (typeof v !== "number" && typeof v !== "string") return "a level, 1-100 or a name";
+  try {
+    parseLevel(v);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message.replace(/^\[usrv\] invalid log level .*?: use /, "");
+  }
+};
+
+const APP_OPTIONS: Spec = {
+  logLevel: level,
+  logger: withMethods("a logger", "debug", "info", "warn", "error"),
+  bodyLimit: count("bytes"),
+  timeout: count("milliseconds", 1),
+  maxUrlLength: count("bytes", 1),
+  replayStore: withMethods("a replay store", "checkAndAdd"),
+  maxNonceAge: count("milliseconds"),
+  maxNonceSkew: count("milliseconds"),
+};
+
+const BIND_OPTIONS: Spec = {
+  methods: strings('{ methods: ["GET", "POST"] }', 1),
+  params: strings('{ params: ["a", "b"] }'),
+  style: oneOf("object", "positional"),
+  bodyLimit: count("bytes"),
+  timeout: count("milliseconds", 1),
+  encrypted: typeOf("boolean"),
+  allow: either(strings("{ allow: [publicKey1, publicKey2] }"), typeOf("function")),
+};
+
 /** Default body limit: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 
@@ -75,11 +118,12 @@ export class App implements Core {
   readonly replayWindow: ReplayWindow;
 
   constructor(options: AppOptions = {}) {
+    checkOptions("createApp", options, APP_OPTIONS, (m) => new TypeError(`[usrv] ${m}`));
     this.#options = options;
     this.logger = options.logger ?? new ConsoleLogger(options.logLevel ?? 20);
-    this.bodyLimit = checkLimit(options.bodyLimit ?? DEFAULT_BODY_LIMIT);
-    this.timeout = checkLimit(options.timeout ?? 30_000);
-    this.maxUrlLength = checkLimit(options.maxUrlLength ?? 8 * 1024);
+    this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    this.timeout = options.timeout ?? 30_000;
+    this.maxUrlLength = options.maxUrlLength ?? 8 * 1024;
     this.replayWindow = { maxAge: options.maxNonceAge ?? 10_000, maxSkew: options.maxNonceSkew ?? 10_000 };
     this.listener = nodeListener(this);
     this.fetch = fetchHandler(this);
@@ -150,11 +194,12 @@ export class App implements Core {
    */
   readonly bind: Bind = (path: string, a: BindOptions | Function, b?: Function): any => {
     const [options, fn] = typeof a === "function" ? [{} as BindOptions, a] : [a ?? {}, b];
+    if (typeof path !== "string")
+      throw new BindError(`bind(path, ...) needs the path as a string, not ${kind(path)}`);
     if (typeof fn !== "function") throw new BindError(`bind("${path}", ...) needs a function to call`);
-    if (typeof path !== "string") throw new BindError("bind(path, ...) needs the path as a string");
+    checkOptions(`bind("${path}")`, options, BIND_OPTIONS, (m) => new BindError(m));
     const shape = shapeOf(fn, options);
     const methods = [...new Set((options.methods ?? ["GET"]).map((m) => m.toUpperCase()))];
-    if (methods.length === 0) throw new BindError(`bind("${path}") with an empty methods list`);
     for (const m of methods)
       if (!METHOD.test(m)) throw new BindError(`invalid method ${JSON.stringify(m)} for "${path}"`);
     const allow = options.allow;
@@ -165,8 +210,8 @@ export class App implements Core {
         label: `${method} ${path}`,
         fn,
         shape,
-        bodyLimit: checkLimit(options.bodyLimit ?? this.bodyLimit),
-        timeout: checkLimit(options.timeout ?? this.timeout),
+        bodyLimit: options.bodyLimit ?? this.bodyLimit,
+        timeout: options.timeout ?? this.timeout,
         encrypted: options.encrypted === true || allow !== undefined,
         allow: allow === undefined ? null : typeof allow === "function" ? allow : (k) => allow.includes(k),
       };
@@ -201,8 +246,8 @@ export class App implements Core {
    * const server = await app.run({ host: "127.0.0.1", port: 5000, logLevel: 20 });
    * await server.close();
    */
-  run(options: RunOptions = {}): Promise<ServerHandle> {
-    if (options.logLevel !== undefined) {
+  async run(options: RunOptions = {}): Promise<ServerHandle> {
+    if (options?.logLevel !== undefined) {
       if (!(this.logger instanceof ConsoleLogger)) {
         throw new TypeError(
           "[usrv] run({ logLevel }) sets the built-in logger; set the level on your own logger instead",
@@ -224,12 +269,6 @@ function shapeOf(fn: Function, options: BindOptions): Shape {
     );
   }
   return shape;
-}
-
-function checkLimit(n: number): number {
-  if (!Number.isSafeInteger(n) || n < 0)
-    throw new RangeError(`[usrv] invalid body limit ${n}: use a byte count >= 0`);
-  return n;
 }
 
 /**

@@ -100,6 +100,78 @@ describe("router conformance", () => {
   });
 });
 
+describe("B1: options are checked where they are given", () => {
+  const fn = () => [200] as [number];
+  const refused: [string, unknown, RegExp][] = [
+    [
+      "a string for methods",
+      { methods: "POST" },
+      /option "methods" must be a non-empty list of strings, e\.g\. \{ methods: \["GET", "POST"\] \}, not "POST"/,
+    ],
+    [
+      "an unknown key, with the near one",
+      { method: ["POST"] },
+      /unknown option "method" \(did you mean "methods"\?\); known: methods, params, style/,
+    ],
+    ["an empty methods list", { methods: [] }, /"methods" must be a non-empty list/],
+    ["a method that is not a string", { methods: [1] }, /"methods" must be/],
+    [
+      "a style that does not exist",
+      { style: "kwargs" },
+      /"style" must be "object" or "positional", not "kwargs"/,
+    ],
+    ["a negative body limit", { bodyLimit: -1 }, /"bodyLimit" must be a whole number of bytes >= 0, not -1/],
+    [
+      "a timeout as text",
+      { timeout: "5s" },
+      /"timeout" must be a whole number of milliseconds >= 1, not "5s"/,
+    ],
+    ["encrypted as a string", { encrypted: "yes" }, /"encrypted" must be a boolean/],
+    ["allow as one key", { allow: "key" }, /"allow" must be a list of strings.*, or a function/],
+    [
+      "the seed's methods list in place of the options",
+      ["POST"],
+      /the options must be an object such as \{ methods: \.\.\. \}, not an array/,
+    ],
+  ];
+  for (const [name, options, why] of refused) {
+    it(`bind: ${name} is a BindError naming the fix`, () => {
+      const app = createApp({ logLevel: "silent" });
+      assert.throws(
+        () => app.bind("/x", options as never, fn),
+        (e: Error) =>
+          e instanceof BindError && e.message.startsWith('[usrv] bind("/x"): ') && why.test(e.message),
+      );
+      assert.equal(app.router.routes().length, 0, "nothing bound");
+    });
+  }
+
+  it("createApp and run: an unknown option or a wrong type names the fix", async () => {
+    assert.throws(
+      () => createApp({ bodyLimt: 10 } as never),
+      /\[usrv\] createApp: unknown option "bodyLimt" \(did you mean "bodyLimit"\?\)/,
+    );
+    assert.throws(
+      () => createApp({ timeout: 0 }),
+      /createApp: option "timeout" must be a whole number of milliseconds >= 1, not 0/,
+    );
+    assert.throws(
+      () => createApp({ logger: console.log } as never),
+      /option "logger" must be a logger with debug\(\), info\(\), warn\(\), error\(\)/,
+    );
+    assert.throws(() => createApp({ logLevel: "loud" }), /option "logLevel" must be 1-100 or one of/);
+    const app = createApp({ logLevel: "silent" });
+    await assert.rejects(
+      async () => app.run({ prot: 0 } as never),
+      /\[usrv\] run: unknown option "prot" \(did you mean "port"\?\)/,
+    );
+    await assert.rejects(
+      async () => app.run({ port: "5000" } as never),
+      /run: option "port" must be a port, 0-65535, not "5000"/,
+    );
+  });
+});
+
 describe("B1-B4 at bind time", () => {
   it("B1: default method GET; any method name; methods are upper-cased", () => {
     const app = createApp({ logLevel: "silent" });

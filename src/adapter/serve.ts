@@ -7,6 +7,7 @@ import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { ERRORS, type ErrorCode, reason } from "../errors.js";
 import type { Logger } from "../log.js";
+import { type Check, checkOptions, count, type Spec, typeOf } from "../options.js";
 
 /** Options of `run()`. */
 export interface RunOptions {
@@ -66,12 +67,34 @@ function errorBody(code: ErrorCode): string {
   return JSON.stringify({ status, error: reason(status), code, message: ERRORS[code][1] });
 }
 
+const port: Check = (v) =>
+  Number.isInteger(v) && (v as number) >= 0 && (v as number) <= 65535 ? undefined : "a port, 0-65535";
+const pem: Check = (v) =>
+  v !== null &&
+  typeof v === "object" &&
+  ["cert", "key"].every((k) => typeof (v as any)[k] === "string" || Buffer.isBuffer((v as any)[k]))
+    ? undefined
+    : "{ cert, key }, each PEM text or a Buffer";
+
+const RUN_OPTIONS: Spec = {
+  host: typeOf("string"),
+  port,
+  logLevel: () => undefined, // checked by the app, which owns the logger
+  maxHeaderSize: count("bytes", 1),
+  headersTimeout: count("milliseconds"),
+  requestTimeout: count("milliseconds"),
+  keepAliveTimeout: count("milliseconds"),
+  tls: pem,
+  drainTimeout: count("milliseconds"),
+};
+
 /** Starts a node:http server for a listener. */
 export function serve(
   listener: Parameters<typeof createServer>[1] & {},
   logger: Logger,
   options: RunOptions = {},
 ): Promise<ServerHandle> {
+  checkOptions("run", options, RUN_OPTIONS, (m) => new TypeError(`[usrv] ${m}`));
   const host = options.host ?? "127.0.0.1";
   const headersTimeout = options.headersTimeout ?? 10_000;
   const requestTimeout = options.requestTimeout ?? 60_000;
