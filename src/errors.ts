@@ -113,7 +113,9 @@ export class BindError extends Error {
 /** B3: the same path pattern bound twice for one method. */
 export class EndpointAlreadyDefined extends BindError {
   constructor(method: string, path: string, previous: string) {
-    super(`${method} ${path} is already bound (as ${previous}); unbind it or choose another path`);
+    super(
+      `${method} ${path} is already bound (as ${previous}): bind each method and path once; for another handler, choose another path or method`,
+    );
     this.name = "EndpointAlreadyDefined";
   }
 }

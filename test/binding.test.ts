@@ -198,6 +198,15 @@ describe("B1-B4 at bind time", () => {
     app.bind("/<int:a>", { methods: ["POST"] }, () => [200]); // another method is fine
   });
 
+  it("B3: the duplicate's message names a fix that exists (there is no unbind)", () => {
+    const app = createApp({ logLevel: "silent" });
+    app.bind("/x", () => [200]);
+    assert.throws(
+      () => app.bind("/x", () => [200]),
+      (e: Error) => !/unbind/.test(e.message) && /choose another path or method/.test(e.message),
+    );
+  });
+
   it("B4: an unknown converter or a malformed markup fails loudly at bind", () => {
     const app = createApp({ logLevel: "silent" });
     assert.throws(
