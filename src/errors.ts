@@ -64,10 +64,24 @@ export function reason(status: number): string {
   return REASONS[status] ?? (status >= 500 ? "Server Error" : "Error");
 }
 
+/** Options of an `HttpError`. */
+export interface HttpErrorOptions {
+  /** The status, for codes whose status varies (`USRV_ERR_STATUS`). */
+  status?: number;
+  /** Sent under `detail` in the error body: keep it free of secrets. */
+  detail?: unknown;
+  /** Headers of the answer (e.g. `retry-after`). */
+  headers?: Record<string, string>;
+}
+
 /**
  * An error that becomes an HTTP answer: `{"status", "error", "code", "message", "detail"?}`.
+ * A handler throws one with a status (code `USRV_ERR_STATUS`, like a returned
+ * `[409, ...]`) or with one of usrv's codes; anything else thrown is a 500.
  *
  * @example
+ * throw new HttpError(409, "this name is taken", { detail: { name } });
+ * throw new HttpError(404);                                   // message "Not Found"
  * throw new HttpError("USRV_ERR_BAD_JSON", "body is not JSON: Unexpected token }");
  */
 export class HttpError extends Error {
@@ -76,15 +90,14 @@ export class HttpError extends Error {
   readonly detail: unknown;
   readonly headers: Record<string, string> | undefined;
 
-  constructor(
-    code: ErrorCode,
-    message: string,
-    options: { status?: number; detail?: unknown; headers?: Record<string, string> } = {},
-  ) {
-    super(message);
+  constructor(status: number, message?: string, options?: Omit<HttpErrorOptions, "status">);
+  constructor(code: ErrorCode, message: string, options?: HttpErrorOptions);
+  constructor(codeOrStatus: ErrorCode | number, message?: string, options: HttpErrorOptions = {}) {
+    const [code, status] = resolve(codeOrStatus, options.status);
+    super(message ?? reason(status));
     this.name = "HttpError";
     this.code = code;
-    this.status = options.status ?? ERRORS[code][0];
+    this.status = status;
     this.detail = options.detail;
     this.headers = options.headers;
   }
@@ -100,6 +113,22 @@ export class HttpError extends Error {
     if (this.detail !== undefined) body.detail = this.detail;
     return body;
   }
+}
+
+/** The code and status of a new HttpError, or a clear TypeError/RangeError (JavaScript callers get no type check). */
+function resolve(codeOrStatus: unknown, status: number | undefined): [ErrorCode, number] {
+  const check = (n: unknown): number => {
+    if (Number.isInteger(n) && (n as number) >= 400 && (n as number) <= 599) return n as number;
+    throw new RangeError(`[usrv] an HttpError's status is an integer from 400 to 599, not ${String(n)}`);
+  };
+  if (typeof codeOrStatus === "number") return ["USRV_ERR_STATUS", check(codeOrStatus)];
+  if (typeof codeOrStatus !== "string" || !Object.hasOwn(ERRORS, codeOrStatus)) {
+    throw new TypeError(
+      `[usrv] new HttpError(${JSON.stringify(codeOrStatus) ?? String(codeOrStatus)}, ...): pass a status (new HttpError(409, "message")) or one of the codes in ERRORS`,
+    );
+  }
+  const code = codeOrStatus as ErrorCode;
+  return [code, status === undefined ? ERRORS[code][0] || 500 : check(status)];
 }
 
 /** Thrown at bind time for a mistake in the route or the function (B3, B4, bad options). */

@@ -13,7 +13,14 @@ import { App, type Bind } from "./app.js";
 export type { RunOptions, ServerHandle } from "./adapter/serve.js";
 export { App, type AppOptions, type Bind, createApp, DEFAULT_BODY_LIMIT } from "./app.js";
 export { type Converter, registerConverter } from "./converters.js";
-export { BindError, EndpointAlreadyDefined, ERRORS, type ErrorCode, HttpError } from "./errors.js";
+export {
+  BindError,
+  EndpointAlreadyDefined,
+  ERRORS,
+  type ErrorCode,
+  HttpError,
+  type HttpErrorOptions,
+} from "./errors.js";
 export { ConsoleLogger, type Logger, parseLevel } from "./log.js";
 export {
   MemoryReplayStore,

@@ -3,6 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
+import { HttpError } from "usrv";
 import { json, matrix } from "./_setup.js";
 
 const circular: Record<string, unknown> = {};
@@ -26,6 +27,21 @@ matrix(
       throw new TypeError("internal detail");
     });
     app.bind("/circular", () => [200, circular]);
+    app.bind("/conflict", () => {
+      throw new HttpError(409, "this name is taken", {
+        detail: { name: "bob" },
+        headers: { "x-why": "dup" },
+      });
+    });
+    app.bind("/plain-404", async () => {
+      throw new HttpError(404);
+    });
+    app.bind("/bad-code", () => {
+      throw new (HttpError as any)("USRV_ERR_NOPE", "x");
+    });
+    app.bind("/bad-status", () => {
+      throw new HttpError(200, "not an error");
+    });
     app.bind("/teapot", () => [418, "short", "stout"]);
     app.bind("/gone", () => [410]);
     app.bind("/empty", () => [204, "ignored"]);
@@ -118,6 +134,36 @@ matrix(
       assert.equal(res.headers.get("content-type"), "text/html");
       assert.equal(res.headers.get("x-own"), "1");
       assert.equal(await res.text(), "<h1>hi</h1>");
+    });
+    it("R5: a handler throws new HttpError(status, message, { detail, headers })", async () => {
+      const res = await send()("/conflict");
+      assert.equal(res.headers.get("x-why"), "dup");
+      assert.deepEqual(await json(res, 409), {
+        status: 409,
+        error: "Conflict",
+        code: "USRV_ERR_STATUS",
+        message: "this name is taken",
+        detail: { name: "bob" },
+      });
+      assert.deepEqual(await json(await send()("/plain-404"), 404), {
+        status: 404,
+        error: "Not Found",
+        code: "USRV_ERR_STATUS",
+        message: "Not Found",
+      });
+    });
+    it("R4: an HttpError built wrong (unknown code, status under 400) is a logged 500 that says why", async () => {
+      for (const [path, why] of [
+        ["/bad-code", /new HttpError\("USRV_ERR_NOPE", \.\.\.\): pass a status/],
+        ["/bad-status", /an HttpError's status is an integer from 400 to 599, not 200/],
+      ] as const) {
+        const body = (await json(await send()(path), 500)) as { code: string };
+        assert.equal(body.code, "USRV_ERR_INTERNAL");
+        assert.ok(
+          logs().some((l) => why.test(l)),
+          `log says why for ${path}`,
+        );
+      }
     });
   },
 );
