@@ -56,6 +56,59 @@ function label(n: number): string {
   return `Level ${n}`;
 }
 
+// C0 and C1 controls, DEL, the Unicode line and paragraph separators, and
+// the bidirectional overrides (a line that reads other than it is).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching controls is the point
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const CONTROLS = new RegExp(CONTROL.source, "g");
+
+/**
+ * One log line's text with every control character escaped (`\n`, `\x1b`,
+ * `\u2028`), so that nothing a client or a handler puts in a message (a path,
+ * an error text) can start a forged line or move the cursor.
+ *
+ * @example
+ * escapeControls("bad id: 1\nINFO:usrv:GET /admin 200"); // "bad id: 1\\nINFO:usrv:GET /admin 200"
+ */
+export function escapeControls(text: string): string {
+  if (!CONTROL.test(text)) return text;
+  return text.replace(CONTROLS, (c) => {
+    const n = c.charCodeAt(0);
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    return n <= 0xff ? `\\x${n.toString(16).padStart(2, "0")}` : `\\u${n.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/**
+ * What was thrown, for the log: an Error's stack (its first line, the
+ * message, escaped like any text; each frame on its own line), or a
+ * description of a thrown value that is not an Error (`throw "text"`).
+ */
+export function describeThrown(err: unknown): string[] {
+  if (err instanceof Error) {
+    const head = `${err.name}: ${err.message}`;
+    const stack = typeof err.stack === "string" ? err.stack : head;
+    // The stack starts with the header, whose message may hold newlines: take
+    // it whole, then one line per frame.
+    const frames = stack.startsWith(head) ? stack.slice(head.length) : `\n${stack}`;
+    return [head, ...frames.split("\n").filter((l) => l.trim() !== "")].map(escapeControls);
+  }
+  let shown: string;
+  try {
+    shown = typeof err === "string" ? JSON.stringify(err) : (JSON.stringify(err) ?? String(err));
+  } catch {
+    try {
+      shown = Object.prototype.toString.call(err);
+    } catch {
+      shown = "a value that cannot be shown";
+    }
+  }
+  if (shown.length > 1000) shown = `${shown.slice(0, 1000)}... (${shown.length} characters)`;
+  return [escapeControls(`thrown value, not an Error (${typeof err}): ${shown}`)];
+}
+
 /** Python-logging-like lines: `INFO:usrv:GET /test 200 0.31ms`. */
 export class ConsoleLogger implements Logger {
   level: number;
@@ -75,8 +128,8 @@ export class ConsoleLogger implements Logger {
   #log(n: number, obj: object, msg?: string): void {
     if (n < this.level) return;
     const err = (obj as { err?: unknown }).err;
-    let line = `${label(n)}:${this.name}:${msg ?? ""}`;
-    if (err instanceof Error) line += `\n${err.stack ?? err.message}`;
+    let line = `${label(n)}:${this.name}:${escapeControls(msg ?? "")}`;
+    if (err !== undefined) line += `\n${describeThrown(err).join("\n")}`;
     this.#write(`${line}\n`);
   }
 

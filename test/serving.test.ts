@@ -130,6 +130,56 @@ describe("S5: logging", () => {
     assert.match(lines[0]!, /^ERROR:usrv:GET \/boom: 500\nRangeError: kaput\n\s+at /);
   });
 
+  it("R4: a thrown value that is not an Error is logged with its value", async () => {
+    const lines: string[] = [];
+    const app = createApp({ logger: new ConsoleLogger(40, (l) => lines.push(l)) });
+    app.bind("/str", () => {
+      throw "the cache is cold";
+    });
+    app.bind("/obj", () => {
+      throw { reason: "quota", left: 0 };
+    });
+    app.bind("/undef", () => {
+      throw undefined;
+    });
+    for (const path of ["/str", "/obj", "/undef"]) assert.equal((await app.request(path)).status, 500);
+    assert.match(
+      lines[0]!,
+      /^ERROR:usrv:GET \/str: 500\nthrown value, not an Error \(string\): "the cache is cold"\n$/,
+    );
+    assert.match(lines[1]!, /\nthrown value, not an Error \(object\): \{"reason":"quota","left":0\}\n$/);
+    assert.match(lines[2]!, /\nError: the handler for GET \/undef threw undefined\n/);
+  });
+
+  for (const face of ["fetch", "node"] as const) {
+    it(`S5: control characters in messages are escaped: no forged log line [${face}]`, async () => {
+      const lines: string[] = [];
+      const app = createApp({ logger: new ConsoleLogger(20, (l) => lines.push(l)) });
+      app.bind("/item/<id>", ({ id }) => {
+        throw new Error(`bad id: ${id}`);
+      });
+      const id = encodeURIComponent("1\nINFO:usrv:GET /admin 200 0.01ms\r\u001b[2K\u2028x");
+      let status: number;
+      if (face === "fetch") status = (await app.request(`/item/${id}`)).status;
+      else {
+        const server = await app.run({ port: 0 });
+        status = (await fetch(`${server.url}/item/${id}`)).status;
+        await server.close();
+      }
+      assert.equal(status, 500);
+      const text = lines.join("");
+      const starts = text.split("\n").filter((l) => /^[A-Z]+:usrv:/.test(l));
+      // the error line and the access line, nothing forged among them
+      assert.equal(starts.filter((l) => l.startsWith("ERROR:")).length, 1);
+      assert.deepEqual(
+        starts.filter((l) => l.startsWith("INFO:usrv:GET /admin")),
+        [],
+      );
+      assert.match(text, /Error: bad id: 1\\nINFO:usrv:GET \/admin 200 0\.01ms\\r\\x1b\[2K\\u2028x\n\s+at /);
+      for (const c of ["\u001b", "\r", "\u2028"]) assert.ok(!text.includes(c), `no raw ${JSON.stringify(c)}`);
+    });
+  }
+
   it("a pino-compatible logger receives objects and messages", async () => {
     const calls: [string, object, string | undefined][] = [];
     const mk = (level: string) => (obj: object, msg?: string) => calls.push([level, obj, msg]);
