@@ -74,8 +74,8 @@ const APP_OPTIONS: Spec = {
   timeout: count("milliseconds", 1),
   maxUrlLength: count("bytes", 1),
   replayStore: withMethods("a replay store", "checkAndAdd"),
-  maxNonceAge: count("milliseconds"),
-  maxNonceSkew: count("milliseconds"),
+  maxNonceAge: count("milliseconds", 0, true),
+  maxNonceSkew: count("milliseconds", 0, true),
 };
 
 const BIND_OPTIONS: Spec = {

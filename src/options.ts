@@ -73,11 +73,13 @@ function distance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** A whole number of bytes or milliseconds, at least `min`. */
+/** A whole number of bytes or milliseconds, at least `min` (`Infinity` too when `unbounded`). */
 export const count =
-  (unit: string, min = 0): Check =>
+  (unit: string, min = 0, unbounded = false): Check =>
   (v) =>
-    Number.isSafeInteger(v) && (v as number) >= min ? undefined : `a whole number of ${unit} >= ${min}`;
+    (Number.isSafeInteger(v) && (v as number) >= min) || (unbounded && v === Number.POSITIVE_INFINITY)
+      ? undefined
+      : `a whole number of ${unit} >= ${min}${unbounded ? " (or Infinity)" : ""}`;
 
 /** One of `type`'s values. */
 export const typeOf =
