@@ -2,21 +2,11 @@
 //   node scripts/test.mjs          -> with the node running this script
 //   node scripts/test.mjs --lts    -> with the current LTS (tools/node24, installed on demand)
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { toolBin } from "./tool.mjs";
 
-const lts = process.argv.includes("--lts");
-let node = process.execPath;
-if (lts) {
-  const bin = join("tools", "node24", "node_modules", ".bin", "node");
-  if (!existsSync(bin)) {
-    const r = spawnSync("npm", ["ci", "--prefix", join("tools", "node24"), "--no-audit", "--no-fund"], {
-      stdio: "inherit",
-    });
-    if (r.status !== 0) process.exit(r.status ?? 1);
-  }
-  node = bin;
-}
+const node = process.argv.includes("--lts") ? toolBin("node24") : process.execPath;
 const dir = join("build", "test");
 const files = readdirSync(dir)
   .filter((f) => f.endsWith(".test.js"))

@@ -2,9 +2,11 @@
  * A replay store shared across hosts: one Redis `SET key 1 NX PXAT t` per
  * nonce, atomic on the server, expiring on its own. When Redis cannot be
  * reached the check fails closed (503): a nonce is never accepted unrecorded.
- * The client library (@redis/client) is loaded only when this store is used.
+ * The client library (@redis/client, an optional peer dependency) is loaded
+ * only when this store is used.
  */
 import { HttpError } from "./errors.js";
+import { importPeer, MissingPeerError } from "./peer.js";
 import type { ReplayStore } from "./replay.js";
 
 /** Options of the Redis store. */
@@ -45,7 +47,7 @@ export class RedisReplayStore implements ReplayStore {
   }
 
   #connect(): Promise<Client> {
-    this.#client ??= import("@redis/client").then(async ({ createClient }) => {
+    this.#client ??= loadRedisClient().then(async ({ createClient }) => {
       const client = createClient({
         url: this.url,
         // Fail fast while disconnected instead of queueing: a queued check would hang the request.
@@ -73,9 +75,10 @@ export class RedisReplayStore implements ReplayStore {
         this.#timeout,
       );
       return reply === "OK";
-    } catch {
+    } catch (e) {
       // Never connected: start over next time. Once connected, the client reconnects by itself.
       if ((await this.#client?.catch(() => null)) === null) this.#client = undefined;
+      if (e instanceof MissingPeerError) throw e; // a 500 whose log line says what to install
       throw new HttpError(
         "USRV_ERR_REPLAY_STORE",
         "the replay store is unreachable; requests with a Nonce are refused until it is back",
@@ -91,6 +94,18 @@ export class RedisReplayStore implements ReplayStore {
     this.#client = undefined;
     await (client?.close?.() ?? client?.quit?.());
   }
+}
+
+/**
+ * The Redis client library, or a `MissingPeerError` naming it: `usrv serve`
+ * calls this at start-up so that a missing package stops it with one line.
+ */
+export function loadRedisClient(): Promise<{ createClient(options: object): unknown }> {
+  return importPeer(
+    "@redis/client",
+    "a Redis replay store (--replay-store redis://)",
+    () => import("@redis/client"),
+  );
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {

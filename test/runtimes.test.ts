@@ -1,12 +1,13 @@
 /**
  * S2: the fetch handler runs unchanged under Bun and Deno. Each runtime (the npm
- * packages `bun` and `deno`, devDependencies) serves test/fixtures/runtime-entry.mjs
- * with its own server, and Node's fetch checks the routes over a real socket.
+ * packages `bun` and `deno`, installed on first use into tools/bun and
+ * tools/deno by scripts/tool.mjs) serves test/fixtures/runtime-entry.mjs with
+ * its own server, and Node's fetch checks the routes over a real socket.
  *
- * A missing runtime binary fails the suite in CI (`CI` set) and skips it elsewhere.
+ * A runtime that cannot be installed fails the suite in CI (`CI` set) and skips it elsewhere.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -31,11 +32,20 @@ function repoRoot(): string {
 
 const root = repoRoot();
 const entry = join(root, "test", "fixtures", "runtime-entry.mjs");
-const binDir = join(root, "node_modules", ".bin");
+
+/** The runtime's binary, installed into tools/NAME on first use; null when that fails. */
+function tool(name: string): string | null {
+  const r = spawnSync(process.execPath, [join(root, "scripts", "tool.mjs"), "--path", name], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return r.status === 0 ? r.stdout.trim() : null;
+}
 
 interface Runtime {
   label: string;
-  bin: string;
+  /** Its folder under tools/. */
+  tool: string;
   args: string[];
   /** Extra environment; a function so a temporary folder is made only when the runtime runs. */
   env?: () => { vars: Record<string, string>; cleanup: () => void };
@@ -44,13 +54,13 @@ interface Runtime {
 const runtimes: Runtime[] = [
   {
     label: "Bun",
-    bin: join(binDir, "bun"),
+    tool: "bun",
     // No auto-install (never touch the network), no .env files.
     args: ["run", "--no-install", "--no-env-file", entry],
   },
   {
     label: "Deno",
-    bin: join(binDir, "deno"),
+    tool: "deno",
     // Offline: no remote modules, only what is cached, npm packages from the existing
     // node_modules (left untouched), no deno.json, no deno.lock written.
     args: [
@@ -85,8 +95,8 @@ class Served {
   readonly #exited: Promise<void>;
   readonly #killOnExit = () => this.child.kill("SIGKILL");
 
-  constructor(rt: Runtime, env: Record<string, string>) {
-    this.child = spawn(rt.bin, rt.args, {
+  constructor(bin: string, rt: Runtime, env: Record<string, string>) {
+    this.child = spawn(bin, rt.args, {
       cwd: root,
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -169,8 +179,9 @@ async function body(res: Response, status: number): Promise<string> {
 
 for (const rt of runtimes) {
   const name = `S2: the fetch handler under ${rt.label}`;
-  if (!existsSync(rt.bin)) {
-    const reason = `${rt.label} is not installed (${rt.bin}): run npm install`;
+  const bin = tool(rt.tool);
+  if (bin === null) {
+    const reason = `${rt.label} could not be installed into tools/${rt.tool} (node scripts/tool.mjs ${rt.tool})`;
     if (process.env.CI) {
       describe(name, () => {
         it("has the runtime binary", () => assert.fail(`${reason}; CI needs every runtime`));
@@ -191,7 +202,7 @@ for (const rt of runtimes) {
       const extra = rt.env?.();
       cleanup = extra?.cleanup ?? cleanup;
       const t0 = performance.now();
-      served = new Served(rt, extra?.vars ?? {});
+      served = new Served(bin, rt, extra?.vars ?? {});
       const port = await served.listening();
       startMs = performance.now() - t0;
       base = `http://127.0.0.1:${port}`;
@@ -206,7 +217,7 @@ for (const rt of runtimes) {
 
     it("starts on the entry file and prints LISTENING <port>", (t) => {
       assert.ok(served?.running, `not running${served?.tail() ?? ""}`);
-      t.diagnostic(`${rt.label} listening after ${Math.round(startMs)} ms: ${rt.bin} ${rt.args.join(" ")}`);
+      t.diagnostic(`${rt.label} listening after ${Math.round(startMs)} ms: ${bin} ${rt.args.join(" ")}`);
     });
 
     it("GET /hello -> 200 {hello: world}, application/json", async () => {

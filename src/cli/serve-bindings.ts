@@ -9,6 +9,7 @@ import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { App } from "../app.js";
 import { EndpointAlreadyDefined } from "../errors.js";
+import { importPeer, MissingPeerError } from "../peer.js";
 
 /** A user's mistake, reported as one line and a non-zero exit, never a stack. */
 export class UsageError extends Error {
@@ -21,6 +22,17 @@ export class UsageError extends Error {
   }
 }
 
+/** An optional peer dependency a feature needs, or one line saying what to install. */
+export async function requirePeer<T>(load: Promise<T>): Promise<T> {
+  try {
+    return await load;
+  } catch (e) {
+    if (e instanceof MissingPeerError)
+      throw new UsageError(`usrv serve: ${e.message.replace("[usrv] ", "")}`);
+    throw e;
+  }
+}
+
 const TS = new Set([".ts", ".mts", ".cts", ".tsx"]);
 let tsReady: Promise<void> | undefined;
 
@@ -28,10 +40,20 @@ let tsReady: Promise<void> | undefined;
 function enableTypeScript(): Promise<void> {
   return (tsReady ??= (async () => {
     if ((process.features as { typescript?: string }).typescript) return;
-    const [{ register: esm }, { register: cjs }] = await Promise.all([
-      import("tsx/esm/api"),
-      import("tsx/cjs/api"),
-    ]);
+    const feature = `a TypeScript binding module on Node ${process.versions.node} (no built-in type stripping)`;
+    let tsx: [typeof import("tsx/esm/api"), typeof import("tsx/cjs/api")];
+    try {
+      tsx = await Promise.all([
+        importPeer("tsx", feature, () => import("tsx/esm/api")),
+        importPeer("tsx", feature, () => import("tsx/cjs/api")),
+      ]);
+    } catch (e) {
+      tsReady = undefined;
+      if (e instanceof MissingPeerError)
+        throw new UsageError(`usrv serve: ${e.message.replace("[usrv] ", "")}`);
+      throw e;
+    }
+    const [{ register: esm }, { register: cjs }] = tsx;
     esm();
     cjs();
   })());

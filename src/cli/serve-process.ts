@@ -12,8 +12,8 @@ import { defaultApp } from "../index.js";
 import { ConsoleLogger } from "../log.js";
 import { MemoryReplayStore, type ReplayStore } from "../replay.js";
 import { ClusterReplayStore, serveReplay } from "../replay-cluster.js";
-import { RedisReplayStore } from "../replay-redis.js";
-import { loadBindings, UsageError } from "./serve-bindings.js";
+import { loadRedisClient, RedisReplayStore } from "../replay-redis.js";
+import { loadBindings, requirePeer, UsageError } from "./serve-bindings.js";
 import { readTls, selfSigned } from "./tls.js";
 
 /** The checked options of `usrv serve`. */
@@ -36,6 +36,7 @@ type Message = { usrv: "ready"; banner: string } | { usrv: "fatal"; message: str
 /** Starts the server; resolves with the exit code once it has stopped. */
 export async function runServer(c: ServeConfig): Promise<number> {
   if (cluster.isWorker) return runWorker(c);
+  if (c.replayStore) await requirePeer(loadRedisClient());
   const secret = await resolveIdentity(c.identity);
   if (c.tlsSelfSigned) ({ cert: c.tlsCert, key: c.tlsKey } = selfSigned());
   if (c.tlsCert && c.tlsKey) readTls(c.tlsCert, c.tlsKey); // fail with one line before forking
