@@ -4,16 +4,19 @@
  * (short ones here: headers 1 s, whole request 2 s, idle 1 s), and 200 slow
  * connections do not hold up a healthy client.
  *
- * The bounds asserted are the timeouts plus node:http's check period and
- * slack, not speeds: before the fix in src/adapter/serve.ts a 1 s
- * headersTimeout took ~30 s to cut anything.
+ * The bounds asserted are the timeouts plus node:http's check period, slack
+ * and four times the worst lateness of this process's timers (the server
+ * runs here: on a loaded machine its timeouts fire late by as much), not
+ * speeds: before the fix in src/adapter/serve.ts a 1 s headersTimeout took
+ * ~30 s to cut anything. A healthy client "not held up" is an order, not a
+ * time: its answers arrive while every slow connection is still held.
  */
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import type { ServerHandle } from "usrv";
 import { quietApp } from "./_setup.js";
-import { type Answer, crashWatch, exchange, http } from "./fixtures/hardening-wire.js";
+import { type Answer, crashWatch, exchange, http, lagMonitor } from "./fixtures/hardening-wire.js";
 
 const HEADERS_TIMEOUT = 1000;
 const REQUEST_TIMEOUT = 2000;
@@ -35,10 +38,15 @@ before(async () => {
   });
 });
 const crashes = crashWatch();
+const lag = lagMonitor();
 after(() => {
   crashes.stop();
+  lag.stop();
   return server?.close();
 });
+
+/** The slack of an upper time bound: fixed, plus the machine's scheduling delay seen so far. */
+const slack = () => SLACK + 4 * lag.max;
 
 /** `n` parts: `first`, then `each` repeated. */
 const trickle = (first: string, each: string, n: number) => [first, ...Array<string>(n).fill(each)];
@@ -55,7 +63,11 @@ function assertCut(a: Answer & { ms: number }, timeout: number): void {
   assert.equal(a.json.code, "USRV_ERR_REQUEST_TIMEOUT");
   assert.ok(a.closed, "connection closed");
   assert.ok(a.ms >= timeout - 50, `cut at ${a.ms.toFixed(0)} ms, before the ${timeout} ms timeout`);
-  assert.ok(a.ms < timeout + SLACK, `cut at ${a.ms.toFixed(0)} ms, long after the ${timeout} ms timeout`);
+  const bound = timeout + slack();
+  assert.ok(
+    a.ms < bound,
+    `cut at ${a.ms.toFixed(0)} ms, after ${bound.toFixed(0)} (the ${timeout} ms timeout and slack)`,
+  );
 }
 
 const ask = async () => {
@@ -106,11 +118,11 @@ describe("issue 7 item 2: slow clients are cut by the timeouts", () => {
       socket.on("close", () => resolve(performance.now() - t0));
       setTimeout(() => {
         socket.destroy();
-        reject(new Error("still open after 10 s"));
-      }, 10_000).unref();
+        reject(new Error("still open after 60 s"));
+      }, 60_000).unref();
     });
     assert.ok(closed >= KEEP_ALIVE, `closed after ${closed.toFixed(0)} ms`);
-    assert.ok(closed < KEEP_ALIVE + 1000 + SLACK, `closed after ${closed.toFixed(0)} ms`);
+    assert.ok(closed < KEEP_ALIVE + 1000 + slack(), `closed after ${closed.toFixed(0)} ms`);
     t.diagnostic(`closed after ${closed.toFixed(0)} ms idle`);
   });
 
@@ -128,18 +140,20 @@ describe("issue 7 item 2: slow clients are cut by the timeouts", () => {
         300,
       ),
     );
-    // the healthy client asks while all 200 are held, then while the uploads still are
-    await new Promise((r) => setTimeout(r, 100));
+    // The healthy client asks while all 200 are held, then while the uploads
+    // still are. Held up would mean no answer before the slow ones are cut:
+    // count the answers that arrive before the first cut, and before the last.
+    let cutsSeen = 0;
+    for (const p of [...loris, ...uploads]) void p.then(() => cutsSeen++);
     const during: number[] = [];
-    let held = 0;
-    while (performance.now() - start < HEADERS_TIMEOUT - 150) {
-      held = Math.max(held, await new Promise<number>((r) => server.server.getConnections((_, n) => r(n))));
-      during.push(await ask());
-      await new Promise((r) => setTimeout(r, 10));
-    }
     const uploadsOnly: number[] = [];
-    while (performance.now() - start < REQUEST_TIMEOUT - 150) {
-      uploadsOnly.push(await ask());
+    let held = 0;
+    while (cutsSeen < loris.length + uploads.length) {
+      held = Math.max(held, await new Promise<number>((r) => server.server.getConnections((_, n) => r(n))));
+      const cutBefore = cutsSeen;
+      const took = await ask();
+      if (cutsSeen === 0) during.push(took);
+      else if (cutBefore >= loris.length && cutsSeen < loris.length + uploads.length) uploadsOnly.push(took);
       await new Promise((r) => setTimeout(r, 10));
     }
 
@@ -148,9 +162,14 @@ describe("issue 7 item 2: slow clients are cut by the timeouts", () => {
     for (const a of cutLoris) assertCut(a, HEADERS_TIMEOUT);
     for (const a of cutUploads) assertCut(a, REQUEST_TIMEOUT);
     assert.ok(held >= 200, `the server held ${held} connections`);
-    assert.ok(during.length >= 10 && uploadsOnly.length >= 10, "the healthy client kept asking");
-    // Held up would mean waiting for the slow ones to be cut: a whole timeout.
-    assert.ok(Math.max(...during, ...uploadsOnly) < HEADERS_TIMEOUT / 2, "a healthy answer waited");
+    assert.ok(
+      during.length >= 3,
+      `${during.length} healthy answers while all 200 slow connections were held`,
+    );
+    assert.ok(
+      uploadsOnly.length >= 3,
+      `${uploadsOnly.length} healthy answers while only the slow uploads were held`,
+    );
     assert.equal((await exchange(server.port, http("GET", "/ok"))).status, 200);
 
     const ms = (xs: number[]) =>
