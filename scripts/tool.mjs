@@ -25,7 +25,7 @@ export function toolBin(name) {
   if (!existsSync(bin)) {
     process.stderr.write(`installing ${name} into tools/${name} (first use)\n`);
     const r = spawnSync("npm", ["ci", "--prefix", dir, "--no-audit", "--no-fund", "--loglevel=error"], {
-      stdio: ["ignore", "inherit", "inherit"],
+      stdio: ["ignore", 2, 2], // npm says what it did on our stderr: stdout carries only the path
     });
     if (r.status !== 0 || !existsSync(bin)) throw new Error(`could not install ${name} into tools/${name}`);
   }

@@ -501,8 +501,13 @@ http {
       }
 
       // nginx's own account: every request it logged was a 200 from one upstream, no retry, both upstreams used
-      // (499: wrk closed a connection with a request in flight when its time was up)
-      const lines = readFileSync(accessLog, "utf8").slice(logStart).trim().split("\n");
+      // (499: wrk closed a connection with a request in flight when its time was up). Only this load's
+      // lines: nginx may log the previous test's last requests after their answers reached the client.
+      const lines = readFileSync(accessLog, "utf8")
+        .slice(logStart)
+        .trim()
+        .split("\n")
+        .filter((l) => l.endsWith(" GET /hello"));
       const per = new Map<string, number>();
       for (const line of lines) {
         const [status, upstream, upstreamStatus] = line.split(" ");
