@@ -1035,7 +1035,7 @@ describe(`issue 7 item 1: the catalogue (${rows.length + sequences.length} rows 
       });
       assert.equal(a.status, row.status, `status; got:\n${a.raw.slice(0, 400)}`);
       if (row.status >= 400) {
-        assert.equal(a.headers["content-type"], "application/json");
+        assert.equal(a.headers["content-type"], "application/json; charset=utf-8");
         assert.equal(a.json?.code, row.code, a.body);
         assert.equal(a.json.status, row.status);
         for (const k of Object.keys(a.json)) assert.ok(ERROR_KEYS.has(k), `unexpected key ${k}`);

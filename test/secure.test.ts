@@ -68,7 +68,7 @@ matrix(
     it("I2: a signed, encrypted body is verified, decrypted, handled and answered encrypted", async () => {
       const res = await send()("/api/endpoint", sealed('{"value1": 1, "value2": 2}'));
       assert.equal(res.status, 202);
-      assert.equal(res.headers.get("content-type"), "application/json");
+      assert.equal(res.headers.get("content-type"), "application/json; charset=utf-8");
       assert.deepEqual(await open(res), ['{"value1": 1, "value2": 2}', client.publicKey]);
     });
     it("V8: decrypted JSON fields bind by name", async () => {
