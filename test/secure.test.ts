@@ -24,6 +24,15 @@ function nonce(offsetMs = 0): string {
     .replace("Z", `${String(micro).padStart(3, "0")}+00:00`);
 }
 
+/**
+ * The current time as an ISO-8601 Nonce in the local time of `offsetMin`
+ * minutes east of UTC, with the given separator, fraction and offset text.
+ */
+function stamp(offsetMin: number, sep: string, fraction: string, zone: string): string {
+  const local = new Date(Date.now() + offsetMin * 60_000).toISOString(); // its fields read as local time
+  return `${local.slice(0, 10)}${sep}${local.slice(11, 19)}${fraction}${zone}`;
+}
+
 /** An encrypted, signed request as the reference's client builds it. */
 function sealed(body: string, opts: { key?: typeof client; to?: string; nonce?: string } = {}): RequestInit {
   const key = opts.key ?? client;
@@ -101,6 +110,50 @@ matrix(
       for (const n of [nonce(-11_000), nonce(11_000), "yesterday", "2026-11-24T05:52:02.266283", ""]) {
         const res = await send()("/api/endpoint", sealed("{}", { nonce: n }));
         assert.equal(((await json(res, 412)) as { code: string }).code, "USRV_ERR_REPLAY", n);
+      }
+    });
+    it("412 and docs/wire.md: a Nonce in the ISO-8601 spellings Python's fromisoformat reads is accepted", async () => {
+      for (const n of [
+        stamp(0, "T", ".123456", "+00:00"), // the reference's own
+        stamp(0, "T", ".123456", "+0000"),
+        stamp(0, " ", ".123456", "+00:00"),
+        stamp(0, "T", "", "Z"),
+        stamp(0, "T", ",5", "+00"),
+        stamp(0, "T", ".123456789", "-00:00"),
+        stamp(330, "T", ".1", "+05:30"), // local time 5.5 h ahead: the offset is applied
+        stamp(-90, " ", "", "-0130"),
+      ]) {
+        assert.equal((await send()("/api/endpoint", sealed("{}", { nonce: n }))).status, 202, n);
+      }
+    });
+    it("412: Nonce spellings outside docs/wire.md's grammar, or not a real time, are refused", async () => {
+      const now = stamp(0, "T", ".123456", "+00:00");
+      for (const n of [
+        now.slice(0, -6), // no offset: a naive time (the reference fails on it with a TypeError)
+        `${now.slice(0, -6)}z`,
+        now.replace("T", "x"),
+        now.replace("T", "_"),
+        now.replace(/-|:/g, "").replace(/\+0000$/, "Z"), // basic format
+        `${now.slice(0, 16)}Z`, // minutes only
+        `${now}:00`, // an offset with seconds
+        `${now.slice(0, -6)}+1`,
+        `${now.slice(0, -6)}+000`,
+        `${now.slice(0, -6)}+24:00`,
+        now.replace(/\.\d+/, ".1234567890"),
+        // today's date with a field out of range: refused, not rolled over to a nearby time
+        `${now.slice(0, 5)}13${now.slice(7)}`,
+        `${now.slice(0, 8)}32${now.slice(10)}`,
+        "2026-02-29T05:52:02Z",
+        `${now.slice(0, 11)}24:00:00Z`,
+        `${now.slice(0, 14)}60${now.slice(16)}`,
+        `${now.slice(0, 17)}60${now.slice(19)}`,
+        "2026-W47-2T05:52:02Z",
+      ]) {
+        const res = await send()("/api/endpoint", sealed("{}", { nonce: n }));
+        const body = (await json(res, 412)) as { code: string; message: string };
+        assert.equal(body.code, "USRV_ERR_REPLAY", JSON.stringify(n));
+        // refused as a spelling, not read as some other time that is then stale or ahead
+        assert.match(body.message, /not an ISO-8601 timestamp|not a valid date/, JSON.stringify(n));
       }
     });
     it("401: a signature that does not verify (another key, tampered body, wrong length)", async () => {
