@@ -48,11 +48,15 @@ export function parseQuery(raw: string, where = "query string"): Dict {
   const out = dict();
   if (raw === "") return out;
   let start = 0;
+  // The next "=" at or after `start` (-1: none left). Searched again only once
+  // passed: a fresh search per pair read `a&a&...&a=1` in quadratic time (a
+  // 1 MiB form body took 2.5 s).
+  let eq = raw.indexOf("=");
   while (start <= raw.length) {
     let end = raw.indexOf("&", start);
     if (end < 0) end = raw.length;
+    if (eq >= 0 && eq < start) eq = raw.indexOf("=", start);
     if (end > start) {
-      const eq = raw.indexOf("=", start);
       const cut = eq >= 0 && eq < end ? eq : end;
       const key = decodeComponent(raw.slice(start, cut), where);
       out[key] = cut < end ? decodeComponent(raw.slice(cut + 1, end), where) : "";
