@@ -1,8 +1,9 @@
 /**
- * V2, V4, V9: query strings and url-encoded bodies. Values are strings; a
- * repeated key keeps its last value (every value stays in `ctx.query`); the
- * result has no prototype, so `__proto__`, `constructor` and `prototype` are
- * ordinary keys. Invalid percent-encoding is a 400, never a silent mangle.
+ * V1, V2, V4, V9: query strings and url-encoded bodies. Values are strings;
+ * blank ones are dropped; a repeated key keeps its last value (every value
+ * stays in `ctx.query`); the result has no prototype, so `__proto__`,
+ * `constructor` and `prototype` are ordinary keys. Invalid percent-encoding
+ * is a 400, never a silent mangle.
  */
 import { HttpError } from "./errors.js";
 
@@ -39,10 +40,11 @@ export function decodeComponent(s: string, where: string): string {
 }
 
 /**
- * Parses `a=1&b=2&a=3` into `{ a: "3", b: "2" }` (null prototype).
+ * Parses `a=1&b=2&a=3&c=` into `{ a: "3", b: "2" }` (null prototype; the
+ * blank `c` is dropped).
  *
  * @example
- * parseQuery("b=12&a=Paris", "query string"); // { b: "12", a: "Paris" }
+ * parseQuery("b=12&a=Paris&c=", "query string"); // { b: "12", a: "Paris" }
  */
 export function parseQuery(raw: string, where = "query string"): Dict {
   const out = dict();
@@ -56,10 +58,10 @@ export function parseQuery(raw: string, where = "query string"): Dict {
     let end = raw.indexOf("&", start);
     if (end < 0) end = raw.length;
     if (eq >= 0 && eq < start) eq = raw.indexOf("=", start);
-    if (end > start) {
-      const cut = eq >= 0 && eq < end ? eq : end;
-      const key = decodeComponent(raw.slice(start, cut), where);
-      out[key] = cut < end ? decodeComponent(raw.slice(cut + 1, end), where) : "";
+    // V1: a blank value (`a=`, `a`) binds nothing, so the function's default
+    // applies: the reference's parse_qsl drops them (keep_blank_values=False).
+    if (eq >= 0 && eq < end - 1) {
+      out[decodeComponent(raw.slice(start, eq), where)] = decodeComponent(raw.slice(eq + 1, end), where);
     }
     start = end + 1;
   }
