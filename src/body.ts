@@ -3,6 +3,7 @@
  * multipart bodies, its top-level fields bound by name. busboy (a maintained
  * streaming multipart parser) is loaded only when a multipart body arrives.
  */
+import { componentDecoder, declaredCharset, latin1, undeclaredText } from "./charset.js";
 import { HttpError } from "./errors.js";
 import { mediaType } from "./media-type.js";
 import { type Dict, dict, parseQuery } from "./query.js";
@@ -12,7 +13,6 @@ import type { UploadedFile } from "./types.js";
 export const MULTIPART_LIMITS = { parts: 1000, fields: 1000, files: 100, fieldNameSize: 200 };
 
 const strict = new TextDecoder("utf-8", { fatal: true });
-const lenient = new TextDecoder("utf-8");
 
 /** The text and the named fields of a body. */
 export interface ParsedBody {
@@ -40,8 +40,13 @@ export function parseBody(
 ): ParsedBody | Promise<ParsedBody> {
   if (!bytes || bytes.length === 0) return { data: null, fields: null };
   const type = mediaType(contentType);
+  const declared = declaredCharset(contentType); // 415 for an unknown one
+  // JSON (RFC 8259 8.1) and forms are UTF-8 unless they say otherwise, and
+  // must then be valid UTF-8; a declared charset is honoured, as the reference
+  // decodes every body in its declared charset.
+  const utf8 = declared === null || declared.encoding === "utf-8";
   if (type === "application/json" || type.endsWith("+json")) {
-    const data = strictText(bytes, "JSON");
+    const data = utf8 ? strictText(bytes, "JSON") : declared.decode(bytes);
     let parsed: unknown;
     try {
       parsed = JSON.parse(data);
@@ -57,14 +62,21 @@ export function parseBody(
     return { data, fields };
   }
   if (type === "application/x-www-form-urlencoded") {
-    const data = strictText(bytes, "form");
-    return { data, fields: parseQuery(data, "form body") };
+    if (utf8) {
+      const data = strictText(bytes, "form");
+      return { data, fields: parseQuery(data, "form body") };
+    }
+    // percent escapes are bytes of the declared charset too
+    return {
+      data: declared.decode(bytes),
+      fields: parseQuery(latin1(bytes), "form body", componentDecoder(declared)),
+    };
   }
+  const data = declared === null ? undeclaredText(bytes) : declared.decode(bytes);
   if (type === "multipart/form-data") {
-    const data = lenient.decode(bytes);
     return parseMultipart(bytes, contentType!).then((fields) => ({ data, fields }));
   }
-  return { data: lenient.decode(bytes), fields: null };
+  return { data, fields: null };
 }
 
 async function parseMultipart(bytes: Uint8Array, contentType: string): Promise<Dict> {

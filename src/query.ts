@@ -43,10 +43,16 @@ export function decodeComponent(s: string, where: string): string {
  * Parses `a=1&b=2&a=3&c=` into `{ a: "3", b: "2" }` (null prototype; the
  * blank `c` is dropped).
  *
+ * Components are decoded by `decode` (default: UTF-8 percent escapes).
+ *
  * @example
  * parseQuery("b=12&a=Paris&c=", "query string"); // { b: "12", a: "Paris" }
  */
-export function parseQuery(raw: string, where = "query string"): Dict {
+export function parseQuery(
+  raw: string,
+  where = "query string",
+  decode: (component: string, where: string) => string = decodeComponent,
+): Dict {
   const out = dict();
   if (raw === "") return out;
   let start = 0;
@@ -61,7 +67,7 @@ export function parseQuery(raw: string, where = "query string"): Dict {
     // V1: a blank value (`a=`, `a`) binds nothing, so the function's default
     // applies: the reference's parse_qsl drops them (keep_blank_values=False).
     if (eq >= 0 && eq < end - 1) {
-      out[decodeComponent(raw.slice(start, eq), where)] = decodeComponent(raw.slice(eq + 1, end), where);
+      out[decode(raw.slice(start, eq), where)] = decode(raw.slice(eq + 1, end), where);
     }
     start = end + 1;
   }
