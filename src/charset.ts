@@ -38,7 +38,17 @@ const windows1252: Decoder = {
  */
 export function declaredCharset(contentType: string | undefined): Decoder | null {
   const label = charsetOf(contentType);
-  if (label === undefined) return null;
+  return label === undefined ? null : charsetDecoder(label, "the body's charset");
+}
+
+/**
+ * The decoder of a charset label; a 415 `USRV_ERR_BAD_CHARSET` naming
+ * `what` for a label TextDecoder does not know.
+ *
+ * @example
+ * charsetDecoder("utf-16le", "part 2's charset").decode(new Uint8Array([0x68, 0])); // "h"
+ */
+export function charsetDecoder(label: string, what: string): Decoder {
   const key = label.trim().toLowerCase();
   let decoder = decoders.get(key);
   if (decoder === undefined) {
@@ -48,7 +58,7 @@ export function declaredCharset(contentType: string | undefined): Decoder | null
     } catch {
       throw new HttpError(
         "USRV_ERR_BAD_CHARSET",
-        `the body's charset ${JSON.stringify(label.slice(0, 64))} is not an encoding this server can decode`,
+        `${what} ${JSON.stringify(label.slice(0, 64))} is not an encoding this server can decode`,
       );
     }
     decoders.set(key, decoder);
@@ -87,30 +97,43 @@ export function undeclaredText(bytes: Uint8Array): string {
 }
 
 /**
+ * The bytes of percent-encoded text whose other characters are bytes
+ * (Latin-1), `+` a space when `plusIsSpace`; `null` for a bad escape.
+ *
+ * @example
+ * percentBytes("caf%E9+x", true); // Uint8Array [0x63, 0x61, 0x66, 0xe9, 0x20, 0x78]
+ */
+export function percentBytes(text: string, plusIsSpace: boolean): Uint8Array | null {
+  const bytes = new Uint8Array(text.length);
+  let n = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x2b && plusIsSpace) bytes[n++] = 0x20;
+    else if (c !== 0x25) bytes[n++] = c;
+    else {
+      const hex = text.slice(i + 1, i + 3);
+      if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return null;
+      bytes[n++] = Number.parseInt(hex, 16);
+      i += 2;
+    }
+  }
+  return bytes.subarray(0, n);
+}
+
+/**
  * A form component decoder for a body in a declared charset other than
  * UTF-8: `+` is a space, and percent escapes are bytes of that charset, as
  * the raw bytes around them (`component` is their Latin-1 reading).
  */
 export function componentDecoder(decoder: Decoder): (component: string, where: string) => string {
   return (component, where) => {
-    const bytes = new Uint8Array(component.length);
-    let n = 0;
-    for (let i = 0; i < component.length; i++) {
-      const c = component.charCodeAt(i);
-      if (c === 0x2b) bytes[n++] = 0x20;
-      else if (c !== 0x25) bytes[n++] = c;
-      else {
-        const hex = component.slice(i + 1, i + 3);
-        if (!/^[0-9A-Fa-f]{2}$/.test(hex)) {
-          throw new HttpError(
-            "USRV_ERR_BAD_ENCODING",
-            `invalid percent-encoding in the ${where}: ${JSON.stringify(component.slice(0, 64))}`,
-          );
-        }
-        bytes[n++] = Number.parseInt(hex, 16);
-        i += 2;
-      }
+    const bytes = percentBytes(component, true);
+    if (bytes === null) {
+      throw new HttpError(
+        "USRV_ERR_BAD_ENCODING",
+        `invalid percent-encoding in the ${where}: ${JSON.stringify(component.slice(0, 64))}`,
+      );
     }
-    return decoder.decode(bytes.subarray(0, n));
+    return decoder.decode(bytes);
   };
 }

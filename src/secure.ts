@@ -115,7 +115,7 @@ export async function handleSecure(
   }
 
   // 3-7. parse, bind, call, format
-  const parsed = await parseBody(bytes, header(h, "content-type"));
+  const parsed = parseBody(bytes, header(h, "content-type"));
   const reply = await respond(route, hit, inc, path, rawQuery, bytes, parsed, verified);
 
   // 8. encrypt the answer for the sender
