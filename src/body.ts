@@ -2,7 +2,8 @@
  * V8: the body as `data` (text) and, for JSON objects, url-encoded and
  * multipart bodies, its top-level fields bound by name.
  */
-import { componentDecoder, declaredCharset, latin1, undeclaredText } from "./charset.js";
+import { latin1 } from "./bytes.js";
+import { componentDecoder, declaredCharset, undeclaredText } from "./charset.js";
 import { HttpError } from "./errors.js";
 import { mediaType } from "./media-type.js";
 import { parseMultipart } from "./multipart.js";

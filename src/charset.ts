@@ -4,6 +4,7 @@
  * valid UTF-8 and Latin-1 otherwise, so that no byte is lost (the reference
  * reads every body without a charset as Latin-1).
  */
+import { latin1 } from "./bytes.js";
 import { HttpError } from "./errors.js";
 import { charsetOf } from "./media-type.js";
 
@@ -64,21 +65,6 @@ export function charsetDecoder(label: string, what: string): Decoder {
     decoders.set(key, decoder);
   }
   return decoder;
-}
-
-/**
- * ISO-8859-1 proper: one character per byte, its code the byte
- * (`new TextDecoder("latin1")` is windows-1252, which remaps 0x80-0x9F).
- *
- * @example
- * latin1(new Uint8Array([0x63, 0xe9, 0x80])); // "c\u00e9\u0080"
- */
-export function latin1(bytes: Uint8Array): string {
-  let out = "";
-  for (let i = 0; i < bytes.length; i += 0x8000) {
-    out += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000) as unknown as number[]);
-  }
-  return out;
 }
 
 /**

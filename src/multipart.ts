@@ -6,7 +6,8 @@
  * read, among them every text field of the Python peer's FormData, whose
  * Content-Disposition ends with `; `: `form-data; name="x"; `.)
  */
-import { charsetDecoder, latin1, percentBytes, undeclaredText } from "./charset.js";
+import { latin1 } from "./bytes.js";
+import { charsetDecoder, percentBytes, undeclaredText } from "./charset.js";
 import { HttpError } from "./errors.js";
 import { charsetOf, mediaType } from "./media-type.js";
 import { type Dict, dict } from "./query.js";

@@ -34,14 +34,17 @@ function stamp(offsetMin: number, sep: string, fraction: string, zone: string): 
 }
 
 /** An encrypted, signed request as the reference's client builds it. */
-function sealed(body: string, opts: { key?: typeof client; to?: string; nonce?: string } = {}): RequestInit {
+function sealed(
+  body: string,
+  opts: { key?: typeof client; to?: string; nonce?: string; type?: string } = {},
+): RequestInit {
   const key = opts.key ?? client;
   const { R, ciphertext } = encrypt(opts.to ?? server.publicKey, body);
   const n = opts.nonce ?? nonce();
   return {
     method: "POST",
     headers: {
-      "content-type": "application/json",
+      "content-type": opts.type ?? "application/json",
       nonce: n,
       "ephemeral-public-key": R,
       "sender-public-key": key.publicKey,
@@ -72,6 +75,12 @@ matrix(
     app.bind("/vip", { methods: ["POST"], allow: [client.publicKey] }, () => [200, "welcome"]);
     app.bind("/vip-fn", { methods: ["POST"], allow: (k) => k.startsWith("nope") }, () => [200, "never"]);
     app.bind("/plain-error", { methods: ["POST"] }, () => [409, "conflict"]);
+    app.bind("/bytes", { methods: ["POST"] }, ({ data, a }, ctx) => [
+      200,
+      Buffer.from(ctx.body ?? []).toString("hex"),
+      data,
+      a ?? null,
+    ]);
   },
   (send) => {
     it("I2: a signed, encrypted body is verified, decrypted, handled and answered encrypted", async () => {
@@ -98,6 +107,38 @@ matrix(
         message: "Conflict",
         detail: "conflict",
       });
+    });
+    it("I2: a binary body as the Python client encrypts it (the Latin-1 reading of its bytes) is bound byte for byte", async () => {
+      const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x80, 0xc3, 0xa9, 0xff]);
+      // usrv/req.py build_request: secp256k1.encrypt(puk, data), data the body read as Latin-1
+      const res = await send()(
+        "/bytes",
+        sealed(bytes.toString("latin1"), { type: "application/octet-stream" }),
+      );
+      assert.equal(((await open(res)) as string[])[0], bytes.toString("hex"));
+    });
+    it("I2: JSON and form bodies decrypt as UTF-8 text, whatever their characters", async () => {
+      const body = '{"a": "été ✓"}'; // UTF-8 JSON, as a client that does not escape writes it
+      assert.deepEqual(await open(await send()("/bytes", sealed(body))), [
+        Buffer.from(body).toString("hex"),
+        body,
+        "été ✓",
+      ]);
+      const form = "a=%C3%A9t%C3%A9";
+      assert.deepEqual(
+        (
+          (await open(
+            await send()("/bytes", sealed(form, { type: "application/x-www-form-urlencoded" })),
+          )) as unknown[]
+        ).slice(1),
+        [form, "été"],
+      );
+      // text beyond Latin-1 cannot be a Latin-1 reading: its UTF-8 bytes
+      const text = "日本 é";
+      assert.deepEqual(
+        ((await open(await send()("/bytes", sealed(text, { type: "text/plain" })))) as unknown[]).slice(0, 2),
+        [Buffer.from(text).toString("hex"), text],
+      );
     });
     it("412: a reused nonce, also when sent twice at once", async () => {
       const init = sealed("{}");
@@ -245,6 +286,41 @@ describe("I1: the server's identity", () => {
     assert.notEqual(first, derived.publicKey);
     assert.notEqual(first, second);
     assert.equal(app.publicKey, second);
+  });
+});
+
+describe("docs/wire.md: the Python reference's encrypted multipart (recorded), bound byte for byte", () => {
+  const rec = jsonFixture<any>("vectors/usrv-0.4.3-multipart.json");
+  const r = rec.requests.find((q: { body_text?: string }) => q.body_text !== undefined);
+  it(`${r.name}: the file's ${rec.file_hex.length / 2} bytes, the Latin-1 text field, the JSON part`, async () => {
+    const { app } = quietApp({ maxNonceAge: Number.POSITIVE_INFINITY }); // a recorded, old nonce
+    await app.identify(rec.server_secret);
+    app.bind("/upload", { methods: ["POST"] }, ({ name, meta, file }, ctx) => [
+      200,
+      name,
+      meta,
+      Buffer.from((file as { data: Uint8Array }).data).toString("hex"),
+      ctx.body?.length,
+      ctx.senderPublicKey,
+    ]);
+    const res = await app.request(r.path, { method: r.method, headers: r.headers, body: r.body_text });
+    const hex = await res.text();
+    assert.equal(res.status, 200, hex);
+    const R = res.headers.get("ephemeral-public-key")!;
+    const client = generateKeypair(rec.client_secret);
+    const plain = JSON.parse(decrypt(client.privateKey, R, hex));
+    // the plaintext is UTF-8 of the Latin-1 reading: 535 bytes, 6 of them over 0x7F
+    assert.equal(
+      Buffer.byteLength(
+        decrypt(
+          generateKeypair(rec.server_secret).privateKey,
+          r.headers["ephemeral-public-key"],
+          r.body_text,
+        ),
+      ),
+      541,
+    );
+    assert.deepEqual(plain, ["été", '{"a":1,"b":"\\u00e9"}', rec.file_hex, 535, client.publicKey]);
   });
 });
 
