@@ -1,7 +1,9 @@
 /**
- * S3: the seed's demo routes, served when no bindings are given:
- * `/` (HEAD), `/puk`, `/vargs`, `/kwargs`, `/error_406`, `/error_500`.
- * Run this file to serve them on 127.0.0.1:5000:
+ * S3: the seed's demo routes, served when no bindings are given, as the
+ * reference's `route.py` and `wsgi_srv.py` bind them: `/` (HEAD), `/puk`,
+ * `/vargs`, `/kwargs` (GET and POST), `/error_406`, `/error_500`. Run this
+ * file (`npm start`) to serve them with the seed README's own examples,
+ * `/test` and `/<int:b>/<a>`, on 127.0.0.1:5000:
  * `node dist/demo.js [--port N] [--host H] [--log-level L] [--secret S]`.
  */
 import { pathToFileURL } from "node:url";
@@ -20,16 +22,38 @@ export function bindDemo(app: App): App {
   app.bind("/", { methods: ["HEAD"] }, () => [200]);
   // docs/wire.md: clients fetch the server key here before encrypting for it
   app.bind("/puk", async () => [200, (await app.keypair()).publicKey]);
-  app.bind("/vargs", function vargs(a: unknown, b: unknown, ...args: unknown[]) {
-    return [200, a, b, args];
+  app.bind("/vargs", function test1(a: unknown, b: unknown = 1, c: unknown = 0, ...args: unknown[]) {
+    return [200, a, b, c, args];
   });
-  app.bind("/kwargs", ({ a, b, ...kwargs }) => [200, a, b, kwargs]);
-  app.bind(
-    "/error_406",
-    () => ["not a status", "the first item must be an integer status"] as unknown as [number],
-  );
+  app.bind("/kwargs", { methods: ["GET", "POST"] }, ({ name, a, b = 2, ...kwargs }) => [
+    200,
+    name,
+    a,
+    b,
+    kwargs,
+  ]);
+  // The reference's test3 returns its values without a status: 406 (R3).
+  app.bind("/error_406", function test3(a: unknown, b: unknown = 2, ...args: unknown[]) {
+    return [a, b, args] as unknown as [number];
+  });
   app.bind("/error_500", () => {
     throw new Error("a demo error: the client sees a 500, the log sees this stack");
+  });
+  return app;
+}
+
+/**
+ * Binds the seed README's examples: `/test` and `/<int:b>/<a>`.
+ *
+ * @example
+ * bindSeedExamples(createApp()); // GET /test?b=12&a=Paris -> ["Paris","12"]; GET /5/test -> ["test",5]
+ */
+export function bindSeedExamples(app: App): App {
+  app.bind("/test", function do_test(a: unknown, b: unknown) {
+    return [200, a, b];
+  });
+  app.bind("/<int:b>/<a>", function do_test(a: unknown, b: unknown) {
+    return [200, a, b];
   });
   return app;
 }
@@ -43,11 +67,11 @@ async function main(): Promise<void> {
       secret: { type: "string", short: "s", default: process.env.USRV_SECRET },
     },
   });
-  const app = bindDemo(createApp({ logLevel: values["log-level"] }));
+  const app = bindSeedExamples(bindDemo(createApp({ logLevel: values["log-level"] })));
   await app.identify(values.secret); // random without a secret
   const server = await app.run({ host: values.host, port: Number(values.port) });
   process.stdout.write(
-    `usrv demo on ${server.url} (public key ${app.publicKey}): HEAD /, GET /puk, /vargs, /kwargs, /error_406, /error_500 (CTRL+C to stop)\n`,
+    `usrv demo on ${server.url} (public key ${app.publicKey}): HEAD /, GET /puk, /vargs, GET|POST /kwargs, GET /error_406, /error_500, /test, /<int:b>/<a> (CTRL+C to stop)\n`,
   );
   const stop = () => server.close().then(() => process.exit(0));
   process.once("SIGINT", stop);

@@ -22,6 +22,7 @@ export const ERRORS = {
   USRV_ERR_BODY_TOO_LARGE: [413, "the body is over the route's limit"],
   USRV_ERR_REQUEST_TIMEOUT: [408, "the request head or body did not arrive within the server's timeouts"],
   USRV_ERR_URI_TOO_LONG: [414, "the request target is over the app's limit"],
+  USRV_ERR_BAD_CHARSET: [415, "the body declares a charset this server cannot decode"],
   USRV_ERR_HEADERS_TOO_LARGE: [431, "the request headers are over the server's limit"],
   USRV_ERR_INTERNAL: [500, "the handler threw or rejected (logged with its stack, never sent)"],
   USRV_ERR_UNSERIALIZABLE: [500, "the handler's values cannot be written as JSON (circular, BigInt)"],

@@ -22,6 +22,23 @@ export function normalisePath(path: string): string {
   return p;
 }
 
+/**
+ * B2 on the request side: a leading run of slashes is one, as both reference
+ * servers read it (http.server since gh-87389, waitress in
+ * `task.get_environment`), and trailing slashes are dropped. Empty segments
+ * inside the path stay.
+ *
+ * @example
+ * normaliseRequestPath("//api/endpoint/"); // "/api/endpoint"
+ */
+export function normaliseRequestPath(path: string): string {
+  let start = 0;
+  while (start + 1 < path.length && path.charCodeAt(start + 1) === 47) start++;
+  let end = path.length;
+  while (end - start > 1 && path.charCodeAt(end - 1) === 47) end--;
+  return path.slice(start, end);
+}
+
 const MARKUP = /^<(?:([A-Za-z_]\w*):)?([A-Za-z_$][\w$]*)>$/;
 
 /** B4: splits a normalised pattern into static and markup segments, failing loudly. */

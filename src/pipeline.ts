@@ -108,12 +108,9 @@ export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
   // 4. read the body, then parse it
   return inc
     .readBody(route.bodyLimit)
-    .then((bytes) => {
-      const parsed = parseBody(bytes, header(inc.headers, "content-type"));
-      return parsed instanceof Promise
-        ? parsed.then((p) => respond(route, hit, inc, path, rawQuery, bytes, p))
-        : respond(route, hit, inc, path, rawQuery, bytes, parsed);
-    })
+    .then((bytes) =>
+      respond(route, hit, inc, path, rawQuery, bytes, parseBody(bytes, header(inc.headers, "content-type"))),
+    )
     .catch((e) => renderThrown(e, method, route.label));
 }
 

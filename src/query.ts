@@ -1,8 +1,9 @@
 /**
- * V2, V4, V9: query strings and url-encoded bodies. Values are strings; a
- * repeated key keeps its last value (every value stays in `ctx.query`); the
- * result has no prototype, so `__proto__`, `constructor` and `prototype` are
- * ordinary keys. Invalid percent-encoding is a 400, never a silent mangle.
+ * V1, V2, V4, V9: query strings and url-encoded bodies. Values are strings;
+ * blank ones are dropped; a repeated key keeps its last value (every value
+ * stays in `ctx.query`); the result has no prototype, so `__proto__`,
+ * `constructor` and `prototype` are ordinary keys. Invalid percent-encoding
+ * is a 400, never a silent mangle.
  */
 import { HttpError } from "./errors.js";
 
@@ -39,23 +40,34 @@ export function decodeComponent(s: string, where: string): string {
 }
 
 /**
- * Parses `a=1&b=2&a=3` into `{ a: "3", b: "2" }` (null prototype).
+ * Parses `a=1&b=2&a=3&c=` into `{ a: "3", b: "2" }` (null prototype; the
+ * blank `c` is dropped).
+ *
+ * Components are decoded by `decode` (default: UTF-8 percent escapes).
  *
  * @example
- * parseQuery("b=12&a=Paris", "query string"); // { b: "12", a: "Paris" }
+ * parseQuery("b=12&a=Paris&c=", "query string"); // { b: "12", a: "Paris" }
  */
-export function parseQuery(raw: string, where = "query string"): Dict {
+export function parseQuery(
+  raw: string,
+  where = "query string",
+  decode: (component: string, where: string) => string = decodeComponent,
+): Dict {
   const out = dict();
   if (raw === "") return out;
   let start = 0;
+  // The next "=" at or after `start` (-1: none left). Searched again only once
+  // passed: a fresh search per pair read `a&a&...&a=1` in quadratic time (a
+  // 1 MiB form body took 2.5 s).
+  let eq = raw.indexOf("=");
   while (start <= raw.length) {
     let end = raw.indexOf("&", start);
     if (end < 0) end = raw.length;
-    if (end > start) {
-      const eq = raw.indexOf("=", start);
-      const cut = eq >= 0 && eq < end ? eq : end;
-      const key = decodeComponent(raw.slice(start, cut), where);
-      out[key] = cut < end ? decodeComponent(raw.slice(cut + 1, end), where) : "";
+    if (eq >= 0 && eq < start) eq = raw.indexOf("=", start);
+    // V1: a blank value (`a=`, `a`) binds nothing, so the function's default
+    // applies: the reference's parse_qsl drops them (keep_blank_values=False).
+    if (eq >= 0 && eq < end - 1) {
+      out[decode(raw.slice(start, eq), where)] = decode(raw.slice(eq + 1, end), where);
     }
     start = end + 1;
   }

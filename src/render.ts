@@ -15,7 +15,9 @@ export interface Reply {
   cause?: unknown;
 }
 
-const JSON_TYPE = "application/json";
+// The charset is said: the reference's client (usrv/req.py) reads a body
+// without one as Latin-1, which garbles every non-ASCII character of UTF-8.
+const JSON_TYPE = "application/json; charset=utf-8";
 const utf8 = new TextEncoder();
 
 /** R7: statuses that never carry a body. */

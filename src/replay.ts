@@ -94,7 +94,11 @@ export class MemoryReplayStore implements ReplayStore {
   }
 }
 
-const NONCE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+// docs/wire.md "Replay protection": the spellings of Python's
+// datetime.fromisoformat (3.11) that carry a UTC offset and whole seconds.
+const NONCE =
+  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d{1,9}))?(?:Z|([+-])(\d{2})(?::?(\d{2}))?)$/;
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** Replay window settings. */
 export interface ReplayWindow {
@@ -105,22 +109,44 @@ export interface ReplayWindow {
 }
 
 /**
- * Parses a Nonce into ms since the epoch, or throws a 412. Fractions beyond
- * milliseconds (Python sends microseconds) are accepted and truncated.
+ * Parses a Nonce into ms since the epoch, or throws a 412. Accepted: a
+ * calendar date, `T` or a space, `HH:MM:SS`, an optional fraction (`.` or
+ * `,`, 1-9 digits; beyond milliseconds truncated), and `Z`, `±HH:MM`,
+ * `±HHMM` or `±HH`.
  *
  * @example
  * nonceTime("2026-11-24T05:52:02.266283+00:00"); // 1795499522266
+ * nonceTime("2026-11-24 07:52:02+0200");          // 1795499522000
  */
 export function nonceTime(nonce: string): number {
-  if (!NONCE.test(nonce)) {
+  const m = NONCE.exec(nonce);
+  if (m === null) {
     throw new HttpError(
       "USRV_ERR_REPLAY",
       "the Nonce is not an ISO-8601 timestamp with a UTC offset, e.g. 2026-11-24T05:52:02.266283+00:00",
     );
   }
-  const t = Date.parse(nonce.replace(/(\.\d{3})\d+/, "$1"));
-  if (Number.isNaN(t)) throw new HttpError("USRV_ERR_REPLAY", "the Nonce is not a valid date");
-  return t;
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i]));
+  const offsetHours = Number(m[9] ?? 0);
+  const offsetMinutes = Number(m[10] ?? 0);
+  const leap = year! % 4 === 0 && (year! % 100 !== 0 || year! % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS[month! - 1];
+  if (
+    days === undefined ||
+    day! < 1 ||
+    day! > days ||
+    hour! > 23 ||
+    minute! > 59 ||
+    second! > 59 ||
+    offsetHours > 23 ||
+    offsetMinutes > 59
+  ) {
+    throw new HttpError("USRV_ERR_REPLAY", "the Nonce is not a valid date");
+  }
+  const ms = Number((m[7] ?? "").slice(0, 3).padEnd(3, "0"));
+  const offset = (m[8] === "-" ? -1 : 1) * (offsetHours * 60 + offsetMinutes);
+  // Date.UTC reads years 0-99 as 1900-1999: such a nonce is stale either way.
+  return Date.UTC(year!, month! - 1, day, hour, minute, second, ms) - offset * 60_000;
 }
 
 /**

@@ -8,7 +8,7 @@
  */
 import { type Converter, converter, rank } from "./converters.js";
 import { EndpointAlreadyDefined } from "./errors.js";
-import { normalisePath, parsePattern, type Segment } from "./path.js";
+import { normalisePath, normaliseRequestPath, parsePattern, type Segment } from "./path.js";
 import { decodeSegment } from "./query.js";
 
 interface Typed<T> {
@@ -111,10 +111,13 @@ export class Router<T> {
   /**
    * Looks a raw (percent-encoded) path up. Each segment is decoded after the
    * split, so `%2F` stays inside its segment; invalid encoding throws a 400
-   * `HttpError`. HEAD falls back to GET (B6). A trailing slash is ignored (B2).
+   * `HttpError`. HEAD falls back to GET (B6). Leading slashes count as one
+   * and trailing ones are ignored (B2).
    */
   find(method: string, path: string): Match<T> | Miss {
-    if (path.length > 1 && path.charCodeAt(path.length - 1) === 47) path = normalisePath(path);
+    if (path.length > 1 && (path.charCodeAt(path.length - 1) === 47 || path.charCodeAt(1) === 47)) {
+      path = normaliseRequestPath(path);
+    }
     const encoded = path.includes("%");
     if (!encoded) {
       const hit = this.#statics.get(path);

@@ -11,6 +11,7 @@ import { type Core, header, type Incoming, type Route, respond } from "./pipelin
 import type { Reply } from "./render.js";
 import { checkReplay, type ReplayStore, type ReplayWindow } from "./replay.js";
 import type { Match } from "./router.js";
+import { sealedBytes } from "./sealed-body.js";
 import type { Keypair, Secp256k1 } from "./secp256k1/api.js";
 
 /** What the secure steps need of an app. */
@@ -29,7 +30,6 @@ export function loadCrypto(): Promise<Secp256k1> {
 }
 
 const latin1 = new TextDecoder("latin1");
-const utf8 = new TextEncoder();
 
 /** True when a request asks for any secure step. */
 export function wantsSecurity(inc: Incoming): boolean {
@@ -100,7 +100,7 @@ export async function handleSecure(
       );
     }
     verified = sender;
-    bytes = plain === "" ? null : utf8.encode(plain);
+    bytes = plain === "" ? null : sealedBytes(plain, header(h, "content-type"));
   }
 
   // route policy
@@ -115,7 +115,7 @@ export async function handleSecure(
   }
 
   // 3-7. parse, bind, call, format
-  const parsed = await parseBody(bytes, header(h, "content-type"));
+  const parsed = parseBody(bytes, header(h, "content-type"));
   const reply = await respond(route, hit, inc, path, rawQuery, bytes, parsed, verified);
 
   // 8. encrypt the answer for the sender

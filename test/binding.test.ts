@@ -51,6 +51,13 @@ describe("router conformance", () => {
     ["GET", "/files/a%2Fb/raw", "GET /files/<name>/raw", ["a/b"]], // %2F stays in its segment
     ["GET", "/files/caf%C3%A9/raw", "GET /files/<name>/raw", ["café"]],
     ["GET", "/api/endpoint/", "GET /api/endpoint", []], // B2 on the request side
+    ["GET", "/api/endpoint//", "GET /api/endpoint", []],
+    ["GET", "//api/endpoint", "GET /api/endpoint", []], // a leading run of slashes is one
+    ["GET", "///user/42", "GET /user/<int:id>", [42]],
+    ["GET", "//", "GET /", []],
+    ["GET", "/api//endpoint", 404], // an empty segment inside the path stays one
+    ["GET", "//api//endpoint//", 404],
+    ["DELETE", "//user/42/", 405],
     ["HEAD", "/user/42", "GET /user/<int:id>", [42]], // B6: HEAD from GET
     ["POST", "/user/42", "POST /user/<int:id>", [42]],
     ["DELETE", "/user/42", 405],
@@ -224,8 +231,25 @@ matrix(
   (app) => {
     app.bind("/<int:b>/<a>", ({ a, b }) => [200, a, b]);
     app.bind("/api/endpoint", { methods: ["GET", "POST"] }, () => [200, "endpoint"]);
+    app.bind("/test", ({ a }, ctx) => [200, a, ctx.path]);
   },
   (send) => {
+    it("B2: a leading run of slashes is one, as both reference servers read it (//test serves /test)", async () => {
+      assert.deepEqual(await json(await send()("//test?a=1"), 200), ["1", "//test"]);
+      assert.deepEqual(await json(await send()("///test/"), 200), [null, "///test/"]);
+      const res = await send()("//api/endpoint", { method: "DELETE" });
+      assert.equal(res.status, 405);
+      assert.equal(res.headers.get("allow"), "GET, HEAD, POST");
+    });
+    it("B2: trailing slashes are ignored (/test/ serves /test; the reference answers 404)", async () => {
+      assert.deepEqual(await json(await send()("/test/?a=2"), 200), ["2", "/test/"]);
+      assert.deepEqual(await json(await send()("/test//"), 200), [null, "/test//"]);
+    });
+    it("B2: an empty segment inside a path is not dropped: 404, as in the reference", async () => {
+      for (const path of ["/api//endpoint", "/5//test", "//5//test"]) {
+        assert.equal(((await json(await send()(path), 404)) as { code: string }).code, "USRV_ERR_NOT_FOUND");
+      }
+    });
     it("B5: static beats markups even when registered later (reference answers 500 here)", async () => {
       assert.equal(await json(await send()("/api/endpoint"), 200), "endpoint");
     });

@@ -12,6 +12,12 @@ matrix(
   (app) => {
     app.bind("/echo", { methods: ["POST", "PUT"] }, ({ data, a }) => [200, data, a ?? null]);
     app.bind("/small", { methods: ["POST"], bodyLimit: 10 }, ({ data }) => [200, data]);
+    app.bind("/text", { methods: ["POST"] }, ({ data, a }, ctx) => [
+      200,
+      data,
+      a ?? null,
+      Array.from(ctx.body ?? []),
+    ]);
   },
   (send) => {
     it("V8: data is the raw body text, null when empty", async () => {
@@ -20,6 +26,77 @@ matrix(
         null,
       ]);
       assert.deepEqual(await json(await send()("/echo", { method: "POST" }), 200), [null, null]);
+    });
+    const text = (type: string, bytes: number[] | string) =>
+      send()("/text", {
+        method: "POST",
+        headers: { "content-type": type },
+        body: typeof bytes === "string" ? bytes : new Uint8Array(bytes),
+      });
+    it("V8: data is read in the declared charset (TextDecoder labels)", async () => {
+      for (const [type, bytes, want] of [
+        ["text/plain; charset=iso-8859-1", [0x63, 0x61, 0x66, 0xe9], "café"],
+        ['text/plain;charset="Windows-1252"', [0x80, 0x31], "€1"],
+        ["text/plain; charset=utf-16le", [0x68, 0x00, 0xe9, 0x00], "hé"],
+        ["text/plain; format=flowed; charset=shift_jis", [0x93, 0xfa, 0x96, 0x7b], "日本"],
+        ["application/octet-stream; charset=latin1", [0xe9], "é"],
+        ["text/plain; charset=utf-8", [0xc3, 0xa9], "é"],
+      ] as const) {
+        const [data, , body] = (await json(await text(type, [...bytes]), 200)) as [string, null, number[]];
+        assert.equal(data, want, type);
+        assert.deepEqual(body, bytes, "ctx.body keeps the exact bytes");
+      }
+    });
+    it("V8: JSON and url-encoded bodies in a declared charset bind their fields in it", async () => {
+      const latin = [0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0x63, 0x61, 0x66, 0xe9, 0x22, 0x7d]; // {"a":"caf\xe9"}
+      assert.deepEqual(await json(await text("application/json; charset=iso-8859-1", latin), 200), [
+        '{"a":"café"}',
+        "café",
+        latin,
+      ]);
+      const form = "application/x-www-form-urlencoded; charset=iso-8859-1";
+      assert.deepEqual(((await json(await text(form, "a=caf%E9+%2B"), 200)) as unknown[]).slice(0, 2), [
+        "a=caf%E9+%2B",
+        "café +",
+      ]);
+      assert.deepEqual(((await json(await text(form, [0x61, 0x3d, 0xe9]), 200)) as unknown[]).slice(0, 2), [
+        "a=é",
+        "é",
+      ]);
+      const bad = (await json(await text(form, "a=%E"), 400)) as { code: string };
+      assert.equal(bad.code, "USRV_ERR_BAD_ENCODING");
+    });
+    it("an unknown charset: 415 USRV_ERR_BAD_CHARSET naming it, whatever the media type", async () => {
+      for (const type of [
+        "text/plain; charset=klingon",
+        "application/json; charset=klingon",
+        "application/x-www-form-urlencoded; charset=klingon",
+        "text/plain; charset=replacement", // a WHATWG label TextDecoder refuses
+        "text/plain; charset=",
+      ]) {
+        const body = (await json(await text(type, "a=1"), 415)) as { code: string; message: string };
+        assert.equal(body.code, "USRV_ERR_BAD_CHARSET", type);
+        assert.match(body.message, /charset/);
+      }
+      const named = (await json(await text("text/plain; charset=klingon", "x"), 415)) as { message: string };
+      assert.match(named.message, /"klingon"/);
+    });
+    it("V8: without a charset, data is UTF-8 when it is valid, else Latin-1: no byte is lost", async () => {
+      const bytes = [0x63, 0x61, 0x66, 0xe9, 0x80, 0xff, 0x00];
+      for (const type of ["text/plain", "application/octet-stream", ""]) {
+        const [data, , body] = (await json(await text(type, bytes), 200)) as [string, null, number[]];
+        assert.equal(data, "caf\u00e9\u0080\u00ff\u0000", type);
+        assert.deepEqual(
+          Array.from(data, (c) => c.charCodeAt(0)),
+          bytes,
+          "one character per byte, its code the byte",
+        );
+        assert.deepEqual(body, bytes);
+      }
+      assert.equal(
+        ((await json(await text("text/plain", "h\u00e9llo \u{1f600}"), 200)) as string[])[0],
+        "héllo 😀",
+      );
     });
     it("invalid JSON under a JSON content type: 400 USRV_ERR_BAD_JSON", async () => {
       const res = await send()("/echo", {

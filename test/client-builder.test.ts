@@ -207,6 +207,64 @@ describe("C3: options", () => {
     );
   });
 
+  // [what JSON.stringify writes, what Python 3.11 writes: json.dumps(json.loads(it))], recorded with
+  // python3. Without a fraction or an exponent Python reads an int; otherwise a float, which
+  // repr() writes in the exponent form below 1e-4 and from 1e16, with two exponent digits at least.
+  const PY_NUMBERS: Array<[string, string]> = [
+    ["5e-324", "5e-324"],
+    ["2.2250738585072014e-308", "2.2250738585072014e-308"],
+    ["1e-300", "1e-300"],
+    ["1.2345678901234567e-100", "1.2345678901234567e-100"],
+    ["1e-10", "1e-10"],
+    ["1e-9", "1e-09"],
+    ["1.5e-7", "1.5e-07"],
+    ["1e-7", "1e-07"],
+    ["-1e-7", "-1e-07"],
+    ["0.000001", "1e-06"],
+    ["-0.000001", "-1e-06"],
+    ["0.000015", "1.5e-05"],
+    ["0.00001", "1e-05"],
+    ["-0.00001234", "-1.234e-05"],
+    ["0.00009999999999999999", "9.999999999999999e-05"],
+    ["0.0001", "0.0001"],
+    ["0.00015", "0.00015"],
+    ["0.1", "0.1"],
+    ["0.30000000000000004", "0.30000000000000004"],
+    ["0.3333333333333333", "0.3333333333333333"],
+    ["100.25", "100.25"],
+    ["1000000000000000.5", "1000000000000000.5"],
+    ["4503599627370495.5", "4503599627370495.5"],
+    ["9007199254740991", "9007199254740991"],
+    ["9007199254740994", "9007199254740994"],
+    ["10000000000000000", "10000000000000000"],
+    ["100000000000000000000", "100000000000000000000"],
+    ["1e+21", "1e+21"],
+    ["1.5e+21", "1.5e+21"],
+    ["-1.5e+300", "-1.5e+300"],
+    ["1.7976931348623157e+308", "1.7976931348623157e+308"],
+    ["2.220446049250313e-16", "2.220446049250313e-16"],
+    ["0", "0"],
+    ["-12", "-12"],
+  ];
+  it("C3: json writes numbers as Python's json.dumps does (repr(float): 1e-07, 1e-05, 1e+21)", async () => {
+    const r = recorder();
+    const c = createClient({ peer: PEER, fetch: r.fetch });
+    for (const [js, py] of PY_NUMBERS) {
+      const n = Number(js);
+      assert.equal(JSON.stringify(n), js, "the table row is what JSON.stringify writes");
+      await c.POST.x({ n, list: [n, -n], deep: { n } });
+      const neg = py.startsWith("-") ? py.slice(1) : py === "0" ? "0" : `-${py}`;
+      assert.equal(
+        await r.requests.at(-1)!.text(),
+        `{"n": ${py}, "list": [${py}, ${neg}], "deep": {"n": ${py}}}`,
+        js,
+      );
+    }
+    // numbers inside strings are text, never rewritten
+    await c.POST.x({ s: "1e-7", "0.00001": "0.00001" });
+    assert.equal(await r.requests.at(-1)!.text(), '{"s": "1e-7", "0.00001": "0.00001"}');
+  });
+
   it("C3: encoders json, form, multipart reach the server's fields alike", async () => {
     const app = await clientApp();
     const c = createClient({ peer: "http://app", fetch: inProcess(app) });

@@ -56,12 +56,50 @@ describe("C6: FormData encodes per RFC 7578", () => {
         `${b}\r\nContent-Disposition: form-data; name="meta"\r\nContent-Type: application/json\r\n\r\n{"a":1}\r\n`,
         `${b}\r\nContent-Disposition: form-data; name="raw"\r\nContent-Type: application/octet-stream\r\nx-extra: 1\r\n\r\n\u0000\u00ff\r\n`,
         `${b}\r\nContent-Disposition: form-data; name="doc"; filename="caf\u00c3\u00a9.txt"\r\nContent-Type: text/plain\r\n\r\nhello\r\n`,
-        `${b}--\r\n`,
+        `${b}--`,
       ].join(""),
     );
     assert.throws(() => new FormData().appendValue("a", "b", { "x-bad": "a\r\nInjected: 1" }), {
       code: "USRV_ERR_CLIENT_BAD_ARGUMENT",
     });
+  });
+
+  it("the reference's FormData.decode reads our parts whole: the body ends at the close delimiter, as its dumps() does", async () => {
+    const form = new FormData()
+      .appendValue("note", "hello")
+      .appendJson("meta", { a: 1 })
+      .appendFile("f", new Blob([new Uint8Array([0x89, 0x50, 0x00, 0x80, 0xff, 0x41])]), {
+        filename: "a.bin",
+      });
+    const { body } = await form.encode();
+    // usrv/req.py FormData.decode, on the body read as Latin-1 (as its server hands it over)
+    const data = Buffer.from(await body.arrayBuffer()).toString("latin1");
+    const boundary = /^.*(--[0-9a-f]+).*/.exec(data)![1]!;
+    const frames: string[] = [];
+    for (const line of data.split("\r\n").slice(0, -1)) {
+      if (line === boundary) frames.push("");
+      else frames[frames.length - 1] += `${line}\r\n`;
+    }
+    const parts = frames.map((frame) => {
+      const lines = frame.split("\r\n");
+      const sep = lines.indexOf("");
+      const name = /name="(\S*?)"/.exec(lines.slice(0, sep).join("\r\n"))![1];
+      return [
+        name,
+        Buffer.from(
+          lines
+            .slice(sep + 1)
+            .join("\r\n")
+            .trim(),
+          "latin1",
+        ).toString("hex"),
+      ];
+    });
+    assert.deepEqual(parts, [
+      ["note", Buffer.from("hello").toString("hex")],
+      ["meta", Buffer.from('{"a":1}').toString("hex")],
+      ["f", "89500080ff41"],
+    ]);
   });
 
   it("decodes what it encodes (busboy), and reads the boundary from the body like the reference", async () => {

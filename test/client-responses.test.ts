@@ -20,6 +20,18 @@ describe("C4: answers decoded by Content-Type", () => {
   const cases: Array<[string, BodyInit | null, string | null, unknown]> = [
     ["JSON", '{"a": [1, "\u00e9"]}', "application/json", { a: [1, "\u00e9"] }],
     ["JSON with a charset and +json types", '"x"', "application/problem+json; charset=utf-8", "x"],
+    [
+      "JSON as a usrv server writes it: UTF-8, charset said",
+      '{"a": "été"}',
+      "application/json; charset=utf-8",
+      { a: "été" },
+    ],
+    [
+      "JSON as the reference writes it: ASCII, no charset",
+      '{"a": "\\u00e9t\\u00e9"}',
+      "application/json",
+      { a: "été" },
+    ],
     ["an empty body is null", "", "application/json", null],
     [
       "url-encoded: repeated keys give arrays",

@@ -62,7 +62,10 @@ describe("docs/wire.md: the nonce", () => {
   });
 });
 
-for (const [entryName, { createClient }] of entries) {
+const BINARY = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x00, 0x80, 0x9f, 0xff, 0xc3, 0xa9, 0x0d, 0x0a]);
+const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+
+for (const [entryName, { createClient, FormData }] of entries) {
   describe(`docs/wire.md: the requests our client builds [${entryName}]`, () => {
     it("an encrypted POST matches the reference's transcript: names, hex body, nonce, signature, plaintext", async () => {
       const r = recorder(noContent);
@@ -98,6 +101,23 @@ for (const [entryName, { createClient }] of entries) {
         postT.plaintext_request_body,
         "byte for byte the Python client's plaintext",
       );
+    });
+
+    it("an encrypted multipart body is the Latin-1 reading of its bytes, as the reference's client encrypts it", async () => {
+      const r = recorder(noContent);
+      const c = createClient({ peer: "http://127.0.0.1:5056", fetch: r.fetch });
+      const form = new FormData()
+        .appendValue("note", "\u00e9t\u00e9")
+        .appendFile("file", new Blob([BINARY]), { filename: "b.bin", type: "application/octet-stream" });
+      await c.POST.upload(form, { puk: server.publicKey });
+      const req = r.requests[0]!;
+      const h = Object.fromEntries(req.headers);
+      const plain = decrypt(server.privateKey, h["ephemeral-public-key"]!, await req.text());
+      // usrv/req.py: FormData.encode(...) is dumps()[0].decode("latin-1"); the string is what is encrypted
+      const bytes = Buffer.from(plain, "latin1");
+      assert.ok(bytes.includes(Buffer.from(BINARY)), "the file's bytes, one character each");
+      assert.ok(bytes.includes(Buffer.from("\u00e9t\u00e9")), "the text field's UTF-8 bytes");
+      assert.match(h["content-type"]!, /^multipart\/form-data; boundary=/);
     });
 
     it("a GET with puk carries Sender-Public-Key only, as the reference's transcript", async () => {
@@ -281,6 +301,19 @@ for (const [entryName, { createClient }] of entries) {
           status: 403,
           serverCode: "USRV_ERR_ENCRYPTION_REQUIRED",
         });
+      });
+      it("binary parts travel encrypted: the server binds their exact bytes", async () => {
+        const c = await client();
+        const puk = await c.GET.puk();
+        const form = new FormData()
+          .appendValue("note", "\u00e9t\u00e9 \u2713")
+          .appendFile("file", new Blob([BINARY]), { filename: "b.bin" });
+        assert.deepEqual(await c.POST.upload(form, { puk }), ["\u00e9t\u00e9 \u2713", hex(BINARY), true]);
+        assert.deepEqual(await c.POST.upload({ note: "x", file: BINARY }, { puk, encoder: "multipart" }), [
+          "x",
+          hex(BINARY),
+          true,
+        ]);
       });
       it("a GET with puk gets an encrypted answer; an error status comes back encrypted and is opened", async () => {
         const c = await client();

@@ -239,7 +239,7 @@ matrix(
         const res = await send()(`/faulty/${i}`);
         const text = await res.text();
         assert.equal(res.status, row.status, text);
-        assert.equal(res.headers.get("content-type"), "application/json");
+        assert.equal(res.headers.get("content-type"), "application/json; charset=utf-8");
         const body = JSON.parse(text);
         assert.equal(body.code, row.code);
         assert.equal(body.status, row.status);

@@ -6,6 +6,17 @@ import { it } from "node:test";
 import { HttpError } from "usrv";
 import { json, matrix } from "./_setup.js";
 
+const JSON_UTF8 = "application/json; charset=utf-8";
+
+/**
+ * A body read as the reference's client reads it (usrv/req.py manage_response):
+ * in the Content-Type's charset, Latin-1 when it names none.
+ */
+async function asPythonReads(res: Response): Promise<string> {
+  const charset = /;\s*charset="?([^";\s]+)/i.exec(res.headers.get("content-type") ?? "")?.[1] ?? "latin1";
+  return new TextDecoder(charset).decode(await res.arrayBuffer());
+}
+
 const circular: Record<string, unknown> = {};
 circular.self = circular;
 
@@ -13,6 +24,8 @@ matrix(
   "R1-R8",
   (app) => {
     app.bind("/none", () => [200]);
+    app.bind("/ete", { methods: ["GET", "POST"] }, () => [200, "été", { clé: "😀" }]);
+    app.bind("/ete-error", () => [409, "déjà"]);
     app.bind("/one", () => [200, { a: 1 }]);
     app.bind("/undef", () => [200, undefined]);
     app.bind("/many", () => [201, 1, "two", null]);
@@ -56,8 +69,31 @@ matrix(
   (send, logs) => {
     it("R1/R2: no value gives null", async () => {
       const res = await send()("/none");
-      assert.equal(res.headers.get("content-type"), "application/json");
+      assert.equal(res.headers.get("content-type"), JSON_UTF8);
       assert.equal(await json(res, 200), null);
+    });
+    it("R2: every JSON answer says charset=utf-8, so a reader that defaults to Latin-1 (the reference's req) reads non-ASCII right", async () => {
+      const ok = await send()("/ete");
+      assert.equal(ok.headers.get("content-type"), JSON_UTF8);
+      assert.deepEqual(JSON.parse(await asPythonReads(ok)), ["été", { clé: "😀" }]);
+      const error = await send()("/ete-error");
+      assert.equal(error.headers.get("content-type"), JSON_UTF8);
+      assert.equal(JSON.parse(await asPythonReads(error)).detail, "déjà");
+      // the framework's own errors, whose messages quote the request
+      for (const [path, init, status] of [
+        ["/d%C3%A9j%C3%A0", {}, 404],
+        ["/ete", { method: "PUT" }, 405],
+        ["/status-string", {}, 406],
+        ["/throws", {}, 500],
+        ["/ete", { method: "POST", headers: { "content-type": "application/json" }, body: "{" }, 400],
+      ] as const) {
+        const res = await send()(path, init);
+        assert.equal(res.status, status, path);
+        assert.equal(res.headers.get("content-type"), JSON_UTF8, `${status} ${path}`);
+        await res.arrayBuffer();
+      }
+      const head = await send()("/ete", { method: "HEAD" });
+      assert.equal(head.headers.get("content-type"), JSON_UTF8);
     });
     it("R2: one value gives that value; undefined gives null", async () => {
       assert.deepEqual(await json(await send()("/one"), 200), { a: 1 });

@@ -24,15 +24,27 @@ function nonce(offsetMs = 0): string {
     .replace("Z", `${String(micro).padStart(3, "0")}+00:00`);
 }
 
+/**
+ * The current time as an ISO-8601 Nonce in the local time of `offsetMin`
+ * minutes east of UTC, with the given separator, fraction and offset text.
+ */
+function stamp(offsetMin: number, sep: string, fraction: string, zone: string): string {
+  const local = new Date(Date.now() + offsetMin * 60_000).toISOString(); // its fields read as local time
+  return `${local.slice(0, 10)}${sep}${local.slice(11, 19)}${fraction}${zone}`;
+}
+
 /** An encrypted, signed request as the reference's client builds it. */
-function sealed(body: string, opts: { key?: typeof client; to?: string; nonce?: string } = {}): RequestInit {
+function sealed(
+  body: string,
+  opts: { key?: typeof client; to?: string; nonce?: string; type?: string } = {},
+): RequestInit {
   const key = opts.key ?? client;
   const { R, ciphertext } = encrypt(opts.to ?? server.publicKey, body);
   const n = opts.nonce ?? nonce();
   return {
     method: "POST",
     headers: {
-      "content-type": "application/json",
+      "content-type": opts.type ?? "application/json",
       nonce: n,
       "ephemeral-public-key": R,
       "sender-public-key": key.publicKey,
@@ -63,12 +75,18 @@ matrix(
     app.bind("/vip", { methods: ["POST"], allow: [client.publicKey] }, () => [200, "welcome"]);
     app.bind("/vip-fn", { methods: ["POST"], allow: (k) => k.startsWith("nope") }, () => [200, "never"]);
     app.bind("/plain-error", { methods: ["POST"] }, () => [409, "conflict"]);
+    app.bind("/bytes", { methods: ["POST"] }, ({ data, a }, ctx) => [
+      200,
+      Buffer.from(ctx.body ?? []).toString("hex"),
+      data,
+      a ?? null,
+    ]);
   },
   (send) => {
     it("I2: a signed, encrypted body is verified, decrypted, handled and answered encrypted", async () => {
       const res = await send()("/api/endpoint", sealed('{"value1": 1, "value2": 2}'));
       assert.equal(res.status, 202);
-      assert.equal(res.headers.get("content-type"), "application/json");
+      assert.equal(res.headers.get("content-type"), "application/json; charset=utf-8");
       assert.deepEqual(await open(res), ['{"value1": 1, "value2": 2}', client.publicKey]);
     });
     it("V8: decrypted JSON fields bind by name", async () => {
@@ -90,6 +108,38 @@ matrix(
         detail: "conflict",
       });
     });
+    it("I2: a binary body as the Python client encrypts it (the Latin-1 reading of its bytes) is bound byte for byte", async () => {
+      const bytes = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0x80, 0xc3, 0xa9, 0xff]);
+      // usrv/req.py build_request: secp256k1.encrypt(puk, data), data the body read as Latin-1
+      const res = await send()(
+        "/bytes",
+        sealed(bytes.toString("latin1"), { type: "application/octet-stream" }),
+      );
+      assert.equal(((await open(res)) as string[])[0], bytes.toString("hex"));
+    });
+    it("I2: JSON and form bodies decrypt as UTF-8 text, whatever their characters", async () => {
+      const body = '{"a": "été ✓"}'; // UTF-8 JSON, as a client that does not escape writes it
+      assert.deepEqual(await open(await send()("/bytes", sealed(body))), [
+        Buffer.from(body).toString("hex"),
+        body,
+        "été ✓",
+      ]);
+      const form = "a=%C3%A9t%C3%A9";
+      assert.deepEqual(
+        (
+          (await open(
+            await send()("/bytes", sealed(form, { type: "application/x-www-form-urlencoded" })),
+          )) as unknown[]
+        ).slice(1),
+        [form, "été"],
+      );
+      // text beyond Latin-1 cannot be a Latin-1 reading: its UTF-8 bytes
+      const text = "日本 é";
+      assert.deepEqual(
+        ((await open(await send()("/bytes", sealed(text, { type: "text/plain" })))) as unknown[]).slice(0, 2),
+        [Buffer.from(text).toString("hex"), text],
+      );
+    });
     it("412: a reused nonce, also when sent twice at once", async () => {
       const init = sealed("{}");
       const [a, b] = await Promise.all([send()("/api/endpoint", init), send()("/api/endpoint", init)]);
@@ -101,6 +151,50 @@ matrix(
       for (const n of [nonce(-11_000), nonce(11_000), "yesterday", "2026-11-24T05:52:02.266283", ""]) {
         const res = await send()("/api/endpoint", sealed("{}", { nonce: n }));
         assert.equal(((await json(res, 412)) as { code: string }).code, "USRV_ERR_REPLAY", n);
+      }
+    });
+    it("412 and docs/wire.md: a Nonce in the ISO-8601 spellings Python's fromisoformat reads is accepted", async () => {
+      for (const n of [
+        stamp(0, "T", ".123456", "+00:00"), // the reference's own
+        stamp(0, "T", ".123456", "+0000"),
+        stamp(0, " ", ".123456", "+00:00"),
+        stamp(0, "T", "", "Z"),
+        stamp(0, "T", ",5", "+00"),
+        stamp(0, "T", ".123456789", "-00:00"),
+        stamp(330, "T", ".1", "+05:30"), // local time 5.5 h ahead: the offset is applied
+        stamp(-90, " ", "", "-0130"),
+      ]) {
+        assert.equal((await send()("/api/endpoint", sealed("{}", { nonce: n }))).status, 202, n);
+      }
+    });
+    it("412: Nonce spellings outside docs/wire.md's grammar, or not a real time, are refused", async () => {
+      const now = stamp(0, "T", ".123456", "+00:00");
+      for (const n of [
+        now.slice(0, -6), // no offset: a naive time (the reference fails on it with a TypeError)
+        `${now.slice(0, -6)}z`,
+        now.replace("T", "x"),
+        now.replace("T", "_"),
+        now.replace(/-|:/g, "").replace(/\+0000$/, "Z"), // basic format
+        `${now.slice(0, 16)}Z`, // minutes only
+        `${now}:00`, // an offset with seconds
+        `${now.slice(0, -6)}+1`,
+        `${now.slice(0, -6)}+000`,
+        `${now.slice(0, -6)}+24:00`,
+        now.replace(/\.\d+/, ".1234567890"),
+        // today's date with a field out of range: refused, not rolled over to a nearby time
+        `${now.slice(0, 5)}13${now.slice(7)}`,
+        `${now.slice(0, 8)}32${now.slice(10)}`,
+        "2026-02-29T05:52:02Z",
+        `${now.slice(0, 11)}24:00:00Z`,
+        `${now.slice(0, 14)}60${now.slice(16)}`,
+        `${now.slice(0, 17)}60${now.slice(19)}`,
+        "2026-W47-2T05:52:02Z",
+      ]) {
+        const res = await send()("/api/endpoint", sealed("{}", { nonce: n }));
+        const body = (await json(res, 412)) as { code: string; message: string };
+        assert.equal(body.code, "USRV_ERR_REPLAY", JSON.stringify(n));
+        // refused as a spelling, not read as some other time that is then stale or ahead
+        assert.match(body.message, /not an ISO-8601 timestamp|not a valid date/, JSON.stringify(n));
       }
     });
     it("401: a signature that does not verify (another key, tampered body, wrong length)", async () => {
@@ -192,6 +286,41 @@ describe("I1: the server's identity", () => {
     assert.notEqual(first, derived.publicKey);
     assert.notEqual(first, second);
     assert.equal(app.publicKey, second);
+  });
+});
+
+describe("docs/wire.md: the Python reference's encrypted multipart (recorded), bound byte for byte", () => {
+  const rec = jsonFixture<any>("vectors/usrv-0.4.3-multipart.json");
+  const r = rec.requests.find((q: { body_text?: string }) => q.body_text !== undefined);
+  it(`${r.name}: the file's ${rec.file_hex.length / 2} bytes, the Latin-1 text field, the JSON part`, async () => {
+    const { app } = quietApp({ maxNonceAge: Number.POSITIVE_INFINITY }); // a recorded, old nonce
+    await app.identify(rec.server_secret);
+    app.bind("/upload", { methods: ["POST"] }, ({ name, meta, file }, ctx) => [
+      200,
+      name,
+      meta,
+      Buffer.from((file as { data: Uint8Array }).data).toString("hex"),
+      ctx.body?.length,
+      ctx.senderPublicKey,
+    ]);
+    const res = await app.request(r.path, { method: r.method, headers: r.headers, body: r.body_text });
+    const hex = await res.text();
+    assert.equal(res.status, 200, hex);
+    const R = res.headers.get("ephemeral-public-key")!;
+    const client = generateKeypair(rec.client_secret);
+    const plain = JSON.parse(decrypt(client.privateKey, R, hex));
+    // the plaintext is UTF-8 of the Latin-1 reading: 535 bytes, 6 of them over 0x7F
+    assert.equal(
+      Buffer.byteLength(
+        decrypt(
+          generateKeypair(rec.server_secret).privateKey,
+          r.headers["ephemeral-public-key"],
+          r.body_text,
+        ),
+      ),
+      541,
+    );
+    assert.deepEqual(plain, ["été", '{"a":1,"b":"\\u00e9"}', rec.file_hex, 535, client.publicKey]);
   });
 });
 

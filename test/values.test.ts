@@ -56,6 +56,25 @@ matrix(
       assert.deepEqual(await json(await send()("/defaults?b=x"), 200), ["A", "x"]);
       assert.deepEqual(await json(await send()("/obj-defaults"), 200), ["A", 2]);
     });
+    it("V1: blank query values (a=, a) are dropped, as the reference's parse_qsl does, so defaults apply; ctx.query keeps them", async () => {
+      assert.deepEqual(await json(await send()("/defaults?a=&b"), 200), ["A", 2]);
+      assert.deepEqual(await json(await send()("/obj-defaults?a=&b=&=x"), 200), ["A", 2]);
+      assert.deepEqual(
+        await json(await send()("/defaults?a=+&b=%20"), 200),
+        [" ", " "],
+        "a space is a value",
+      );
+      assert.deepEqual(await json(await send()("/repeat?a=1&a="), 200), ["1", ["1", ""]]);
+      assert.deepEqual(await json(await send()("/repeat-obj?a=&a"), 200), [null, ["", ""]]);
+    });
+    it("V1: blank fields of a url-encoded body are dropped too; data keeps them", async () => {
+      const res = await send()("/7/fields", {
+        method: "POST",
+        headers: { "content-type": "application/x-www-form-urlencoded" },
+        body: "a=&b",
+      });
+      assert.deepEqual(await json(res, 200), [7, null, null, "a=&b"]);
+    });
     it("V4: a repeated key: last one wins, all stay reachable", async () => {
       assert.deepEqual(await json(await send()("/repeat?a=1&a=2&a=3"), 200), ["3", ["1", "2", "3"]]);
       assert.deepEqual(await json(await send()("/repeat-obj?a=1&a=2"), 200), ["2", ["1", "2"]]);

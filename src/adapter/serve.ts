@@ -57,7 +57,7 @@ function clientErrorReply(err: NodeJS.ErrnoException): string {
   const status = ERRORS[code][0];
   const body = errorBody(code);
   return (
-    `HTTP/1.1 ${status} ${reason(status)}\r\nContent-Type: application/json\r\n` +
+    `HTTP/1.1 ${status} ${reason(status)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
 }
@@ -118,7 +118,7 @@ export function serve(
   // answers JSON like every other refusal (test/hardening-catalogue.test.ts).
   const guarded: typeof listener = (req, res) => {
     if (req.headers.host === undefined && req.httpVersionMinor === 1 && req.httpVersionMajor === 1) {
-      res.writeHead(400, { "content-type": "application/json", connection: "close" });
+      res.writeHead(400, { "content-type": "application/json; charset=utf-8", connection: "close" });
       res.end(errorBody("USRV_ERR_BAD_REQUEST"));
       return;
     }

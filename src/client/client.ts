@@ -3,6 +3,8 @@
  * the steps of a call (C1-C5). Platform-free: each entry (index.ts for
  * Node, browser.ts) gives it a {@link Runtime}.
  */
+
+import { isTextBody, sealedText } from "../sealed-body.js";
 import type { Keypair, Secp256k1 } from "../secp256k1/api.js";
 import { type Dispatch, type Endpoint, endpoint } from "./builder.js";
 import { decodeBody } from "./decode.js";
@@ -28,21 +30,26 @@ const QUERY_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE"]);
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const DEFAULT_TIMEOUT = 30_000;
 
-const strictUtf8 = new TextDecoder("utf-8", { fatal: true });
 const latin1 = new TextDecoder("latin1");
 const utf8 = new TextEncoder();
 
-async function plaintext(body: string | Uint8Array | Blob): Promise<string> {
-  if (typeof body === "string") return body;
-  try {
-    return strictUtf8.decode(body instanceof Blob ? await body.arrayBuffer() : body);
-  } catch {
-    // docs/wire.md encrypts UTF-8 text; binary bytes would not survive the server's decoding
+/** The text to encrypt for a body (sealed-body.ts): as the reference's client, binary parts included. */
+async function plaintext(body: string | Uint8Array | Blob, contentType: string): Promise<string> {
+  if (typeof body === "string" && isTextBody(contentType)) return body;
+  const bytes =
+    typeof body === "string"
+      ? utf8.encode(body)
+      : body instanceof Blob
+        ? new Uint8Array(await body.arrayBuffer())
+        : body;
+  const text = sealedText(bytes, contentType);
+  if (text === null) {
     throw new ClientError(
       "USRV_ERR_CLIENT_BAD_ARGUMENT",
-      "an encrypted body must be UTF-8 text: binary parts cannot travel encrypted",
+      `an encrypted ${contentType.split(";")[0]} body must be UTF-8 text`,
     );
   }
+  return text;
 }
 
 /**
@@ -235,7 +242,12 @@ export class Client {
       crypto = await platform.loadCrypto();
       puk = checkServerKey(crypto, options.puk);
       identity = await this.keypair();
-      if (encoded) text = await plaintext(encoded.body);
+      if (encoded) {
+        // the Content-Type sent: the caller's, else the encoder's
+        const given = new Headers(defaults.headers);
+        if (options.headers) for (const [k, v] of new Headers(options.headers)) given.set(k, v);
+        text = await plaintext(encoded.body, given.get("content-type") ?? encoded.contentType);
+      }
     }
     const bare = !encoded && puk === undefined && !defaults.headers && !options.headers;
     const build = (): { url: string; init: RequestInit | undefined } => {

@@ -5,7 +5,7 @@
  * typed error, never a half-read value.
  */
 
-import { mediaType } from "../media-type.js";
+import { charsetOf, mediaType } from "../media-type.js";
 import { ClientError } from "./errors.js";
 import type { FormDataBase } from "./form-data.js";
 
@@ -24,7 +24,7 @@ function strictText(bytes: Uint8Array, what: string): string {
 
 /** Text in the charset the Content-Type names (UTF-8 by default, or an unknown label). */
 function charsetText(bytes: Uint8Array, contentType: string): string {
-  const label = /;\s*charset="?([^";\s]+)/i.exec(contentType)?.[1];
+  const label = charsetOf(contentType);
   try {
     return new TextDecoder(label ?? "utf-8").decode(bytes);
   } catch {

@@ -276,7 +276,10 @@ export class FormDataBase implements Iterable<FormPart> {
       chunks.push(isFileRef(p.data) ? (await this.platform.openFile(p.data)).blob : (p.data as BlobPart));
       chunks.push("\r\n");
     }
-    chunks.push(`--${b}--\r\n`);
+    // No CRLF after the close delimiter (RFC 2046 makes it part of an optional
+    // epilogue): the reference's FormData.decode drops the body's last line,
+    // and with a CRLF that line is empty, so "--b--" stayed in the last part.
+    chunks.push(`--${b}--`);
     return { body: new Blob(chunks), contentType: `multipart/form-data; boundary=${b}`, boundary: b };
   }
 

@@ -1,0 +1,242 @@
+/**
+ * V8: `multipart/form-data` bodies (RFC 7578 over RFC 2046 section 5.1),
+ * read from the whole body, which the pipeline holds already. Every part
+ * binds, or the body is a 400 `USRV_ERR_BAD_MULTIPART` that names the part
+ * and why: a part is never dropped. (busboy dropped the parts it could not
+ * read, among them every text field of the Python peer's FormData, whose
+ * Content-Disposition ends with `; `: `form-data; name="x"; `.)
+ */
+import { latin1 } from "./bytes.js";
+import { charsetDecoder, percentBytes, undeclaredText } from "./charset.js";
+import { HttpError } from "./errors.js";
+import { charsetOf, mediaType } from "./media-type.js";
+import { type Dict, dict } from "./query.js";
+import type { UploadedFile } from "./types.js";
+
+/** Limits on multipart bodies; the byte limit is the route's body limit. */
+export const MULTIPART_LIMITS = {
+  parts: 1000,
+  fields: 1000,
+  files: 100,
+  fieldNameSize: 200,
+  /** Bytes of one part's header block (busboy's, and node:http's default). */
+  headerSize: 16 * 1024,
+};
+
+// RFC 2046 5.1.1: 1-70 bcharsnospace or spaces, not ending with a space.
+const BOUNDARY = /^[0-9A-Za-z'()+_,./:=? -]{0,69}[0-9A-Za-z'()+_,./:=?-]$/;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// RFC 7578 4.7: the encodings that leave the content as it is
+const IDENTITY = new Set(["7bit", "8bit", "binary"]);
+
+function fail(why: string): never {
+  throw new HttpError("USRV_ERR_BAD_MULTIPART", `invalid multipart body: ${why}`);
+}
+
+function boundaryOf(contentType: string): string {
+  const m = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType);
+  const boundary = m?.[1] ?? m?.[2];
+  if (!boundary) fail("the Content-Type has no boundary");
+  if (!BOUNDARY.test(boundary)) fail("the boundary is not 1 to 70 characters of RFC 2046");
+  return boundary;
+}
+
+/**
+ * The named fields of a multipart body: text parts as strings, file parts
+ * (a file name, or `application/octet-stream`) as `{ filename, type, data }`
+ * with the base name of the file name only. The last part of a name wins.
+ *
+ * @example
+ * parseMultipart(bytes, "multipart/form-data; boundary=b"); // { note: "hi", file: { filename: "a.png", type: "image/png", data } }
+ */
+export function parseMultipart(bytes: Uint8Array, contentType: string): Dict {
+  const limits = MULTIPART_LIMITS;
+  const dash = `--${boundaryOf(contentType)}`;
+  const delimiter = `\r\n${dash}`;
+  // One character per byte: the delimiters are ASCII, so a string search
+  // (native, sublinear) finds their byte offsets.
+  const text = latin1(bytes);
+  let pos: number;
+  if (text.startsWith(dash)) pos = dash.length;
+  else {
+    const first = text.indexOf(delimiter); // after a preamble, which is ignored
+    if (first < 0) fail("no boundary line");
+    pos = first + delimiter.length;
+  }
+  const fields = dict();
+  let parts = 0;
+  let files = 0;
+  let values = 0;
+  for (;;) {
+    if (text.startsWith("--", pos)) return fields; // the close delimiter; an epilogue is ignored
+    while (text.charCodeAt(pos) === 32 || text.charCodeAt(pos) === 9) pos++; // transport padding
+    if (!text.startsWith("\r\n", pos)) {
+      fail(
+        pos >= text.length
+          ? "the body ends before its closing boundary"
+          : `the boundary line before part ${parts + 1} has more on it`,
+      );
+    }
+    pos += 2;
+    if (++parts > limits.parts) fail(`more than ${limits.parts} parts`);
+    const part = `part ${parts}`;
+    let headEnd = pos;
+    let start = pos + 2;
+    if (!text.startsWith("\r\n", pos)) {
+      headEnd = text.indexOf("\r\n\r\n", pos);
+      if (headEnd < 0) fail(`${part} is cut inside its headers`);
+      if (headEnd - pos > limits.headerSize) fail(`${part}: its headers are over ${limits.headerSize} bytes`);
+      start = headEnd + 4;
+    }
+    const end = text.indexOf(delimiter, start);
+    if (end < 0) fail(`${part} is cut before its closing boundary`);
+    const head = partHeaders(bytes, text, pos, headEnd, part);
+    const { name, filename } = disposition(head.disposition, part);
+    const label = `${part} (${JSON.stringify(name.slice(0, 64))})`;
+    if (name.length > limits.fieldNameSize) fail(`a part name is over ${limits.fieldNameSize} characters`);
+    if (head.encoding !== undefined && !IDENTITY.has(head.encoding.toLowerCase())) {
+      fail(
+        `${label} is in Content-Transfer-Encoding ${JSON.stringify(head.encoding.slice(0, 32))} (RFC 7578 4.7)`,
+      );
+    }
+    // RFC 7578 4.4: text/plain unless said; busboy's rule for what is a file
+    const type = head.type === undefined ? "text/plain" : mediaType(head.type);
+    const content = bytes.subarray(start, end);
+    if (filename !== undefined || type === "application/octet-stream") {
+      if (++files > limits.files) fail(`more than ${limits.files} files`);
+      const file: UploadedFile = {
+        filename: baseName(filename ?? ""),
+        type,
+        // a copy, and a plain Uint8Array even when the body is a Buffer (the
+        // Node face): the rest of the body stays out of file.data.buffer
+        data: new Uint8Array(content),
+      };
+      fields[name] = file;
+    } else {
+      if (++values > limits.fields) fail(`more than ${limits.fields} fields`);
+      const charset = head.type === undefined ? undefined : charsetOf(head.type);
+      // Without a charset, UTF-8 if valid, else Latin-1: the Python peer's
+      // FormData writes text in Latin-1 and says no charset.
+      fields[name] =
+        charset === undefined
+          ? undeclaredText(content)
+          : charsetDecoder(charset, `${label}'s charset`).decode(content);
+    }
+    pos = end + delimiter.length;
+  }
+}
+
+/** Only the base name of what the client claims, never a path. */
+function baseName(filename: string): string {
+  const base = filename.slice(Math.max(filename.lastIndexOf("/"), filename.lastIndexOf("\\")) + 1);
+  return base === "." || base === ".." ? "" : base;
+}
+
+interface PartHead {
+  disposition: string;
+  type: string | undefined;
+  encoding: string | undefined;
+}
+
+/** The headers of a part that matter, each at most once. */
+function partHeaders(bytes: Uint8Array, text: string, from: number, to: number, part: string): PartHead {
+  const lines: string[] = [];
+  while (from < to) {
+    let eol = text.indexOf("\r\n", from);
+    if (eol < 0 || eol > to) eol = to;
+    // per line: browsers write names in UTF-8, the Python peer in Latin-1
+    const line = undeclaredText(bytes.subarray(from, eol));
+    if (/[\r\n]/.test(line)) fail(`${part} has a malformed header line`);
+    const c = line.charCodeAt(0);
+    if (c === 32 || c === 9) {
+      if (lines.length === 0) fail(`${part} has a malformed header line`);
+      lines[lines.length - 1] += ` ${line.trim()}`; // obsolete line folding (RFC 9112 5.2)
+    } else lines.push(line);
+    from = eol + 2;
+  }
+  const seen = new Map<string, string>();
+  for (const line of lines) {
+    const colon = line.indexOf(":");
+    const name = colon < 0 ? "" : line.slice(0, colon).toLowerCase();
+    if (!TOKEN.test(name)) fail(`${part} has a malformed header line`);
+    if (name !== "content-disposition" && name !== "content-type" && name !== "content-transfer-encoding")
+      continue;
+    if (seen.has(name)) fail(`${part} has two ${canonical(name)} headers`);
+    seen.set(name, line.slice(colon + 1).trim());
+  }
+  const disposition = seen.get("content-disposition");
+  if (disposition === undefined) fail(`${part} has no Content-Disposition`);
+  return { disposition, type: seen.get("content-type"), encoding: seen.get("content-transfer-encoding") };
+}
+
+function canonical(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_, dash: string, c: string) => dash + c.toUpperCase());
+}
+
+/**
+ * `form-data; name="x"; filename="a.png"` (RFC 7578 4.2, RFC 6266 4.1),
+ * whitespace around `;` and `=`, a trailing `;` (the Python peer writes
+ * one), quoted values with `\"` and `\\` escapes (other backslashes stay:
+ * browsers send Windows paths as they are), `filename*` (RFC 5987) first.
+ */
+function disposition(value: string, part: string): { name: string; filename: string | undefined } {
+  const malformed = (why: string) => fail(`${part}'s Content-Disposition ${why}`);
+  const n = value.length;
+  let i = value.indexOf(";");
+  if (i < 0) i = n;
+  const type = value.slice(0, i).trim().toLowerCase();
+  if (type !== "form-data") fail(`${part} is ${JSON.stringify(type.slice(0, 32))}, not form-data`);
+  const params = new Map<string, string>();
+  const spaces = () => {
+    while (i < n && (value.charCodeAt(i) === 32 || value.charCodeAt(i) === 9)) i++;
+  };
+  while (i < n) {
+    i++; // the ";"
+    spaces();
+    if (i >= n) break;
+    const eq = value.indexOf("=", i);
+    const semi = value.indexOf(";", i);
+    if (eq < 0 || (semi >= 0 && semi < eq)) malformed("has a parameter without a value");
+    const key = value.slice(i, eq).trim().toLowerCase();
+    if (!TOKEN.test(key)) malformed("has a malformed parameter name");
+    i = eq + 1;
+    spaces();
+    let v = "";
+    if (value.charCodeAt(i) === 34) {
+      let from = ++i;
+      for (;;) {
+        if (i >= n) malformed("has an unterminated quoted value");
+        const c = value.charCodeAt(i);
+        if (c === 34) break;
+        const next = value.charCodeAt(i + 1);
+        if (c === 92 && (next === 34 || next === 92)) {
+          v += value.slice(from, i);
+          from = ++i;
+        }
+        i++;
+      }
+      v += value.slice(from, i++);
+    } else {
+      const stop = value.indexOf(";", i);
+      v = value.slice(i, stop < 0 ? n : stop).trim();
+      if (v === "" || v.includes('"')) malformed("has a parameter without a value");
+      i = stop < 0 ? n : stop;
+    }
+    spaces();
+    if (i < n && value.charCodeAt(i) !== 59) malformed("has text after a parameter");
+    if (params.has(key)) fail(`${part} repeats ${key}`);
+    params.set(key, v);
+  }
+  const name = params.get("name");
+  if (name === undefined) fail(`${part} has no name`);
+  const extended = params.get("filename*");
+  return { name, filename: extended === undefined ? params.get("filename") : extendedValue(extended, part) };
+}
+
+/** RFC 5987 3.2: `charset'language'percent-encoded bytes`. */
+function extendedValue(value: string, part: string): string {
+  const m = /^([^']+)'[^']*'(.*)$/.exec(value);
+  const bytes = m === null ? null : percentBytes(m[2]!, false);
+  if (m === null || bytes === null) fail(`${part}'s filename* is not charset'language'percent-encoded`);
+  return charsetDecoder(m[1]!, `${part}'s filename* charset`).decode(bytes);
+}

@@ -1,0 +1,280 @@
+/**
+ * V8: multipart/form-data bodies (RFC 7578). Every part binds, or the body
+ * is a 400 USRV_ERR_BAD_MULTIPART naming the part and why; the Python
+ * peer's FormData (recorded in test/fixtures/vectors/usrv-0.4.3-multipart.json)
+ * binds whole, text and files byte for byte.
+ */
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { json, matrix } from "./_setup.js";
+import { jsonFixture } from "./fixtures/helpers.js";
+
+interface Recorded {
+  file_name: string;
+  file_hex: string;
+  requests: {
+    name: string;
+    method: string;
+    path: string;
+    headers: Record<string, string>;
+    body_hex?: string;
+  }[];
+}
+const recorded = jsonFixture<Recorded>("vectors/usrv-0.4.3-multipart.json");
+
+const B = "usrv-test-boundary";
+const TYPE = `multipart/form-data; boundary=${B}`;
+/** A body from raw part heads and contents (strings are written as Latin-1: one byte per character). */
+function body(parts: [head: string, content: string | Uint8Array][], end = `--${B}--\r\n`): Buffer {
+  const chunks: Buffer[] = [];
+  for (const [head, content] of parts) {
+    chunks.push(Buffer.from(`--${B}\r\n${head}\r\n\r\n`, "latin1"));
+    chunks.push(typeof content === "string" ? Buffer.from(content, "latin1") : Buffer.from(content));
+    chunks.push(Buffer.from("\r\n"));
+  }
+  chunks.push(Buffer.from(end, "latin1"));
+  return Buffer.concat(chunks);
+}
+const utf8 = (s: string) => Buffer.from(s, "utf8").toString("latin1");
+
+matrix(
+  "V8: multipart bodies",
+  (app) => {
+    app.bind("/upload", { methods: ["POST"] }, ({ method, headers, data, ...values }) => {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(values)) {
+        out[k] =
+          typeof v === "string"
+            ? v
+            : {
+                filename: (v as { filename: string }).filename,
+                type: (v as { type: string }).type,
+                hex: Buffer.from((v as { data: Uint8Array }).data).toString("hex"),
+              };
+      }
+      return [200, out];
+    });
+    app.bind("/file-bytes", { methods: ["POST"] }, ({ f }) => {
+      const data = (f as { data: Uint8Array }).data;
+      return [200, Object.getPrototypeOf(data) === Uint8Array.prototype, data.buffer.byteLength, data.length];
+    });
+  },
+  (send) => {
+    const post = (b: Uint8Array | string, type = TYPE) =>
+      send()("/upload", { method: "POST", headers: { "content-type": type }, body: b as BodyInit });
+
+    it("V8: the Python peer's FormData (recorded) binds every part: text fields, JSON, the file byte for byte", async () => {
+      const r = recorded.requests[0]!;
+      const res = await send()(r.path, {
+        method: r.method,
+        headers: r.headers,
+        body: Buffer.from(r.body_hex!, "hex"),
+      });
+      assert.deepEqual(await json(res, 200), {
+        name: "été", // written in Latin-1 with no charset: read as Latin-1, as it is not UTF-8
+        meta: '{"a":1,"b":"\\u00e9"}',
+        file: { filename: recorded.file_name, type: "application/octet-stream", hex: recorded.file_hex },
+      });
+    });
+
+    it("V8: Content-Disposition as peers write it: a trailing ';', spaces, escapes, unquoted values, filename*", async () => {
+      const cases: [head: string, want: Record<string, unknown>][] = [
+        ['Content-Disposition: form-data; name="x"; ', { x: "v" }], // the Python peer's text fields
+        ['Content-Disposition: form-data; name="x";', { x: "v" }],
+        ['Content-Disposition: Form-Data ;name="x" ; ', { x: "v" }],
+        ["Content-Disposition: form-data; name=x", { x: "v" }],
+        ['Content-Disposition: form-data; name="a\\"b\\\\c"', { 'a"b\\c': "v" }],
+        ['Content-Disposition: form-data; name="x"; other="y"', { x: "v" }],
+        ['Content-Disposition: form-data; name=""', { "": "v" }],
+        [`Content-Disposition: form-data; name="${utf8("é")}"`, { é: "v" }], // browsers: raw UTF-8
+        ['Content-Disposition: form-data; name="\xe9"', { é: "v" }], // the Python peer: Latin-1
+        [
+          'Content-Disposition: form-data; name="f"; filename="C:\\x\\y.bin"',
+          { f: { filename: "y.bin", type: "text/plain", hex: "76" } },
+        ],
+        [
+          'Content-Disposition: form-data; name="f"; filename="a.txt"; filename*=UTF-8\'\'caf%C3%A9%20%2B.txt',
+          { f: { filename: "café +.txt", type: "text/plain", hex: "76" } },
+        ],
+        [
+          "Content-Disposition: form-data; name=\"f\"; filename*=iso-8859-1'fr'caf%E9.txt",
+          { f: { filename: "café.txt", type: "text/plain", hex: "76" } },
+        ],
+        [
+          'Content-Disposition: form-data; name="f"\r\nContent-Type: Application/Octet-Stream; x=1',
+          { f: { filename: "", type: "application/octet-stream", hex: "76" } },
+        ],
+        ['Content-Disposition: form-data;\r\n name="folded"', { folded: "v" }],
+        [
+          'content-disposition:form-data; name="x"\r\nX-Other: 1\r\nContent-Transfer-Encoding: 8bit',
+          { x: "v" },
+        ],
+      ];
+      for (const [head, want] of cases) {
+        assert.deepEqual(await json(await post(body([[head, "v"]])), 200), want, head);
+      }
+    });
+
+    it("V8: field text in the part's declared charset, else UTF-8, else Latin-1 (the Python peer's)", async () => {
+      const field = (type: string): [string, string] => [
+        `Content-Disposition: form-data; name="x"${type ? `\r\nContent-Type: ${type}` : ""}`,
+        "",
+      ];
+      for (const [type, content, want] of [
+        ["", utf8("héllo 😀"), "héllo 😀"],
+        ["", "h\xe9llo", "héllo"],
+        ["text/plain", "\xe9t\xe9", "été"],
+        ["text/plain; charset=iso-8859-1", "caf\xe9", "café"],
+        ["text/plain; charset=utf-16le", "h\x00\xe9\x00", "hé"],
+        ["text/plain; charset=utf-8", utf8("é"), "é"],
+      ] as const) {
+        const [head] = field(type);
+        assert.deepEqual(await json(await post(body([[head, content]])), 200), { x: want }, type);
+      }
+      const unknown = (await json(
+        await post(body([[field("text/plain; charset=klingon")[0], "v"]])),
+        415,
+      )) as { code: string; message: string };
+      assert.equal(unknown.code, "USRV_ERR_BAD_CHARSET");
+      assert.match(unknown.message, /part 1/);
+    });
+
+    it("V8: a file's data is a plain Uint8Array of its own bytes, not a view of the whole body", async () => {
+      const b = body([
+        ['Content-Disposition: form-data; name="a"', "x".repeat(1000)],
+        ['Content-Disposition: form-data; name="f"; filename="f.bin"', "\x00\xff\x80"],
+      ]);
+      const res = await send()("/file-bytes", {
+        method: "POST",
+        headers: { "content-type": TYPE },
+        body: b as BodyInit,
+      });
+      assert.deepEqual(await json(res, 200), [true, 3, 3]);
+    });
+    it("V8: a preamble, an epilogue and padding after a boundary are allowed; empty parts bind", async () => {
+      const b = Buffer.concat([
+        Buffer.from("a preamble\r\n"),
+        body([
+          ['Content-Disposition: form-data; name="a"', ""],
+          ['Content-Disposition: form-data; name="f"; filename="e.txt"', ""],
+        ]).subarray(0, -2),
+        Buffer.from("  \r\nan epilogue"),
+      ]);
+      assert.deepEqual(await json(await post(b), 200), {
+        a: "",
+        f: { filename: "e.txt", type: "text/plain", hex: "" },
+      });
+      // no CRLF after the close delimiter, as the Python peer writes it; a quoted boundary; padding
+      const padded = Buffer.from(
+        `--${B} \t\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--${B}--`,
+        "latin1",
+      );
+      assert.deepEqual(await json(await post(padded, `multipart/form-data; boundary="${B}"`), 200), {
+        a: "v",
+      });
+      assert.deepEqual(await json(await post(`--${B}--`), 200), {});
+    });
+
+    it("V8: a part that cannot be read is a 400 USRV_ERR_BAD_MULTIPART naming the part and why, never dropped", async () => {
+      const ok = ['Content-Disposition: form-data; name="ok"', "v"] as [string, string];
+      const cases: [what: string, b: Uint8Array | string, why: RegExp, type?: string][] = [
+        [
+          "no Content-Disposition",
+          body([ok, ["Content-Type: text/plain", "v"]]),
+          /part 2 has no Content-Disposition/,
+        ],
+        [
+          "no headers at all",
+          body([ok, ["", "v"]])
+            .toString("latin1")
+            .replace("\r\n\r\n\r\nv", "\r\n\r\nv"),
+          /part 2 has no Content-Disposition/,
+        ],
+        [
+          "not form-data",
+          body([['Content-Disposition: attachment; name="a"', "v"]]),
+          /part 1 is "attachment", not form-data/,
+        ],
+        ["no name", body([['Content-Disposition: form-data; filename="a.txt"', "v"]]), /part 1 has no name/],
+        [
+          "a parameter without a value",
+          body([["Content-Disposition: form-data; name", "v"]]),
+          /part 1.*Content-Disposition/,
+        ],
+        [
+          "an empty value",
+          body([["Content-Disposition: form-data; name=", "v"]]),
+          /part 1.*Content-Disposition/,
+        ],
+        [
+          "an unterminated quote",
+          body([['Content-Disposition: form-data; name="a', "v"]]),
+          /part 1.*unterminated/,
+        ],
+        [
+          "text after a quoted value",
+          body([['Content-Disposition: form-data; name="a"b', "v"]]),
+          /part 1.*Content-Disposition/,
+        ],
+        [
+          "a repeated name",
+          body([['Content-Disposition: form-data; name="a"; name="b"', "v"]]),
+          /part 1 repeats name/,
+        ],
+        [
+          "a bad filename*",
+          body([['Content-Disposition: form-data; name="f"; filename*=caf%E9', "v"]]),
+          /part 1.*filename\*/,
+        ],
+        [
+          "two Content-Disposition headers",
+          body([
+            ['Content-Disposition: form-data; name="a"\r\nContent-Disposition: form-data; name="b"', "v"],
+          ]),
+          /part 1 has two Content-Disposition/,
+        ],
+        [
+          "a header line without a colon",
+          body([['Content-Disposition: form-data; name="a"\r\nnonsense', "v"]]),
+          /part 1 has a malformed header line/,
+        ],
+        [
+          "a fold with nothing to fold",
+          body([[' Content-Disposition: form-data; name="a"', "v"]]),
+          /part 1 has a malformed header line/,
+        ],
+        [
+          "base64 transfer encoding",
+          body([['Content-Disposition: form-data; name="a"\r\nContent-Transfer-Encoding: base64', "dg=="]]),
+          /part 1.*base64/,
+        ],
+        [
+          "headers over 16 KiB",
+          body([[`Content-Disposition: form-data; name="a"\r\nX-Big: ${"x".repeat(17_000)}`, "v"]]),
+          /part 1.*headers are over/,
+        ],
+        [
+          "cut inside the headers",
+          `--${B}\r\nContent-Disposition: form-data; name="a"`,
+          /part 1 is cut inside its headers/,
+        ],
+        ["cut inside a part", body([ok], ""), /part 1 is cut before its closing boundary/],
+        ["no close delimiter", body([ok], `--${B}`), /ends before its closing boundary/],
+        ["something after a boundary", body([ok], `--${B}xyz\r\n`), /boundary line.*has more on it/],
+        ["no boundary line at all", "just text", /no boundary line/],
+        ["no boundary parameter", body([ok]), /no boundary/, "multipart/form-data"],
+        [
+          "a boundary of 71 characters",
+          body([ok]),
+          /boundary/,
+          `multipart/form-data; boundary=${"b".repeat(71)}`,
+        ],
+      ];
+      for (const [what, b, why, type] of cases) {
+        const res = (await json(await post(b, type), 400)) as { code: string; message: string };
+        assert.equal(res.code, "USRV_ERR_BAD_MULTIPART", what);
+        assert.match(res.message, why, what);
+      }
+    });
+  },
+);
