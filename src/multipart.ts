@@ -1,10 +1,16 @@
 /**
- * V8: `multipart/form-data` bodies (RFC 7578 over RFC 2046 section 5.1),
- * read from the whole body, which the pipeline holds already. Every part
- * binds, or the body is a 400 `USRV_ERR_BAD_MULTIPART` that names the part
- * and why: a part is never dropped. (busboy dropped the parts it could not
- * read, among them every text field of the Python peer's FormData, whose
- * Content-Disposition ends with `; `: `form-data; name="x"; `.)
+ * V8 and C6: `multipart/form-data` bodies (RFC 7578 over RFC 2046 section
+ * 5.1), read from the whole body, which the server (within its body limit)
+ * and the client hold already. Every part binds, or the body is a 400
+ * `USRV_ERR_BAD_MULTIPART` that names the part and why: a part is never
+ * dropped. No library here, on purpose: busboy and @fastify/busboy skip,
+ * without a word, every part whose Content-Disposition they cannot read,
+ * among them every text field of the Python peer's FormData
+ * (`form-data; name="x"; `), and the Remix parser refuses the Latin-1 part
+ * headers that peer writes and folds no header line. The framing is a
+ * string search over the buffered body; test/multipart.test.ts holds the
+ * cases, a property test the round trip
+ * and arbitrary bytes.
  */
 import { latin1 } from "./bytes.js";
 import { charsetDecoder, percentBytes, undeclaredText } from "./charset.js";
@@ -41,15 +47,30 @@ function boundaryOf(contentType: string): string {
   return boundary;
 }
 
+/** One part of a multipart body, as read: nothing decoded but its headers. */
+export interface RawPart {
+  /** The field name (Content-Disposition `name`). */
+  name: string;
+  /** The file name as sent (`filename*` first), before any reduction to a base name. */
+  filename: string | undefined;
+  /** The part's Content-Type header, as sent. */
+  type: string | undefined;
+  /** "part 2 (\"note\")", for messages. */
+  label: string;
+  /** The content, a view of the body's bytes. */
+  content: Uint8Array;
+}
+
 /**
- * The named fields of a multipart body: text parts as strings, file parts
- * (a file name, or `application/octet-stream`) as `{ filename, type, data }`
- * with the base name of the file name only. The last part of a name wins.
+ * Every part of a multipart body, in order, each with a form-data
+ * Content-Disposition and a name, or a 400 `USRV_ERR_BAD_MULTIPART` that
+ * names the part and why. Shared by the server and the client (no node:
+ * import), so both read what the Python peer writes the same way.
  *
  * @example
- * parseMultipart(bytes, "multipart/form-data; boundary=b"); // { note: "hi", file: { filename: "a.png", type: "image/png", data } }
+ * readParts(bytes, "multipart/form-data; boundary=b"); // [{ name: "note", filename: undefined, type: undefined, content }]
  */
-export function parseMultipart(bytes: Uint8Array, contentType: string): Dict {
+export function readParts(bytes: Uint8Array, contentType: string): RawPart[] {
   const limits = MULTIPART_LIMITS;
   const dash = `--${boundaryOf(contentType)}`;
   const delimiter = `\r\n${dash}`;
@@ -63,23 +84,20 @@ export function parseMultipart(bytes: Uint8Array, contentType: string): Dict {
     if (first < 0) fail("no boundary line");
     pos = first + delimiter.length;
   }
-  const fields = dict();
-  let parts = 0;
-  let files = 0;
-  let values = 0;
+  const parts: RawPart[] = [];
   for (;;) {
-    if (text.startsWith("--", pos)) return fields; // the close delimiter; an epilogue is ignored
+    if (text.startsWith("--", pos)) return parts; // the close delimiter; an epilogue is ignored
     while (text.charCodeAt(pos) === 32 || text.charCodeAt(pos) === 9) pos++; // transport padding
     if (!text.startsWith("\r\n", pos)) {
       fail(
         pos >= text.length
           ? "the body ends before its closing boundary"
-          : `the boundary line before part ${parts + 1} has more on it`,
+          : `the boundary line before part ${parts.length + 1} has more on it`,
       );
     }
     pos += 2;
-    if (++parts > limits.parts) fail(`more than ${limits.parts} parts`);
-    const part = `part ${parts}`;
+    if (parts.length >= limits.parts) fail(`more than ${limits.parts} parts`);
+    const part = `part ${parts.length + 1}`;
     let headEnd = pos;
     let start = pos + 2;
     if (!text.startsWith("\r\n", pos)) {
@@ -99,31 +117,54 @@ export function parseMultipart(bytes: Uint8Array, contentType: string): Dict {
         `${label} is in Content-Transfer-Encoding ${JSON.stringify(head.encoding.slice(0, 32))} (RFC 7578 4.7)`,
       );
     }
+    parts.push({ name, filename, type: head.type, label, content: bytes.subarray(start, end) });
+    pos = end + delimiter.length;
+  }
+}
+
+/**
+ * The text of a part that is not a file: in its declared charset, else
+ * UTF-8 when valid, else Latin-1 (the Python peer's FormData writes text in
+ * Latin-1 and says no charset).
+ */
+export function partText(part: RawPart): string {
+  const charset = part.type === undefined ? undefined : charsetOf(part.type);
+  return charset === undefined
+    ? undeclaredText(part.content)
+    : charsetDecoder(charset, `${part.label}'s charset`).decode(part.content);
+}
+
+/**
+ * The named fields of a multipart body: text parts as strings, file parts
+ * (a file name, or `application/octet-stream`) as `{ filename, type, data }`
+ * with the base name of the file name only. The last part of a name wins.
+ *
+ * @example
+ * parseMultipart(bytes, "multipart/form-data; boundary=b"); // { note: "hi", file: { filename: "a.png", type: "image/png", data } }
+ */
+export function parseMultipart(bytes: Uint8Array, contentType: string): Dict {
+  const fields = dict();
+  let files = 0;
+  let values = 0;
+  for (const part of readParts(bytes, contentType)) {
     // RFC 7578 4.4: text/plain unless said; busboy's rule for what is a file
-    const type = head.type === undefined ? "text/plain" : mediaType(head.type);
-    const content = bytes.subarray(start, end);
-    if (filename !== undefined || type === "application/octet-stream") {
-      if (++files > limits.files) fail(`more than ${limits.files} files`);
+    const type = part.type === undefined ? "text/plain" : mediaType(part.type);
+    if (part.filename !== undefined || type === "application/octet-stream") {
+      if (++files > MULTIPART_LIMITS.files) fail(`more than ${MULTIPART_LIMITS.files} files`);
       const file: UploadedFile = {
-        filename: baseName(filename ?? ""),
+        filename: baseName(part.filename ?? ""),
         type,
         // a copy, and a plain Uint8Array even when the body is a Buffer (the
         // Node face): the rest of the body stays out of file.data.buffer
-        data: new Uint8Array(content),
+        data: new Uint8Array(part.content),
       };
-      fields[name] = file;
+      fields[part.name] = file;
     } else {
-      if (++values > limits.fields) fail(`more than ${limits.fields} fields`);
-      const charset = head.type === undefined ? undefined : charsetOf(head.type);
-      // Without a charset, UTF-8 if valid, else Latin-1: the Python peer's
-      // FormData writes text in Latin-1 and says no charset.
-      fields[name] =
-        charset === undefined
-          ? undeclaredText(content)
-          : charsetDecoder(charset, `${label}'s charset`).decode(content);
+      if (++values > MULTIPART_LIMITS.fields) fail(`more than ${MULTIPART_LIMITS.fields} fields`);
+      fields[part.name] = partText(part);
     }
-    pos = end + delimiter.length;
   }
+  return fields;
 }
 
 /** Only the base name of what the client claims, never a path. */
@@ -176,10 +217,31 @@ function canonical(name: string): string {
 /**
  * `form-data; name="x"; filename="a.png"` (RFC 7578 4.2, RFC 6266 4.1),
  * whitespace around `;` and `=`, a trailing `;` (the Python peer writes
- * one), quoted values with `\"` and `\\` escapes (other backslashes stay:
- * browsers send Windows paths as they are), `filename*` (RFC 5987) first.
+ * one), quoted values with backslashes as they are (browsers send Windows
+ * paths so), or as `\"` and `\\` escapes when only that reads, `filename*`
+ * (RFC 5987) first.
  */
 function disposition(value: string, part: string): { name: string; filename: string | undefined } {
+  // Browsers (the WHATWG encoding) and our client send a backslash as it is
+  // and a quote as %22, the Python peer both as they are: a backslash is
+  // first read as itself. A sender of RFC 2183 quoted pairs (a quote written as backslash
+  // and quote) is read with escapes when the value makes no sense without.
+  try {
+    return readDisposition(value, part, false);
+  } catch (e) {
+    try {
+      return readDisposition(value, part, true);
+    } catch {
+      throw e;
+    }
+  }
+}
+
+function readDisposition(
+  value: string,
+  part: string,
+  escapes: boolean,
+): { name: string; filename: string | undefined } {
   const malformed = (why: string) => fail(`${part}'s Content-Disposition ${why}`);
   const n = value.length;
   let i = value.indexOf(";");
@@ -209,7 +271,7 @@ function disposition(value: string, part: string): { name: string; filename: str
         const c = value.charCodeAt(i);
         if (c === 34) break;
         const next = value.charCodeAt(i + 1);
-        if (c === 92 && (next === 34 || next === 92)) {
+        if (escapes && c === 92 && (next === 34 || next === 92)) {
           v += value.slice(from, i);
           from = ++i;
         }

@@ -5,8 +5,10 @@
  * binds whole, text and files byte for byte.
  */
 import assert from "node:assert/strict";
-import { it } from "node:test";
-import { json, matrix } from "./_setup.js";
+import { describe, it } from "node:test";
+import fc from "fast-check";
+import { FormData } from "usrv/client";
+import { json, matrix, quietApp } from "./_setup.js";
 import { jsonFixture } from "./fixtures/helpers.js";
 
 interface Recorded {
@@ -85,6 +87,11 @@ matrix(
         ["Content-Disposition: form-data; name=x", { x: "v" }],
         ['Content-Disposition: form-data; name="a\\"b\\\\c"', { 'a"b\\c': "v" }],
         ['Content-Disposition: form-data; name="x"; other="y"', { x: "v" }],
+        ['Content-Disposition: form-data; name="a\\"', { "a\\": "v" }], // a browser's a\ (no escape there)
+        [
+          'Content-Disposition: form-data; name="a\\"; filename="b"',
+          { "a\\": { filename: "b", type: "text/plain", hex: "76" } },
+        ],
         ['Content-Disposition: form-data; name=""', { "": "v" }],
         [`Content-Disposition: form-data; name="${utf8("é")}"`, { é: "v" }], // browsers: raw UTF-8
         ['Content-Disposition: form-data; name="\xe9"', { é: "v" }], // the Python peer: Latin-1
@@ -278,3 +285,94 @@ matrix(
     });
   },
 );
+
+describe("V8/C6: the multipart reader against arbitrary input (fast-check)", () => {
+  const { app } = quietApp();
+  app.bind("/echo-parts", { methods: ["POST"] }, ({ method, headers, data, ...values }) => [
+    200,
+    Object.entries(values).map(([k, v]) =>
+      typeof v === "string"
+        ? [k, "text", v]
+        : [k, "file", Buffer.from((v as { data: Uint8Array }).data).toString("hex")],
+    ),
+  ]);
+  // Names as browsers and our client write them: no quote or line break (those are %-escaped on the way).
+  const name = fc.string({ minLength: 1, maxLength: 12 }).filter((s) => !/["\r\n%]/.test(s));
+
+  it("C6/V8: what our FormData encodes, the server and FormData.decode read back part for part, byte for byte", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.tuple(name, fc.boolean(), fc.uint8Array({ maxLength: 64 })), {
+          maxLength: 6,
+          selector: ([n]) => n,
+        }),
+        async (parts) => {
+          const form = new FormData();
+          for (const [n, isFile, bytes] of parts) {
+            if (isFile) form.appendFile(n, new Blob([bytes]), { filename: "f.bin" });
+            else form.appendValue(n, Buffer.from(bytes).toString("hex"));
+          }
+          const { body, contentType } = await form.encode();
+          const bytes = new Uint8Array(await body.arrayBuffer());
+          const res = await app.request("/echo-parts", {
+            method: "POST",
+            headers: { "content-type": contentType },
+            body: bytes,
+          });
+          const want = parts.map(([n, isFile, b]) => [
+            n,
+            isFile ? "file" : "text",
+            Buffer.from(b).toString("hex"),
+          ]);
+          // by name: an object lists integer-like keys ("0") first
+          const byName = (a: string[], b: string[]) => (a[0]! < b[0]! ? -1 : 1);
+          assert.deepEqual(((await json(res, 200)) as string[][]).sort(byName), want.sort(byName));
+          const back = await FormData.decode(bytes, contentType);
+          assert.deepEqual(
+            back.parts.map((p) => p.name),
+            parts.map(([n]) => n),
+          );
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("V8: any bytes under a multipart Content-Type: 200 or a 4xx with a code, never a 500 or a throw", async () => {
+    const seed = body([
+      ['Content-Disposition: form-data; name="a"', "v"],
+      [
+        'Content-Disposition: form-data; name="f"; filename="x"\r\nContent-Type: text/plain; charset=utf-8',
+        "w",
+      ],
+    ]);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.nat(seed.length), fc.integer({ min: 0, max: 255 }), fc.boolean()), {
+          maxLength: 8,
+        }),
+        async (edits) => {
+          const b = [...seed];
+          for (const [at, byte, insert] of edits) {
+            if (insert) b.splice(at, 0, byte);
+            else b[at % b.length] = byte;
+          }
+          const res = await app.request("/echo-parts", {
+            method: "POST",
+            headers: { "content-type": TYPE },
+            body: new Uint8Array(b),
+          });
+          const text = await res.text();
+          if (res.status !== 200) {
+            assert.ok([400, 415].includes(res.status), `${res.status}: ${text}`);
+            assert.match(JSON.parse(text).code, /^USRV_ERR_BAD_(MULTIPART|CHARSET)$/);
+          }
+          await FormData.decode(new Uint8Array(b), TYPE).catch((e: { code?: string }) => {
+            assert.equal(e.code, "USRV_ERR_CLIENT_BAD_BODY");
+          });
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});

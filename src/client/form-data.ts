@@ -4,6 +4,9 @@
  * only while the body is sent (a disk-backed Blob on Node), never loaded
  * whole. Each entry (Node, browser) subclasses this with its {@link Platform}.
  */
+import { charsetDecoder, undeclaredText } from "../charset.js";
+import { charsetOf } from "../media-type.js";
+import { type RawPart, readParts } from "../multipart.js";
 import { ClientError } from "./errors.js";
 import { typeOfName } from "./mime.js";
 import { type DumpedPart, type FileRef, type FormPart, isFileRef, type Platform } from "./platform.js";
@@ -34,12 +37,25 @@ const noPlatform: Platform = {
   name: "browser",
   loadCrypto: unsupported("encryption"),
   openFile: unsupported("reading a file"),
-  decodeMultipart: unsupported("decoding multipart"),
   dump: unsupported("dump"),
 };
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
+
+/** A text part's value: in its declared charset, else UTF-8 when valid, else Latin-1 (the Python peer's). */
+function partValue(name: string, type: string, data: Uint8Array): string {
+  const charset = charsetOf(type);
+  if (charset === undefined) return undeclaredText(data);
+  try {
+    return charsetDecoder(charset, "").decode(data);
+  } catch {
+    throw new ClientError(
+      "USRV_ERR_CLIENT_BAD_BODY",
+      `part "${name}" is in an unknown charset ${JSON.stringify(charset)}`,
+    );
+  }
+}
 
 /** WHATWG's escaping of names in Content-Disposition (what browsers send). */
 function quoted(value: string): string {
@@ -110,9 +126,26 @@ export class FormDataBase implements Iterable<FormPart> {
         );
       contentType = `multipart/form-data; boundary=${first[1]}`;
     }
+    let parts: RawPart[];
+    try {
+      parts = readParts(bytes, contentType);
+    } catch (e) {
+      throw new ClientError(
+        "USRV_ERR_CLIENT_BAD_BODY",
+        `not a valid multipart body: ${(e as Error).message.replace("invalid multipart body: ", "")}`,
+      );
+    }
     const form = new this();
-    // biome-ignore lint/complexity/noThisInStatic: the subclass's platform (Node or browser), not the base's
-    form.parts.push(...(await this.platform.decodeMultipart(bytes, contentType)));
+    for (const p of parts) {
+      // copies: the rest of the body stays out of each part's buffer
+      form.parts.push({
+        name: p.name,
+        filename: p.filename,
+        type: p.type ?? "",
+        headers: {},
+        data: p.content.slice(),
+      });
+    }
     return form;
   }
 
@@ -243,7 +276,7 @@ export class FormDataBase implements Iterable<FormPart> {
         out[p.name] = { filename: p.filename, type: p.type, data: p.data };
         continue;
       }
-      const value = text.decode(p.data);
+      const value = partValue(p.name, p.type, p.data);
       if (/^application\/(.+\+)?json\b/i.test(p.type)) {
         try {
           out[p.name] = JSON.parse(value);

@@ -24,7 +24,8 @@ export * from "./exports.js";
 
 /**
  * A multipart form (RFC 7578, C6): files are streamed from disk as the body
- * is sent; `decode` reads one (with busboy); `dump` writes the parts into a
+ * is sent; `decode` reads one (the server's own reader, so both read the
+ * Python peer's forms alike); `dump` writes the parts into a
  * folder and never outside it.
  *
  * @example

@@ -1,6 +1,6 @@
 /**
  * What differs between Node and a browser, behind one interface: the curve
- * backend, files, multipart decoding and writing parts to disk. The Node
+ * backend, files and writing parts to disk. The Node
  * entry (index.ts) plugs in platform-node.ts; the browser entry (browser.ts)
  * plugs in platform-browser.ts, which imports nothing from node:.
  */
@@ -47,8 +47,6 @@ export interface Platform {
   loadCrypto(): Promise<Secp256k1>;
   /** A file as a Blob that reads from disk as it is sent, with its name and guessed type. */
   openFile(ref: FileRef): Promise<{ blob: Blob; filename: string; type: string }>;
-  /** The parts of a multipart body; a malformed or truncated body is a `USRV_ERR_CLIENT_BAD_BODY`. */
-  decodeMultipart(bytes: Uint8Array, contentType: string): Promise<FormPart[]>;
   /** Writes each part to a file inside `folder`, never outside it. */
   dump(parts: readonly FormPart[], folder: string): Promise<DumpedPart[]>;
   /** Sends a large Blob body with bounded memory, when the runtime's fetch cannot (Node); absent in a browser. */
