@@ -9,17 +9,7 @@ import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { App } from "../app.js";
 import { EndpointAlreadyDefined } from "../errors.js";
-
-/** A user's mistake, reported as one line and a non-zero exit, never a stack. */
-export class UsageError extends Error {
-  constructor(
-    message: string,
-    readonly exitCode = 1,
-  ) {
-    super(message);
-    this.name = "UsageError";
-  }
-}
+import { UsageError } from "./errors.js";
 
 const TS = new Set([".ts", ".mts", ".cts", ".tsx"]);
 let tsReady: Promise<void> | undefined;

@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseLevel } from "../log.js";
-import { UsageError } from "./serve-bindings.js";
+import { UsageError } from "./errors.js";
 import { runServer, type ServeConfig } from "./serve-process.js";
 
 export const SERVE_HELP = `usage: usrv serve [options] BINDINGS...

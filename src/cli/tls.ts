@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { UsageError } from "./serve-bindings.js";
+import { UsageError } from "./errors.js";
 
 /** Reads a certificate and its key, or fails with one line. */
 export function readTls(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
