@@ -6,13 +6,21 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@redis/client";
 import { dumpSecret, generateKeypair } from "usrv/secp256k1";
-import { type Answer, CLI, freePort, fresh, type Served, startServe } from "./fixtures/serve-helpers.js";
+import {
+  type Answer,
+  CLI,
+  freePort,
+  fresh,
+  probeAll,
+  type Served,
+  startServe,
+} from "./fixtures/serve-helpers.js";
 
 const HOME = mkdtempSync(join(tmpdir(), "usrv-options-"));
 after(() => rmSync(HOME, { recursive: true, force: true }));
@@ -50,6 +58,7 @@ const REDIS = which("redis-server");
 
 const CERT = join(HOME, "given.crt");
 const KEY = join(HOME, "given.key");
+const ID_FILE = join(HOME, "identity.txt");
 const PIN = "482913";
 const STORED = "the stored server secret";
 let redisUrl = "";
@@ -66,6 +75,7 @@ before(async () => {
     { stdio: "ignore" },
   );
   await dumpSecret(STORED, PIN, { home: HOME });
+  writeFileSync(ID_FILE, "file secret\n", { mode: 0o600 });
   if (REDIS) {
     const port = await freePort();
     redis = spawn(REDIS, ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--dir", HOME], {
@@ -92,23 +102,6 @@ interface Run extends Served {
   options: Record<string, Value>;
   /** GET (or another method) on the server, trusting the row's certificate. */
   get(path: string, init?: { method?: string; headers?: Record<string, string> }): Promise<Answer>;
-}
-
-interface Probe {
-  pid: number;
-  ppid: number;
-  puk: string;
-}
-
-/** What every serving process answers on /probe: one process at -t 1, both workers at -t 2. */
-async function probeAll(s: Run): Promise<Probe[]> {
-  const seen = new Map<number, Probe>();
-  for (let i = 0; i < 100 && seen.size < s.threads; i++) {
-    const probe = (await s.get("/probe")).body as Probe;
-    seen.set(probe.pid, probe);
-  }
-  assert.equal(seen.size, s.threads, `${s.threads} processes answer`);
-  return [...seen.values()];
 }
 
 /** The public key of the banner. */
@@ -138,7 +131,7 @@ const ROWS: Row[] = [
     name: "S3: threads: one process, or workers of the primary, answer",
     options: {},
     async check(s) {
-      const probes = await probeAll(s);
+      const probes = await probeAll(s.get, s.threads);
       if (s.threads === 1) {
         assert.match(s.out(), /\(1 process, /);
         assert.equal(probes[0]!.pid, s.pid);
@@ -209,7 +202,7 @@ const ROWS: Row[] = [
     name: "I1: identity random: one key for every process",
     options: { identity: "random" },
     async check(s) {
-      for (const p of await probeAll(s)) assert.equal(p.puk, bannerKey(s));
+      for (const p of await probeAll(s.get, s.threads)) assert.equal(p.puk, bannerKey(s));
     },
   },
   {
@@ -218,7 +211,15 @@ const ROWS: Row[] = [
     async check(s) {
       const puk = generateKeypair("option secret").publicKey;
       assert.equal(bannerKey(s), puk);
-      for (const p of await probeAll(s)) assert.equal(p.puk, puk);
+      for (const p of await probeAll(s.get, s.threads)) assert.equal(p.puk, puk);
+    },
+  },
+  {
+    name: "I1: identity file:PATH: the key derived from the file's text",
+    options: { identity: `file:${ID_FILE}` },
+    async check(s) {
+      const puk = generateKeypair("file secret").publicKey;
+      for (const p of await probeAll(s.get, s.threads)) assert.equal(p.puk, puk);
     },
   },
   {
@@ -227,7 +228,7 @@ const ROWS: Row[] = [
     env: { USRV_PIN: PIN },
     async check(s) {
       const puk = generateKeypair(STORED).publicKey;
-      for (const p of await probeAll(s)) assert.equal(p.puk, puk);
+      for (const p of await probeAll(s.get, s.threads)) assert.equal(p.puk, puk);
     },
   },
   {

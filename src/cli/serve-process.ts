@@ -7,6 +7,7 @@
  */
 import cluster, { type Worker } from "node:cluster";
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { MemoryReplayStore } from "../replay.js";
@@ -28,13 +29,15 @@ export interface ServeConfig {
   tlsKey: string | undefined;
   tlsSelfSigned: boolean;
   identity: string;
+  /** USRV_PIN, for `--identity stored`. */
+  pin: string | undefined;
   replayStore: string | undefined;
   drainTimeout: number;
 }
 
 /** Starts the server; resolves with the exit code once it has stopped. */
 export async function runServer(c: ServeConfig): Promise<number> {
-  const secret = await resolveIdentity(c.identity);
+  const secret = await resolveIdentity(c.identity, c.pin);
   const files = c.tlsSelfSigned
     ? selfSigned()
     : c.tlsCert && c.tlsKey
@@ -56,11 +59,11 @@ export async function runServer(c: ServeConfig): Promise<number> {
   return runPrimary(start);
 }
 
-async function resolveIdentity(identity: string): Promise<string> {
+async function resolveIdentity(identity: string, pin: string | undefined): Promise<string> {
   if (identity === "random") return randomBytes(32).toString("hex");
   if (identity.startsWith("secret:")) return identity.slice("secret:".length);
+  if (identity.startsWith("file:")) return readIdentityFile(identity.slice("file:".length));
   const { loadSecret } = await import("../secp256k1/secret-store.js");
-  let pin = process.env.USRV_PIN;
   if (pin === undefined) {
     const { createPrompter } = await import("./secret-prompt.js");
     const prompt = createPrompter();
@@ -77,6 +80,18 @@ async function resolveIdentity(identity: string): Promise<string> {
       `usrv serve: cannot load the stored identity: ${(e as Error).message.replace("[usrv] ", "")}`,
     );
   }
+}
+
+function readIdentityFile(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8").replace(/\r?\n$/, "");
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    throw new UsageError(`usrv serve: cannot read the identity file ${file}: ${why}`);
+  }
+  if (text === "") throw new UsageError(`usrv serve: the identity file ${file} is empty`);
+  return text;
 }
 
 async function runSingle(c: StartConfig): Promise<number> {

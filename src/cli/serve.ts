@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseLevel } from "../log.js";
 import { UsageError } from "./errors.js";
+import { redactCommandLine, takeFromEnv } from "./hide-secrets.js";
 import { runServer, type ServeConfig } from "./serve-process.js";
 
 export const SERVE_HELP = `usage: usrv serve [options] BINDINGS...
@@ -23,8 +24,10 @@ options (environment variable in brackets):
       --tls-cert FILE      serve HTTPS with this certificate (PEM)  [USRV_TLS_CERT]
       --tls-key FILE       and this key (PEM)  [USRV_TLS_KEY]
       --tls-self-signed    HTTPS with a self-signed certificate for development  [USRV_TLS_SELF_SIGNED=1]
-      --identity ID        the server key pair: random, stored (PIN from USRV_PIN or
-                           a hidden prompt), or secret:TEXT  [USRV_IDENTITY, default random]
+      --identity ID        the server key pair: random; stored (the secret of usrv secret dump,
+                           PIN from USRV_PIN or a hidden prompt); file:PATH (the file's text,
+                           without a final newline); or secret:TEXT (other local users see TEXT
+                           in ps until start-up blanks it)  [USRV_IDENTITY, default random]
       --replay-store URL   redis://host:port to share used nonces across hosts
                            [USRV_REPLAY_STORE, default: shared by this server's workers]
       --drain-timeout MS   longest wait for in-flight requests on shutdown  [USRV_DRAIN_TIMEOUT, default 10000]
@@ -32,16 +35,24 @@ options (environment variable in brackets):
   -h, --help               this help
 
 SIGTERM or SIGINT stops accepting, lets in-flight requests finish and exits 0;
-a second signal, or the drain timeout, forces the exit.
+requests still running at the drain timeout are cut; a second signal forces the exit.
+
+Secrets: any local user can read a command line (ps), so prefer file:PATH or
+USRV_IDENTITY to secret:TEXT. USRV_IDENTITY and USRV_PIN are removed from the
+environment once read: workers, handlers and their child processes never see them.
 `;
 
-const env = process.env;
-
-/** Parses and checks the command line; throws UsageError(…, 2) on a usage mistake. */
-export function parseServeArgs(args: string[]): ServeConfig | "help" | "version" {
+/**
+ * Parses and checks the command line, each option defaulting to its
+ * variable in `env`; throws UsageError(…, 2) on a usage mistake.
+ */
+export function parseServeArgs(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ServeConfig | "help" | "version" {
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(args);
+    parsed = parse(args, env);
   } catch (e) {
     throw new UsageError(`usrv serve: ${(e as Error).message} (see usrv serve --help)`, 2);
   }
@@ -64,9 +75,10 @@ export function parseServeArgs(args: string[]): ServeConfig | "help" | "version"
     throw new UsageError(`usrv serve: ${(e as Error).message.replace("[usrv] ", "")}`, 2);
   }
   const identity = v.identity;
-  if (!/^(random|stored|secret:.+)$/s.test(identity)) {
+  if (!/^(random|stored|file:.+|secret:.+)$/s.test(identity)) {
+    const shown = identity.startsWith("secret:") ? "secret: with no text" : JSON.stringify(identity);
     throw new UsageError(
-      `usrv serve: --identity is random, stored or secret:TEXT, not ${JSON.stringify(identity)}`,
+      `usrv serve: --identity is random, stored, file:PATH or secret:TEXT, not ${shown}`,
       2,
     );
   }
@@ -87,12 +99,13 @@ export function parseServeArgs(args: string[]): ServeConfig | "help" | "version"
     tlsKey: v["tls-key"],
     tlsSelfSigned: v["tls-self-signed"],
     identity,
+    pin: env.USRV_PIN,
     replayStore: store,
     drainTimeout: int("drain-timeout", v["drain-timeout"], 0, 3_600_000),
   };
 }
 
-function parse(args: string[]) {
+function parse(args: string[], env: NodeJS.ProcessEnv) {
   return parseArgs({
     args,
     allowPositionals: true,
@@ -115,8 +128,11 @@ function parse(args: string[]) {
 
 /** The `serve` command: resolves with the exit code once the server has stopped. */
 export async function serveCommand(args: string[]): Promise<number> {
+  redactCommandLine((arg) => arg.replace(/^(--identity=)?secret:.*$/s, "$1secret:***"));
+  const env = { ...process.env };
+  takeFromEnv(["USRV_IDENTITY", "USRV_PIN"]);
   try {
-    const config = parseServeArgs(args);
+    const config = parseServeArgs(args, env);
     if (config === "help") {
       process.stdout.write(SERVE_HELP);
       return 0;
