@@ -28,9 +28,11 @@ interface Run {
 }
 
 /** Runs `node dist/cli.js ...args` with `input` piped to stdin. */
-function run(args: string[], input: string, home: string): Promise<Run> {
+function run(args: string[], input: string, home: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, USRV_HOME: home } });
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, USRV_HOME: home, ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -168,6 +170,32 @@ describe("I2: usrv secret", () => {
     assert.deepEqual(await readdir(home), ["client.key"]);
     const r = await run(["secret", "load", "--name", "client.key"], "482913\n", home);
     assert.equal(r.stdout, `${PUBLIC}\n`);
+  });
+
+  test("USRV_PIN is the PIN of dump, load and migrate: no PIN prompt", async () => {
+    const home = freshHome();
+    const dumped = await run(["secret", "dump"], `${SECRET}\n`, home, { USRV_PIN: "482913" });
+    assert.equal(dumped.code, 0, dumped.stderr);
+    assert.equal(dumped.stdout, `${PUBLIC}\n`);
+    assert.doesNotMatch(dumped.stderr, /PIN/);
+    const loaded = await run(["secret", "load", "--show-secret"], "", home, { USRV_PIN: "482913" });
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.equal(loaded.stdout, `${PUBLIC}\n${SECRET}\n`);
+    assert.doesNotMatch(loaded.stderr, /PIN/);
+    const wrong = await run(["secret", "load"], "482913\n", home, { USRV_PIN: "000000" });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /wrong PIN/);
+
+    const legacyHome = freshHome();
+    await mkdir(legacyHome);
+    await writeFile(join(legacyHome, legacy.file_name), legacy.file_content);
+    const migrated = await run(["secret", "migrate"], "", legacyHome, { USRV_PIN: legacy.pin });
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.equal(migrated.stdout, `${generateKeypair(legacy.secret).publicKey}\n`);
+    assert.doesNotMatch(migrated.stderr, /PIN/);
+
+    const help = await run(["secret", "--help"], "", freshHome());
+    assert.match(help.stdout, /USRV_PIN/);
   });
 
   test("legacy: load reads the reference's sha256(PIN).key; migrate rewrites it", async () => {
