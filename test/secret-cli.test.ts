@@ -75,6 +75,19 @@ describe("usrv (dispatcher)", () => {
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /^usage: usrv/);
   });
+  test("an unexpected error (a bug) is one line and exit 1; USRV_DEBUG=1 adds its stack", async () => {
+    const inject = fileURLToPath(new URL("../../test/fixtures/break-json.mjs", import.meta.url));
+    const quiet = spawnSync(process.execPath, ["--import", inject, cli, "--version"], { encoding: "utf8" });
+    assert.equal(quiet.status, 1);
+    assert.equal(quiet.stderr, "usrv: injected fault (unexpected: USRV_DEBUG=1 prints the stack)\n");
+    const debug = spawnSync(process.execPath, ["--import", inject, cli, "--version"], {
+      encoding: "utf8",
+      env: { ...process.env, USRV_DEBUG: "1" },
+    });
+    assert.equal(debug.status, 1);
+    assert.match(debug.stderr, /^usrv: TypeError: injected fault\n\s+at /);
+    assert.match((await run(["--help"], "", freshHome())).stdout, /USRV_DEBUG=1/);
+  });
   test("unknown command or option: usage on stderr, exit 2", async () => {
     for (const args of [["bogus"], ["--bogus"], ["constructor"]]) {
       const r = await run(args, "", freshHome());

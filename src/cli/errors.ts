@@ -1,4 +1,8 @@
-/** How the commands fail: a user's mistake is one line naming the fix and a non-zero exit. */
+/**
+ * How the commands fail: a user's mistake is one line naming the fix and a
+ * non-zero exit; anything else is one line too, with its stack only when
+ * USRV_DEBUG=1.
+ */
 
 /** A user's mistake, reported as one line and a non-zero exit, never a stack. */
 export class UsageError extends Error {
@@ -9,4 +13,22 @@ export class UsageError extends Error {
     super(message);
     this.name = "UsageError";
   }
+}
+
+/** True when USRV_DEBUG asks for stacks (1, true or yes). */
+export function debugging(): boolean {
+  return /^(1|true|yes)$/i.test(process.env.USRV_DEBUG ?? "");
+}
+
+/**
+ * How an unexpected error (a bug) is reported: its first line and a hint,
+ * or its whole stack when USRV_DEBUG=1.
+ *
+ * @example
+ * process.stderr.write(`usrv: ${unexpected(err)}\n`);
+ */
+export function unexpected(err: unknown): string {
+  const error = err instanceof Error ? err : new Error(String(err));
+  if (debugging()) return error.stack ?? error.message;
+  return `${error.message.split("\n")[0]} (unexpected: USRV_DEBUG=1 prints the stack)`;
 }

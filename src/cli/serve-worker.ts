@@ -6,7 +6,7 @@
  */
 import cluster from "node:cluster";
 import { ClusterReplayStore } from "../replay-cluster.js";
-import { UsageError } from "./errors.js";
+import { UsageError, unexpected } from "./errors.js";
 import { type StartConfig, type Started, startApp, storeFor } from "./serve-app.js";
 import type { FromWorker, ToWorker } from "./serve-ipc.js";
 import { onSignals } from "./serve-signals.js";
@@ -37,7 +37,7 @@ async function runWorker(): Promise<number> {
   try {
     started = await startApp(c, store);
   } catch (e) {
-    const message = e instanceof UsageError ? e.message : `usrv serve: ${(e as Error).message}`;
+    const message = e instanceof UsageError ? e.message : `usrv serve: ${unexpected(e)}`;
     tell({ usrv: "fatal", message });
     return 1;
   }
