@@ -9,7 +9,7 @@ import { ClusterReplayStore } from "../replay-cluster.js";
 import { UsageError, unexpected } from "./errors.js";
 import { type StartConfig, type Started, startApp, storeFor } from "./serve-app.js";
 import type { FromWorker, ToWorker } from "./serve-ipc.js";
-import { onSignals } from "./serve-signals.js";
+import { Signals } from "./serve-signals.js";
 
 /** Sends to the primary, which may be gone: a failed send is no crash. */
 function tell(message: FromWorker): void {
@@ -17,21 +17,22 @@ function tell(message: FromWorker): void {
 }
 
 async function runWorker(): Promise<number> {
+  // Signals reach a worker too (Ctrl-C goes to the whole process group);
+  // while starting it leaves them to the primary, which tells it to stop.
+  const signals = new Signals("ignore");
+  let serving = false;
   let configure!: (c: StartConfig) => void;
   const configured = new Promise<StartConfig>((resolve) => (configure = resolve));
-  // Listen for the word to stop before anything else: a worker still booting
-  // when the primary drains must not miss it.
-  const stop = new Promise<void>((resolve) => {
-    process.on("message", (m: ToWorker) => {
-      if (m?.usrv === "config") configure(m.config);
-      else if (m?.usrv === "stop") resolve();
-    });
-    process.once("disconnect", () => resolve()); // the primary is gone
-    void onSignals(() => process.exit(1)).then(() => resolve());
+  let stop!: () => void;
+  const stopped = new Promise<void>((resolve) => (stop = resolve));
+  const stopNow = () => (serving ? stop() : process.exit(0)); // nothing to drain before serving
+  process.on("message", (m: ToWorker) => {
+    if (m?.usrv === "config") configure(m.config);
+    else if (m?.usrv === "stop") stopNow();
   });
+  process.once("disconnect", stopNow); // the primary is gone
   tell({ usrv: "hello" });
-  const c = await Promise.race([configured, stop.then(() => undefined)]);
-  if (c === undefined) return 0; // told to stop before it had anything to serve
+  const c = await configured;
   const store = storeFor(c, () => new ClusterReplayStore());
   let started: Started;
   try {
@@ -41,8 +42,10 @@ async function runWorker(): Promise<number> {
     tell({ usrv: "fatal", message });
     return 1;
   }
+  serving = true;
+  if (!process.connected) return 0; // the primary went while this one was starting
   tell({ usrv: "ready", banner: started.banner });
-  await stop;
+  await Promise.race([stopped, signals.serving(() => process.exit(1))]);
   // Without a primary, a cluster server's close() may never call back: bound it.
   setTimeout(() => process.exit(1), c.drainTimeout + 1_000).unref();
   await started.server.close();

@@ -36,6 +36,7 @@ options (environment variable in brackets):
 
 SIGTERM or SIGINT stops accepting, lets in-flight requests finish and exits 0;
 requests still running at the drain timeout are cut; a second signal forces the exit.
+A signal during start-up stops it and exits 130 (SIGINT) or 143 (SIGTERM).
 
 Secrets: any local user can read a command line (ps), so prefer file:PATH or
 USRV_IDENTITY to secret:TEXT. USRV_IDENTITY and USRV_PIN are removed from the
