@@ -253,6 +253,14 @@ const ROWS: Row[] = [
     },
   },
   {
+    name: "S3: no default routes: HEAD / and GET /puk are not added",
+    options: { "no-default-routes": true },
+    async check(s) {
+      assert.equal((await s.get("/", { method: "HEAD" })).status, 404);
+      assert.equal((await s.get("/puk")).status, 404);
+    },
+  },
+  {
     name: "S3: drain timeout: in-flight requests are cut after it",
     options: { "drain-timeout": "1500", "log-level": "warning" },
     async check(s) {

@@ -11,6 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { createClient } from "usrv/client";
 import { decrypt, encrypt, generateKeypair, sign } from "usrv/secp256k1";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -196,10 +197,49 @@ describe("S3: usrv serve", () => {
   it("environment variables set the options", async () => {
     const s = await serve(["bind-a.mjs"], { USRV_THREADS: "1", USRV_IDENTITY: "secret:server-secret" });
     assert.match(s.out(), /\(1 process, public key /);
-    assert.equal(await (await fetch(`${s.url}/puk`)).status, 404); // bindings given: no demo routes
-    assert.ok(s.out().includes(generateKeypair("server-secret").publicKey));
+    assert.equal(await (await fetch(`${s.url}/vargs`)).status, 404); // bindings given: no demo routes
+    assert.equal(await (await fetch(`${s.url}/puk`)).json(), generateKeypair("server-secret").publicKey);
     s.child.kill("SIGTERM");
     await s.exit;
+  });
+});
+
+describe("S3/C2: the default routes HEAD / and GET /puk", () => {
+  for (const threads of ["1", "2"]) {
+    it(`C2: user bindings get them, so usrv client and connect() accept the server (-t ${threads})`, async () => {
+      const s = await serve(["-t", threads, "--identity", "secret:server-secret", "bind-a.mjs"]);
+      const puk = generateKeypair("server-secret").publicKey;
+      assert.match(s.out(), /HEAD {4}\/ {3}\(default route\)/);
+      assert.match(s.out(), /GET {5}\/puk {3}\(default route\)/);
+      assert.equal((await fetch(s.url, { method: "HEAD" })).status, 200);
+      assert.equal(await (await fetch(`${s.url}/puk`)).json(), puk);
+      assert.equal(await createClient().connect(s.url), 200);
+      const console = spawnSync(process.execPath, [CLI, "client", s.url, "--no-history"], {
+        input: "GET a 21\nexit\n",
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      assert.equal(console.status, 0, console.stderr);
+      assert.ok(console.stdout.includes(`server public key: ${puk}\n`), console.stdout);
+      assert.ok(console.stdout.includes("> 42\n"), console.stdout);
+      s.child.kill("SIGTERM");
+      assert.equal(await s.exit, 0);
+    });
+  }
+
+  it("S3: bindings that answer / and /puk themselves keep them; --no-default-routes adds none", async () => {
+    const own = await serve(["-t", "1", "bind-own-root.mjs"]);
+    assert.doesNotMatch(own.out(), /default route/);
+    assert.equal(await (await fetch(own.url)).json(), "my root");
+    assert.equal(await (await fetch(`${own.url}/puk`)).json(), "my puk");
+    own.child.kill("SIGTERM");
+    const none = await serve(["-t", "1", "--no-default-routes", "bind-a.mjs"]);
+    assert.doesNotMatch(none.out(), /default route/);
+    assert.equal((await fetch(none.url, { method: "HEAD" })).status, 404);
+    assert.equal((await fetch(`${none.url}/puk`)).status, 404);
+    none.child.kill("SIGTERM");
+    assert.equal(await own.exit, 0);
+    assert.equal(await none.exit, 0);
   });
 });
 

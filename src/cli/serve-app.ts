@@ -12,6 +12,7 @@ import type { ReplayStore } from "../replay.js";
 import { RedisReplayStore } from "../replay-redis.js";
 import { UsageError } from "./errors.js";
 import { loadBindings } from "./serve-bindings.js";
+import { bindDefaultRoutes } from "./serve-defaults.js";
 
 /**
  * What a serving process starts from: the checked options, with what the
@@ -30,6 +31,8 @@ export interface StartConfig {
   secret: string;
   replayStore: string | undefined;
   drainTimeout: number;
+  /** Add `HEAD /` and `GET /puk` when the bindings do not answer them. */
+  defaultRoutes: boolean;
 }
 
 /** A listening server and the banner that describes it. */
@@ -53,6 +56,7 @@ export async function startApp(c: StartConfig, store: ReplayStore): Promise<Star
   app.replayStore = store;
   if (c.bindings.length === 0) bindDemo(app);
   const owners = await loadBindings(app, c.bindings);
+  if (c.defaultRoutes) for (const route of bindDefaultRoutes(app)) owners.set(route, "default route");
   await app.identify(c.secret);
   let server: ServerHandle;
   try {

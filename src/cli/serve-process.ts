@@ -26,6 +26,7 @@ export interface ServeConfig {
   pin: string | undefined;
   replayStore: string | undefined;
   drainTimeout: number;
+  defaultRoutes: boolean;
 }
 
 /** Starts the server; resolves with the exit code once it has stopped. */
@@ -48,6 +49,7 @@ export async function runServer(c: ServeConfig): Promise<number> {
     secret,
     replayStore: c.replayStore,
     drainTimeout: c.drainTimeout,
+    defaultRoutes: c.defaultRoutes,
   };
   if (c.threads === 1) return runSingle(start, signals);
   return runPrimary(start, signals);

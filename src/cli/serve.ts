@@ -15,6 +15,8 @@ export const SERVE_HELP = `usage: usrv serve [options] BINDINGS...
 Serves the routes that BINDINGS bind: module files (.js, .mjs, .ts) or
 package names whose top level calls bind(). With no BINDINGS, the demo
 routes: / (HEAD), /puk, /vargs, /kwargs, /error_406, /error_500.
+HEAD / and GET /puk (the public key), which usrv clients call, are added
+when the bindings do not answer them.
 
 options (environment variable in brackets):
   -t, --threads N          worker processes, 1 = a single process  [USRV_THREADS, default 2]
@@ -31,6 +33,7 @@ options (environment variable in brackets):
       --replay-store URL   redis://host:port to share used nonces across hosts
                            [USRV_REPLAY_STORE, default: shared by this server's workers]
       --drain-timeout MS   longest wait for in-flight requests on shutdown  [USRV_DRAIN_TIMEOUT, default 10000]
+      --no-default-routes  do not add HEAD / and GET /puk  [USRV_NO_DEFAULT_ROUTES=1]
       --version            the usrv version
   -h, --help               this help
 
@@ -103,8 +106,12 @@ export function parseServeArgs(
     pin: env.USRV_PIN,
     replayStore: store,
     drainTimeout: int("drain-timeout", v["drain-timeout"], 0, 3_600_000),
+    defaultRoutes: !v["no-default-routes"],
   };
 }
+
+/** A switch's environment variable: 1, true or yes. */
+const yes = (value: string | undefined) => /^(1|true|yes)$/i.test(value ?? "");
 
 function parse(args: string[], env: NodeJS.ProcessEnv) {
   return parseArgs({
@@ -117,10 +124,11 @@ function parse(args: string[], env: NodeJS.ProcessEnv) {
       port: { type: "string", short: "p", default: env.USRV_PORT ?? "5000" },
       "tls-cert": { type: "string", default: env.USRV_TLS_CERT },
       "tls-key": { type: "string", default: env.USRV_TLS_KEY },
-      "tls-self-signed": { type: "boolean", default: /^(1|true|yes)$/i.test(env.USRV_TLS_SELF_SIGNED ?? "") },
+      "tls-self-signed": { type: "boolean", default: yes(env.USRV_TLS_SELF_SIGNED) },
       identity: { type: "string", default: env.USRV_IDENTITY ?? "random" },
       "replay-store": { type: "string", default: env.USRV_REPLAY_STORE },
       "drain-timeout": { type: "string", default: env.USRV_DRAIN_TIMEOUT ?? "10000" },
+      "no-default-routes": { type: "boolean", default: yes(env.USRV_NO_DEFAULT_ROUTES) },
       version: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
