@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { ServerHandle } from "usrv";
 import { generateKeypair } from "usrv/secp256k1";
+import { quietApp } from "./_setup.js";
 import { clientApp } from "./fixtures/client-helpers.js";
 
 const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
@@ -122,7 +123,16 @@ describe("C7: usrv client PEER", () => {
     await closed.close();
     const gone = await run(process.execPath, [CLI, "client", closed.url], "");
     assert.equal(gone.code, 1);
-    assert.match(gone.stderr, /peer not available/);
+    assert.match(
+      gone.stderr,
+      /^usrv client: peer not available: \S+ \(HEAD \S+: the peer cannot be reached.*\)\n$/,
+    );
+    const { app } = quietApp(); // answers, but not HEAD /
+    const rootless = await app.run({ port: 0 });
+    const refused = await run(process.execPath, [CLI, "client", rootless.url], "");
+    await rootless.close();
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^usrv client: peer not available: \S+ \(HEAD \S+ answered 404\)\n$/);
     assert.equal((await run(process.execPath, [CLI, "client"], "")).code, 2);
     assert.equal((await run(process.execPath, [CLI, "client", "not a url"], "")).code, 2);
     assert.equal((await run(process.execPath, [CLI, "client", server.url, "--nope"], "")).code, 2);

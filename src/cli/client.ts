@@ -176,7 +176,8 @@ export async function clientCommand(args: string[]): Promise<number> {
   try {
     client = createClient({ timeout });
     if ((await client.connect(peer)) === false) {
-      process.stderr.write(`usrv client: peer not available: ${peer} (HEAD / did not answer 2xx)\n`);
+      const why = client.connectError?.message.replace(/^\[usrv\] /, "") ?? "HEAD / did not answer 2xx";
+      process.stderr.write(`usrv client: peer not available: ${peer} (${why})\n`);
       return 1;
     }
   } catch (err) {
