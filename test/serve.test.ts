@@ -243,6 +243,78 @@ describe("S3/C2: the default routes HEAD / and GET /puk", () => {
   });
 });
 
+describe("S3: a module that binds nothing", () => {
+  for (const threads of ["1", "2"]) {
+    it(`S3: an app exported by default is served, with its own identity unless --identity (-t ${threads})`, async () => {
+      const s = await serve(["-t", threads, "bind-export-app.mjs"]);
+      assert.match(s.out(), /POST {4}\/pay {3}\(bind-export-app\.mjs\)/);
+      assert.match(s.out(), /HEAD {4}\/ {3}\(default route\)/);
+      assert.doesNotMatch(s.out(), /warning/);
+      const own = generateKeypair("module secret").publicKey;
+      assert.ok(s.out().includes(`public key ${own}`), s.out());
+      const pids = new Set<number>();
+      for (let i = 0; i < 50 && pids.size < Number(threads); i++) {
+        const who = (await fresh(`${s.url}/whoami`)).body as { pid: number; puk: string };
+        assert.equal(who.puk, own);
+        pids.add(who.pid);
+      }
+      assert.equal(pids.size, Number(threads), "every process serves the app");
+      const paid = await fresh(`${s.url}/pay`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"amount": 3}',
+      });
+      assert.equal((paid.body as { paid: number }).paid, 3);
+      assert.equal(await (await fetch(`${s.url}/puk`)).json(), own);
+      s.child.kill("SIGTERM");
+      assert.equal(await s.exit, 0);
+
+      const given = await serve(["-t", threads, "--identity", "secret:server-secret", "bind-export-app.mjs"]);
+      assert.equal(
+        ((await fresh(`${given.url}/whoami`)).body as { puk: string }).puk,
+        generateKeypair("server-secret").publicKey,
+      );
+      given.child.kill("SIGTERM");
+      assert.equal(await given.exit, 0);
+    });
+
+    it(`S3: a module with no route and no app is warned about, once (-t ${threads})`, async () => {
+      const s = await serve(["-t", threads, "bind-nothing.mjs", "bind-b.ts"]);
+      const warnings = s
+        .out()
+        .split("\n")
+        .filter((l) => l.includes("warning"));
+      assert.deepEqual(warnings, [
+        'usrv serve: warning: bind-nothing.mjs binds no route: call bind() from "usrv" at its top level, or export default the app you made with createApp()',
+      ]);
+      assert.equal(await (await fetch(`${s.url}/b/x`)).json(), "hello x");
+      s.child.kill("SIGTERM");
+      assert.equal(await s.exit, 0);
+    });
+  }
+
+  const mixes: [string, string[], RegExp][] = [
+    [
+      "an exported app beside a module that binds on the default app",
+      ["bind-a.mjs", "bind-export-app.mjs"],
+      /^usrv serve: bind-export-app\.mjs exports its own app, so the routes bind-a\.mjs binds with bind\(\) would not be served: bind them on that app, or serve the modules apart$/,
+    ],
+    [
+      "two modules exporting an app",
+      ["bind-export-app.mjs", "bind-export-other.mjs"],
+      /^usrv serve: bind-export-app\.mjs and bind-export-other\.mjs each export an app: one server serves one app/,
+    ],
+  ];
+  for (const [what, bindings, message] of mixes) {
+    it(`S3: ${what} is one line and exit 1`, () => {
+      const r = cli(["serve", "-t", "1", "-p", "0", ...bindings]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr.trim(), message);
+    });
+  }
+});
+
 describe("S3: workers", () => {
   it("two workers share the port; a crashed worker is replaced", async () => {
     const s = await serve(["-t", "2", "bind-a.mjs"]);

@@ -5,6 +5,7 @@
  */
 import cluster from "node:cluster";
 import type { ServerHandle } from "../adapter/serve.js";
+import type { App } from "../app.js";
 import { bindDemo } from "../demo.js";
 import { defaultApp } from "../index.js";
 import { ConsoleLogger } from "../log.js";
@@ -29,6 +30,8 @@ export interface StartConfig {
   tls: { cert: string; key: string } | undefined;
   /** The identity secret (a random one for `--identity random`). */
   secret: string;
+  /** --identity or USRV_IDENTITY was given: it wins over an identity the served app set itself. */
+  identityGiven: boolean;
   replayStore: string | undefined;
   drainTimeout: number;
   /** Add `HEAD /` and `GET /puk` when the bindings do not answer them. */
@@ -39,6 +42,8 @@ export interface StartConfig {
 export interface Started {
   server: ServerHandle;
   banner: string;
+  /** Lines for stderr (modules that bind nothing), printed once by the first process. */
+  warnings: string[];
 }
 
 /** The replay store of one process: Redis when asked, else `shared()` (this process's or the primary's memory). */
@@ -46,18 +51,24 @@ export function storeFor(c: StartConfig, shared: () => ReplayStore): ReplayStore
   return c.replayStore ? new RedisReplayStore(c.replayStore) : shared();
 }
 
+/** The built-in logger at the server's level, named after its process in a worker. */
+function setLogger(app: App, level: number): void {
+  if (!(app.logger instanceof ConsoleLogger)) return; // the user's own logger is theirs
+  app.logger.level = level;
+  if (cluster.isWorker) app.logger.name = `usrv[${process.pid}]`;
+}
+
 /** Binds, identifies and listens in this process. */
 export async function startApp(c: StartConfig, store: ReplayStore): Promise<Started> {
-  const app = defaultApp();
-  if (app.logger instanceof ConsoleLogger) {
-    app.logger.level = c.logLevel;
-    if (cluster.isWorker) app.logger.name = `usrv[${process.pid}]`;
-  }
+  const main = defaultApp();
+  setLogger(main, c.logLevel); // before the modules load: they may log
+  if (c.bindings.length === 0) bindDemo(main);
+  const { app, owners, warnings } = await loadBindings(c.bindings, main);
+  setLogger(app, c.logLevel);
   app.replayStore = store;
-  if (c.bindings.length === 0) bindDemo(app);
-  const owners = await loadBindings(app, c.bindings);
   if (c.defaultRoutes) for (const route of bindDefaultRoutes(app)) owners.set(route, "default route");
-  await app.identify(c.secret);
+  // an app that identified itself keeps its key, unless --identity says otherwise
+  if (c.identityGiven || app.publicKey === undefined) await app.identify(c.secret);
   let server: ServerHandle;
   try {
     server = await app.run({ host: c.host, port: c.port, drainTimeout: c.drainTimeout, tls: c.tls });
@@ -78,5 +89,6 @@ export async function startApp(c: StartConfig, store: ReplayStore): Promise<Star
   return {
     server,
     banner: `usrv serving on ${server.url} (${workers}, public key ${app.publicKey})\n${routes.join("\n")}\n`,
+    warnings,
   };
 }

@@ -7,5 +7,5 @@ export type ToWorker = { usrv: "config"; config: StartConfig } | { usrv: "stop" 
 /** Worker to primary: listening for messages, serving (with the banner), or failed to start. */
 export type FromWorker =
   | { usrv: "hello" }
-  | { usrv: "ready"; banner: string }
+  | { usrv: "ready"; banner: string; warnings: string[] }
   | { usrv: "fatal"; message: string };

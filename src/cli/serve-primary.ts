@@ -66,14 +66,14 @@ export async function runPrimary(c: StartConfig, signals: Signals): Promise<numb
 
   // Start N workers; all must be ready, or none serves. A signal meanwhile
   // stops them all (Signals), and their exits are then no failure.
-  const ready = await new Promise<string | Error>((resolve) => {
+  const ready = await new Promise<Extract<FromWorker, { usrv: "ready" }> | Error>((resolve) => {
     let count = 0;
     for (let i = 0; i < c.threads; i++) {
       const w = fork();
       w.on("message", (m: FromWorker) => {
         if (signals.stopping) return;
         if (m?.usrv === "fatal") resolve(new UsageError(m.message));
-        else if (m?.usrv === "ready" && ++count === c.threads) resolve(m.banner);
+        else if (m?.usrv === "ready" && ++count === c.threads) resolve(m);
       });
       w.once("exit", (code) => {
         if (!signals.stopping)
@@ -86,7 +86,8 @@ export async function runPrimary(c: StartConfig, signals: Signals): Promise<numb
     memory?.close();
     throw ready;
   }
-  process.stdout.write(ready);
+  for (const line of ready.warnings) process.stderr.write(`${line}\n`);
+  process.stdout.write(ready.banner);
 
   // Replace crashed workers, but stop a crash loop.
   cluster.on("exit", (w, code, signal) => {

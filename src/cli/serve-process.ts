@@ -22,6 +22,8 @@ export interface ServeConfig {
   tlsKey: string | undefined;
   tlsSelfSigned: boolean;
   identity: string;
+  /** --identity or USRV_IDENTITY was given (else random, unless the served app identified itself). */
+  identityGiven: boolean;
   /** USRV_PIN, for `--identity stored`. */
   pin: string | undefined;
   replayStore: string | undefined;
@@ -47,6 +49,7 @@ export async function runServer(c: ServeConfig): Promise<number> {
     port: c.port,
     tls: pem && { cert: pem.cert.toString("utf8"), key: pem.key.toString("utf8") },
     secret,
+    identityGiven: c.identityGiven,
     replayStore: c.replayStore,
     drainTimeout: c.drainTimeout,
     defaultRoutes: c.defaultRoutes,
@@ -57,7 +60,8 @@ export async function runServer(c: ServeConfig): Promise<number> {
 
 async function runSingle(c: StartConfig, signals: Signals): Promise<number> {
   const store = storeFor(c, () => new MemoryReplayStore());
-  const { server, banner } = await startApp(c, store);
+  const { server, banner, warnings } = await startApp(c, store);
+  for (const line of warnings) process.stderr.write(`${line}\n`);
   process.stdout.write(banner);
   await signals.serving(() => process.exit(1));
   await server.close();

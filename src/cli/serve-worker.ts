@@ -44,7 +44,7 @@ async function runWorker(): Promise<number> {
   }
   serving = true;
   if (!process.connected) return 0; // the primary went while this one was starting
-  tell({ usrv: "ready", banner: started.banner });
+  tell({ usrv: "ready", banner: started.banner, warnings: started.warnings });
   await Promise.race([stopped, signals.serving(() => process.exit(1))]);
   // Without a primary, a cluster server's close() may never call back: bound it.
   setTimeout(() => process.exit(1), c.drainTimeout + 1_000).unref();

@@ -15,6 +15,9 @@ export const SERVE_HELP = `usage: usrv serve [options] BINDINGS...
 Serves the routes that BINDINGS bind: module files (.js, .mjs, .ts) or
 package names whose top level calls bind(). With no BINDINGS, the demo
 routes: / (HEAD), /puk, /vargs, /kwargs, /error_406, /error_500.
+A module that binds nothing but exports a usrv app by default (export default
+app, made with createApp()) has that app served, with its own identity unless
+--identity is given; a module that does neither is warned about.
 HEAD / and GET /puk (the public key), which usrv clients call, are added
 when the bindings do not answer them.
 
@@ -78,7 +81,7 @@ export function parseServeArgs(
   } catch (e) {
     throw new UsageError(`usrv serve: ${(e as Error).message.replace("[usrv] ", "")}`, 2);
   }
-  const identity = v.identity;
+  const identity = v.identity ?? "random";
   if (!/^(random|stored|file:.+|secret:.+)$/s.test(identity)) {
     const shown = identity.startsWith("secret:") ? "secret: with no text" : JSON.stringify(identity);
     throw new UsageError(
@@ -103,6 +106,7 @@ export function parseServeArgs(
     tlsKey: v["tls-key"],
     tlsSelfSigned: v["tls-self-signed"],
     identity,
+    identityGiven: v.identity !== undefined,
     pin: env.USRV_PIN,
     replayStore: store,
     drainTimeout: int("drain-timeout", v["drain-timeout"], 0, 3_600_000),
@@ -125,7 +129,7 @@ function parse(args: string[], env: NodeJS.ProcessEnv) {
       "tls-cert": { type: "string", default: env.USRV_TLS_CERT },
       "tls-key": { type: "string", default: env.USRV_TLS_KEY },
       "tls-self-signed": { type: "boolean", default: yes(env.USRV_TLS_SELF_SIGNED) },
-      identity: { type: "string", default: env.USRV_IDENTITY ?? "random" },
+      identity: { type: "string", default: env.USRV_IDENTITY },
       "replay-store": { type: "string", default: env.USRV_REPLAY_STORE },
       "drain-timeout": { type: "string", default: env.USRV_DRAIN_TIMEOUT ?? "10000" },
       "no-default-routes": { type: "boolean", default: yes(env.USRV_NO_DEFAULT_ROUTES) },
