@@ -126,7 +126,7 @@ describe("S3: usrv serve", () => {
       "a module that throws at import",
       ["serve", "-t", "1", "-p", "0", "bind-throws.mjs"],
       1,
-      /^usrv serve: cannot load bind-throws\.mjs: database is down$/,
+      /^usrv serve: cannot load bind-throws\.mjs: database is down at bind-throws\.mjs:1:7$/,
     ],
     [
       "the same route in two modules",

@@ -6,10 +6,11 @@
 import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { extname, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import type { App } from "../app.js";
 import { EndpointAlreadyDefined } from "../errors.js";
-import { UsageError } from "./errors.js";
+import { debugging, UsageError } from "./errors.js";
+import { explainLoadError } from "./load-error.js";
 
 const TS = new Set([".ts", ".mts", ".cts", ".tsx"]);
 let tsReady: Promise<void> | undefined;
@@ -71,6 +72,22 @@ function isApp(value: unknown): value is App {
 
 const keys = (app: App) => app.router.routes().map(([m, p]) => `${m} ${p}`);
 
+// Node 20 rejects a second promise, unhandled, with the very error import()
+// rejected with when an ES module imports a CommonJS file that does not
+// parse: that error is reported already, as one line.
+const reported = new WeakSet<object>();
+let watching = false;
+function reportedOnce(e: unknown): void {
+  if (typeof e !== "object" || e === null) return;
+  reported.add(e);
+  if (watching) return;
+  watching = true;
+  process.on("unhandledRejection", (reason) => {
+    if (typeof reason === "object" && reason !== null && reported.has(reason)) return;
+    throw reason; // what Node does without a handler
+  });
+}
+
 /**
  * Imports every binding module. Their top level calls `bind`, which binds on
  * `main` (the default app); a module that binds nothing there and exports an
@@ -97,8 +114,11 @@ export async function loadBindings(specs: string[], main: App, cwd = process.cwd
           `usrv serve: ${m ? `${m[1]} ${m[2]}` : "a route"} is bound by both ${first ?? "an earlier module"} and ${spec}`,
         );
       }
-      const why = e instanceof Error ? e.message.split("\n")[0] : String(e);
-      throw new UsageError(`usrv serve: cannot load ${spec}: ${why}`);
+      reportedOnce(e);
+      const stack = debugging() && e instanceof Error ? `\n${e.stack}` : "";
+      throw new UsageError(
+        `usrv serve: cannot load ${spec}: ${explainLoadError(e, fileURLToPath(url))}${stack}`,
+      );
     }
     const added = keys(main).filter((k) => !before.has(k));
     for (const k of added) owners.set(k, spec);
