@@ -69,6 +69,8 @@ export async function startApp(c: StartConfig, store: ReplayStore): Promise<Star
   if (c.defaultRoutes) for (const route of bindDefaultRoutes(app)) owners.set(route, "default route");
   // an app that identified itself keeps its key, unless --identity says otherwise
   if (c.identityGiven || app.publicKey === undefined) await app.identify(c.secret);
+  // loaded now rather than at the first Nonce, whose check has 1 s to connect
+  if (c.replayStore) await import("@redis/client");
   let server: ServerHandle;
   try {
     server = await app.run({ host: c.host, port: c.port, drainTimeout: c.drainTimeout, tls: c.tls });
