@@ -3,8 +3,8 @@
  * the replay check across workers, graceful shutdown, TLS.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
@@ -112,7 +112,24 @@ describe("S3: usrv serve", () => {
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
   });
 
-  const usage: [string, string[], number, RegExp][] = [
+  // a certificate and the key of another pair, and a file that is no PEM
+  const pair = (name: string) => {
+    const out = { cert: join(HOME, `${name}.crt`), key: join(HOME, `${name}.key`) };
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+        ...["-days", "1", "-subj", "/CN=localhost", "-keyout", out.key, "-out", out.cert],
+      ],
+      { stdio: "ignore" },
+    );
+    return out;
+  };
+  const [one, two] = [pair("one"), pair("two")];
+  const notPem = join(HOME, "not.pem");
+  writeFileSync(notPem, "not a certificate\n");
+
+  const usage: [string, string[], number, RegExp, Record<string, string>?][] = [
     ["an unknown option", ["serve", "--bogus"], 2, /^usrv serve: Unknown option '--bogus'/],
     ["a bad thread count", ["serve", "-t", "zero"], 2, /--threads must be an integer/],
     ["a bad log level", ["serve", "-l", "loud"], 2, /invalid log level/],
@@ -140,10 +157,35 @@ describe("S3: usrv serve", () => {
       1,
       /^usrv serve: cannot read the TLS certificate nope\.crt: ENOENT$/,
     ],
+    [
+      "a certificate that is no PEM",
+      ["serve", "-p", "0", "--tls-cert", notPem, "--tls-key", one.key],
+      1,
+      /^usrv serve: cannot use the TLS certificate \S+not\.pem with the key \S+one\.key: no start line/,
+    ],
+    [
+      "a key of another certificate",
+      ["serve", "-p", "0", "--tls-cert", one.cert, "--tls-key", two.key],
+      1,
+      /^usrv serve: cannot use the TLS certificate \S+one\.crt with the key \S+two\.key: key values mismatch/,
+    ],
+    [
+      "a USRV_HOME where no self-signed certificate can be made",
+      ["serve", "-p", "0", "--tls-self-signed"],
+      1,
+      /^usrv serve: cannot make \/dev\/null\/x\/tls for the self-signed certificate: ENOTDIR/,
+      { USRV_HOME: "/dev/null/x" },
+    ],
+    [
+      "an identity file that cannot be read",
+      ["serve", "-p", "0", "--identity", "file:nope.txt"],
+      1,
+      /^usrv serve: cannot read the identity file nope\.txt: ENOENT$/,
+    ],
   ];
-  for (const [what, args, code, message] of usage) {
+  for (const [what, args, code, message, env] of usage) {
     it(`bad input: ${what} is one line on stderr and exit ${code}`, () => {
-      const r = cli(args);
+      const r = cli(args, env);
       assert.equal(r.status, code, r.stderr);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
       assert.match(r.stderr.trim(), message);
