@@ -177,6 +177,15 @@ describe("I2: usrv secret", () => {
     assert.match(r.stderr, /usrv secret dump/);
   });
 
+  test("a USRV_HOME that cannot be a folder: one line naming it, exit 1", async () => {
+    const r = await run(["secret", "dump"], `${SECRET}\n482913\n482913\n`, "/dev/null/x");
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /\nusrv secret: ENOTDIR: not a directory, mkdir '\/dev\/null\/x' \(USRV_HOME, else ~\/\.usrv, must be a folder you can write\)\n$/,
+    );
+  });
+
   test("--name keeps several secrets", async () => {
     const home = freshHome();
     await run(["secret", "dump", "--name", "client.key"], `${SECRET}\n482913\n482913\n`, home);

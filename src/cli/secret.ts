@@ -150,6 +150,14 @@ export async function secretCommand(args: string[]): Promise<number> {
       process.stderr.write(`usrv secret: ${err.message.replace(/^\[usrv\] /, "")}\n`);
       return 1;
     }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
+      // the folder: missing parent, a file in the way, no permission, full disk
+      process.stderr.write(
+        `usrv secret: ${(err as Error).message} (USRV_HOME, else ~/.usrv, must be a folder you can write)\n`,
+      );
+      return 1;
+    }
     throw err;
   } finally {
     prompt.close();
