@@ -3,20 +3,16 @@
  * the replay check across workers, graceful shutdown, TLS.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { createClient } from "usrv/client";
 import { decrypt, encrypt, generateKeypair, sign } from "usrv/secp256k1";
+import { CLI, FIX, fresh as freshRequest, ROOT, type Served, startServe } from "./fixtures/serve-helpers.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "dist", "cli.js");
-const FIX = join(ROOT, "test", "fixtures");
 const HOME = mkdtempSync(join(tmpdir(), "usrv-serve-"));
 after(() => rmSync(HOME, { recursive: true, force: true }));
 
@@ -30,67 +26,14 @@ function cli(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-/** Starts `usrv serve` on a free port; resolves with its URL once the banner is out. */
-async function serve(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ url: string; child: ChildProcess; out: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI, "serve", "-p", "0", "-l", "40", ...args], {
-    cwd: FIX,
-    env: { ...process.env, USRV_HOME: HOME, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner in 20 s:\n${out}`)), 20_000);
-    const poll = setInterval(() => {
-      const m = /usrv serving on (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        clearInterval(poll);
-        resolve(m[1]!);
-      }
-    }, 20);
-    void exit.then((code) => {
-      clearTimeout(timer);
-      clearInterval(poll);
-      reject(new Error(`exited with ${code} before serving:\n${out}`));
-    });
-  });
-  after(() => child.kill("SIGKILL"));
-  return { url, child, out: () => out, exit };
+/** Starts `usrv serve` on a free port, quiet but for errors; resolves once the banner is out. */
+function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
+  return startServe(["-p", "0", "-l", "40", ...args], { USRV_HOME: HOME, ...env });
 }
 
-/** One request on its own connection, so that the cluster may hand it to any worker. */
-function fresh(
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<{ status: number; body: unknown; text: string; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      url,
-      { method: init.method ?? "GET", headers: init.headers, agent: false },
-      (res) => {
-        let text = "";
-        res.on("data", (d) => (text += d));
-        res.on("end", () => {
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {}
-          resolve({ status: res.statusCode!, body, text, headers: res.headers });
-        });
-      },
-    );
-    // A connection the cluster hands to a worker in the instant it dies is lost: never wait forever.
-    req.setTimeout(5_000, () => req.destroy(new Error("no answer in 5 s")));
-    req.on("error", reject);
-    req.end(init.body);
-  });
-}
+/** One request on its own connection; one the cluster hands to a worker in the instant it dies is lost: 5 s at most. */
+const fresh = (url: string, init: Parameters<typeof freshRequest>[1] = {}) =>
+  freshRequest(url, { timeout: 5_000, ...init });
 
 describe("S3: usrv serve", () => {
   it("--help and --version print to stdout and exit 0", () => {
