@@ -58,7 +58,12 @@ function setLogger(app: App, level: number): void {
   if (cluster.isWorker) app.logger.name = `usrv[${process.pid}]`;
 }
 
-/** Binds, identifies and listens in this process. */
+/**
+ * Binds, identifies and listens in this process.
+ *
+ * @example
+ * const { server, banner, warnings } = await startApp(config, new MemoryReplayStore());
+ */
 export async function startApp(c: StartConfig, store: ReplayStore): Promise<Started> {
   const main = defaultApp();
   setLogger(main, c.logLevel); // before the modules load: they may log

@@ -93,6 +93,9 @@ function reportedOnce(e: unknown): void {
  * `main` (the default app); a module that binds nothing there and exports an
  * App by default (`export default app`) has that app served instead, and a
  * module that does neither is warned about.
+ *
+ * @example
+ * const { app, owners, warnings } = await loadBindings(["routes.mjs", "admin.ts"], defaultApp());
  */
 export async function loadBindings(specs: string[], main: App, cwd = process.cwd()): Promise<Loaded> {
   const owners = new Map<string, string>(); // "GET /x" -> module, on main

@@ -6,7 +6,12 @@
  */
 import type { App } from "../app.js";
 
-/** Binds the default routes the app lacks; returns them as "METHOD /path". */
+/**
+ * Binds the default routes the app lacks; returns them as "METHOD /path".
+ *
+ * @example
+ * bindDefaultRoutes(app); // ["HEAD /", "GET /puk"] for an app that binds neither
+ */
 export function bindDefaultRoutes(app: App): string[] {
   const added: string[] = [];
   if (!("value" in app.router.find("HEAD", "/"))) {

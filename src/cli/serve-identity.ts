@@ -7,7 +7,12 @@ import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { UsageError } from "./errors.js";
 
-/** The identity secret for `identity`; a user's mistake is a UsageError. */
+/**
+ * The identity secret for `identity`; a user's mistake is a UsageError.
+ *
+ * @example
+ * await resolveIdentity("file:/etc/usrv/identity", undefined); // the file's text
+ */
 export async function resolveIdentity(identity: string, pin: string | undefined): Promise<string> {
   if (identity === "random") return randomBytes(32).toString("hex");
   if (identity.startsWith("secret:")) return identity.slice("secret:".length);

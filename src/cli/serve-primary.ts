@@ -45,7 +45,12 @@ function stopAll(ms?: number): Promise<void> {
   ).then(() => clearTimeout(timer));
 }
 
-/** Runs the primary; resolves with the exit code once every worker has stopped. */
+/**
+ * Runs the primary; resolves with the exit code once every worker has stopped.
+ *
+ * @example
+ * process.exitCode = await runPrimary(config, new Signals("abort"));
+ */
 export async function runPrimary(c: StartConfig, signals: Signals): Promise<number> {
   const memory = c.replayStore ? undefined : new MemoryReplayStore();
   // Workers run their own program with no arguments: they get the checked

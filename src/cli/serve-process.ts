@@ -31,7 +31,13 @@ export interface ServeConfig {
   defaultRoutes: boolean;
 }
 
-/** Starts the server; resolves with the exit code once it has stopped. */
+/**
+ * Starts the server; resolves with the exit code once it has stopped.
+ *
+ * @example
+ * const config = parseServeArgs(["-t", "2", "app.mjs"]);
+ * if (typeof config === "object") process.exitCode = await runServer(config);
+ */
 export async function runServer(c: ServeConfig): Promise<number> {
   const signals = new Signals("abort"); // before the first await: a PIN prompt can take a while
   const secret = await resolveIdentity(c.identity, c.pin);

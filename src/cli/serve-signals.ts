@@ -12,7 +12,12 @@
  */
 import { constants } from "node:os";
 
-/** The exit code a shell reports for a process killed by `signal`. */
+/**
+ * The exit code a shell reports for a process killed by `signal`.
+ *
+ * @example
+ * signalExitCode("SIGTERM"); // 143
+ */
 export function signalExitCode(signal: NodeJS.Signals): number {
   return 128 + (constants.signals[signal] ?? 0);
 }
