@@ -22,7 +22,8 @@ options:
   -h, --help                 this help
   --version                  the usrv version
 
-"usrv <command> --help" tells more.
+"usrv <command> --help" tells more. Errors are one line on stderr;
+USRV_DEBUG=1 adds the stack of an unexpected one.
 `;
 
 /** A command: its arguments (after its name) in, the exit code out. */
@@ -75,8 +76,9 @@ main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
-  (err: unknown) => {
-    process.stderr.write(`usrv: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  async (err: unknown) => {
+    const { unexpected } = await import("./cli/errors.js");
+    process.stderr.write(`usrv: ${unexpected(err)}\n`);
     process.exitCode = 1;
   },
 );

@@ -8,6 +8,7 @@ import { inspect } from "node:util";
 import type { ServerHandle } from "usrv";
 import * as clientModule from "usrv/client";
 import { ClientError, connect, createClient, defaultClient, FormData, GET, POST } from "usrv/client";
+import { quietApp } from "./_setup.js";
 import { clientApp, inProcess, recorder } from "./fixtures/client-helpers.js";
 
 const PEER = "http://usrv.test:5000";
@@ -159,6 +160,42 @@ describe("C2: connect", () => {
     const closed = await (await clientApp()).run({ port: 0 });
     await closed.close();
     assert.equal(await createClient().connect(closed.url, { timeout: 2000 }), false);
+  });
+
+  it("C2: a failed connect says why (status or error), and so does the next call", async () => {
+    const { app } = quietApp(); // over a real socket, no HEAD /
+    app.bind("/x", () => [200, "x"]);
+    const up = await app.run({ port: 0 });
+    try {
+      const c = createClient();
+      assert.equal(await c.connect(up.url), false);
+      assert.equal(c.connectError?.code, "USRV_ERR_CLIENT_HTTP");
+      assert.match(c.connectError!.message, /HEAD http:\/\/127\.0\.0\.1:\d+\/ answered 404/);
+      const later = await c.GET.x().then(
+        () => assert.fail("no peer"),
+        (e: ClientError) => e,
+      );
+      assert.equal(later.code, "USRV_ERR_CLIENT_NO_PEER");
+      assert.match(later.message, /GET \/x: no peer to reach: connect failed \(HEAD \S+ answered 404\)/);
+      assert.doesNotMatch(later.message, /connect\(peer\) first/);
+      assert.equal(later.cause, c.connectError);
+      c.peer = up.url; // given another way: the call goes through
+      assert.equal(await c.GET.x(), "x");
+    } finally {
+      await up.close();
+    }
+    const closed = await (await clientApp()).run({ port: 0 });
+    await closed.close();
+    const c = createClient();
+    assert.equal(await c.connect(closed.url, { timeout: 2000 }), false);
+    assert.equal(c.connectError?.code, "USRV_ERR_CLIENT_UNREACHABLE");
+    await assert.rejects(c.GET.x(), (e: ClientError) =>
+      /connect failed \(.*cannot be reached/.test(e.message),
+    );
+    const again = await (await clientApp()).run({ port: 0 });
+    assert.equal(await c.connect(again.url), 200); // a success forgets the failure
+    assert.equal(c.connectError, undefined);
+    await again.close();
   });
 
   it("C2: a malformed peer is a typed error", async () => {

@@ -12,6 +12,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { ServerHandle } from "usrv";
 import { generateKeypair } from "usrv/secp256k1";
+import { quietApp } from "./_setup.js";
 import { clientApp } from "./fixtures/client-helpers.js";
 
 const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
@@ -122,13 +123,75 @@ describe("C7: usrv client PEER", () => {
     await closed.close();
     const gone = await run(process.execPath, [CLI, "client", closed.url], "");
     assert.equal(gone.code, 1);
-    assert.match(gone.stderr, /peer not available/);
+    assert.match(
+      gone.stderr,
+      /^usrv client: peer not available: \S+ \(HEAD \S+: the peer cannot be reached.*\)\n$/,
+    );
+    const { app } = quietApp(); // answers, but not HEAD /
+    const rootless = await app.run({ port: 0 });
+    const refused = await run(process.execPath, [CLI, "client", rootless.url], "");
+    await rootless.close();
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /^usrv client: peer not available: \S+ \(HEAD \S+ answered 404\)\n$/);
     assert.equal((await run(process.execPath, [CLI, "client"], "")).code, 2);
     assert.equal((await run(process.execPath, [CLI, "client", "not a url"], "")).code, 2);
     assert.equal((await run(process.execPath, [CLI, "client", server.url, "--nope"], "")).code, 2);
     const help = await run(process.execPath, [CLI, "client", "--help"], "");
     assert.equal(help.code, 0);
     assert.match(help.stdout, /usage: usrv client PEER/);
+  });
+
+  it("C7: bytes print as their text when UTF-8, else as length and hex; forms as their parts; null as null", async () => {
+    const { app } = quietApp();
+    const bytes = (body: Uint8Array | string, init: ResponseInit = {}) =>
+      new Response((typeof body === "string" ? new TextEncoder().encode(body) : body) as BodyInit, init);
+    const boundary = "b0undary";
+    const form = new Uint8Array([
+      ...new TextEncoder().encode(
+        `--${boundary}\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi\r\n` +
+          `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n` +
+          "Content-Type: application/octet-stream\r\n\r\n",
+      ),
+      0xff,
+      0x00,
+      0x01,
+      ...new TextEncoder().encode(`\r\n--${boundary}--\r\n`),
+    ]);
+    app.bind("/", { methods: ["HEAD"] }, () => [200]);
+    app.bind("/text", () => bytes("Enjoy é"));
+    app.bind("/binary", () => bytes(new Uint8Array([0xff, 0x00, 0x01])));
+    app.bind("/long", () => bytes(new Uint8Array(100).fill(0xfe)));
+    app.bind("/escape", () => bytes("\u001b[2Jgone"));
+    app.bind("/form", () =>
+      bytes(form, { headers: { "content-type": `multipart/form-data; boundary=${boundary}` } }),
+    );
+    app.bind("/nothing", () => [204]);
+    app.bind("/broken", () => bytes(new Uint8Array([0xff, 0xfe]), { status: 500 }));
+    const up = await app.run({ port: 0 });
+    try {
+      const r = await run(
+        process.execPath,
+        [CLI, "client", up.url, "--no-history"],
+        "GET text\nGET binary\nGET long\nGET escape\nGET form\nGET nothing\nGET broken\n",
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const answers = r.stdout.split("\n").filter((l) => l.includes("> "));
+      assert.deepEqual(
+        answers.map((l) => l.slice(l.indexOf("> ") + 2)),
+        [
+          '"Enjoy é" (8 bytes)',
+          "<3 bytes: ff0001>",
+          `<100 bytes: ${"fe".repeat(32)}…>`,
+          `<${"\u001b[2Jgone".length} bytes: 1b5b324a676f6e65>`,
+          'FormData [{"name":"note","value":"hi"},{"name":"file","filename":"a.bin","type":"application/octet-stream","value":"<3 bytes: ff0001>"}]',
+          "null",
+        ],
+      );
+      assert.doesNotMatch(r.stdout, /\{"0":/);
+      assert.match(r.stderr, /^! 500 {2}<2 bytes: fffe>$/m);
+    } finally {
+      await up.close();
+    }
   });
 
   const script = spawnSync("script", ["--version"], { encoding: "utf8" });

@@ -28,9 +28,11 @@ interface Run {
 }
 
 /** Runs `node dist/cli.js ...args` with `input` piped to stdin. */
-function run(args: string[], input: string, home: string): Promise<Run> {
+function run(args: string[], input: string, home: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, USRV_HOME: home } });
+    const child = spawn(process.execPath, [cli, ...args], {
+      env: { ...process.env, USRV_HOME: home, ...env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d) => (stdout += d));
@@ -72,6 +74,19 @@ describe("usrv (dispatcher)", () => {
     assert.equal(r.code, 2);
     assert.equal(r.stdout, "");
     assert.match(r.stderr, /^usage: usrv/);
+  });
+  test("an unexpected error (a bug) is one line and exit 1; USRV_DEBUG=1 adds its stack", async () => {
+    const inject = fileURLToPath(new URL("../../test/fixtures/break-json.mjs", import.meta.url));
+    const quiet = spawnSync(process.execPath, ["--import", inject, cli, "--version"], { encoding: "utf8" });
+    assert.equal(quiet.status, 1);
+    assert.equal(quiet.stderr, "usrv: injected fault (unexpected: USRV_DEBUG=1 prints the stack)\n");
+    const debug = spawnSync(process.execPath, ["--import", inject, cli, "--version"], {
+      encoding: "utf8",
+      env: { ...process.env, USRV_DEBUG: "1" },
+    });
+    assert.equal(debug.status, 1);
+    assert.match(debug.stderr, /^usrv: TypeError: injected fault\n\s+at /);
+    assert.match((await run(["--help"], "", freshHome())).stdout, /USRV_DEBUG=1/);
   });
   test("unknown command or option: usage on stderr, exit 2", async () => {
     for (const args of [["bogus"], ["--bogus"], ["constructor"]]) {
@@ -162,12 +177,47 @@ describe("I2: usrv secret", () => {
     assert.match(r.stderr, /usrv secret dump/);
   });
 
+  test("a USRV_HOME that cannot be a folder: one line naming it, exit 1", async () => {
+    const r = await run(["secret", "dump"], `${SECRET}\n482913\n482913\n`, "/dev/null/x");
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /\nusrv secret: ENOTDIR: not a directory, mkdir '\/dev\/null\/x' \(USRV_HOME, else ~\/\.usrv, must be a folder you can write\)\n$/,
+    );
+  });
+
   test("--name keeps several secrets", async () => {
     const home = freshHome();
     await run(["secret", "dump", "--name", "client.key"], `${SECRET}\n482913\n482913\n`, home);
     assert.deepEqual(await readdir(home), ["client.key"]);
     const r = await run(["secret", "load", "--name", "client.key"], "482913\n", home);
     assert.equal(r.stdout, `${PUBLIC}\n`);
+  });
+
+  test("USRV_PIN is the PIN of dump, load and migrate: no PIN prompt", async () => {
+    const home = freshHome();
+    const dumped = await run(["secret", "dump"], `${SECRET}\n`, home, { USRV_PIN: "482913" });
+    assert.equal(dumped.code, 0, dumped.stderr);
+    assert.equal(dumped.stdout, `${PUBLIC}\n`);
+    assert.doesNotMatch(dumped.stderr, /PIN/);
+    const loaded = await run(["secret", "load", "--show-secret"], "", home, { USRV_PIN: "482913" });
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.equal(loaded.stdout, `${PUBLIC}\n${SECRET}\n`);
+    assert.doesNotMatch(loaded.stderr, /PIN/);
+    const wrong = await run(["secret", "load"], "482913\n", home, { USRV_PIN: "000000" });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /wrong PIN/);
+
+    const legacyHome = freshHome();
+    await mkdir(legacyHome);
+    await writeFile(join(legacyHome, legacy.file_name), legacy.file_content);
+    const migrated = await run(["secret", "migrate"], "", legacyHome, { USRV_PIN: legacy.pin });
+    assert.equal(migrated.code, 0, migrated.stderr);
+    assert.equal(migrated.stdout, `${generateKeypair(legacy.secret).publicKey}\n`);
+    assert.doesNotMatch(migrated.stderr, /PIN/);
+
+    const help = await run(["secret", "--help"], "", freshHome());
+    assert.match(help.stdout, /USRV_PIN/);
   });
 
   test("legacy: load reads the reference's sha256(PIN).key; migrate rewrites it", async () => {

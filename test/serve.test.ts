@@ -3,19 +3,16 @@
  * the replay check across workers, graceful shutdown, TLS.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { request as httpRequest } from "node:http";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { createClient } from "usrv/client";
 import { decrypt, encrypt, generateKeypair, sign } from "usrv/secp256k1";
+import { CLI, FIX, fresh as freshRequest, ROOT, type Served, startServe } from "./fixtures/serve-helpers.js";
 
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "dist", "cli.js");
-const FIX = join(ROOT, "test", "fixtures");
 const HOME = mkdtempSync(join(tmpdir(), "usrv-serve-"));
 after(() => rmSync(HOME, { recursive: true, force: true }));
 
@@ -29,67 +26,14 @@ function cli(args: string[], env: Record<string, string> = {}) {
   });
 }
 
-/** Starts `usrv serve` on a free port; resolves with its URL once the banner is out. */
-async function serve(
-  args: string[],
-  env: Record<string, string> = {},
-): Promise<{ url: string; child: ChildProcess; out: () => string; exit: Promise<number | null> }> {
-  const child = spawn(process.execPath, [CLI, "serve", "-p", "0", "-l", "40", ...args], {
-    cwd: FIX,
-    env: { ...process.env, USRV_HOME: HOME, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  let out = "";
-  child.stdout!.on("data", (d) => (out += d));
-  child.stderr!.on("data", (d) => (out += d));
-  const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner in 20 s:\n${out}`)), 20_000);
-    const poll = setInterval(() => {
-      const m = /usrv serving on (\S+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        clearInterval(poll);
-        resolve(m[1]!);
-      }
-    }, 20);
-    void exit.then((code) => {
-      clearTimeout(timer);
-      clearInterval(poll);
-      reject(new Error(`exited with ${code} before serving:\n${out}`));
-    });
-  });
-  after(() => child.kill("SIGKILL"));
-  return { url, child, out: () => out, exit };
+/** Starts `usrv serve` on a free port, quiet but for errors; resolves once the banner is out. */
+function serve(args: string[], env: Record<string, string> = {}): Promise<Served> {
+  return startServe(["-p", "0", "-l", "40", ...args], { USRV_HOME: HOME, ...env });
 }
 
-/** One request on its own connection, so that the cluster may hand it to any worker. */
-function fresh(
-  url: string,
-  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<{ status: number; body: unknown; text: string; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      url,
-      { method: init.method ?? "GET", headers: init.headers, agent: false },
-      (res) => {
-        let text = "";
-        res.on("data", (d) => (text += d));
-        res.on("end", () => {
-          let body: unknown = text;
-          try {
-            body = JSON.parse(text);
-          } catch {}
-          resolve({ status: res.statusCode!, body, text, headers: res.headers });
-        });
-      },
-    );
-    // A connection the cluster hands to a worker in the instant it dies is lost: never wait forever.
-    req.setTimeout(5_000, () => req.destroy(new Error("no answer in 5 s")));
-    req.on("error", reject);
-    req.end(init.body);
-  });
-}
+/** One request on its own connection; one the cluster hands to a worker in the instant it dies is lost: 5 s at most. */
+const fresh = (url: string, init: Parameters<typeof freshRequest>[1] = {}) =>
+  freshRequest(url, { timeout: 5_000, ...init });
 
 describe("S3: usrv serve", () => {
   it("--help and --version print to stdout and exit 0", () => {
@@ -111,7 +55,24 @@ describe("S3: usrv serve", () => {
     assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
   });
 
-  const usage: [string, string[], number, RegExp][] = [
+  // a certificate and the key of another pair, and a file that is no PEM
+  const pair = (name: string) => {
+    const out = { cert: join(HOME, `${name}.crt`), key: join(HOME, `${name}.key`) };
+    execFileSync(
+      "openssl",
+      [
+        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
+        ...["-days", "1", "-subj", "/CN=localhost", "-keyout", out.key, "-out", out.cert],
+      ],
+      { stdio: "ignore" },
+    );
+    return out;
+  };
+  const [one, two] = [pair("one"), pair("two")];
+  const notPem = join(HOME, "not.pem");
+  writeFileSync(notPem, "not a certificate\n");
+
+  const usage: [string, string[], number, RegExp, Record<string, string>?][] = [
     ["an unknown option", ["serve", "--bogus"], 2, /^usrv serve: Unknown option '--bogus'/],
     ["a bad thread count", ["serve", "-t", "zero"], 2, /--threads must be an integer/],
     ["a bad log level", ["serve", "-l", "loud"], 2, /invalid log level/],
@@ -125,7 +86,7 @@ describe("S3: usrv serve", () => {
       "a module that throws at import",
       ["serve", "-t", "1", "-p", "0", "bind-throws.mjs"],
       1,
-      /^usrv serve: cannot load bind-throws\.mjs: database is down$/,
+      /^usrv serve: cannot load bind-throws\.mjs: database is down at bind-throws\.mjs:1:7$/,
     ],
     [
       "the same route in two modules",
@@ -139,10 +100,35 @@ describe("S3: usrv serve", () => {
       1,
       /^usrv serve: cannot read the TLS certificate nope\.crt: ENOENT$/,
     ],
+    [
+      "a certificate that is no PEM",
+      ["serve", "-p", "0", "--tls-cert", notPem, "--tls-key", one.key],
+      1,
+      /^usrv serve: cannot use the TLS certificate \S+not\.pem with the key \S+one\.key: no start line/,
+    ],
+    [
+      "a key of another certificate",
+      ["serve", "-p", "0", "--tls-cert", one.cert, "--tls-key", two.key],
+      1,
+      /^usrv serve: cannot use the TLS certificate \S+one\.crt with the key \S+two\.key: key values mismatch/,
+    ],
+    [
+      "a USRV_HOME where no self-signed certificate can be made",
+      ["serve", "-p", "0", "--tls-self-signed"],
+      1,
+      /^usrv serve: cannot make \/dev\/null\/x\/tls for the self-signed certificate: ENOTDIR/,
+      { USRV_HOME: "/dev/null/x" },
+    ],
+    [
+      "an identity file that cannot be read",
+      ["serve", "-p", "0", "--identity", "file:nope.txt"],
+      1,
+      /^usrv serve: cannot read the identity file nope\.txt: ENOENT$/,
+    ],
   ];
-  for (const [what, args, code, message] of usage) {
+  for (const [what, args, code, message, env] of usage) {
     it(`bad input: ${what} is one line on stderr and exit ${code}`, () => {
-      const r = cli(args);
+      const r = cli(args, env);
       assert.equal(r.status, code, r.stderr);
       assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
       assert.match(r.stderr.trim(), message);
@@ -196,11 +182,122 @@ describe("S3: usrv serve", () => {
   it("environment variables set the options", async () => {
     const s = await serve(["bind-a.mjs"], { USRV_THREADS: "1", USRV_IDENTITY: "secret:server-secret" });
     assert.match(s.out(), /\(1 process, public key /);
-    assert.equal(await (await fetch(`${s.url}/puk`)).status, 404); // bindings given: no demo routes
-    assert.ok(s.out().includes(generateKeypair("server-secret").publicKey));
+    assert.equal(await (await fetch(`${s.url}/vargs`)).status, 404); // bindings given: no demo routes
+    assert.equal(await (await fetch(`${s.url}/puk`)).json(), generateKeypair("server-secret").publicKey);
     s.child.kill("SIGTERM");
     await s.exit;
   });
+});
+
+describe("S3/C2: the default routes HEAD / and GET /puk", () => {
+  for (const threads of ["1", "2"]) {
+    it(`C2: user bindings get them, so usrv client and connect() accept the server (-t ${threads})`, async () => {
+      const s = await serve(["-t", threads, "--identity", "secret:server-secret", "bind-a.mjs"]);
+      const puk = generateKeypair("server-secret").publicKey;
+      assert.match(s.out(), /HEAD {4}\/ {3}\(default route\)/);
+      assert.match(s.out(), /GET {5}\/puk {3}\(default route\)/);
+      assert.equal((await fetch(s.url, { method: "HEAD" })).status, 200);
+      assert.equal(await (await fetch(`${s.url}/puk`)).json(), puk);
+      assert.equal(await createClient().connect(s.url), 200);
+      const console = spawnSync(process.execPath, [CLI, "client", s.url, "--no-history"], {
+        input: "GET a 21\nexit\n",
+        encoding: "utf8",
+        timeout: 20_000,
+      });
+      assert.equal(console.status, 0, console.stderr);
+      assert.ok(console.stdout.includes(`server public key: ${puk}\n`), console.stdout);
+      assert.ok(console.stdout.includes("> 42\n"), console.stdout);
+      s.child.kill("SIGTERM");
+      assert.equal(await s.exit, 0);
+    });
+  }
+
+  it("S3: bindings that answer / and /puk themselves keep them; --no-default-routes adds none", async () => {
+    const own = await serve(["-t", "1", "bind-own-root.mjs"]);
+    assert.doesNotMatch(own.out(), /default route/);
+    assert.equal(await (await fetch(own.url)).json(), "my root");
+    assert.equal(await (await fetch(`${own.url}/puk`)).json(), "my puk");
+    own.child.kill("SIGTERM");
+    const none = await serve(["-t", "1", "--no-default-routes", "bind-a.mjs"]);
+    assert.doesNotMatch(none.out(), /default route/);
+    assert.equal((await fetch(none.url, { method: "HEAD" })).status, 404);
+    assert.equal((await fetch(`${none.url}/puk`)).status, 404);
+    none.child.kill("SIGTERM");
+    assert.equal(await own.exit, 0);
+    assert.equal(await none.exit, 0);
+  });
+});
+
+describe("S3: a module that binds nothing", () => {
+  for (const threads of ["1", "2"]) {
+    it(`S3: an app exported by default is served, with its own identity unless --identity (-t ${threads})`, async () => {
+      const s = await serve(["-t", threads, "bind-export-app.mjs"]);
+      assert.match(s.out(), /POST {4}\/pay {3}\(bind-export-app\.mjs\)/);
+      assert.match(s.out(), /HEAD {4}\/ {3}\(default route\)/);
+      assert.doesNotMatch(s.out(), /warning/);
+      const own = generateKeypair("module secret").publicKey;
+      assert.ok(s.out().includes(`public key ${own}`), s.out());
+      const pids = new Set<number>();
+      for (let i = 0; i < 50 && pids.size < Number(threads); i++) {
+        const who = (await fresh(`${s.url}/whoami`)).body as { pid: number; puk: string };
+        assert.equal(who.puk, own);
+        pids.add(who.pid);
+      }
+      assert.equal(pids.size, Number(threads), "every process serves the app");
+      const paid = await fresh(`${s.url}/pay`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"amount": 3}',
+      });
+      assert.equal((paid.body as { paid: number }).paid, 3);
+      assert.equal(await (await fetch(`${s.url}/puk`)).json(), own);
+      s.child.kill("SIGTERM");
+      assert.equal(await s.exit, 0);
+
+      const given = await serve(["-t", threads, "--identity", "secret:server-secret", "bind-export-app.mjs"]);
+      assert.equal(
+        ((await fresh(`${given.url}/whoami`)).body as { puk: string }).puk,
+        generateKeypair("server-secret").publicKey,
+      );
+      given.child.kill("SIGTERM");
+      assert.equal(await given.exit, 0);
+    });
+
+    it(`S3: a module with no route and no app is warned about, once (-t ${threads})`, async () => {
+      const s = await serve(["-t", threads, "bind-nothing.mjs", "bind-b.ts"]);
+      const warnings = s
+        .out()
+        .split("\n")
+        .filter((l) => l.includes("warning"));
+      assert.deepEqual(warnings, [
+        'usrv serve: warning: bind-nothing.mjs binds no route: call bind() from "usrv" at its top level, or export default the app you made with createApp()',
+      ]);
+      assert.equal(await (await fetch(`${s.url}/b/x`)).json(), "hello x");
+      s.child.kill("SIGTERM");
+      assert.equal(await s.exit, 0);
+    });
+  }
+
+  const mixes: [string, string[], RegExp][] = [
+    [
+      "an exported app beside a module that binds on the default app",
+      ["bind-a.mjs", "bind-export-app.mjs"],
+      /^usrv serve: bind-export-app\.mjs exports its own app, so the routes bind-a\.mjs binds with bind\(\) would not be served: bind them on that app, or serve the modules apart$/,
+    ],
+    [
+      "two modules exporting an app",
+      ["bind-export-app.mjs", "bind-export-other.mjs"],
+      /^usrv serve: bind-export-app\.mjs and bind-export-other\.mjs each export an app: one server serves one app/,
+    ],
+  ];
+  for (const [what, bindings, message] of mixes) {
+    it(`S3: ${what} is one line and exit 1`, () => {
+      const r = cli(["serve", "-t", "1", "-p", "0", ...bindings]);
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+      assert.match(r.stderr.trim(), message);
+    });
+  }
 });
 
 describe("S3: workers", () => {

@@ -154,7 +154,14 @@ export function serve(
         server,
         close: () =>
           new Promise<void>((done, fail) => {
-            const cut = setTimeout(() => server.closeAllConnections(), options.drainTimeout ?? 10_000);
+            const drainTimeout = options.drainTimeout ?? 10_000;
+            const cut = setTimeout(() => {
+              logger.warn(
+                { drainTimeout },
+                `drain timeout (${drainTimeout} ms): closing the connections still answering`,
+              );
+              server.closeAllConnections();
+            }, drainTimeout);
             cut.unref();
             server.close((e) => {
               clearTimeout(cut);

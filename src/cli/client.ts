@@ -12,14 +12,8 @@ import { join } from "node:path";
 import { createInterface, type Interface } from "node:readline";
 import { parseArgs } from "node:util";
 import { type Command, parseCommand } from "../client/command.js";
-import {
-  type Client,
-  ClientError,
-  ClientHttpError,
-  createClient,
-  FormData,
-  type FullAnswer,
-} from "../client/index.js";
+import { type Client, ClientError, ClientHttpError, createClient, type FullAnswer } from "../client/index.js";
+import { showValue } from "./client-show.js";
 
 const USAGE = `usage: usrv client PEER [options]
 
@@ -52,14 +46,6 @@ function version(): string {
   return (
     JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
   ).version;
-}
-
-/** The value of an answer as the console prints it. */
-function show(data: unknown): string {
-  if (data instanceof Uint8Array) return `<${data.length} bytes>`;
-  if (data instanceof FormData)
-    return JSON.stringify(data.parts.map((p) => ({ name: p.name, filename: p.filename, type: p.type })));
-  return JSON.stringify(data) ?? "null";
 }
 
 class Session {
@@ -108,7 +94,7 @@ class Session {
           signal: this.ended.signal,
         };
         const answer = await this.client.call<FullAnswer>(cmd.method, cmd.segments, cmd.values, options);
-        this.out(`> ${answer.encrypted ? "(decrypted) " : ""}${show(answer.data)}`);
+        this.out(`> ${answer.encrypted ? "(decrypted) " : ""}${showValue(answer.data)}`);
         return true;
       }
     }
@@ -176,7 +162,8 @@ export async function clientCommand(args: string[]): Promise<number> {
   try {
     client = createClient({ timeout });
     if ((await client.connect(peer)) === false) {
-      process.stderr.write(`usrv client: peer not available: ${peer} (HEAD / did not answer 2xx)\n`);
+      const why = client.connectError?.message.replace(/^\[usrv\] /, "") ?? "HEAD / did not answer 2xx";
+      process.stderr.write(`usrv client: peer not available: ${peer} (${why})\n`);
       return 1;
     }
   } catch (err) {
@@ -226,7 +213,7 @@ async function runLine(session: Session, line: string): Promise<boolean> {
     return await session.run(parseCommand(line));
   } catch (err) {
     if (err instanceof ClientHttpError)
-      process.stderr.write(`! ${err.status} ${err.serverCode ?? ""} ${JSON.stringify(err.body)}\n`);
+      process.stderr.write(`! ${err.status} ${err.serverCode ?? ""} ${showValue(err.body)}\n`);
     else if (err instanceof ClientError)
       process.stderr.write(`! ${err.code}: ${err.message.replace(/^\[usrv\] /, "")}\n`);
     else process.stderr.write(`! ${(err as Error).message}\n`);

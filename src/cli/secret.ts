@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import { CryptoError, dumpSecret, generateKeypair, loadSecret, migrateSecret } from "../secp256k1/index.js";
+import { takeFromEnv } from "./hide-secrets.js";
 import { createPrompter, PromptAborted, type Prompter } from "./secret-prompt.js";
 
 const USAGE = `usage: usrv secret <dump|load|migrate> [options]
@@ -25,6 +26,8 @@ options:
   -h, --help          this help
 
 The folder is $USRV_HOME, else ~/.usrv. Prompts go to stderr, results to stdout.
+USRV_PIN, when set, is the PIN: no PIN prompt (dump still asks the secret); it is
+removed from the environment once read.
 `;
 
 const OPTIONS = {
@@ -38,13 +41,32 @@ const OPTIONS = {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>["values"];
 
+/** Asks the questions: hidden prompts, except the PIN when USRV_PIN gave it. */
+interface Asker extends Prompter {
+  /** The PIN: USRV_PIN's, else asked (twice when `confirm`); undefined when the answers differ. */
+  pin(confirm?: boolean): Promise<string | undefined>;
+}
+
+function asker(prompt: Prompter, envPin: string | undefined): Asker {
+  return {
+    ask: (question) => prompt.ask(question),
+    close: () => prompt.close(),
+    async pin(confirm = false) {
+      if (envPin !== undefined) return envPin;
+      const pin = await prompt.ask("PIN: ");
+      if (confirm && (await prompt.ask("PIN again: ")) !== pin) return undefined;
+      return pin;
+    },
+  };
+}
+
 // A memory-hard KDF slows each guess, but 10^4 guesses stay cheap.
 const SHORT_PIN = 6;
 
-async function dump(prompt: Prompter, values: Values): Promise<number> {
+async function dump(prompt: Asker, values: Values): Promise<number> {
   const secret = await prompt.ask("secret: ");
-  const pin = await prompt.ask("PIN: ");
-  if ((await prompt.ask("PIN again: ")) !== pin) {
+  const pin = await prompt.pin(true);
+  if (pin === undefined) {
     process.stderr.write("usrv secret: the PINs differ; nothing stored\n");
     return 1;
   }
@@ -59,16 +81,16 @@ async function dump(prompt: Prompter, values: Values): Promise<number> {
   return 0;
 }
 
-async function load(prompt: Prompter, values: Values): Promise<number> {
-  const pin = await prompt.ask("PIN: ");
+async function load(prompt: Asker, values: Values): Promise<number> {
+  const pin = (await prompt.pin())!;
   const secret = await loadSecret(pin, { name: values.name, legacyDir: values["legacy-dir"] });
   process.stdout.write(`${generateKeypair(secret).publicKey}\n`);
   if (values["show-secret"]) process.stdout.write(`${secret}\n`);
   return 0;
 }
 
-async function migrate(prompt: Prompter, values: Values): Promise<number> {
-  const pin = await prompt.ask("PIN: ");
+async function migrate(prompt: Asker, values: Values): Promise<number> {
+  const pin = (await prompt.pin())!;
   const { from, to } = await migrateSecret(pin, {
     name: values.name,
     overwrite: values.force,
@@ -115,7 +137,8 @@ export async function secretCommand(args: string[]): Promise<number> {
     process.stderr.write(USAGE);
     return 2;
   }
-  const prompt = createPrompter();
+  const { USRV_PIN } = takeFromEnv(["USRV_PIN"]);
+  const prompt = asker(createPrompter(), USRV_PIN);
   try {
     return await action(prompt, values);
   } catch (err) {
@@ -125,6 +148,14 @@ export async function secretCommand(args: string[]): Promise<number> {
     }
     if (err instanceof CryptoError) {
       process.stderr.write(`usrv secret: ${err.message.replace(/^\[usrv\] /, "")}\n`);
+      return 1;
+    }
+    const code = (err as NodeJS.ErrnoException).code;
+    if (typeof code === "string" && /^E[A-Z]+$/.test(code)) {
+      // the folder: missing parent, a file in the way, no permission, full disk
+      process.stderr.write(
+        `usrv secret: ${(err as Error).message} (USRV_HOME, else ~/.usrv, must be a folder you can write)\n`,
+      );
       return 1;
     }
     throw err;

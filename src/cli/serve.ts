@@ -6,7 +6,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseLevel } from "../log.js";
-import { UsageError } from "./serve-bindings.js";
+import { UsageError } from "./errors.js";
+import { redactCommandLine, takeFromEnv } from "./hide-secrets.js";
 import { runServer, type ServeConfig } from "./serve-process.js";
 
 export const SERVE_HELP = `usage: usrv serve [options] BINDINGS...
@@ -14,6 +15,11 @@ export const SERVE_HELP = `usage: usrv serve [options] BINDINGS...
 Serves the routes that BINDINGS bind: module files (.js, .mjs, .ts) or
 package names whose top level calls bind(). With no BINDINGS, the demo
 routes: / (HEAD), /puk, /vargs, /kwargs, /error_406, /error_500.
+A module that binds nothing but exports a usrv app by default (export default
+app, made with createApp()) has that app served, with its own identity unless
+--identity is given; a module that does neither is warned about.
+HEAD / and GET /puk (the public key), which usrv clients call, are added
+when the bindings do not answer them.
 
 options (environment variable in brackets):
   -t, --threads N          worker processes, 1 = a single process  [USRV_THREADS, default 2]
@@ -23,25 +29,37 @@ options (environment variable in brackets):
       --tls-cert FILE      serve HTTPS with this certificate (PEM)  [USRV_TLS_CERT]
       --tls-key FILE       and this key (PEM)  [USRV_TLS_KEY]
       --tls-self-signed    HTTPS with a self-signed certificate for development  [USRV_TLS_SELF_SIGNED=1]
-      --identity ID        the server key pair: random, stored (PIN from USRV_PIN or
-                           a hidden prompt), or secret:TEXT  [USRV_IDENTITY, default random]
+      --identity ID        the server key pair: random; stored (the secret of usrv secret dump,
+                           PIN from USRV_PIN or a hidden prompt); file:PATH (the file's text,
+                           without a final newline); or secret:TEXT (other local users see TEXT
+                           in ps until start-up blanks it)  [USRV_IDENTITY, default random]
       --replay-store URL   redis://host:port to share used nonces across hosts
                            [USRV_REPLAY_STORE, default: shared by this server's workers]
       --drain-timeout MS   longest wait for in-flight requests on shutdown  [USRV_DRAIN_TIMEOUT, default 10000]
+      --no-default-routes  do not add HEAD / and GET /puk  [USRV_NO_DEFAULT_ROUTES=1]
       --version            the usrv version
   -h, --help               this help
 
 SIGTERM or SIGINT stops accepting, lets in-flight requests finish and exits 0;
-a second signal, or the drain timeout, forces the exit.
+requests still running at the drain timeout are cut; a second signal forces the exit.
+A signal during start-up stops it and exits 130 (SIGINT) or 143 (SIGTERM).
+
+Secrets: any local user can read a command line (ps), so prefer file:PATH or
+USRV_IDENTITY to secret:TEXT. USRV_IDENTITY and USRV_PIN are removed from the
+environment once read: workers, handlers and their child processes never see them.
 `;
 
-const env = process.env;
-
-/** Parses and checks the command line; throws UsageError(…, 2) on a usage mistake. */
-export function parseServeArgs(args: string[]): ServeConfig | "help" | "version" {
+/**
+ * Parses and checks the command line, each option defaulting to its
+ * variable in `env`; throws UsageError(…, 2) on a usage mistake.
+ */
+export function parseServeArgs(
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ServeConfig | "help" | "version" {
   let parsed: ReturnType<typeof parse>;
   try {
-    parsed = parse(args);
+    parsed = parse(args, env);
   } catch (e) {
     throw new UsageError(`usrv serve: ${(e as Error).message} (see usrv serve --help)`, 2);
   }
@@ -63,10 +81,11 @@ export function parseServeArgs(args: string[]): ServeConfig | "help" | "version"
   } catch (e) {
     throw new UsageError(`usrv serve: ${(e as Error).message.replace("[usrv] ", "")}`, 2);
   }
-  const identity = v.identity;
-  if (!/^(random|stored|secret:.+)$/s.test(identity)) {
+  const identity = v.identity ?? "random";
+  if (!/^(random|stored|file:.+|secret:.+)$/s.test(identity)) {
+    const shown = identity.startsWith("secret:") ? "secret: with no text" : JSON.stringify(identity);
     throw new UsageError(
-      `usrv serve: --identity is random, stored or secret:TEXT, not ${JSON.stringify(identity)}`,
+      `usrv serve: --identity is random, stored, file:PATH or secret:TEXT, not ${shown}`,
       2,
     );
   }
@@ -87,12 +106,18 @@ export function parseServeArgs(args: string[]): ServeConfig | "help" | "version"
     tlsKey: v["tls-key"],
     tlsSelfSigned: v["tls-self-signed"],
     identity,
+    identityGiven: v.identity !== undefined,
+    pin: env.USRV_PIN,
     replayStore: store,
     drainTimeout: int("drain-timeout", v["drain-timeout"], 0, 3_600_000),
+    defaultRoutes: !v["no-default-routes"],
   };
 }
 
-function parse(args: string[]) {
+/** A switch's environment variable: 1, true or yes. */
+const yes = (value: string | undefined) => /^(1|true|yes)$/i.test(value ?? "");
+
+function parse(args: string[], env: NodeJS.ProcessEnv) {
   return parseArgs({
     args,
     allowPositionals: true,
@@ -103,10 +128,11 @@ function parse(args: string[]) {
       port: { type: "string", short: "p", default: env.USRV_PORT ?? "5000" },
       "tls-cert": { type: "string", default: env.USRV_TLS_CERT },
       "tls-key": { type: "string", default: env.USRV_TLS_KEY },
-      "tls-self-signed": { type: "boolean", default: /^(1|true|yes)$/i.test(env.USRV_TLS_SELF_SIGNED ?? "") },
-      identity: { type: "string", default: env.USRV_IDENTITY ?? "random" },
+      "tls-self-signed": { type: "boolean", default: yes(env.USRV_TLS_SELF_SIGNED) },
+      identity: { type: "string", default: env.USRV_IDENTITY },
       "replay-store": { type: "string", default: env.USRV_REPLAY_STORE },
       "drain-timeout": { type: "string", default: env.USRV_DRAIN_TIMEOUT ?? "10000" },
+      "no-default-routes": { type: "boolean", default: yes(env.USRV_NO_DEFAULT_ROUTES) },
       version: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
@@ -115,8 +141,11 @@ function parse(args: string[]) {
 
 /** The `serve` command: resolves with the exit code once the server has stopped. */
 export async function serveCommand(args: string[]): Promise<number> {
+  redactCommandLine((arg) => arg.replace(/^(--identity=)?secret:.*$/s, "$1secret:***"));
+  const env = { ...process.env };
+  takeFromEnv(["USRV_IDENTITY", "USRV_PIN"]);
   try {
-    const config = parseServeArgs(args);
+    const config = parseServeArgs(args, env);
     if (config === "help") {
       process.stdout.write(SERVE_HELP);
       return 0;

@@ -73,6 +73,7 @@ export class Client {
   readonly #ownFetch: boolean;
   #peer: string | undefined;
   #identity: Promise<Keypair> | undefined;
+  #connectError: ClientError | undefined;
 
   constructor(runtime: Runtime, options: ClientOptions = {}) {
     this.#runtime = runtime;
@@ -118,7 +119,8 @@ export class Client {
   /**
    * C2: HEAD on the peer's `/`; on a 2xx answer, remembers the peer and
    * resolves to the status, else to `false` (unreachable, error status,
-   * timeout). A malformed peer URL throws.
+   * timeout) and keeps why in {@link Client.connectError}. A malformed peer
+   * URL throws.
    *
    * @example
    * await client.connect("http://127.0.0.1:5000"); // 200
@@ -128,18 +130,43 @@ export class Client {
     options: { timeout?: number; signal?: AbortSignal } = {},
   ): Promise<number | false> {
     const base = normalizePeer(peer);
+    let status: number;
     try {
-      const { status } = await this.call<FullAnswer>("HEAD", [], undefined, {
+      ({ status } = await this.call<FullAnswer>("HEAD", [], undefined, {
         ...options,
         peer: base,
         full: true,
-      });
-      if (status < 200 || status > 299) return false;
-      this.#peer = base;
-      return status;
-    } catch {
+      }));
+    } catch (e) {
+      this.#connectError =
+        e instanceof ClientError
+          ? e
+          : new ClientError("USRV_ERR_CLIENT_UNREACHABLE", `HEAD ${base}/: ${(e as Error).message}`, {
+              cause: e,
+            });
       return false;
     }
+    if (status < 200 || status > 299) {
+      this.#connectError = new ClientError(
+        "USRV_ERR_CLIENT_HTTP",
+        `HEAD ${base}/ answered ${status}, not 2xx`,
+      );
+      return false;
+    }
+    this.#peer = base;
+    this.#connectError = undefined;
+    return status;
+  }
+
+  /**
+   * Why the last `connect` failed (its status or error), until one succeeds;
+   * a call made with no peer after it says so too.
+   *
+   * @example
+   * if ((await client.connect(url)) === false) console.error(client.connectError?.message);
+   */
+  get connectError(): ClientError | undefined {
+    return this.#connectError;
   }
 
   /**
@@ -194,11 +221,18 @@ export class Client {
     const defaults = this.#options;
     // 1. options: the call's over the client's
     const peer = options.peer !== undefined ? normalizePeer(options.peer) : this.#peer;
-    if (peer === undefined)
+    if (peer === undefined) {
+      const failed = this.#connectError;
       throw new ClientError(
         "USRV_ERR_CLIENT_NO_PEER",
-        `${method} /${segments.join("/")}: no peer to reach: connect(peer) first or pass { peer }`,
+        `${method} /${segments.join("/")}: no peer to reach: ${
+          failed
+            ? `connect failed (${failed.message.replace(/^\[usrv\] /, "")}): start the server or fix the peer, then connect again, or pass { peer }`
+            : "connect(peer) first or pass { peer }"
+        }`,
+        failed && { cause: failed },
       );
+    }
     if (options.retry !== undefined && !IDEMPOTENT.has(method)) {
       throw new ClientError(
         "USRV_ERR_CLIENT_BAD_ARGUMENT",
