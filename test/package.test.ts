@@ -26,6 +26,9 @@ const stripsTypes = Boolean((process.features as { typescript?: string }).typesc
 const work = mkdtempSync(join(tmpdir(), "usrv-pack-"));
 after(() => rmSync(work, { recursive: true, force: true }));
 
+/** The bin's `#!/usr/bin/env node` runs the node running these tests (test:lts runs them on Node 24). */
+const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` };
+
 function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
@@ -35,6 +38,7 @@ function usrv(app: string, args: string[]): Promise<{ code: number | null; out: 
   return new Promise((resolve) => {
     const child = spawn(join(app, "node_modules", ".bin", "usrv"), args, {
       cwd: app,
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
@@ -50,6 +54,7 @@ function serve(app: string, args: string[]): Promise<{ url: string; child: Child
   return new Promise((resolve, reject) => {
     const child = spawn(join(app, "node_modules", ".bin", "usrv"), ["serve", "-t", "1", "-p", "0", ...args], {
       cwd: app,
+      env,
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
