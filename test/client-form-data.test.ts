@@ -153,7 +153,7 @@ describe("C6: FormData encodes per RFC 7578", () => {
     await server.close();
   });
 
-  it("a large upload holds a few chunks in memory, not the file (node:http, as Node's fetch keeps them all)", async () => {
+  it("a large upload holds a few chunks in memory, not the file (node:http, as Node's fetch keeps them all)", async (t) => {
     const dir = tmp();
     const path = join(dir, "sparse.bin");
     writeFileSync(path, "");
@@ -180,7 +180,10 @@ describe("C6: FormData encodes per RFC 7578", () => {
       const length = await c.PUT.up(new FormData().appendFile("f", path));
       assert.ok(Number(length) > 128 * 1024 * 1024);
       assert.equal(received, Number(length));
-      assert.ok(peak < 32 * 1024 * 1024, `live ArrayBuffers peaked at ${(peak / 2 ** 20).toFixed(1)} MiB`);
+      // Node's fetch holds the whole file (128 MiB and more); streaming holds a few chunks:
+      // ~5 MiB on a quiet machine, 34 MiB seen on a loaded one (chunks queue while it waits).
+      t.diagnostic(`live ArrayBuffers peaked at ${(peak / 2 ** 20).toFixed(1)} MiB`);
+      assert.ok(peak < 64 * 1024 * 1024, `live ArrayBuffers peaked at ${(peak / 2 ** 20).toFixed(1)} MiB`);
     } finally {
       clearInterval(sampler);
       server.close();
