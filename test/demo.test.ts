@@ -5,11 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
-import { createServer } from "node:net";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { App } from "usrv";
 import { json, matrix } from "./_setup.js";
+import { freePort } from "./fixtures/serve-helpers.js";
 
 // demo.ts is not a package export: load it from the build the tests run against
 const DEMO = new URL("../../dist/demo.js", import.meta.url);
@@ -80,18 +80,6 @@ matrix(
     });
   },
 );
-
-/** A port nothing listens on right now. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe("npm start", () => {
   it("serves the demo and the seed examples on --port N", async () => {

@@ -7,40 +7,20 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import {
-  accessSync,
-  chmodSync,
-  constants,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { createConnection, createServer } from "node:net";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { decrypt, encrypt, generateKeypair, sign, verify } from "usrv/secp256k1";
+import { freePort, which } from "./fixtures/serve-helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const CLI = join(ROOT, "dist", "cli.js");
 const BINDING = join(ROOT, "test", "fixtures", "serve-hosts.mjs");
 
 // ---------------------------------------------------------------- tools
-
-/** An executable on PATH, or in the sbin directories a non-root PATH often lacks. */
-function which(name: string): string | undefined {
-  const dirs = [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin", "/sbin"];
-  for (const dir of dirs.filter(Boolean)) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {}
-  }
-  return undefined;
-}
 
 const REDIS = which("redis-server");
 const NGINX = which("nginx");
@@ -117,18 +97,6 @@ async function until(
       throw new Error(`${what}: not within ${ms} ms${proc ? `:\n${proc.out()}` : ""}`);
     await new Promise((r) => setTimeout(r, 50));
   }
-}
-
-/** A port that was free a moment ago on 127.0.0.1. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** True when a Redis server answers PING on `port`. */

@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
-import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { delimiter, join } from "node:path";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@redis/client";
 import { dumpSecret, generateKeypair } from "usrv/secp256k1";
@@ -22,6 +22,7 @@ import {
   type Served,
   startServe,
   until,
+  which,
 } from "./fixtures/serve-helpers.js";
 
 const HOME = mkdtempSync(join(tmpdir(), "usrv-options-"));
@@ -45,15 +46,6 @@ function optionsOfHelp(): Map<string, string | undefined> {
 }
 const ENV = optionsOfHelp();
 
-function which(name: string): string | undefined {
-  for (const dir of [...(process.env.PATH ?? "").split(delimiter), "/usr/sbin", "/usr/local/sbin"]) {
-    try {
-      accessSync(join(dir, name), constants.X_OK);
-      return join(dir, name);
-    } catch {}
-  }
-  return undefined;
-}
 const REDIS = which("redis-server");
 
 // ---------------------------------------------------------------- what the rows need
