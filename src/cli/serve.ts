@@ -13,8 +13,10 @@ import { runServer, type ServeConfig } from "./serve-process.js";
 export const SERVE_HELP = `usage: usrv serve [options] BINDINGS...
 
 Serves the routes that BINDINGS bind: module files (.js, .mjs, .ts) or
-package names whose top level calls bind(). With no BINDINGS, the demo
-routes: / (HEAD), /puk, /vargs, /kwargs, /error_406, /error_500.
+package names whose top level calls bind(). .ts modules load with Node's own
+type stripping, or with the package tsx where Node has none (npm install tsx).
+With no BINDINGS, the demo routes: / (HEAD), /puk, /vargs, /kwargs,
+/error_406, /error_500.
 A module that binds nothing but exports a usrv app by default (export default
 app, made with createApp()) has that app served, with its own identity unless
 --identity is given; a module that does neither is warned about.
@@ -34,6 +36,7 @@ options (environment variable in brackets):
                            without a final newline); or secret:TEXT (other local users see TEXT
                            in ps until start-up blanks it)  [USRV_IDENTITY, default random]
       --replay-store URL   redis://host:port to share used nonces across hosts
+                           (needs the package @redis/client: npm install @redis/client)
                            [USRV_REPLAY_STORE, default: shared by this server's workers]
       --drain-timeout MS   longest wait for in-flight requests on shutdown  [USRV_DRAIN_TIMEOUT, default 10000]
       --no-default-routes  do not add HEAD / and GET /puk  [USRV_NO_DEFAULT_ROUTES=1]
