@@ -29,6 +29,30 @@ after(() => rmSync(work, { recursive: true, force: true }));
 /** The bin's `#!/usr/bin/env node` runs the node running these tests (test:lts runs them on Node 24). */
 const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` };
 
+/** Every process started here, killed at the end whatever happened. */
+const children = new Set<ChildProcess>();
+after(() => {
+  for (const child of children) child.kill("SIGKILL");
+});
+/** Only a guard against a hang: a command that should end does so in well under a second. */
+const GUARD_MS = 60_000;
+
+/** Spawns the installed bin with `args` in `app`, tracked and killed after GUARD_MS. */
+function spawnBin(app: string, args: string[]): ChildProcess {
+  const child = spawn(join(app, "node_modules", ".bin", "usrv"), args, {
+    cwd: app,
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.add(child);
+  const guard = setTimeout(() => child.kill("SIGKILL"), GUARD_MS);
+  child.on("exit", () => {
+    clearTimeout(guard);
+    children.delete(child);
+  });
+  return child;
+}
+
 function run(cmd: string, args: string[], cwd: string): string {
   return execFileSync(cmd, args, { cwd, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
@@ -36,15 +60,11 @@ function run(cmd: string, args: string[], cwd: string): string {
 /** A `usrv` command in the install folder: its exit code and output. */
 function usrv(app: string, args: string[]): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve) => {
-    const child = spawn(join(app, "node_modules", ".bin", "usrv"), args, {
-      cwd: app,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnBin(app, args);
     let out = "";
     let err = "";
-    child.stdout.setEncoding("utf8").on("data", (s: string) => (out += s));
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
+    child.stdout!.setEncoding("utf8").on("data", (s: string) => (out += s));
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => (err += s));
     child.on("exit", (code) => resolve({ code, out, err }));
   });
 }
@@ -52,15 +72,11 @@ function usrv(app: string, args: string[]): Promise<{ code: number | null; out: 
 /** Starts `usrv serve` in the install folder; resolves with its URL once it prints the banner. */
 function serve(app: string, args: string[]): Promise<{ url: string; child: ChildProcess }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(app, "node_modules", ".bin", "usrv"), ["serve", "-t", "1", "-p", "0", ...args], {
-      cwd: app,
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawnBin(app, ["serve", "-t", "1", "-p", "0", ...args]);
     let out = "";
     let err = "";
-    child.stderr.setEncoding("utf8").on("data", (s: string) => (err += s));
-    child.stdout.setEncoding("utf8").on("data", (s: string) => {
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => (err += s));
+    child.stdout!.setEncoding("utf8").on("data", (s: string) => {
       out += s;
       const m = /serving on (http:\/\/\S+)/.exec(out);
       if (m) resolve({ url: m[1]!, child });
