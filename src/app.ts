@@ -109,8 +109,12 @@ export class App implements Core {
   maxUrlLength: number;
   /** The Node `(req, res)` listener (S2), the fast path. */
   readonly listener: ReturnType<typeof nodeListener>;
-  /** The standard fetch handler `(Request) => Promise<Response>` (S2). */
-  readonly fetch: (request: Request, info?: unknown) => Promise<Response>;
+  /**
+   * The standard fetch handler `(Request) => Promise<Response>` (S2). Given
+   * a URL or a path instead, it is `app.request(input, init)`, so that it
+   * can stand in for `fetch` too (`createClient({ fetch: app.fetch })`).
+   */
+  readonly fetch: (request: Request | string | URL, info?: unknown) => Promise<Response>;
   readonly #options: AppOptions;
   #replayStore: ReplayStore | undefined;
   #keypair: Promise<Keypair> | undefined;
@@ -126,7 +130,11 @@ export class App implements Core {
     this.maxUrlLength = options.maxUrlLength ?? 8 * 1024;
     this.replayWindow = { maxAge: options.maxNonceAge ?? 10_000, maxSkew: options.maxNonceSkew ?? 10_000 };
     this.listener = nodeListener(this);
-    this.fetch = fetchHandler(this);
+    const handler = fetchHandler(this);
+    this.fetch = (request, info) =>
+      typeof request === "string" || request instanceof URL
+        ? this.request(request, info as RequestInit | undefined)
+        : handler(request, info);
   }
 
   /** The replay memory; the in-memory default is made on first use. */

@@ -50,13 +50,26 @@ export function kind(v: unknown): string {
   return /^[aeiou]/.test(typeof v) ? `an ${typeof v}` : `a ${typeof v}`;
 }
 
-/** The known key nearest to `key` (edit distance at most 2, case ignored), if any. */
+/**
+ * The known key nearest to `key`, case ignored: within an edit distance of
+ * 2, else the one sharing the longest start of at least 4 characters
+ * (`encoding` for `encoder`).
+ */
 function closest(key: string, known: string[]): string | undefined {
+  const k0 = key.toLowerCase();
   let best: string | undefined;
   let bestD = 3;
   for (const k of known) {
-    const d = distance(key.toLowerCase(), k.toLowerCase());
+    const d = distance(k0, k.toLowerCase());
     if (d < bestD) [best, bestD] = [k, d];
+  }
+  if (best !== undefined) return best;
+  let longest = 3;
+  for (const k of known) {
+    const k1 = k.toLowerCase();
+    let n = 0;
+    while (n < k0.length && n < k1.length && k0[n] === k1[n]) n++;
+    if (n > longest) [best, longest] = [k, n];
   }
   return best;
 }

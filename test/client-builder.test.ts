@@ -149,14 +149,17 @@ describe("C2: connect", () => {
     assert.deepEqual(await POST.api.endpoint({ value1: 1 }), ['{"value1": 1}', null]);
   });
 
-  it("C2: an unreachable peer or an error status gives false, and the peer stays", async () => {
+  it("C2: an unreachable peer or an error status gives false, and the peer before it is forgotten", async () => {
     const c = createClient({ fetch: inProcess(await clientApp()) });
     assert.equal(await c.connect("http://127.0.0.1:9"), 200); // in process: any host answers
-    const r = recorder(() => new Response(null, { status: 404 }));
+    const r = recorder((req) => new Response(null, { status: req.method === "HEAD" ? 404 : 200 }));
     const d = createClient({ peer: "http://kept.test", fetch: r.fetch });
     assert.equal(await d.connect("http://other.test"), false);
-    assert.equal(d.peer, "http://kept.test");
     assert.equal(r.requests[0]!.method, "HEAD");
+    // no call goes on, silently, to the server before: it is forgotten
+    assert.equal(d.peer, undefined);
+    await assert.rejects(d.GET.x(), { code: "USRV_ERR_CLIENT_NO_PEER" });
+    assert.equal(r.requests.length, 1, "nothing sent to kept.test");
     const closed = await (await clientApp()).run({ port: 0 });
     await closed.close();
     assert.equal(await createClient().connect(closed.url, { timeout: 2000 }), false);
@@ -340,6 +343,96 @@ describe("C3: options", () => {
     await c.POST.up(new FormData().appendValue("a", "1"));
     for (const req of r.requests)
       assert.match(req.headers.get("content-type")!, /^multipart\/form-data; boundary=[0-9a-f]{32}$/);
+  });
+
+  it("C3: an option typo or a wrong type is an error naming the fix, in a call, createClient and connect", async () => {
+    const r = recorder();
+    const c = createClient({ peer: PEER, fetch: r.fetch });
+    const refused: [string, () => Promise<unknown>, RegExp][] = [
+      [
+        "pukk",
+        () => c.GET.puk({}, { pukk: "key" } as never),
+        /call: unknown option "pukk" \(did you mean "puk"\?\)/,
+      ],
+      [
+        "encoding",
+        () => c.POST.x({ a: 1 }, { encoding: "multipart" } as never),
+        /unknown option "encoding" \(did you mean "encoder"\?\)/,
+      ],
+      [
+        "timeout as text",
+        () => c.GET.x({}, { timeout: "5s" } as never),
+        /option "timeout" must be a number of milliseconds >= 0, not "5s"/,
+      ],
+      ["full as text", () => c.GET.x({}, { full: "yes" } as never), /option "full" must be a boolean/],
+      [
+        "connect timout",
+        () => c.connect(PEER, { timout: 1 } as never),
+        /connect: unknown option "timout" \(did you mean "timeout"\?\)/,
+      ],
+    ];
+    for (const [what, call, why] of refused) {
+      await assert.rejects(
+        call(),
+        (e: ClientError) => e.code === "USRV_ERR_CLIENT_BAD_ARGUMENT" && why.test(e.message),
+        what,
+      );
+    }
+    assert.equal(r.requests.length, 0, "nothing was sent");
+    assert.throws(() => createClient({ peerr: PEER } as never), {
+      code: "USRV_ERR_CLIENT_BAD_ARGUMENT",
+      message: /createClient: unknown option "peerr" \(did you mean "peer"\?\)/,
+    });
+    assert.throws(() => createClient({ fetch: "fetch" } as never), {
+      message: /option "fetch" must be a function/,
+    });
+  });
+
+  it("C3: a standard FormData travels as multipart, a URLSearchParams as the query or a form; a Map is refused", async () => {
+    const app = await clientApp();
+    const c = createClient({ peer: "http://app", fetch: inProcess(app) });
+    const std = new globalThis.FormData();
+    std.append("note", "h\u00e9");
+    std.append("f", new Blob([new Uint8Array([1, 2, 3])], { type: "application/x-bin" }), "a.bin");
+    const sent = (await c.POST.echo(std)) as { type: string; data: string };
+    assert.match(sent.type, /^multipart\/form-data; boundary=/);
+    assert.match(sent.data, /name="note"\r\n\r\nh\u00e9\r\n/);
+    assert.match(
+      sent.data,
+      /name="f"; filename="a.bin"\r\nContent-Type: application\/x-bin\r\n\r\n\x01\x02\x03\r\n/,
+    );
+    const query = new URLSearchParams([
+      ["a", "1"],
+      ["a", "2"],
+      ["b", "x y"],
+    ]);
+    assert.deepEqual(await c.GET.echo(query), {
+      method: "GET",
+      path: "/echo",
+      query: "a=1&a=2&b=x+y",
+      type: null,
+      data: null,
+    });
+    const form = (await c.POST.echo(query)) as { type: string; data: string };
+    assert.deepEqual([form.type, form.data], ["application/x-www-form-urlencoded", "a=1&a=2&b=x+y"]);
+    for (const opaque of [new Map([["a", 1]]), new Set([1]), new Headers({ a: "1" })]) {
+      for (const call of [() => c.POST.echo(opaque), () => c.GET.echo(opaque as never)]) {
+        await assert.rejects(
+          call(),
+          (e: ClientError) =>
+            e.code === "USRV_ERR_CLIENT_BAD_ARGUMENT" &&
+            /its entries would be lost; pass a plain object/.test(e.message),
+        );
+      }
+    }
+    await assert.rejects(c.GET.echo(std as never), { code: "USRV_ERR_CLIENT_BAD_ARGUMENT" });
+  });
+
+  it("C3: app.fetch stands in for fetch too (it takes a URL as app.request does)", async () => {
+    const app = await clientApp();
+    const c = createClient({ peer: "http://app", fetch: app.fetch });
+    assert.deepEqual(await c.GET["5"].test(), ["test", 5]);
+    assert.equal(await c.connect("http://app"), 200);
   });
 
   it("C3: createClient gives isolated clients; headers of the client and of the call merge", async () => {

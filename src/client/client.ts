@@ -12,7 +12,7 @@ import { encodeBody } from "./encode.js";
 import { ClientError, ClientHttpError } from "./errors.js";
 import type { FormDataBase } from "./form-data.js";
 import type { CallOptions, ClientOptions, FullAnswer } from "./options.js";
-import { splitArgs } from "./options.js";
+import { CLIENT_OPTIONS, CONNECT_OPTIONS, checkClientOptions, splitArgs } from "./options.js";
 import type { Platform } from "./platform.js";
 import { checkServerKey, claimsEncryption, HEADERS, open, seal } from "./seal.js";
 import { exchange, type FetchLike, normalizeRetry, type RetryOptions } from "./transport.js";
@@ -76,6 +76,7 @@ export class Client {
   #connectError: ClientError | undefined;
 
   constructor(runtime: Runtime, options: ClientOptions = {}) {
+    checkClientOptions("createClient", options, CLIENT_OPTIONS);
     this.#runtime = runtime;
     this.#options = { ...options, retry: normalizeRetry(options.retry) };
     this.#peer = options.peer === undefined ? undefined : normalizePeer(options.peer);
@@ -119,8 +120,9 @@ export class Client {
   /**
    * C2: HEAD on the peer's `/`; on a 2xx answer, remembers the peer and
    * resolves to the status, else to `false` (unreachable, error status,
-   * timeout) and keeps why in {@link Client.connectError}. A malformed peer
-   * URL throws.
+   * timeout), keeps why in {@link Client.connectError} and forgets the peer
+   * before it, so that no call goes to another server than the one asked
+   * for. A malformed peer URL throws.
    *
    * @example
    * await client.connect("http://127.0.0.1:5000"); // 200
@@ -129,6 +131,7 @@ export class Client {
     peer: string,
     options: { timeout?: number; signal?: AbortSignal } = {},
   ): Promise<number | false> {
+    checkClientOptions("connect", options, CONNECT_OPTIONS);
     const base = normalizePeer(peer);
     let status: number;
     try {
@@ -138,6 +141,7 @@ export class Client {
         full: true,
       }));
     } catch (e) {
+      this.#peer = undefined; // see below
       this.#connectError =
         e instanceof ClientError
           ? e
@@ -147,6 +151,9 @@ export class Client {
       return false;
     }
     if (status < 200 || status > 299) {
+      // A failed connect forgets the peer before it: calls must not go on,
+      // silently, to another server than the one asked for.
+      this.#peer = undefined;
       this.#connectError = new ClientError(
         "USRV_ERR_CLIENT_HTTP",
         `HEAD ${base}/ answered ${status}, not 2xx`,
@@ -249,7 +256,11 @@ export class Client {
     if (
       inQuery &&
       values !== undefined &&
-      (values === null || typeof values !== "object" || Array.isArray(values) || values instanceof FormData)
+      (values === null ||
+        typeof values !== "object" ||
+        Array.isArray(values) ||
+        values instanceof FormData ||
+        (typeof globalThis.FormData === "function" && values instanceof globalThis.FormData))
     ) {
       throw new ClientError(
         "USRV_ERR_CLIENT_BAD_ARGUMENT",
@@ -259,7 +270,7 @@ export class Client {
     const url = buildUrl(
       peer,
       segments,
-      inQuery ? (values as Record<string, unknown> | undefined) : undefined,
+      inQuery ? (values as Record<string, unknown> | URLSearchParams | undefined) : undefined,
     );
     const label = `${method} ${url.split("?")[0]}`;
 

@@ -7,7 +7,7 @@ import { ClientError } from "./errors.js";
 import { FormDataBase } from "./form-data.js";
 import { pythonJson } from "./json.js";
 import { isFileRef } from "./platform.js";
-import { describe, formText } from "./url.js";
+import { describe, formText, refuseOpaque } from "./url.js";
 
 /** The encoders by name. */
 export type EncoderName = "json" | "form" | "multipart";
@@ -27,9 +27,21 @@ function hasFiles(values: object): boolean {
   return Object.values(values).some((v) => isFileRef(v) || v instanceof Blob);
 }
 
+/** A standard (WHATWG) FormData as usrv's: text entries as values, Files and Blobs as files. */
+function fromStandard(values: globalThis.FormData, Form: typeof FormDataBase): FormDataBase {
+  const form = new Form();
+  for (const [name, value] of values) {
+    if (typeof value === "string") form.appendValue(name, value);
+    else form.appendFile(name, value, { filename: value.name, type: value.type || undefined });
+  }
+  return form;
+}
+
 /**
  * Encodes the values. Without an encoder: multipart when the values are a
- * FormData or hold a file (`FormData.file(path)`, a Blob), JSON otherwise.
+ * FormData (usrv's or the standard one) or hold a file (`FormData.file(path)`,
+ * a Blob), a form for a URLSearchParams, JSON otherwise. A Map, a Set or
+ * another iterable that JSON would write as `{}` is refused.
  *
  * @example
  * await encodeBody({ value1: 1 }, undefined, FormData); // { body: '{"value1": 1}', contentType: "application/json" }
@@ -55,7 +67,16 @@ export async function encodeBody(
       `unknown encoder ${JSON.stringify(encoder)} (known: ${NAMES.join(", ")}, or a function)`,
     );
   }
+  if (typeof globalThis.FormData === "function" && values instanceof globalThis.FormData) {
+    values = fromStandard(values, Form);
+  }
+  if (values instanceof URLSearchParams) {
+    if (encoder === undefined || encoder === "form")
+      return { body: values.toString(), contentType: "application/x-www-form-urlencoded" };
+    values = Object.fromEntries(values);
+  }
   const isForm = values instanceof FormDataBase;
+  if (!isForm) refuseOpaque(values, encoder === undefined || encoder === "json" ? "JSON" : "named values");
   const files = isForm || (values !== null && typeof values === "object" && hasFiles(values));
   const name = encoder ?? (files ? "multipart" : "json");
   if (files && name !== "multipart") {
@@ -76,7 +97,7 @@ export async function encodeBody(
       body: formText(values as Record<string, unknown>),
       contentType: "application/x-www-form-urlencoded",
     };
-  const form = isForm ? values : toForm(values as Record<string, unknown>, Form);
+  const form = isForm ? (values as FormDataBase) : toForm(values as Record<string, unknown>, Form);
   return form.encode();
 }
 

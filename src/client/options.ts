@@ -4,6 +4,7 @@
  * spellings (`_peer`, `_headers`, `_puk`, `_encoder`) are taken out of the
  * values, as the reference's keyword arguments were.
  */
+import { type Check, checkOptions, either, type Spec, typeOf } from "../options.js";
 import type { Keypair } from "../secp256k1/api.js";
 import type { Encoder } from "./encode.js";
 import { ClientError } from "./errors.js";
@@ -71,6 +72,59 @@ export interface FullAnswer<T = unknown> {
 
 const SEED_KEYS = ["_peer", "_headers", "_puk", "_encoder"] as const;
 
+const ms: Check = (v) => (typeof v === "number" && v >= 0 ? undefined : "a number of milliseconds >= 0");
+const headers: Check = (v) =>
+  v !== null && typeof v === "object" ? undefined : "headers: an object, a list of pairs or a Headers";
+const retry = either(ms, typeOf("object"));
+const encoder: Check = (v) =>
+  v === "json" || v === "form" || v === "multipart" || typeof v === "function"
+    ? undefined
+    : '"json", "form", "multipart" or a function';
+const signal: Check = (v) =>
+  v !== null && typeof v === "object" && typeof (v as AbortSignal).aborted === "boolean"
+    ? undefined
+    : "an AbortSignal";
+
+/** The options of a call, each with its check (C3): a typo is an error, never a silent default. */
+const CALL_OPTIONS: Spec = {
+  peer: typeOf("string"),
+  headers,
+  puk: typeOf("string"),
+  encoder,
+  timeout: ms,
+  signal,
+  retry,
+  full: typeOf("boolean"),
+  _peer: typeOf("string"),
+  _headers: headers,
+  _puk: typeOf("string"),
+  _encoder: encoder,
+};
+
+/** The options of `createClient`. */
+export const CLIENT_OPTIONS: Spec = {
+  peer: typeOf("string"),
+  fetch: typeOf("function"),
+  identity: either(typeOf("string"), typeOf("object")),
+  timeout: ms,
+  headers,
+  retry,
+};
+
+/** The options of `connect`. */
+export const CONNECT_OPTIONS: Spec = { timeout: ms, signal };
+
+/**
+ * Checks options against their spec: an unknown key (with the near one) or
+ * a wrong type is a `USRV_ERR_CLIENT_BAD_ARGUMENT`.
+ *
+ * @example
+ * checkClientOptions("createClient", { peerr: "http://x" }, CLIENT_OPTIONS); // throws: did you mean "peer"?
+ */
+export function checkClientOptions(where: string, options: unknown, spec: Spec): void {
+  checkOptions(where, options, spec, (m) => new ClientError("USRV_ERR_CLIENT_BAD_ARGUMENT", m));
+}
+
 /** The parts of a call's arguments. */
 export interface SplitArgs {
   segments: string[];
@@ -117,6 +171,7 @@ export function splitArgs(args: readonly unknown[]): SplitArgs {
       `the options must be a plain object, got ${describe(options)}`,
     );
   }
+  checkClientOptions("call", options, CALL_OPTIONS);
   return withSeedKeys(segments, values ?? undefined, { ...(options as CallOptions | undefined) });
 }
 

@@ -64,14 +64,32 @@ export function fieldText(value: unknown): string {
 }
 
 /**
+ * Values whose own keys are not their content (a Map, a Set, Headers, any
+ * iterable object other than an array or bytes): read as named values or as
+ * JSON they would silently be `{}`. Throws a `USRV_ERR_CLIENT_BAD_ARGUMENT`.
+ */
+export function refuseOpaque(values: unknown, as: string): void {
+  if (values === null || typeof values !== "object" || Array.isArray(values) || ArrayBuffer.isView(values))
+    return;
+  if (typeof (values as { [Symbol.iterator]?: unknown })[Symbol.iterator] === "function") {
+    throw new ClientError(
+      "USRV_ERR_CLIENT_BAD_ARGUMENT",
+      `a ${describe(values)} cannot travel as ${as}: its entries would be lost; pass a plain object (Object.fromEntries(...))`,
+    );
+  }
+}
+
+/**
  * The values as `application/x-www-form-urlencoded` (query or form body):
  * own keys only, `undefined` skipped, an array repeats its key, an object
- * is written as JSON.
+ * is written as JSON; a URLSearchParams as it is.
  *
  * @example
  * formText({ a: 12, b: "test", tags: ["x", "y"] }); // "a=12&b=test&tags=x&tags=y"
  */
-export function formText(values: Record<string, unknown>): string {
+export function formText(values: Record<string, unknown> | URLSearchParams): string {
+  if (values instanceof URLSearchParams) return values.toString();
+  refuseOpaque(values, "named values");
   const params = new URLSearchParams();
   for (const key of Object.keys(values)) {
     const value = values[key];
@@ -93,7 +111,11 @@ const paths = new WeakMap<readonly string[], string>();
  * buildUrl("http://127.0.0.1:5000", ["api", "endpoint"], { a: 12, b: "test" });
  * // "http://127.0.0.1:5000/api/endpoint?a=12&b=test"
  */
-export function buildUrl(peer: string, segments: readonly string[], query?: Record<string, unknown>): string {
+export function buildUrl(
+  peer: string,
+  segments: readonly string[],
+  query?: Record<string, unknown> | URLSearchParams,
+): string {
   let path = paths.get(segments);
   if (path === undefined) {
     path = segments.map(segment).join("/");
