@@ -28,7 +28,9 @@ interface FunctionNode extends Node {
  * What the object style offers and a value never has: the request's own
  * values and the context's members. A plain parameter read for one of these
  * (`req.method`, `ctx.query`, `const { headers } = req`) was written for the
- * object style. `data` is left out: an uploaded file's bytes are `file.data`.
+ * object style. `data` counts only where the parameter is not used as an
+ * uploaded file (`{ filename, type, data }`): read for its file name or type,
+ * or its `.data` read further (`file.data.length`).
  */
 const REQUEST_MEMBERS = new Set([
   "method",
@@ -82,14 +84,21 @@ function refuseObjectUse(fn: Function, node: FunctionNode, names: (string | null
   const params = new Set(names.filter((n): n is string => n !== null));
   if (params.size === 0) return;
   let found: [string, string] | undefined;
+  const dataRead = new Set<string>(); // parameters whose .data is read as is
+  const files = new Set<string>(); // parameters used as uploaded files
+  const keyOf = (m: any): string =>
+    m.computed ? (typeof m.property.value === "string" ? m.property.value : "") : m.property.name;
   visit(node.body, (n: any) => {
+    if (n.type === "MemberExpression" && n.object.type === "MemberExpression") {
+      // x.data.length, x.data[0]: x.data is bytes, x a file
+      const inner = n.object;
+      if (inner.object.type === "Identifier" && keyOf(inner) === "data") files.add(inner.object.name);
+    }
     if (n.type === "MemberExpression" && n.object.type === "Identifier" && params.has(n.object.name)) {
-      const key = n.computed
-        ? typeof n.property.value === "string"
-          ? n.property.value
-          : ""
-        : n.property.name;
+      const key = keyOf(n);
       if (REQUEST_MEMBERS.has(key)) found ??= [n.object.name, key];
+      else if (key === "filename" || key === "type") files.add(n.object.name);
+      else if (key === "data") dataRead.add(n.object.name);
     } else if (
       n.type === "VariableDeclarator" &&
       n.id.type === "ObjectPattern" &&
@@ -101,6 +110,7 @@ function refuseObjectUse(fn: Function, node: FunctionNode, names: (string | null
           found ??= [n.init.name, p.key.name ?? p.key.value];
     }
   });
+  if (!found) for (const p of dataRead) if (!files.has(p)) found ??= [p, "data"];
   if (!found) return;
   const [param, key] = found;
   const label = fn.name ? `"${fn.name}"` : "the handler";

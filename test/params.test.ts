@@ -75,6 +75,7 @@ describe("V5/V6: a handler written for the object style but read as positional i
     ["(values, ctx) => [200, ctx.path]", "((values, ctx) => [200, ctx.path])", /reads ctx\.path/],
     ["req.query.get()", "(function (req) { return [200, req.query.get('a')]; })", /reads req\.query/],
     ["computed member", "((req) => [200, req['headers']])", /reads req\.headers/],
+    ["req.data", "((req) => [200, req.data])", /reads req\.data/],
     [
       "destructured in the body",
       "((req) => { const { headers } = req; return [200, headers]; })",
@@ -122,6 +123,8 @@ describe("V5/V6: a handler written for the object style but read as positional i
       "(function (a, b, ...args) { return [200, a, b, args]; })",
       "((name) => [200, name.toUpperCase(), name.length])",
       "(function (file) { return [200, file.filename, file.type, file.data.length]; })",
+      "(function (f) { return [200, f.data.byteLength]; })", // an uploaded file's bytes
+      "(function (f) { return [200, f.type, f.data]; })",
       "(function (a) { return [200, this.path, this.query.get('a')]; })",
     ];
     ok.forEach((src, i) => {
