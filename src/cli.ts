@@ -10,6 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { firstSentence } from "./cli/errors.js";
 
 const USAGE = `usage: usrv <command> [options]
 
@@ -52,7 +53,7 @@ async function main(argv: string[]): Promise<number> {
       options: { help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
     }));
   } catch (err) {
-    process.stderr.write(`usrv: ${(err as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`usrv: ${firstSentence(err)}\n\n${USAGE}`);
     return 2;
   }
   if (values.version) {

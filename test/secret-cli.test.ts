@@ -154,6 +154,7 @@ describe("I2: usrv secret", () => {
     const r = await run(["secret", "dump"], "other\n482913\n482913\n", home);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /--force/);
+    assert.doesNotMatch(r.stderr, /secret: \n|PIN/, "refused before asking anything");
     const forced = await run(["secret", "dump", "--force"], "other\n482913\n482913\n", home);
     assert.equal(forced.code, 0, forced.stderr);
     assert.equal(forced.stdout, `${generateKeypair("other").publicKey}\n`);
@@ -171,10 +172,33 @@ describe("I2: usrv secret", () => {
     assert.match(r.stderr, /input ended/);
   });
 
-  test("nothing stored: exit 1 with a hint", async () => {
-    const r = await run(["secret", "load"], "482913\n", freshHome());
+  test("nothing stored: exit 1 with a hint, before asking a PIN (load, migrate)", async () => {
+    const r = await run(["secret", "load"], "", freshHome());
     assert.equal(r.code, 1);
-    assert.match(r.stderr, /usrv secret dump/);
+    assert.match(r.stderr, /^usrv secret: no secret stored in \S+secret\.key; run "usrv secret dump"\n$/);
+    const m = await run(["secret", "migrate"], "", freshHome());
+    assert.equal(m.code, 1);
+    assert.match(m.stderr, /^usrv secret: no legacy secret file \(sha256\(PIN\)\.key\) in \S+ to migrate\n$/);
+  });
+
+  test("usage mistakes say what is wrong, in one line before the usage", async () => {
+    for (const [args, why] of [
+      [["secret", "frob"], /^usrv secret: unknown action "frob" \(dump, load or migrate\)\n\nusage:/],
+      [["secret"], /^usrv secret: which action\? dump, load or migrate\n/],
+      [["secret", "load", "dump"], /^usrv secret: one action at a time/],
+      [["secret", "load", "--bogus"], /^usrv secret: Unknown option '--bogus' \(see usrv secret --help\)\n$/],
+      [["serve", "--bogus"], /^usrv serve: Unknown option '--bogus' \(see usrv serve --help\)\n$/],
+      [
+        ["client", "--timeout", "abc", "http://x"],
+        /^usrv client: --timeout is a number of ms >= 0, not "abc"\n/,
+      ],
+      [["client", "http://a", "http://b"], /^usrv client: one peer, not "http:\/\/a" "http:\/\/b"\n/],
+      [["client"], /^usrv client: which peer\?/],
+    ] as const) {
+      const r = await run([...args], "", freshHome());
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.stderr, why, args.join(" "));
+    }
   });
 
   test("a USRV_HOME that cannot be a folder: one line naming it, exit 1", async () => {

@@ -14,6 +14,7 @@ import { parseArgs } from "node:util";
 import { type Command, parseCommand } from "../client/command.js";
 import { type Client, ClientError, ClientHttpError, createClient, type FullAnswer } from "../client/index.js";
 import { showValue } from "./client-show.js";
+import { firstSentence } from "./errors.js";
 
 const USAGE = `usage: usrv client PEER [options]
 
@@ -143,7 +144,7 @@ export async function clientCommand(args: string[]): Promise<number> {
   try {
     parsed = parse(args);
   } catch (err) {
-    process.stderr.write(`usrv client: ${(err as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`usrv client: ${firstSentence(err)}\n\n${USAGE}`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -152,8 +153,16 @@ export async function clientCommand(args: string[]): Promise<number> {
     return 0;
   }
   const timeout = values.timeout === undefined ? undefined : Number(values.timeout);
-  if (positionals.length !== 1 || (timeout !== undefined && !(timeout >= 0))) {
-    process.stderr.write(USAGE);
+  const why =
+    positionals.length === 0
+      ? "which peer? e.g. usrv client http://127.0.0.1:5000"
+      : positionals.length > 1
+        ? `one peer, not ${positionals.map((p) => JSON.stringify(p)).join(" ")}`
+        : timeout !== undefined && !(timeout >= 0)
+          ? `--timeout is a number of ms >= 0, not ${JSON.stringify(values.timeout)}`
+          : undefined;
+  if (why !== undefined) {
+    process.stderr.write(`usrv client: ${why}\n\n${USAGE}`);
     return 2;
   }
   const peer = positionals[0]!;

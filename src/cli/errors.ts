@@ -33,6 +33,18 @@ export async function requirePeer<T>(load: Promise<T>): Promise<T> {
   }
 }
 
+/**
+ * The first sentence of an error message: node:util's parseArgs adds advice
+ * on positionals after `--` that reads as garbage after an option typo.
+ *
+ * @example
+ * firstSentence(new Error("Unknown option '--bogus'. To specify a positional ...")); // "Unknown option '--bogus'"
+ */
+export function firstSentence(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  return message.split(/\.\s/)[0]!.replace(/\.$/, "");
+}
+
 /** True when USRV_DEBUG asks for stacks (1, true or yes). */
 export function debugging(): boolean {
   return /^(1|true|yes)$/i.test(process.env.USRV_DEBUG ?? "");

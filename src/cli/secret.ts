@@ -3,8 +3,18 @@
  * PIN, asked with hidden prompts. Results on stdout, prompts and messages on
  * stderr; exit 0 ok, 1 failure (wrong PIN...), 2 usage, 130 Ctrl-C.
  */
+import { existsSync, readdirSync } from "node:fs";
+import { dirname } from "node:path";
 import { parseArgs } from "node:util";
-import { CryptoError, dumpSecret, generateKeypair, loadSecret, migrateSecret } from "../secp256k1/index.js";
+import {
+  CryptoError,
+  dumpSecret,
+  generateKeypair,
+  loadSecret,
+  migrateSecret,
+  secretPath,
+} from "../secp256k1/index.js";
+import { firstSentence } from "./errors.js";
 import { takeFromEnv } from "./hide-secrets.js";
 import { createPrompter, PromptAborted, type Prompter } from "./secret-prompt.js";
 
@@ -63,7 +73,24 @@ function asker(prompt: Prompter, envPin: string | undefined): Asker {
 // A memory-hard KDF slows each guess, but 10^4 guesses stay cheap.
 const SHORT_PIN = 6;
 
+/** A failure known before any question is asked: say it at once rather than after the prompts. */
+function refuse(message: string): number {
+  process.stderr.write(`usrv secret: ${message}\n`);
+  return 1;
+}
+
+/** True when the folder holds a file of the Python usrv's (sha256(PIN).key). */
+function hasLegacyFile(folder: string): boolean {
+  try {
+    return readdirSync(folder).some((f) => /^[0-9a-f]{64}\.key$/.test(f));
+  } catch {
+    return false;
+  }
+}
+
 async function dump(prompt: Asker, values: Values): Promise<number> {
+  const path = secretPath({ name: values.name });
+  if (!values.force && existsSync(path)) return refuse(`${path} exists; pass --force to replace it`);
   const secret = await prompt.ask("secret: ");
   const pin = await prompt.pin(true);
   if (pin === undefined) {
@@ -75,13 +102,16 @@ async function dump(prompt: Asker, values: Values): Promise<number> {
       `usrv secret: warning: a PIN under ${SHORT_PIN} characters is quick to guess from the file\n`,
     );
   }
-  const path = await dumpSecret(secret, pin, { name: values.name, overwrite: values.force });
-  process.stderr.write(`usrv secret: stored in ${path}\n`);
+  const stored = await dumpSecret(secret, pin, { name: values.name, overwrite: values.force });
+  process.stderr.write(`usrv secret: stored in ${stored}\n`);
   process.stdout.write(`${generateKeypair(secret).publicKey}\n`);
   return 0;
 }
 
 async function load(prompt: Asker, values: Values): Promise<number> {
+  const path = secretPath({ name: values.name });
+  if (!existsSync(path) && !hasLegacyFile(values["legacy-dir"] ?? dirname(path)))
+    return refuse(`no secret stored in ${path}; run "usrv secret dump"`);
   const pin = (await prompt.pin())!;
   const secret = await loadSecret(pin, { name: values.name, legacyDir: values["legacy-dir"] });
   process.stdout.write(`${generateKeypair(secret).publicKey}\n`);
@@ -90,6 +120,9 @@ async function load(prompt: Asker, values: Values): Promise<number> {
 }
 
 async function migrate(prompt: Asker, values: Values): Promise<number> {
+  const folder = values["legacy-dir"] ?? dirname(secretPath({ name: values.name }));
+  if (!hasLegacyFile(folder))
+    return refuse(`no legacy secret file (sha256(PIN).key) in ${folder} to migrate`);
   const pin = (await prompt.pin())!;
   const { from, to } = await migrateSecret(pin, {
     name: values.name,
@@ -124,7 +157,7 @@ export async function secretCommand(args: string[]): Promise<number> {
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true });
   } catch (err) {
-    process.stderr.write(`usrv secret: ${(err as Error).message}\n\n${USAGE}`);
+    process.stderr.write(`usrv secret: ${firstSentence(err)} (see usrv secret --help)\n`);
     return 2;
   }
   const { values, positionals } = parsed;
@@ -134,7 +167,13 @@ export async function secretCommand(args: string[]): Promise<number> {
   }
   const action = positionals.length === 1 ? ACTIONS.get(positionals[0]!) : undefined;
   if (action === undefined) {
-    process.stderr.write(USAGE);
+    const why =
+      positionals.length === 0
+        ? "which action? dump, load or migrate"
+        : positionals.length > 1
+          ? `one action at a time, not ${positionals.map((p) => JSON.stringify(p)).join(" ")}`
+          : `unknown action ${JSON.stringify(positionals[0])} (dump, load or migrate)`;
+    process.stderr.write(`usrv secret: ${why}\n\n${USAGE}`);
     return 2;
   }
   const { USRV_PIN } = takeFromEnv(["USRV_PIN"]);

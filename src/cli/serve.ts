@@ -6,7 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { parseLevel } from "../log.js";
-import { UsageError } from "./errors.js";
+import { firstSentence, UsageError } from "./errors.js";
 import { redactCommandLine, takeFromEnv } from "./hide-secrets.js";
 import { runServer, type ServeConfig } from "./serve-process.js";
 
@@ -64,7 +64,7 @@ export function parseServeArgs(
   try {
     parsed = parse(args, env);
   } catch (e) {
-    throw new UsageError(`usrv serve: ${(e as Error).message} (see usrv serve --help)`, 2);
+    throw new UsageError(`usrv serve: ${firstSentence(e)} (see usrv serve --help)`, 2);
   }
   const { values: v, positionals } = parsed;
   if (v.help) return "help";
