@@ -4,7 +4,7 @@
  * /error_500), and `npm start` adds the seed README's own examples.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { App } from "usrv";
@@ -119,5 +119,21 @@ describe("npm start", () => {
       child.kill("SIGTERM");
       await exit;
     }
+  });
+
+  it("a wrong option is one line and exit 2; --help prints the options", () => {
+    for (const [args, why] of [
+      [["--port", "abc"], /^usrv demo: --port is an integer from 0 to 65535, not "abc"\n$/],
+      [["--port", "70000"], /^usrv demo: --port is an integer from 0 to 65535, not "70000"\n$/],
+      [["--bogus"], /^usrv demo: Unknown option '--bogus' \(see --help\)\n$/],
+    ] as const) {
+      const r = spawnSync(process.execPath, [fileURLToPath(DEMO), ...args], { encoding: "utf8" });
+      assert.equal(r.status, 2, args.join(" "));
+      assert.match(r.stderr, why);
+    }
+    const help = spawnSync(process.execPath, [fileURLToPath(DEMO), "--help"], { encoding: "utf8" });
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^usage: node dist\/demo\.js/);
+    assert.match(help.stdout, /USRV_SECRET/);
   });
 });
