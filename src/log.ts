@@ -109,6 +109,19 @@ export function describeThrown(err: unknown): string[] {
   return [escapeControls(`thrown value, not an Error (${typeof err}): ${shown}`)];
 }
 
+/**
+ * A cause to log that is a fact about a request, not a fault in code: an
+ * Error without stack frames (they would only show usrv's own timers).
+ *
+ * @example
+ * reply.cause = logNote("handler for GET /x still running after 30000 ms");
+ */
+export function logNote(message: string): Error {
+  const note = new Error(message);
+  note.stack = `${note.name}: ${message}`;
+  return note;
+}
+
 /** Python-logging-like lines: `INFO:usrv:GET /test 200 0.31ms`. */
 export class ConsoleLogger implements Logger {
   level: number;

@@ -18,7 +18,7 @@
 
 import { type ParsedBody, parseBody } from "./body.js";
 import { HttpError } from "./errors.js";
-import type { Logger } from "./log.js";
+import { type Logger, logNote } from "./log.js";
 import type { Shape } from "./params.js";
 import { type Dict, parseQuery } from "./query.js";
 import { type Reply, render, renderError, renderThrown } from "./render.js";
@@ -170,7 +170,7 @@ function settle(out: Promise<unknown>, route: Route, method: string): Promise<Re
         }),
         method,
       );
-      reply.cause = new Error(`handler for ${route.label} still running after ${route.timeout} ms`);
+      reply.cause = logNote(`handler for ${route.label} still running after ${route.timeout} ms`);
       resolve(reply);
     }, route.timeout);
   });

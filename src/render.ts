@@ -3,6 +3,7 @@
  * one place errors are rendered. Null-body statuses and HEAD live here too.
  */
 import { HttpError, reason } from "./errors.js";
+import { logNote } from "./log.js";
 
 /** An answer ready for either face: a status, headers and a text body (or none). */
 export interface Reply {
@@ -68,7 +69,7 @@ export function renderThrown(e: unknown, method: string, label: string): Reply {
     method,
   );
   // the log keys on `cause !== undefined`: a bare `throw undefined` must still leave a line
-  reply.cause = e === undefined ? new Error(`the handler for ${label} threw undefined`) : e;
+  reply.cause = e === undefined ? logNote(`the handler for ${label} threw undefined`) : e;
   return reply;
 }
 
