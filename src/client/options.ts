@@ -86,10 +86,13 @@ const signal: Check = (v) =>
     : "an AbortSignal";
 
 /** The options of a call, each with its check (C3): a typo is an error, never a silent default. */
+// the key itself is checked when the call seals (USRV_ERR_CLIENT_BAD_KEY, whatever its type)
+const key: Check = () => undefined;
+
 const CALL_OPTIONS: Spec = {
   peer: typeOf("string"),
   headers,
-  puk: typeOf("string"),
+  puk: key,
   encoder,
   timeout: ms,
   signal,
@@ -97,7 +100,7 @@ const CALL_OPTIONS: Spec = {
   full: typeOf("boolean"),
   _peer: typeOf("string"),
   _headers: headers,
-  _puk: typeOf("string"),
+  _puk: key,
   _encoder: encoder,
 };
 
