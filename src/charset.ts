@@ -83,6 +83,20 @@ export function undeclaredText(bytes: Uint8Array): string {
 }
 
 /**
+ * Text of bytes under a Content-Type: in its charset when it names one (a
+ * 415 `USRV_ERR_BAD_CHARSET` naming `what` for a label TextDecoder does not
+ * know), else as {@link undeclaredText}. One rule for request bodies,
+ * multipart parts and the client's answers.
+ *
+ * @example
+ * contentText(new Uint8Array([0xe9]), "text/plain; charset=iso-8859-1", "the body's charset"); // "é"
+ */
+export function contentText(bytes: Uint8Array, contentType: string | undefined, what: string): string {
+  const label = charsetOf(contentType);
+  return label === undefined ? undeclaredText(bytes) : charsetDecoder(label, what).decode(bytes);
+}
+
+/**
  * The bytes of percent-encoded text whose other characters are bytes
  * (Latin-1), `+` a space when `plusIsSpace`; `null` for a bad escape.
  *

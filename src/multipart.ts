@@ -13,9 +13,9 @@
  * and arbitrary bytes.
  */
 import { latin1 } from "./bytes.js";
-import { charsetDecoder, percentBytes, undeclaredText } from "./charset.js";
+import { charsetDecoder, contentText, percentBytes, undeclaredText } from "./charset.js";
 import { HttpError } from "./errors.js";
-import { charsetOf, mediaType } from "./media-type.js";
+import { mediaType } from "./media-type.js";
 import { type Dict, dict } from "./query.js";
 import type { UploadedFile } from "./types.js";
 
@@ -128,10 +128,7 @@ export function readParts(bytes: Uint8Array, contentType: string): RawPart[] {
  * Latin-1 and says no charset).
  */
 export function partText(part: RawPart): string {
-  const charset = part.type === undefined ? undefined : charsetOf(part.type);
-  return charset === undefined
-    ? undeclaredText(part.content)
-    : charsetDecoder(charset, `${part.label}'s charset`).decode(part.content);
+  return contentText(part.content, part.type, `${part.label}'s charset`);
 }
 
 /**

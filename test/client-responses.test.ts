@@ -46,6 +46,12 @@ describe("C4: answers decoded by Content-Type", () => {
       "caf\u00e9",
     ],
     ["HTML is text too", "<p>hi</p>", "text/html", "<p>hi</p>"],
+    [
+      "text without a charset that is not UTF-8: Latin-1, as the server reads it (no byte lost)",
+      new Uint8Array([0x63, 0x61, 0x66, 0xe9]),
+      "text/plain",
+      "caf\u00e9",
+    ],
     ["anything else is bytes", bytes, "application/octet-stream", bytes],
     ["no Content-Type: bytes", bytes, null, bytes],
   ];

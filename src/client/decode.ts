@@ -5,7 +5,8 @@
  * typed error, never a half-read value.
  */
 
-import { charsetOf, mediaType } from "../media-type.js";
+import { contentText } from "../charset.js";
+import { mediaType } from "../media-type.js";
 import { ClientError } from "./errors.js";
 import type { FormDataBase } from "./form-data.js";
 
@@ -22,13 +23,12 @@ function strictText(bytes: Uint8Array, what: string): string {
   }
 }
 
-/** Text in the charset the Content-Type names (UTF-8 by default, or an unknown label). */
+/** Text as the server reads it: in its charset, else UTF-8 when valid, else Latin-1 (no byte lost). */
 function charsetText(bytes: Uint8Array, contentType: string): string {
-  const label = charsetOf(contentType);
   try {
-    return new TextDecoder(label ?? "utf-8").decode(bytes);
-  } catch {
-    return new TextDecoder().decode(bytes);
+    return contentText(bytes, contentType, "the answer's charset");
+  } catch (e) {
+    throw new ClientError("USRV_ERR_CLIENT_BAD_BODY", (e as Error).message);
   }
 }
 

@@ -4,8 +4,7 @@
  * only while the body is sent (a disk-backed Blob on Node), never loaded
  * whole. Each entry (Node, browser) subclasses this with its {@link Platform}.
  */
-import { charsetDecoder, undeclaredText } from "../charset.js";
-import { charsetOf } from "../media-type.js";
+import { contentText } from "../charset.js";
 import { type RawPart, readParts } from "../multipart.js";
 import { ClientError } from "./errors.js";
 import { typeOfName } from "./mime.js";
@@ -43,17 +42,12 @@ const noPlatform: Platform = {
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
 
-/** A text part's value: in its declared charset, else UTF-8 when valid, else Latin-1 (the Python peer's). */
+/** A text part's value, read as the server reads it: its charset, else UTF-8 when valid, else Latin-1. */
 function partValue(name: string, type: string, data: Uint8Array): string {
-  const charset = charsetOf(type);
-  if (charset === undefined) return undeclaredText(data);
   try {
-    return charsetDecoder(charset, "").decode(data);
-  } catch {
-    throw new ClientError(
-      "USRV_ERR_CLIENT_BAD_BODY",
-      `part "${name}" is in an unknown charset ${JSON.stringify(charset)}`,
-    );
+    return contentText(data, type, `part "${name}"'s charset`);
+  } catch (e) {
+    throw new ClientError("USRV_ERR_CLIENT_BAD_BODY", (e as Error).message);
   }
 }
 
