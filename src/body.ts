@@ -2,6 +2,7 @@
  * V8: the body as `data` (text) and, for JSON objects, url-encoded and
  * multipart bodies, its top-level fields bound by name.
  */
+import { parse as parseJson } from "secure-json-parse";
 import { latin1 } from "./bytes.js";
 import { componentDecoder, declaredCharset, undeclaredText } from "./charset.js";
 import { HttpError } from "./errors.js";
@@ -10,6 +11,8 @@ import { parseMultipart } from "./multipart.js";
 import { type Dict, dict, parseQuery } from "./query.js";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
+/** secure-json-parse's message for a poisoned body. */
+const POISONED = "Object contains forbidden prototype property";
 
 /** The text and the named fields of a body. */
 export interface ParsedBody {
@@ -43,12 +46,21 @@ export function parseBody(bytes: Uint8Array | null, contentType: string | undefi
     const data = utf8 ? strictText(bytes, "JSON") : declared.decode(bytes);
     let parsed: unknown;
     try {
-      parsed = JSON.parse(data);
+      // V9: JSON.parse makes "__proto__" an own key, which Object.assign or a
+      // spread in handler code turns into a prototype; secure-json-parse
+      // refuses it, and constructor.prototype, at any depth (it scans only a
+      // text that spells either key, so other bodies cost nothing more).
+      parsed = parseJson(data, undefined, { protoAction: "error", constructorAction: "error" });
     } catch (e) {
-      throw new HttpError("USRV_ERR_BAD_JSON", `the body is not valid JSON: ${(e as Error).message}`);
+      const message = (e as Error).message;
+      if (message === POISONED) {
+        throw new HttpError(
+          "USRV_ERR_BAD_JSON",
+          "the body has a __proto__ key or a constructor.prototype at some depth (prototype poisoning): refused",
+        );
+      }
+      throw new HttpError("USRV_ERR_BAD_JSON", `the body is not valid JSON: ${message}`);
     }
-    // JSON.parse defines "__proto__" as an own key, and copying it into a
-    // prototype-less object keeps it one (V9).
     const fields =
       parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
         ? Object.assign(dict(), parsed)

@@ -251,6 +251,16 @@ const keyArb = fc.oneof(
   ),
   fc.string({ unit: "grapheme", maxLength: 10 }),
 );
+/** Whether a parsed JSON value holds a `__proto__` key, or a `constructor` holding a `prototype`, anywhere. */
+function poisoned(value: unknown): boolean {
+  if (value === null || typeof value !== "object") return false;
+  const own = (o: object, k: string) => Object.hasOwn(o, k);
+  if (own(value, "__proto__")) return true;
+  const c = (value as { constructor?: unknown }).constructor;
+  if (own(value, "constructor") && c !== null && typeof c === "object" && own(c, "prototype")) return true;
+  return Object.values(value).some(poisoned);
+}
+
 const pairsArb = (value: fc.Arbitrary<unknown>) => fc.array(fc.tuple(keyArb, value), { maxLength: 15 });
 const textArb = fc.string({ unit: "grapheme", maxLength: 20 });
 
@@ -334,6 +344,12 @@ describe("issue 7 item 4: properties of the binders and the multipart wrapper", 
             headers: { "content-type": "application/json" },
             body: jsonText(json),
           });
+          if (poisoned(JSON.parse(jsonText(json)))) {
+            // V9: a __proto__ key or a constructor.prototype at any depth is refused
+            assert.equal(j.status, 400);
+            assert.equal(((await j.json()) as { code: string }).code, "USRV_ERR_BAD_JSON");
+            return;
+          }
           const jb = (await j.json()) as { values: object; data: string };
           // JSON.parse turns -0 into 0 on the way back: compare JSON texts of the values
           assert.deepEqual(
