@@ -20,11 +20,13 @@ import {
   withMethods,
 } from "./options.js";
 import { readShape, type Shape } from "./params.js";
-import type { Core, Route } from "./pipeline.js";
+import type { Core } from "./pipeline.js";
 import { MemoryReplayStore, type ReplayStore, type ReplayWindow } from "./replay.js";
+import type { Route } from "./route.js";
 import { Router } from "./router.js";
 import type { Keypair } from "./secp256k1/api.js";
-import { loadCrypto } from "./secure.js";
+import { b64decode } from "./secp256k1/encoding.js";
+import { loadCrypto } from "./secure/security.js";
 import type { BindOptions, ObjectHandler, PositionalHandler } from "./types.js";
 
 /** Options of `createApp`. */
@@ -45,6 +47,12 @@ export interface AppOptions {
   maxNonceAge?: number;
   /** Farthest accepted future Nonce in ms (default 10,000; the reference has no bound). */
   maxNonceSkew?: number;
+  /**
+   * Most bytes of a handler's own Response sealed for a client that asked for
+   * an encrypted answer (v1 encrypts and signs an answer whole), default
+   * 8 MiB; a larger answer is a 500 `USRV_ERR_UNSEALABLE`.
+   */
+  sealLimit?: number;
 }
 
 /** `bind`'s overloads: object style (typed from the path) first, positional second. */
@@ -76,6 +84,7 @@ const APP_OPTIONS: Spec = {
   replayStore: withMethods("a replay store", "checkAndAdd"),
   maxNonceAge: count("milliseconds", 0, true),
   maxNonceSkew: count("milliseconds", 0, true),
+  sealLimit: count("bytes"),
 };
 
 const BIND_OPTIONS: Spec = {
@@ -90,6 +99,9 @@ const BIND_OPTIONS: Spec = {
 
 /** Default body limit: 1 MiB. */
 export const DEFAULT_BODY_LIMIT = 1024 * 1024;
+
+/** Default seal limit: 8 MiB. */
+export const DEFAULT_SEAL_LIMIT = 8 * 1024 * 1024;
 
 /**
  * An isolated usrv application.
@@ -107,6 +119,8 @@ export class App implements Core {
   timeout: number;
   /** Longest request target in bytes (414 beyond). */
   maxUrlLength: number;
+  /** Most bytes of a handler's own Response sealed whole (500 beyond). */
+  sealLimit: number;
   /** The Node `(req, res)` listener (S2), the fast path. */
   readonly listener: ReturnType<typeof nodeListener>;
   /**
@@ -128,6 +142,7 @@ export class App implements Core {
     this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
     this.timeout = options.timeout ?? 30_000;
     this.maxUrlLength = options.maxUrlLength ?? 8 * 1024;
+    this.sealLimit = options.sealLimit ?? DEFAULT_SEAL_LIMIT;
     this.replayWindow = { maxAge: options.maxNonceAge ?? 10_000, maxSkew: options.maxNonceSkew ?? 10_000 };
     this.listener = nodeListener(this);
     const handler = fetchHandler(this);
@@ -210,7 +225,7 @@ export class App implements Core {
     const methods = [...new Set((options.methods ?? ["GET"]).map((m) => m.toUpperCase()))];
     for (const m of methods)
       if (!METHOD.test(m)) throw new BindError(`invalid method ${JSON.stringify(m)} for "${path}"`);
-    const allow = options.allow;
+    const allow = allowed(path, options.allow);
     for (const method of methods) {
       const route: Route = {
         method,
@@ -220,8 +235,8 @@ export class App implements Core {
         shape,
         bodyLimit: options.bodyLimit ?? this.bodyLimit,
         timeout: options.timeout ?? this.timeout,
-        encrypted: options.encrypted === true || allow !== undefined,
-        allow: allow === undefined ? null : typeof allow === "function" ? allow : (k) => allow.includes(k),
+        encrypted: options.encrypted === true || allow !== null,
+        allow,
       };
       const { pattern } = this.router.add(method, path, route);
       route.pattern = pattern;
@@ -264,6 +279,37 @@ export class App implements Core {
       this.logger.level = parseLevel(options.logLevel);
     }
     return serve(this.listener, this.logger, options);
+  }
+}
+
+/**
+ * The `allow` option as a check of the sender's canonical key. A list is
+ * compared by X coordinate, the part of a key a BIP340 signature proves, so
+ * each key may be given in either of its (X, Y) and (X, p - Y) spellings.
+ */
+function allowed(path: string, allow: BindOptions["allow"]): Route["allow"] {
+  if (allow === undefined || typeof allow === "function") return allow ?? null;
+  const xs = new Set(
+    allow.map((key) => {
+      const x = xOf(key);
+      if (x === null) {
+        throw new BindError(
+          `bind("${path}"): allow lists public keys as base64 of X||Y (88 characters), not ${JSON.stringify(key).slice(0, 40)}`,
+        );
+      }
+      return x;
+    }),
+  );
+  return (key) => xs.has(xOf(key)!);
+}
+
+/** The X coordinate of a base64 `X || Y` key, as text; null when it is not 64 bytes of base64. */
+function xOf(key: string): string | null {
+  try {
+    const xy = b64decode(key);
+    return xy.length === 64 ? String.fromCharCode(...xy.subarray(0, 32)) : null;
+  } catch {
+    return null;
   }
 }
 

@@ -1,15 +1,15 @@
 /**
- * The one place that chains the steps, for both faces (Node listener and
- * fetch handler). Each step lives in its own file:
+ * The one place that chains the steps, in execution order, for both faces
+ * (Node listener and fetch handler). Each step lives in its own file:
  *
- *   1. replay check   (412)        secure.ts, loaded only when a request carries keys or a nonce
- *   2. decrypt        (400/401)    secure.ts
- *   3. route          (404/405)    router.ts
- *   4. read the body  (413)        the face (adapter/*), then body.ts (400)
- *   5. bind values    (400)        values.ts, query.ts
- *   6. call           (406/500)    here
- *   7. format         (R1-R8)      render.ts
- *   8. encrypt        ()           secure.ts
+ *   1. route          (404/405)          router.ts
+ *   2. open           (403/412/400/401)  secure/open.ts: policy, nonce, key, signature, replay, decrypt;
+ *                                        only for requests with keys or a nonce, or routes that demand them
+ *   3. read the body  (413)              the face (adapter/*), then body.ts (400)
+ *   4. bind values    (400)              values.ts, query.ts
+ *   5. call           (406/500/503)      here
+ *   6. render         (R1-R8)            render.ts
+ *   7. seal           (500/503)          secure/seal.ts, for requests with a Sender-Public-Key
  *
  * A request with no body and a synchronous handler is answered without a
  * single promise: that is most of the gap between a framework and raw
@@ -18,29 +18,20 @@
 
 import { type ParsedBody, parseBody } from "./body.js";
 import { HttpError } from "./errors.js";
+import { header, type Incoming } from "./incoming.js";
 import { type Logger, logNote } from "./log.js";
-import type { Shape } from "./params.js";
 import { type Dict, parseQuery } from "./query.js";
 import { type Reply, render, renderError, renderThrown } from "./render.js";
+import type { Route } from "./route.js";
 import type { Match, Router } from "./router.js";
-import { handleSecure, type Security, wantsSecurity } from "./secure.js";
+import { open, wantsSecurity } from "./secure/open.js";
+import { seal } from "./secure/seal.js";
+import type { Security } from "./secure/security.js";
 import type { Context, Headers } from "./types.js";
 import { objectValues, positionalArgs, type Sources } from "./values.js";
 
-/** A bound function, compiled at bind time. */
-export interface Route {
-  method: string;
-  pattern: string;
-  /** "GET /user/<int:id>", for messages and logs. */
-  label: string;
-  fn: Function;
-  shape: Shape;
-  bodyLimit: number;
-  /** ms an async handler may take before a 503 */
-  timeout: number;
-  encrypted: boolean;
-  allow: ((publicKey: string) => boolean) | null;
-}
+export type { Incoming } from "./incoming.js";
+export type { Route } from "./route.js";
 
 /** What the pipeline needs of an app. */
 export interface Core extends Security {
@@ -49,20 +40,7 @@ export interface Core extends Security {
   readonly maxUrlLength: number;
 }
 
-/** A request as both faces present it to the pipeline. */
-export interface Incoming {
-  readonly method: string;
-  /** Path and query, raw, as on the request line. */
-  readonly url: string;
-  readonly headers: Headers;
-  readonly remoteAddress: string | null;
-  /** True when the request announces a body (Content-Length > 0 or Transfer-Encoding). */
-  readonly hasBody: boolean;
-  /** Reads the whole body, rejecting with a 413 `HttpError` as soon as `limit` is crossed. */
-  readBody(limit: number): Promise<Uint8Array | null>;
-}
-
-/** Steps 3-7 for one request; a `Reply` or a promise of one. Never throws. */
+/** Every step for one request; a `Reply` or a promise of one. Never throws. */
 export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
   const { method, url } = inc;
   if (url.length > app.maxUrlLength) {
@@ -76,7 +54,7 @@ export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
   const rawQuery = q < 0 ? "" : url.slice(q + 1);
   let hit: ReturnType<Router<Route>["find"]>;
   try {
-    hit = app.router.find(method, path); // 3. route
+    hit = app.router.find(method, path); // 1. route
   } catch (e) {
     return renderThrown(e, method, `${method} ${path}`);
   }
@@ -98,14 +76,12 @@ export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
     );
   }
   const route = hit.value;
-  // 1-2, 8: only requests with keys or a nonce (or routes that demand them) load the crypto
+  // 2, 7: only requests with keys or a nonce (or routes that demand them) load the crypto
   if (route.encrypted || wantsSecurity(inc)) {
-    return handleSecure(app, inc, route, hit, path, rawQuery).catch((e) =>
-      renderThrown(e, method, route.label),
-    );
+    return secured(app, inc, route, hit, path, rawQuery).catch((e) => renderThrown(e, method, route.label));
   }
   if (!inc.hasBody) return respond(route, hit, inc, path, rawQuery, null, null);
-  // 4. read the body, then parse it
+  // 3. read the body, then parse it
   return inc
     .readBody(route.bodyLimit)
     .then((bytes) =>
@@ -114,7 +90,23 @@ export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
     .catch((e) => renderThrown(e, method, route.label));
 }
 
-/** Steps 5-7: bind, call, format. */
+/** Steps 2-7 for a request with keys or a nonce: open, read, bind, call, render, seal. */
+async function secured(
+  app: Core,
+  inc: Incoming,
+  route: Route,
+  hit: Match<Route>,
+  path: string,
+  rawQuery: string,
+): Promise<Reply> {
+  const opened = await open(app, inc, route); // 2. open (reads the body: the signature covers it)
+  const parsed = parseBody(opened.bytes, header(inc.headers, "content-type")); // 3. parse
+  const reply = await respond(route, hit, inc, path, rawQuery, opened.bytes, parsed, opened.sender); // 4-6
+  if (opened.answerTo === null) return reply;
+  return seal(app, opened.crypto!, opened.answerTo, reply, inc, route); // 7. seal
+}
+
+/** Steps 4-6: bind, call, render. */
 export function respond(
   route: Route,
   hit: Match<Route>,
@@ -128,7 +120,7 @@ export function respond(
   const method = inc.method;
   let out: unknown;
   try {
-    const query = parseQuery(rawQuery); // 5. bind values (400 on bad encoding)
+    const query = parseQuery(rawQuery); // 4. bind values (400 on bad encoding)
     const sources: Sources = {
       pathNames: hit.names,
       pathValues: hit.values,
@@ -139,7 +131,7 @@ export function respond(
       data: parsed?.data ?? null,
     };
     const shape = route.shape;
-    // 6. call (the context is built only for a function that can receive it)
+    // 5. call (the context is built only for a function that can receive it)
     if (shape.style === "object") {
       out = route.fn(
         objectValues(sources),
@@ -154,7 +146,7 @@ export function respond(
   } catch (e) {
     return renderThrown(e, method, route.label);
   }
-  // 7. format
+  // 6. render
   if (out instanceof Promise) return settle(out, route, method);
   return render(out, method, route.label);
 }
@@ -179,12 +171,6 @@ function settle(out: Promise<unknown>, route: Route, method: string): Promise<Re
     (e) => renderThrown(e, method, route.label),
   );
   return Promise.race([done, late]).finally(() => clearTimeout(timer));
-}
-
-/** One header as a string (repeated headers joined by the face). */
-export function header(headers: Headers, name: string): string | undefined {
-  const v = headers[name];
-  return Array.isArray(v) ? v.join(", ") : v;
 }
 
 /** The `Context` a handler sees; the query's full form is built only when asked for. */

@@ -150,22 +150,35 @@ export function nonceTime(nonce: string): number {
 }
 
 /**
- * Step 1 of the pipeline: refuses a stale, future or reused nonce (412).
+ * The first half of the replay check: refuses a malformed, stale or future
+ * nonce (412) and returns its time. Nothing is stored: the secure steps
+ * remember a nonce ({@link rememberNonce}) only once the request's key and
+ * signature are proven, so junk costs no memory and cannot spend a
+ * victim's nonce.
  */
-export async function checkReplay(
-  store: ReplayStore,
-  window: ReplayWindow,
-  nonce: string,
-  identity: string,
-): Promise<void> {
+export function checkNonce(window: ReplayWindow, nonce: string): number {
   const t = nonceTime(nonce);
   const now = Date.now();
   if (now - t > window.maxAge)
     throw new HttpError("USRV_ERR_REPLAY", `the Nonce is older than ${window.maxAge / 1000} s`);
   if (t - now > window.maxSkew)
     throw new HttpError("USRV_ERR_REPLAY", `the Nonce is more than ${window.maxSkew / 1000} s in the future`);
-  // A nonce stays acceptable until t + maxAge: remember it that long.
-  if (!(await store.checkAndAdd(`${identity}\n${nonce}`, t + window.maxAge))) {
+  return t;
+}
+
+/**
+ * The second half: records (identity, nonce) until the nonce is too old to
+ * be accepted anyway; a second use is a 412. `identity` is bounded by the
+ * caller (a canonical key or a client address), and `nonce` by its grammar.
+ */
+export async function rememberNonce(
+  store: ReplayStore,
+  window: ReplayWindow,
+  identity: string,
+  nonce: string,
+  time: number,
+): Promise<void> {
+  if (!(await store.checkAndAdd(`${identity}\n${nonce}`, time + window.maxAge))) {
     throw new HttpError("USRV_ERR_REPLAY", "the Nonce was already used");
   }
 }

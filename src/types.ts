@@ -67,7 +67,7 @@ export interface Context {
   readonly headers: Headers;
   /** The raw body (decrypted when encrypted), `null` when empty. */
   readonly body: Uint8Array | null;
-  /** The verified sender key (base64 X||Y) of a signed request, else `null`. */
+  /** The verified sender key of a signed request, in canonical form (base64 X||Y with even Y), else `null`. */
   readonly senderPublicKey: string | null;
   /** The client's address, when the face knows it. */
   readonly remoteAddress: string | null;
@@ -104,6 +104,11 @@ export interface BindOptions {
   timeout?: number;
   /** Refuse requests that are not encrypted and signed (403 USRV_ERR_ENCRYPTION_REQUIRED). */
   encrypted?: boolean;
-  /** Admit only these sender keys (403 USRV_ERR_FORBIDDEN_SENDER otherwise). */
+  /**
+   * Admit only these sender keys (403 USRV_ERR_FORBIDDEN_SENDER otherwise), on
+   * signed requests. A list is matched by X coordinate (BIP340 proves X
+   * only); a function gets the sender's key in canonical form (even Y, see
+   * `canonicalKey` of `usrv/secp256k1`), the form `senderPublicKey` has.
+   */
   allow?: readonly string[] | ((publicKey: string) => boolean);
 }

@@ -329,6 +329,7 @@ describe("module surface", () => {
       "b64decode",
       "b64encode",
       "bip39Hash",
+      "canonicalKey",
       "createSecp256k1",
       "decode",
       "decrypt",

@@ -9,20 +9,9 @@ import { createApp, MemoryReplayStore } from "usrv";
 import { decrypt, encrypt, generateKeypair, sign, verify } from "usrv/secp256k1";
 import { json, matrix, quietApp } from "./_setup.js";
 import { jsonFixture } from "./fixtures/helpers.js";
+import { client, nonce, open, sealed, server } from "./fixtures/v1-requests.js";
 
 const transcripts = jsonFixture<any[]>("vectors/usrv-0.4.3-http-transcripts.json");
-
-const server = generateKeypair("server-secret");
-const client = generateKeypair("client-secret");
-
-let micro = 0;
-/** The Python reference's nonce format: microseconds and an explicit +00:00 (unique per call). */
-function nonce(offsetMs = 0): string {
-  micro = (micro + 1) % 1000;
-  return new Date(Date.now() + offsetMs)
-    .toISOString()
-    .replace("Z", `${String(micro).padStart(3, "0")}+00:00`);
-}
 
 /**
  * The current time as an ISO-8601 Nonce in the local time of `offsetMin`
@@ -31,36 +20,6 @@ function nonce(offsetMs = 0): string {
 function stamp(offsetMin: number, sep: string, fraction: string, zone: string): string {
   const local = new Date(Date.now() + offsetMin * 60_000).toISOString(); // its fields read as local time
   return `${local.slice(0, 10)}${sep}${local.slice(11, 19)}${fraction}${zone}`;
-}
-
-/** An encrypted, signed request as the reference's client builds it. */
-function sealed(
-  body: string,
-  opts: { key?: typeof client; to?: string; nonce?: string; type?: string } = {},
-): RequestInit {
-  const key = opts.key ?? client;
-  const { R, ciphertext } = encrypt(opts.to ?? server.publicKey, body);
-  const n = opts.nonce ?? nonce();
-  return {
-    method: "POST",
-    headers: {
-      "content-type": opts.type ?? "application/json",
-      nonce: n,
-      "ephemeral-public-key": R,
-      "sender-public-key": key.publicKey,
-      "sender-signature": sign(ciphertext + R + n, key.privateKey),
-    },
-    body: ciphertext,
-  };
-}
-
-/** Verifies and decrypts an answer for `key`, as the reference's client does. */
-async function open(res: Response, key = client): Promise<unknown> {
-  const hex = await res.text();
-  const R = res.headers.get("ephemeral-public-key")!;
-  assert.equal(res.headers.get("sender-public-key"), server.publicKey);
-  assert.ok(verify(hex + R, res.headers.get("sender-signature")!, server.publicKey), "answer signature");
-  return JSON.parse(decrypt(key.privateKey, R, hex));
 }
 
 matrix(

@@ -4,7 +4,8 @@
  */
 import { concatBytes } from "../bytes.js";
 import { HttpError } from "../errors.js";
-import { type Core, handle, type Incoming, logReply } from "../pipeline.js";
+import type { Incoming } from "../incoming.js";
+import { type Core, handle, logReply } from "../pipeline.js";
 import { type Reply, renderThrown } from "../render.js";
 import type { Headers } from "../types.js";
 
@@ -31,6 +32,10 @@ class FetchIncoming implements Incoming {
     this.headers = headers;
     this.hasBody = request.body !== null;
     this.remoteAddress = remoteAddress;
+  }
+
+  get signal(): AbortSignal {
+    return this.#request.signal;
   }
 
   async readBody(limit: number): Promise<Uint8Array | null> {

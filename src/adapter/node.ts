@@ -6,7 +6,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { pipeline, Readable } from "node:stream";
 import { HttpError } from "../errors.js";
-import { type Core, handle, type Incoming, logReply } from "../pipeline.js";
+import type { Incoming } from "../incoming.js";
+import { type Core, handle, logReply } from "../pipeline.js";
 import { type Reply, renderThrown } from "../render.js";
 import type { Headers } from "../types.js";
 
@@ -17,9 +18,12 @@ class NodeIncoming implements Incoming {
   readonly headers: Headers;
   readonly hasBody: boolean;
   readonly #req: IncomingMessage;
+  readonly #res: ServerResponse;
+  #abort: AbortController | undefined;
 
-  constructor(req: IncomingMessage) {
+  constructor(req: IncomingMessage, res: ServerResponse) {
     this.#req = req;
+    this.#res = res;
     this.method = req.method ?? "GET";
     this.url = originForm(req.url ?? "/");
     const h = req.headers;
@@ -30,6 +34,18 @@ class NodeIncoming implements Incoming {
 
   get remoteAddress(): string | null {
     return this.#req.socket.remoteAddress ?? null;
+  }
+
+  get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      const abort = new AbortController();
+      this.#abort = abort;
+      const res = this.#res;
+      // 'close' before the answer is finished: the client left
+      if (res.destroyed && !res.writableFinished) abort.abort();
+      else res.once("close", () => res.writableFinished || abort.abort());
+    }
+    return this.#abort.signal;
   }
 
   readBody(limit: number): Promise<Uint8Array | null> {
@@ -107,7 +123,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | nul
 export function nodeListener(app: Core & { readonly accessLog: boolean }) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const start = app.accessLog ? performance.now() : 0;
-    const inc = new NodeIncoming(req);
+    const inc = new NodeIncoming(req, res);
     let reply: Reply | Promise<Reply>;
     try {
       reply = handle(app, inc);

@@ -11,6 +11,7 @@
  * decrypt(server.privateKey, R, ciphertext); // '{"a": 1}'
  */
 import type { Encrypted, Keypair, Secp256k1 } from "./api.js";
+import { canonicalKey as canonical } from "./canonical.js";
 import { nodeSecp256k1 as fast } from "./node.js";
 
 export { type Backend, createSecp256k1, type Encrypted, type Keypair, type Secp256k1 } from "./api.js";
@@ -78,6 +79,20 @@ export function generateKeypair(secret?: string, passphrase = "SALT"): Keypair {
  */
 export function encode(publicKey: string): string {
   return fast.encode(publicKey);
+}
+
+/**
+ * The canonical form of a base64 `X || Y` public key: the point with the
+ * same X and an even Y. BIP340 signatures prove X only, so a server
+ * identifies a sender by this form (`Context.senderPublicKey`). Throws
+ * `USRV_ERR_BAD_KEY` when the key is not a curve point.
+ *
+ * @example
+ * const k = generateKeypair("secret").publicKey;
+ * canonicalKey(k) === k; // true when k's Y is even; else the (X, p - Y) spelling
+ */
+export function canonicalKey(publicKey: string): string {
+  return canonical(fast, publicKey);
 }
 
 /**

@@ -1,0 +1,26 @@
+/**
+ * A request as both faces (adapter/node.ts, adapter/fetch.ts) present it to
+ * the pipeline and its steps.
+ */
+import type { Headers } from "./types.js";
+
+/** A request as both faces present it to the pipeline. */
+export interface Incoming {
+  readonly method: string;
+  /** Path and query, raw, as on the request line. */
+  readonly url: string;
+  readonly headers: Headers;
+  readonly remoteAddress: string | null;
+  /** True when the request announces a body (Content-Length > 0 or Transfer-Encoding). */
+  readonly hasBody: boolean;
+  /** Fires when the client leaves before the answer is sent (made on first use). */
+  readonly signal: AbortSignal;
+  /** Reads the whole body, rejecting with a 413 `HttpError` as soon as `limit` is crossed. */
+  readBody(limit: number): Promise<Uint8Array | null>;
+}
+
+/** One header as a string (repeated headers joined by the face). */
+export function header(headers: Headers, name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(", ") : v;
+}

@@ -1,0 +1,18 @@
+/** A bound function as the router stores it, compiled at bind time (app.ts). */
+import type { Shape } from "./params.js";
+
+/** A bound function, compiled at bind time. */
+export interface Route {
+  method: string;
+  pattern: string;
+  /** "GET /user/<int:id>", for messages and logs. */
+  label: string;
+  fn: Function;
+  shape: Shape;
+  bodyLimit: number;
+  /** ms an async handler may take before a 503 */
+  timeout: number;
+  encrypted: boolean;
+  /** Takes the sender's key in canonical form (`canonicalKey`), proven by its signature. */
+  allow: ((publicKey: string) => boolean) | null;
+}

@@ -1,0 +1,117 @@
+/**
+ * The open step of the pipeline, for requests that carry a Nonce or keys
+ * and routes that demand them (docs/wire.md): the route's policy (403), the
+ * nonce's form and age (412), the sender key (400), the body, its
+ * signature (401), the replay memory (412), decryption (400). Each check
+ * runs before anything costlier: the policy before the body is read, and
+ * the replay memory only for proven keys and signatures.
+ */
+import { HttpError } from "../errors.js";
+import { header, type Incoming } from "../incoming.js";
+import { checkNonce, rememberNonce } from "../replay.js";
+import type { Route } from "../route.js";
+import { sealedBytes } from "../sealed-body.js";
+import type { Secp256k1 } from "../secp256k1/api.js";
+import { canonicalKey } from "../secp256k1/canonical.js";
+import { loadCrypto, type Security } from "./security.js";
+
+/** A request once opened: its plain body, and who sent it. */
+export interface Opened {
+  /** The body, decrypted when it came encrypted. */
+  readonly bytes: Uint8Array | null;
+  /** The sender's canonical key, proven by its signature; null for an unsigned request. */
+  readonly sender: string | null;
+  /** Whom to seal the answer for: the canonical `Sender-Public-Key`, proven or not. */
+  readonly answerTo: string | null;
+  readonly crypto: Secp256k1 | null;
+}
+
+const latin1 = new TextDecoder("latin1");
+
+/** True when a request asks for any secure step. */
+export function wantsSecurity(inc: Incoming): boolean {
+  const h = inc.headers;
+  return (
+    h.nonce !== undefined ||
+    h["sender-public-key"] !== undefined ||
+    h["ephemeral-public-key"] !== undefined ||
+    h["sender-signature"] !== undefined
+  );
+}
+
+/** Steps 1-2: opens a request with keys or a nonce, or one for a route that demands them. */
+export async function open(app: Security, inc: Incoming, route: Route): Promise<Opened> {
+  const h = inc.headers;
+  const nonce = header(h, "nonce");
+  const sender = header(h, "sender-public-key");
+  const ephemeral = header(h, "ephemeral-public-key");
+  const signature = header(h, "sender-signature");
+  const signed = ephemeral !== undefined || signature !== undefined;
+
+  // the route's policy, on the headers alone: a plain request is refused unread
+  if (route.encrypted && !signed) {
+    throw new HttpError(
+      "USRV_ERR_ENCRYPTION_REQUIRED",
+      `${route.label} accepts only encrypted, signed requests`,
+    );
+  }
+  if (signed && (sender === undefined || ephemeral === undefined || signature === undefined)) {
+    throw new HttpError(
+      "USRV_ERR_BAD_SIGNATURE",
+      "an encrypted request needs all of Ephemeral-Public-Key, Sender-Public-Key and Sender-Signature",
+    );
+  }
+  if (route.encrypted && nonce === undefined) {
+    throw new HttpError("USRV_ERR_REPLAY", `${route.label} accepts only requests with a Nonce`);
+  }
+  const time = nonce === undefined ? 0 : checkNonce(app.replayWindow, nonce);
+  const crypto = sender !== undefined ? await loadCrypto() : null;
+  // one spelling per signer before anything compares or stores it
+  const key = sender === undefined ? null : canonical(crypto!, sender, "Sender-Public-Key");
+  if (route.allow && !route.allow(key!)) {
+    // the claimed key; a claim that passes is proven by the signature below
+    throw new HttpError("USRV_ERR_FORBIDDEN_SENDER", `this sender's key is not allowed on ${route.label}`);
+  }
+
+  if (!signed) {
+    // an unsigned Nonce proves nothing: its uses are counted apart from signed ones
+    if (nonce !== undefined) {
+      const identity = key === null ? `a:${inc.remoteAddress ?? "?"}` : `k:${key}`;
+      await rememberNonce(app.replayStore, app.replayWindow, identity, nonce, time);
+    }
+    const bytes = inc.hasBody ? await inc.readBody(route.bodyLimit) : null;
+    return { bytes, sender: null, answerTo: key, crypto };
+  }
+
+  const raw = inc.hasBody ? await inc.readBody(route.bodyLimit) : null;
+  const hexBody = raw ? latin1.decode(raw) : "";
+  // docs/wire.md: the client signs hex body + ephemeral key + nonce, concatenated
+  if (!crypto!.verify(hexBody + ephemeral! + (nonce ?? ""), signature!, sender!)) {
+    throw new HttpError(
+      "USRV_ERR_BAD_SIGNATURE",
+      "the Sender-Signature does not verify for this body, key and nonce",
+    );
+  }
+  if (nonce !== undefined) await rememberNonce(app.replayStore, app.replayWindow, `s:${key}`, nonce, time);
+  const { privateKey } = await app.keypair();
+  let plain: string;
+  try {
+    plain = crypto!.decrypt(privateKey, ephemeral!, hexBody);
+  } catch {
+    canonical(crypto!, ephemeral!, "Ephemeral-Public-Key");
+    throw new HttpError(
+      "USRV_ERR_DECRYPT",
+      "the body does not decrypt with this server's key (is it hex, made for our /puk?)",
+    );
+  }
+  const bytes = plain === "" ? null : sealedBytes(plain, header(h, "content-type"));
+  return { bytes, sender: key, answerTo: key, crypto };
+}
+
+function canonical(crypto: Secp256k1, key: string, name: string): string {
+  try {
+    return canonicalKey(crypto, key);
+  } catch {
+    throw new HttpError("USRV_ERR_BAD_KEY", `${name} is not base64 of X||Y of a point on secp256k1`);
+  }
+}
