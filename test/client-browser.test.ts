@@ -5,7 +5,8 @@
  * Node-only package, and uses no Buffer or process. (2) A usrv app serves a
  * page, the built modules and their @noble/* dependencies (an import map, no
  * bundler); headless Chromium (playwright-core) makes an encrypted call from
- * the page, and the decrypted result is read from the DOM.
+ * the page, and the decrypted result is read from the DOM; answers over
+ * maxBodySize (C8) are refused there too.
  */
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { builtinModules } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { gzipSync } from "node:zlib";
 import { parse } from "acorn";
 import { chromium } from "playwright-core";
 import { createApp } from "usrv";
@@ -140,6 +142,11 @@ const PAGE = `<!doctype html>
     Object.assign(result, { puk, me: (await client.keypair()).publicKey, encrypted: answer.encrypted, data: answer.data });
     result.form = (await client.GET.form()).toObject();
     result.forged = await client.GET.api.endpoint({ a: 1, b: 2 }, { puk: "${generateKeypair("not the server").publicKey}" }).then(() => "accepted", (e) => e.code);
+    const refused = (call) => call.then(() => "accepted", (e) => e.code);
+    const bounded = createClient({ peer: location.origin, maxBodySize: 1024 * 1024 });
+    result.big = [(await bounded.GET.big()).length, await refused(bounded.GET.big({}, { maxBodySize: 2047 }))];
+    result.endless = await refused(bounded.GET.endless());
+    result.bomb = await refused(bounded.GET.bomb());
   } catch (e) {
     result.error = String(e.code) + " " + e.message;
   }
@@ -176,6 +183,25 @@ describe("browser: an encrypted call from a page in headless Chromium", () => {
       const body = '--b0\r\nContent-Disposition: form-data; name="note"\r\n\r\nh\u00e9\r\n--b0--\r\n';
       return new Response(body, { headers: { "content-type": "multipart/form-data; boundary=b0" } });
     });
+    // C8: answers over the bound: a Content-Length, an endless stream, a gzip bomb (16 MiB of zeros)
+    app.bind("/big", () => [200, "b".repeat(2046)]);
+    let cancelled = false;
+    app.bind("/endless", () => {
+      const chunk = new Uint8Array(64 * 1024);
+      const body = new ReadableStream<Uint8Array>({
+        pull: (c) => c.enqueue(chunk),
+        cancel: () => void (cancelled = true),
+      });
+      return new Response(body, { headers: { "content-type": "application/octet-stream" } });
+    });
+    const bomb = gzipSync(new Uint8Array(16 * 1024 * 1024));
+    app.bind(
+      "/bomb",
+      () =>
+        new Response(bomb, {
+          headers: { "content-type": "application/octet-stream", "content-encoding": "gzip" },
+        }),
+    );
     // Our side of the module graph of the browser entry, plus the @noble packages it maps to.
     const served = [
       ...[...graph(ENTRY).keys()].filter((f) => f.startsWith(join(ROOT, "dist"))),
@@ -219,6 +245,12 @@ describe("browser: an encrypted call from a page in headless Chromium", () => {
       assert.deepEqual(result.data, ['{"value1": 1, "value2": "\\u00e9"}', canonicalKey(result.me)]);
       assert.deepEqual(result.form, { note: "h\u00e9" });
       assert.equal(result.forged, "USRV_ERR_CLIENT_BAD_SIGNATURE");
+      assert.deepEqual(result.big, [2046, "USRV_ERR_CLIENT_TOO_LARGE"]);
+      assert.equal(result.endless, "USRV_ERR_CLIENT_TOO_LARGE");
+      assert.equal(result.bomb, "USRV_ERR_CLIENT_TOO_LARGE");
+      // the endless stream's connection was closed: its source is cancelled (generous wait)
+      for (let i = 0; i < 200 && !cancelled; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.ok(cancelled, "the server's stream was cancelled");
       // the POST really travelled encrypted and signed, with a nonce
       const post = seen.find((h) => h["ephemeral-public-key"]);
       assert.ok(post, "an encrypted request reached the server");

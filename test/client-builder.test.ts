@@ -460,6 +460,7 @@ describe("C3: options", () => {
       "Client",
       "ClientError",
       "ClientHttpError",
+      "DEFAULT_MAX_BODY_SIZE",
       "DELETE",
       "FormData",
       "GET",

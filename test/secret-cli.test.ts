@@ -244,16 +244,97 @@ describe("I2: usrv secret", () => {
     assert.match(help.stdout, /USRV_PIN/);
   });
 
-  test("legacy: load reads the reference's sha256(PIN).key; migrate rewrites it", async () => {
+  /** A home folder holding the reference's file for the vector's PIN. */
+  async function legacyHome(content = legacy.file_content): Promise<string> {
     const home = freshHome();
     await mkdir(home);
-    await writeFile(join(home, legacy.file_name), legacy.file_content);
+    await writeFile(join(home, legacy.file_name), content);
+    return home;
+  }
+  const LEGACY_PUBLIC = generateKeypair(legacy.secret).publicKey;
+
+  test("I3: load reads the reference's sha256(PIN).key with a warning naming it and usrv secret migrate", async () => {
+    const home = await legacyHome();
     const loaded = await run(["secret", "load"], `${legacy.pin}\n`, home);
-    assert.equal(loaded.stdout, `${generateKeypair(legacy.secret).publicKey}\n`);
-    const migrated = await run(["secret", "migrate", "--remove-legacy"], `${legacy.pin}\n`, home);
+    assert.equal(loaded.code, 0, loaded.stderr);
+    assert.equal(loaded.stdout, `${LEGACY_PUBLIC}\n`);
+    assert.match(
+      loaded.stderr,
+      /\nusrv secret: WARNING: the secret was read from the Python usrv's file \S+, whose name \(SHA-256 of the PIN\) gives a short PIN away .*; run "usrv secret migrate" to move it to \S+secret\.key and delete it\n$/,
+    );
+    assert.ok(loaded.stderr.includes(join(home, legacy.file_name)));
+  });
+
+  test("I3: migrate rewrites it, reads the new file back, deletes the legacy file and says so", async () => {
+    const home = await legacyHome();
+    const migrated = await run(["secret", "migrate"], `${legacy.pin}\n`, home);
     assert.equal(migrated.code, 0, migrated.stderr);
-    assert.equal(migrated.stdout, `${generateKeypair(legacy.secret).publicKey}\n`);
+    assert.equal(migrated.stdout, `${LEGACY_PUBLIC}\n`);
+    const from = join(home, legacy.file_name);
+    assert.ok(
+      migrated.stderr.endsWith(
+        `usrv secret: ${from} -> ${join(home, "secret.key")}, read back: same secret; ${from} deleted\n`,
+      ),
+      migrated.stderr,
+    );
     assert.deepEqual(await readdir(home), ["secret.key"]);
+    const loaded = await run(["secret", "load"], `${legacy.pin}\n`, home);
+    assert.equal(loaded.stdout, `${LEGACY_PUBLIC}\n`);
+    assert.doesNotMatch(loaded.stderr, /WARNING/);
+  });
+
+  const faults = fileURLToPath(new URL("../../test/fixtures/secret-faults.mjs", import.meta.url));
+  /** `usrv secret migrate` with a fault of test/fixtures/secret-faults.mjs injected. */
+  function migrateWith(fault: string, home: string): Run {
+    const r = spawnSync(process.execPath, ["--import", faults, cli, "secret", "migrate"], {
+      encoding: "utf8",
+      input: `${legacy.pin}\n`,
+      env: { ...process.env, USRV_HOME: home, USRV_TEST_FAULT: fault },
+    });
+    return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  test("I3: migrate whose new file does not read back the same secret: exit 1, legacy file kept", async () => {
+    const home = await legacyHome();
+    const r = migrateWith("garble-new", home);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, "");
+    assert.match(
+      r.stderr,
+      /\nusrv secret: \S+secret\.key did not give the same secret back when read again \(wrong PIN \(or the secret file was altered\)\); removed it and kept \S+\.key\n$/,
+    );
+    assert.deepEqual(await readdir(home), [legacy.file_name]);
+    assert.equal(await readFile(join(home, legacy.file_name), "utf8"), legacy.file_content);
+  });
+
+  test("I3: migrate that cannot delete the legacy file: exit 1, says the new file holds the secret", async () => {
+    const home = await legacyHome();
+    const r = migrateWith("stuck-legacy", home);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /\nusrv secret: \S+secret\.key holds the secret now \(read back and checked\), but \S+\.key could not be deleted \(EACCES\): delete it yourself, it still gives the secret away\n$/,
+    );
+    assert.deepEqual((await readdir(home)).sort(), [legacy.file_name, "secret.key"].sort());
+  });
+
+  test("I3: a damaged legacy file: load and migrate exit 1 naming it, nothing written or deleted", async () => {
+    // byte 2 '1' -> '9': the secret's 'y' becomes 0xF9, not UTF-8
+    const content = `${legacy.file_content.slice(0, 2)}9${legacy.file_content.slice(3)}`;
+    const home = await legacyHome(content);
+    for (const action of ["load", "migrate"]) {
+      const r = await run(["secret", action], `${legacy.pin}\n`, home);
+      assert.equal(r.code, 1, action);
+      assert.equal(r.stdout, "", action);
+      assert.ok(
+        r.stderr.endsWith(
+          `usrv secret: ${join(home, legacy.file_name)} is corrupted: the secret in it is not valid UTF-8, which the Python usrv never writes; restore it from a backup\n`,
+        ),
+        r.stderr,
+      );
+    }
+    assert.deepEqual(await readdir(home), [legacy.file_name]);
+    assert.equal(await readFile(join(home, legacy.file_name), "utf8"), content);
   });
 });
 

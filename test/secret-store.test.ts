@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import fs from "node:fs";
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { syncBuiltinESMExports } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -227,20 +229,52 @@ describe("I2: dumpSecret / loadSecret", () => {
 });
 
 describe("docs/wire.md, where we differ: the reference's legacy secret file (vector secret_file)", () => {
-  async function legacyHome(): Promise<string> {
+  async function legacyHome(content = legacy.file_content): Promise<string> {
     const home = freshHome();
     await mkdir(home, { recursive: true });
-    await writeFile(join(home, legacy.file_name), legacy.file_content);
+    await writeFile(join(home, legacy.file_name), content);
     return home;
   }
 
+  /** loadSecret's warnings, caught. */
+  function warnings(): { warn: (message: string) => void; seen: string[] } {
+    const seen: string[] = [];
+    return { warn: (message) => seen.push(message), seen };
+  }
+
   test("loadSecret falls back to sha256(PIN).key when no usrv file exists", async () => {
-    assert.equal(await loadSecret(legacy.pin, { home: await legacyHome() }), legacy.secret);
+    const { warn } = warnings();
+    assert.equal(await loadSecret(legacy.pin, { home: await legacyHome(), warn }), legacy.secret);
+  });
+
+  test("I3: reading the legacy file warns, naming the file and usrv secret migrate", async () => {
+    const home = await legacyHome();
+    const { warn, seen } = warnings();
+    await loadSecret(legacy.pin, { home, warn });
+    assert.equal(seen.length, 1);
+    assert.match(seen[0]!, /^\[usrv\] WARNING: /);
+    assert.ok(seen[0]!.includes(join(home, legacy.file_name)), seen[0]);
+    assert.match(seen[0]!, /run "usrv secret migrate" to move it to \S+secret\.key and delete it$/);
+  });
+
+  test("I3: the warning goes to stderr by default; it names --name and --legacy-dir when given", async () => {
+    const dir = await legacyHome();
+    const written: string[] = [];
+    const write = process.stderr.write;
+    process.stderr.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stderr.write;
+    try {
+      await loadSecret(legacy.pin, { home: freshHome(), name: "id.key", legacyDir: dir });
+    } finally {
+      process.stderr.write = write;
+    }
+    assert.equal(written.length, 1);
+    assert.match(written[0]!, /WARNING: .*"usrv secret migrate --name id\.key --legacy-dir "[^"]+"".*\n$/);
   });
 
   test("legacyDir: the reference's folder (its package's .keys) elsewhere", async () => {
     const dir = await legacyHome();
-    assert.equal(await loadSecret(legacy.pin, { home: freshHome(), legacyDir: dir }), legacy.secret);
+    const { warn } = warnings();
+    assert.equal(await loadSecret(legacy.pin, { home: freshHome(), legacyDir: dir, warn }), legacy.secret);
   });
 
   test("a wrong PIN finds no legacy file: USRV_ERR_BAD_SECRET_PIN when some legacy file exists", async () => {
@@ -254,36 +288,137 @@ describe("docs/wire.md, where we differ: the reference's legacy secret file (vec
     );
   });
 
-  test("the usrv file wins over a legacy file", async () => {
+  test("the usrv file wins over a legacy file, without a warning", async () => {
     const home = await legacyHome();
     await dumpSecret("new one", legacy.pin, { home, kdf });
-    assert.equal(await loadSecret(legacy.pin, { home }), "new one");
+    const { warn, seen } = warnings();
+    assert.equal(await loadSecret(legacy.pin, { home, warn }), "new one");
+    assert.deepEqual(seen, []);
   });
 
-  test("migrateSecret rewrites it in the usrv format under the same PIN", async () => {
+  test("I3: migrateSecret rewrites it under the same PIN, reads it back, then deletes the legacy file", async () => {
     const home = await legacyHome();
-    const { from, to } = await migrateSecret(legacy.pin, { home, kdf });
+    const { from, to, publicKey } = await migrateSecret(legacy.pin, { home, kdf });
     assert.equal(from, join(home, legacy.file_name));
     assert.equal(to, join(home, "secret.key"));
-    assert.equal(await loadSecret(legacy.pin, { home, legacy: false }), legacy.secret);
-    assert.ok((await readdir(home)).includes(legacy.file_name)); // kept unless asked
+    assert.equal(publicKey, generateKeypair(legacy.secret).publicKey);
+    assert.deepEqual(await readdir(home), ["secret.key"]);
+    const { warn, seen } = warnings();
+    assert.equal(await loadSecret(legacy.pin, { home, warn }), legacy.secret);
+    assert.deepEqual(seen, []);
   });
 
-  test("migrateSecret with removeLegacy deletes the old file", async () => {
+  test("I3: migrateSecret over an existing usrv file: USRV_ERR_SECRET_EXISTS, the legacy file kept", async () => {
     const home = await legacyHome();
-    await migrateSecret(legacy.pin, { home, kdf, removeLegacy: true });
-    assert.deepEqual(await readdir(home), ["secret.key"]);
-    assert.equal(await loadSecret(legacy.pin, { home }), legacy.secret);
+    await dumpSecret("other", legacy.pin, { home, kdf });
+    await rejectsCode(migrateSecret(legacy.pin, { home, kdf }), "USRV_ERR_SECRET_EXISTS");
+    assert.deepEqual((await readdir(home)).sort(), [legacy.file_name, "secret.key"].sort());
+  });
+
+  test("I3: a new file that does not read back the same secret is removed, the legacy file kept", async () => {
+    const home = await legacyHome();
+    // the disk alters what was written (as test/fixtures/secret-faults.mjs does to the CLI)
+    const fsp = fs.promises;
+    const rename = fsp.rename;
+    fsp.rename = (async (from: string, to: string) => {
+      await rename(from, to);
+      const doc = JSON.parse(await fsp.readFile(to, "utf8"));
+      doc.ciphertext = Buffer.from("other secret").toString("base64");
+      await fsp.writeFile(to, JSON.stringify(doc));
+    }) as typeof fsp.rename;
+    syncBuiltinESMExports();
+    try {
+      await assert.rejects(migrateSecret(legacy.pin, { home, kdf }), (err: unknown) => {
+        assert.ok(err instanceof CryptoError);
+        assert.equal(err.code, "USRV_ERR_BAD_SECRET_FILE");
+        assert.match(
+          err.message,
+          /secret\.key did not give the same secret back .*; removed it and kept \S+\.key$/,
+        );
+        return true;
+      });
+    } finally {
+      fsp.rename = rename;
+      syncBuiltinESMExports();
+    }
+    assert.deepEqual(await readdir(home), [legacy.file_name]);
   });
 
   test("migrateSecret without a legacy file: USRV_ERR_NO_SECRET", async () => {
     await rejectsCode(migrateSecret(legacy.pin, { home: freshHome(), kdf }), "USRV_ERR_NO_SECRET");
   });
 
-  test("a corrupted legacy file: USRV_ERR_BAD_SECRET_FILE", async () => {
-    const home = freshHome();
-    await mkdir(home);
-    await writeFile(join(home, legacy.file_name), "not hex");
-    await rejectsCode(loadSecret(legacy.pin, { home }), "USRV_ERR_BAD_SECRET_FILE");
+  // The reference writes hexlify(AES-CTR(UTF-8(secret))): lowercase hex, and a text secret.
+  // Content of any other shape is refused, in loadSecret and migrateSecret alike.
+  const c = legacy.file_content;
+  const at = (i: number, ch: string) => c.slice(0, i) + ch + c.slice(i + 1);
+  const xorAt = (i: number, mask: number) => at(i, String.fromCharCode(c.charCodeAt(i) ^ mask));
+  const damaged: [string, string, RegExp][] = [
+    ["not hex at all", "not hex", /not lowercase hex/],
+    ["empty", "", /not lowercase hex/],
+    ["a hex digit made a letter (byte 0, 'e' -> 'u')", xorAt(0, 0x10), /not lowercase hex/],
+    ["a hex digit made upper case (byte 9, 'b' -> 'B')", xorAt(9, 0x20), /not lowercase hex/],
+    ["a byte out of ASCII (byte 17, high bit)", xorAt(17, 0x80), /not lowercase hex/],
+    ["odd length (last digit lost)", c.slice(0, -1), /not lowercase hex/],
+    ["a space inside (byte 20)", at(20, " "), /not lowercase hex/],
+    ["text after it", `${c}\nmore`, /not lowercase hex/],
+    // CTR: a changed high digit changes the high half of that byte of the secret
+    ["byte 2 '1' -> '9': the secret's 'y' becomes 0xF9", xorAt(2, 0x08), /not valid UTF-8/],
+    ["byte 38 '6' -> 'e': the secret's 'e' becomes 0xED", at(38, "e"), /not valid UTF-8/],
+    ["byte 0 'e' -> '9': the secret's 'm' (0x6D) becomes 0x1D", at(0, "9"), /control characters/],
+    ["byte 0 'e' -> '8': the secret's 'm' becomes a CR, not at the end", at(0, "8"), /control characters/],
+    ["byte 30 '6' -> '0': the secret's 'h' becomes a backspace", at(30, "0"), /control characters/],
+  ];
+  for (const [why, content, reason] of damaged) {
+    test(`I3: a damaged legacy file (${why}): USRV_ERR_BAD_SECRET_FILE, loaded and migrated never`, async () => {
+      const home = await legacyHome(content);
+      await assert.rejects(loadSecret(legacy.pin, { home }), (err: unknown) => {
+        assert.ok(err instanceof CryptoError);
+        assert.equal(err.code, "USRV_ERR_BAD_SECRET_FILE");
+        assert.ok(err.message.includes(join(home, legacy.file_name)), err.message);
+        assert.match(err.message, reason);
+        assert.match(err.message, /is corrupted: .*restore it from a backup$/);
+        return true;
+      });
+      await rejectsCode(migrateSecret(legacy.pin, { home, kdf }), "USRV_ERR_BAD_SECRET_FILE");
+      assert.deepEqual(await readdir(home), [legacy.file_name]);
+    });
+  }
+
+  test("I3: a final newline (an editor's) is read", async () => {
+    const { warn } = warnings();
+    for (const end of ["\n", "\r\n"]) {
+      assert.equal(await loadSecret(legacy.pin, { home: await legacyHome(c + end), warn }), legacy.secret);
+    }
+  });
+
+  test("I3: every single-bit flip of the vector's file is refused, or keeps the shape and cannot be seen", async () => {
+    // What the shape check catches, bit by bit. The rest (94 of 320) turn one printable
+    // character of the secret into another: nothing in the format tells them from a real
+    // secret, so migrate prints the public key for the user to compare.
+    const home = await legacyHome();
+    const path = join(home, legacy.file_name);
+    const { warn } = warnings();
+    let refused = 0;
+    const unseen: string[] = [];
+    for (let i = 0; i < c.length; i++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const bytes = Buffer.from(c, "latin1");
+        bytes[i] = bytes[i]! ^ (1 << bit);
+        await writeFile(path, bytes);
+        try {
+          unseen.push(await loadSecret(legacy.pin, { home, warn }));
+        } catch (err) {
+          assert.ok(err instanceof CryptoError && err.code === "USRV_ERR_BAD_SECRET_FILE", String(err));
+          refused++;
+        }
+      }
+    }
+    assert.equal(refused, 226);
+    assert.equal(unseen.length, 94);
+    for (const secret of unseen) {
+      assert.notEqual(secret, legacy.secret);
+      assert.match(secret, /^[\x20-\x7e]{20}$/, "printable ASCII, as long as the real one");
+    }
   });
 });

@@ -22,9 +22,12 @@ const USAGE = `usage: usrv secret <dump|load|migrate> [options]
 
   dump      ask a secret and a PIN (twice); store the secret encrypted under the PIN;
             print the public key
-  load      ask the PIN; print the public key of the stored secret
+  load      ask the PIN; print the public key of the stored secret (without one,
+            of the Python usrv's file, with a warning to migrate it)
   migrate   ask the PIN; rewrite the Python usrv's secret file (sha256(PIN).key)
-            in the usrv format, under the same PIN
+            in the usrv format, under the same PIN; read the new file back and,
+            when it gives the same secret, delete the old file (else keep it,
+            exit 1); print the public key: check it is the one your peers know
 
 options:
   --name NAME         file name in the folder (default secret.key)
@@ -32,7 +35,6 @@ options:
   --show-secret       load: print the secret too, on a second line
   --legacy-dir DIR    load, migrate: folder of the Python usrv's key files
                       (default: the folder itself)
-  --remove-legacy     migrate: delete the Python usrv's file afterwards
   -h, --help          this help
 
 The folder is $USRV_HOME, else ~/.usrv. Prompts go to stderr, results to stdout.
@@ -45,7 +47,6 @@ const OPTIONS = {
   force: { type: "boolean" },
   "show-secret": { type: "boolean" },
   "legacy-dir": { type: "string" },
-  "remove-legacy": { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 
@@ -113,7 +114,11 @@ async function load(prompt: Asker, values: Values): Promise<number> {
   if (!existsSync(path) && !hasLegacyFile(values["legacy-dir"] ?? dirname(path)))
     return refuse(`no secret stored in ${path}; run "usrv secret dump"`);
   const pin = (await prompt.pin())!;
-  const secret = await loadSecret(pin, { name: values.name, legacyDir: values["legacy-dir"] });
+  const secret = await loadSecret(pin, {
+    name: values.name,
+    legacyDir: values["legacy-dir"],
+    warn: (message) => process.stderr.write(`usrv secret: ${message.replace(/^\[usrv\] /, "")}\n`),
+  });
   process.stdout.write(`${generateKeypair(secret).publicKey}\n`);
   if (values["show-secret"]) process.stdout.write(`${secret}\n`);
   return 0;
@@ -124,19 +129,13 @@ async function migrate(prompt: Asker, values: Values): Promise<number> {
   if (!hasLegacyFile(folder))
     return refuse(`no legacy secret file (sha256(PIN).key) in ${folder} to migrate`);
   const pin = (await prompt.pin())!;
-  const { from, to } = await migrateSecret(pin, {
+  const { from, to, publicKey } = await migrateSecret(pin, {
     name: values.name,
     overwrite: values.force,
     legacyDir: values["legacy-dir"],
-    removeLegacy: values["remove-legacy"],
   });
-  process.stderr.write(
-    `usrv secret: ${from} -> ${to}${values["remove-legacy"] ? " (old file removed)" : ""}\n`,
-  );
-  // re-open the new file: proves it opens with this PIN before anyone deletes the old one
-  process.stdout.write(
-    `${generateKeypair(await loadSecret(pin, { name: values.name, legacy: false })).publicKey}\n`,
-  );
+  process.stderr.write(`usrv secret: ${from} -> ${to}, read back: same secret; ${from} deleted\n`);
+  process.stdout.write(`${publicKey}\n`);
   return 0;
 }
 

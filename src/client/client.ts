@@ -12,7 +12,13 @@ import { encodeBody } from "./encode.js";
 import { ClientError, ClientHttpError } from "./errors.js";
 import type { FormDataBase } from "./form-data.js";
 import type { CallOptions, ClientOptions, FullAnswer } from "./options.js";
-import { CLIENT_OPTIONS, CONNECT_OPTIONS, checkClientOptions, splitArgs } from "./options.js";
+import {
+  CLIENT_OPTIONS,
+  CONNECT_OPTIONS,
+  checkClientOptions,
+  DEFAULT_MAX_BODY_SIZE,
+  splitArgs,
+} from "./options.js";
 import type { Platform } from "./platform.js";
 import { checkServerKey, claimsEncryption, HEADERS, open, seal } from "./seal.js";
 import { exchange, type FetchLike, normalizeRetry, type RetryOptions } from "./transport.js";
@@ -322,6 +328,7 @@ export class Client {
       timeout,
       signal: options.signal,
       retry,
+      maxBodySize: options.maxBodySize ?? defaults.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
       label,
     });
 

@@ -16,6 +16,8 @@ export const CLIENT_ERRORS = {
   USRV_ERR_CLIENT_UNREACHABLE: "the peer could not be reached (refused, reset, DNS, TLS)",
   USRV_ERR_CLIENT_TIMEOUT: "no complete answer within the timeout",
   USRV_ERR_CLIENT_ABORTED: "the caller's signal aborted the request",
+  USRV_ERR_CLIENT_TOO_LARGE:
+    "the answer's body (its Content-Length, or the bytes read, decoded) is over maxBodySize (default 64 MiB)",
   USRV_ERR_CLIENT_BAD_BODY:
     "the answer's body does not decode under its Content-Type (JSON, UTF-8, multipart)",
   USRV_ERR_CLIENT_BAD_SIGNATURE:

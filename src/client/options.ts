@@ -4,7 +4,7 @@
  * spellings (`_peer`, `_headers`, `_puk`, `_encoder`) are taken out of the
  * values, as the reference's keyword arguments were.
  */
-import { type Check, checkOptions, either, type Spec, typeOf } from "../options.js";
+import { type Check, checkOptions, count, either, type Spec, typeOf } from "../options.js";
 import type { Keypair } from "../secp256k1/api.js";
 import type { Encoder } from "./encode.js";
 import { ClientError } from "./errors.js";
@@ -34,6 +34,14 @@ export interface CallOptions {
   timeout?: number;
   /** Cancels the call. */
   signal?: AbortSignal;
+  /**
+   * Most bytes of the answer's body, counted after Content-Encoding is undone
+   * (default: the client's, 64 MiB; `Infinity`: no bound). A Content-Length
+   * over it is refused before reading; past it, the body stops being read and
+   * the connection is closed: `USRV_ERR_CLIENT_TOO_LARGE` (C8). An encrypted
+   * answer counts its hex text, twice its plaintext.
+   */
+  maxBodySize?: number;
   /** Retries, for idempotent methods only (GET, HEAD, OPTIONS, PUT, DELETE): a count or {@link RetryOptions}. */
   retry?: number | RetryOptions;
   /** Resolve to `{ status, headers, data, encrypted }` instead of the data alone. */
@@ -59,7 +67,19 @@ export interface ClientOptions {
   headers?: HeadersInit;
   /** Default retries of idempotent calls (default none). */
   retry?: number | RetryOptions;
+  /**
+   * Default bound on an answer's body in bytes, decoded (default
+   * {@link DEFAULT_MAX_BODY_SIZE}, 64 MiB; `Infinity`: none); see {@link CallOptions.maxBodySize}.
+   */
+  maxBodySize?: number;
 }
+
+/**
+ * Default bound on an answer's body: 64 MiB, far above what an API answers
+ * in one document, so that a runaway or hostile peer (an endless stream, a
+ * zip bomb) costs at most that much memory, not all of it.
+ */
+export const DEFAULT_MAX_BODY_SIZE = 64 * 1024 * 1024;
 
 /** An answer in full (`{ full: true }`). */
 export interface FullAnswer<T = unknown> {
@@ -76,6 +96,7 @@ const ms: Check = (v) => (typeof v === "number" && v >= 0 ? undefined : "a numbe
 const headers: Check = (v) =>
   v !== null && typeof v === "object" ? undefined : "headers: an object, a list of pairs or a Headers";
 const retry = either(ms, typeOf("object"));
+const bytes = count("bytes", 0, true);
 const encoder: Check = (v) =>
   v === "json" || v === "form" || v === "multipart" || typeof v === "function"
     ? undefined
@@ -97,6 +118,7 @@ const CALL_OPTIONS: Spec = {
   timeout: ms,
   signal,
   retry,
+  maxBodySize: bytes,
   full: typeOf("boolean"),
   _peer: typeOf("string"),
   _headers: headers,
@@ -112,6 +134,7 @@ export const CLIENT_OPTIONS: Spec = {
   timeout: ms,
   headers,
   retry,
+  maxBodySize: bytes,
 };
 
 /** The options of `connect`. */

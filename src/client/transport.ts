@@ -1,9 +1,10 @@
 /**
  * Step 5 of a call: one HTTP exchange through fetch, bounded in time (the
  * timeout covers the whole answer, body included, so nothing hangs even with
- * an injected fetch that never settles), cancellable, and retried for
- * idempotent methods on network failures, timeouts and 408/429/502/503/504,
- * honouring Retry-After.
+ * an injected fetch that never settles) and in size (C8: the body as read,
+ * Content-Encoding undone, counted as it streams in), cancellable, and
+ * retried for idempotent methods on network failures, timeouts and
+ * 408/429/502/503/504, honouring Retry-After.
  */
 
 import { concatBytes } from "../bytes.js";
@@ -34,6 +35,8 @@ export interface SendOptions {
   readonly timeout: number;
   readonly signal: AbortSignal | undefined;
   readonly retry: RetryOptions | undefined;
+  /** Most bytes of an answer's body (decoded: after Content-Encoding), or Infinity. */
+  readonly maxBodySize: number;
   /** "GET http://host/path", for messages. */
   readonly label: string;
 }
@@ -45,12 +48,45 @@ function why(e: unknown): string {
   return cause?.code ?? cause?.message ?? (e as Error)?.message ?? String(e);
 }
 
-/** The whole body, read with a reader the caller can cancel (arrayBuffer() would lock the stream). */
+const MIB = 1024 * 1024;
+
+function tooLarge(o: SendOptions, what: string): ClientError {
+  const max = o.maxBodySize;
+  const size = max >= MIB && max % MIB === 0 ? ` (${max / MIB} MiB)` : "";
+  return new ClientError(
+    "USRV_ERR_CLIENT_TOO_LARGE",
+    `${o.label}: ${what} over maxBodySize, ${max} bytes${size}: pass a larger { maxBodySize } ` +
+      "(bytes, or Infinity) to the call or to createClient",
+  );
+}
+
+/** The Content-Length the body will have once read, or undefined when the header does not tell it. */
+function declaredLength(headers: Headers): number | undefined {
+  // with a Content-Encoding, the header counts the encoded bytes: the decoded ones are counted as read
+  const coding = headers.get("content-encoding");
+  if (coding !== null && coding.trim().toLowerCase() !== "identity") return undefined;
+  const length = headers.get("content-length");
+  return length !== null && /^\s*\d+\s*$/.test(length) ? Number(length) : undefined;
+}
+
+/**
+ * The whole body, read with a reader the caller can cancel (arrayBuffer()
+ * would lock the stream), and never more than `o.maxBodySize` bytes: a
+ * Content-Length over it is refused before reading, and the stream is
+ * cancelled (the connection closed) by the chunk that crosses it. fetch
+ * inflates a compressed body as it is read, so a zip bomb stops there too.
+ */
 async function readAll(
   response: Response,
   hold: (r: ReadableStreamDefaultReader<Uint8Array>) => void,
+  o: SendOptions,
 ): Promise<Uint8Array> {
   if (response.body === null) return new Uint8Array(0);
+  const declared = declaredLength(response.headers);
+  if (declared !== undefined && declared > o.maxBodySize) {
+    response.body.cancel().catch(() => undefined);
+    throw tooLarge(o, `the answer's Content-Length, ${declared} bytes, is`);
+  }
   const reader = response.body.getReader();
   hold(reader);
   const chunks: Uint8Array[] = [];
@@ -58,8 +94,12 @@ async function readAll(
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    chunks.push(value);
     total += value.length;
+    if (total > o.maxBodySize) {
+      reader.cancel().catch(() => undefined);
+      throw tooLarge(o, `the answer goes`);
+    }
+    chunks.push(value);
   }
   return concatBytes(chunks, total);
 }
@@ -142,7 +182,7 @@ function attempt(
       (response) => {
         // a head that comes after the deadline: nobody waits for it, free the connection
         if (settled) return void response.body?.cancel().catch(() => undefined);
-        readAll(response, (r) => (reader = r)).then(
+        readAll(response, (r) => (reader = r), o).then(
           (bytes) => done() && resolve({ response, bytes }),
           (e) => done() && reject(failure(e, o, false)),
         );

@@ -16,7 +16,7 @@ export const CRYPTO_ERRORS = {
   USRV_ERR_NO_SECRET: "no stored secret was found (neither the usrv file nor a legacy Python one)",
   USRV_ERR_SECRET_EXISTS: "a stored secret already exists and overwriting was not asked for",
   USRV_ERR_BAD_SECRET_FILE:
-    "the stored secret file is unreadable, of an unknown version or has unsafe KDF parameters",
+    "the stored secret file is unreadable, of an unknown version or has unsafe KDF parameters; a legacy file is damaged; a migrated file did not read back the same secret",
 } as const satisfies Record<string, string>;
 
 /** A stable crypto error code, e.g. `USRV_ERR_DECRYPT`. */

@@ -18,6 +18,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { b64decode, b64encode, fromUtf8 } from "./encoding.js";
 import { CryptoError } from "./errors.js";
+import { nodeSecp256k1 } from "./node.js";
 import { readLegacySecret } from "./secret-legacy.js";
 
 /** scrypt cost parameters. */
@@ -52,6 +53,11 @@ export interface LoadSecretOptions extends SecretOptions {
   legacy?: boolean;
   /** Folder of the reference's file; default the `home` folder. */
   legacyDir?: string;
+  /**
+   * Where the warning goes when the secret comes from the reference's file
+   * (row I3); default stderr.
+   */
+  warn?: (message: string) => void;
 }
 
 /** Default scrypt cost: N = 2^17, r = 8, p = 1 (128 MiB). */
@@ -230,9 +236,10 @@ async function openFile(text: string, pin: string, path: string): Promise<string
 
 /**
  * I2: reads the secret stored under `pin`. Without a usrv file, falls back to
- * the Python reference's file (`sha256(pin).key`, see secret-legacy.ts).
+ * the Python reference's file (`sha256(pin).key`, see secret-legacy.ts), with
+ * a warning naming it and `usrv secret migrate` (row I3).
  * Throws `USRV_ERR_BAD_SECRET_PIN` for a wrong PIN, `USRV_ERR_NO_SECRET` when
- * nothing is stored.
+ * nothing is stored, `USRV_ERR_BAD_SECRET_FILE` for a damaged file.
  *
  * @example
  * const secret = await loadSecret("482913");
@@ -250,26 +257,76 @@ export async function loadSecret(pin: string, options: LoadSecretOptions = {}): 
   if (text !== undefined) return openFile(text, pin, path);
   if (options.legacy !== false) {
     const legacy = await readLegacySecret(pin, options.legacyDir ?? secretHome(options));
-    if (legacy) return legacy.secret;
+    if (legacy) {
+      const warn = options.warn ?? ((message: string) => process.stderr.write(`${message}\n`));
+      warn(legacyWarning(legacy.path, path, options));
+      return legacy.secret;
+    }
   }
   throw new CryptoError("USRV_ERR_NO_SECRET", `no secret stored in ${path}; run "usrv secret dump"`);
 }
 
+function legacyWarning(from: string, to: string, options: LoadSecretOptions): string {
+  const args = [
+    options.name === undefined ? "" : ` --name ${options.name}`,
+    options.legacyDir === undefined ? "" : ` --legacy-dir ${JSON.stringify(options.legacyDir)}`,
+  ].join("");
+  return (
+    `[usrv] WARNING: the secret was read from the Python usrv's file ${from}, whose name ` +
+    "(SHA-256 of the PIN) gives a short PIN away in milliseconds and whose content nothing protects; " +
+    `run "usrv secret migrate${args}" to move it to ${to} and delete it`
+  );
+}
+
 /**
- * Rewrites the Python reference's secret file for `pin` in the usrv format
- * (same PIN), optionally deleting the old file. Resolves to both paths.
+ * Moves the Python reference's secret file for `pin` to the usrv format (same
+ * PIN): writes the new file, reads it back, and only when it gives the same
+ * secret deletes the old file, which would otherwise go on giving the secret
+ * away to anyone who guesses a short PIN from its name (row I3). Resolves to
+ * both paths and the public key of the secret, to compare with the one the
+ * peers know (the old format cannot show every damage). When the read-back
+ * differs, the new file is removed, the old one kept, and it throws
+ * `USRV_ERR_BAD_SECRET_FILE`.
  *
  * @example
- * await migrateSecret("1234", { legacyDir: "/usr/lib/python3/site-packages/usrv/.keys", removeLegacy: true });
+ * const { from, to, publicKey } = await migrateSecret("1234", {
+ *   legacyDir: "/usr/lib/python3/site-packages/usrv/.keys",
+ * });
  */
 export async function migrateSecret(
   pin: string,
-  options: DumpSecretOptions & LoadSecretOptions & { removeLegacy?: boolean } = {},
-): Promise<{ from: string; to: string }> {
+  options: DumpSecretOptions & Pick<LoadSecretOptions, "legacyDir"> = {},
+): Promise<{ from: string; to: string; publicKey: string }> {
   checkText(pin, "PIN");
   const legacy = await readLegacySecret(pin, options.legacyDir ?? secretHome(options));
   if (!legacy) throw new CryptoError("USRV_ERR_NO_SECRET", "no legacy secret file to migrate");
   const to = await dumpSecret(legacy.secret, pin, options);
-  if (options.removeLegacy) await rm(legacy.path);
-  return { from: legacy.path, to };
+  let back: string | undefined;
+  let cause: unknown;
+  try {
+    back = await loadSecret(pin, { home: options.home, name: options.name, legacy: false });
+  } catch (err) {
+    cause = err;
+  }
+  if (back !== legacy.secret) {
+    // a file that does not give the secret back would hide the legacy one from loadSecret
+    await rm(to, { force: true });
+    const why = cause === undefined ? "another secret" : (cause as Error).message.replace("[usrv] ", "");
+    throw new CryptoError(
+      "USRV_ERR_BAD_SECRET_FILE",
+      `${to} did not give the same secret back when read again (${why}); removed it and kept ${legacy.path}`,
+      { cause },
+    );
+  }
+  try {
+    await rm(legacy.path);
+  } catch (err) {
+    throw new CryptoError(
+      "USRV_ERR_BAD_SECRET_FILE",
+      `${to} holds the secret now (read back and checked), but ${legacy.path} could not be deleted ` +
+        `(${(err as NodeJS.ErrnoException).code ?? String(err)}): delete it yourself, it still gives the secret away`,
+      { cause: err },
+    );
+  }
+  return { from: legacy.path, to, publicKey: nodeSecp256k1.generateKeypair(legacy.secret).publicKey };
 }
