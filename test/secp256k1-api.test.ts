@@ -324,6 +324,8 @@ describe("module surface", () => {
       "CRYPTO_ERRORS",
       "CryptoError",
       "DEFAULT_SCRYPT",
+      "RECORD_SIZE",
+      "SEALED_RECORD_SIZE",
       "aesDecrypt",
       "aesEncrypt",
       "b64decode",

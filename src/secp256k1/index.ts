@@ -33,7 +33,15 @@ export { b64decode, b64encode } from "./encoding.js";
 export { CRYPTO_ERRORS, CryptoError, type CryptoErrorCode } from "./errors.js";
 export { nodeBackend } from "./node.js";
 export type { Aes128GcmKey, Primitives } from "./primitives.js";
-export { type Opener, runAll, type Sealer, sealedLength, transformRecords } from "./records.js";
+export {
+  type Opener,
+  RECORD_SIZE,
+  runAll,
+  SEALED_RECORD_SIZE,
+  type Sealer,
+  sealedLength,
+  transformRecords,
+} from "./records.js";
 export {
   DEFAULT_SCRYPT,
   type DumpSecretOptions,
