@@ -5,8 +5,10 @@
 //   npm run build && node scripts/v2-vectors.mjs
 // Sealed bodies of up to 1 KiB are stored whole (base64); longer ones as the
 // SHA-256 of each record, which pins every byte without a megabyte of base64.
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { expand, extract } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import {
@@ -18,6 +20,7 @@ import {
   sealRequest,
   sealResponse,
 } from "../dist/secp256k1/index.js";
+import { toolBin } from "./tool.mjs";
 
 const OUT = new URL("../test/fixtures/vectors/usrv-v2.json", import.meta.url);
 const WHOLE_MAX = 1024;
@@ -147,4 +150,6 @@ const file = {
   cases,
 };
 writeFileSync(OUT, `${JSON.stringify(file, null, 2)}\n`);
+// the layout the linter checks (short arrays on one line)
+spawnSync(toolBin("biome"), ["format", "--write", fileURLToPath(OUT)], { stdio: "inherit" });
 console.log(`wrote ${cases.length} cases to ${OUT.pathname}`);
