@@ -53,23 +53,27 @@ export type SealRecord = (plaintext: Uint8Array) => Promise<Uint8Array>;
 /** Opens one sealed record, `null` when it does not open; called once per record, in order. */
 export type OpenRecord = (sealed: Uint8Array) => Promise<Uint8Array | null>;
 
-/** Runs `step` calls one after another; after a failure every later call rejects with the same error. */
-function serial<A extends unknown[]>(step: (...args: A) => Promise<Uint8Array[]>) {
+/**
+ * A queue for the calls of one sealer or opener: each runs after the previous
+ * one settled; after a failure every later call rejects with the same error.
+ */
+function serial() {
   let tail: Promise<unknown> = Promise.resolve();
   let failure: { error: unknown } | null = null;
-  return (...args: A): Promise<Uint8Array[]> => {
-    const run = tail.then(async () => {
-      if (failure) throw failure.error;
-      try {
-        return await step(...args);
-      } catch (error) {
-        failure = { error };
-        throw error;
-      }
-    });
-    tail = run.catch(() => {});
-    return run;
-  };
+  return <A extends unknown[]>(step: (...args: A) => Promise<Uint8Array[]>) =>
+    (...args: A): Promise<Uint8Array[]> => {
+      const run = tail.then(async () => {
+        if (failure) throw failure.error;
+        try {
+          return await step(...args);
+        } catch (error) {
+          failure = { error };
+          throw error;
+        }
+      });
+      tail = run.catch(() => {});
+      return run;
+    };
 }
 
 function misuse(message: string): CryptoError {
@@ -92,6 +96,7 @@ export function createSealer(sealRecord: SealRecord): Sealer {
   const record = new Uint8Array(RECORD_SIZE + 1);
   let filled = 0;
   let finished = false;
+  const queued = serial();
 
   async function seal(delimiter: number): Promise<Uint8Array> {
     record[filled] = delimiter;
@@ -101,7 +106,7 @@ export function createSealer(sealRecord: SealRecord): Sealer {
   }
 
   return {
-    push: serial(async (bytes: Uint8Array) => {
+    push: queued(async (bytes: Uint8Array) => {
       checkBytes(bytes);
       if (finished) throw misuse("push() after finish()");
       const out: Uint8Array[] = [];
@@ -116,7 +121,7 @@ export function createSealer(sealRecord: SealRecord): Sealer {
       }
       return out;
     }),
-    finish: serial(async () => {
+    finish: queued(async () => {
       if (finished) throw misuse("finish() called twice");
       finished = true;
       return [await seal(LAST)];
@@ -143,6 +148,7 @@ export function createOpener(openRecord: OpenRecord): Opener {
   let index = 0;
   let ended = false; // the 0x02 record was opened
   let finished = false;
+  const queued = serial();
 
   async function open(sealed: Uint8Array): Promise<Uint8Array> {
     const plain = await openRecord(sealed);
@@ -155,7 +161,7 @@ export function createOpener(openRecord: OpenRecord): Opener {
   }
 
   return {
-    push: serial(async (bytes: Uint8Array) => {
+    push: queued(async (bytes: Uint8Array) => {
       checkBytes(bytes);
       if (finished) throw misuse("push() after finish()");
       const out: Uint8Array[] = [];
@@ -179,7 +185,7 @@ export function createOpener(openRecord: OpenRecord): Opener {
       }
       return out;
     }),
-    finish: serial(async () => {
+    finish: queued(async () => {
       if (finished) throw misuse("finish() called twice");
       finished = true;
       if (ended) return [];

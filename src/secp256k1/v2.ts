@@ -16,6 +16,7 @@ import { createOpener, createSealer, type Opener, type Sealer } from "./records.
 import {
   RESPONSE_NONCE_SIZE,
   type ResponseHead,
+  responseAad,
   responseOpener,
   responseSealer,
   type V2Context,
@@ -213,6 +214,7 @@ export function createV2(backend: Backend): V2 {
   }
 
   async function openResponse(ctx: V2Context, responseNonce: string, head: ResponseHead): Promise<Opener> {
+    responseAad(head); // argument errors before the nonce's
     let nonce: Uint8Array | null = null;
     try {
       nonce = b64decode(responseNonce);
