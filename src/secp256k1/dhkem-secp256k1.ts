@@ -21,9 +21,9 @@ import {
   SerializeError,
   XCryptoKey,
 } from "@hpke/common";
-import { HkdfSha256 } from "@hpke/core";
 import { type Curve, isPrivateKey, sec1 } from "./curve.js";
 import { utf8 } from "./encoding.js";
+import { HkdfSha256Noble } from "./hkdf-sha256.js";
 
 /** The KEM id the draft asks IANA for (0x0013-0x0015 went to compact NIST points). */
 export const KEM_SECP256K1 = 0x0016;
@@ -187,7 +187,7 @@ export class DhkemSecp256k1 extends Dhkem {
   override readonly privateKeySize = NSK;
 
   constructor(curve: Curve, randomBytes: (n: number) => Uint8Array) {
-    const kdf = new HkdfSha256();
+    const kdf = new HkdfSha256Noble();
     // 0x0016 is not in @hpke/common's KemId list yet; the library only writes it into suite ids
     super(KEM_SECP256K1 as KemId, secp256k1Primitives(curve, randomBytes, kdf), kdf);
   }

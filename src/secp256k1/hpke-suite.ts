@@ -5,8 +5,9 @@
  * and the exporter; the backend supplies the curve and the AES-GCM.
  */
 import { type AeadEncryptionContext, AeadId, type AeadInterface } from "@hpke/common";
-import { CipherSuite, HkdfSha256 } from "@hpke/core";
+import { CipherSuite } from "@hpke/core";
 import type { DhkemSecp256k1 } from "./dhkem-secp256k1.js";
+import { HkdfSha256Noble } from "./hkdf-sha256.js";
 import type { Primitives } from "./primitives.js";
 
 function bytesOf(input: ArrayBufferLike | ArrayBufferView): Uint8Array {
@@ -50,5 +51,5 @@ export function aes128GcmAead(p: Primitives): AeadInterface {
 
 /** The v2 suite on one backend, around its `kem`. */
 export function v2Suite(kem: DhkemSecp256k1, primitives: Primitives): CipherSuite {
-  return new CipherSuite({ kem, kdf: new HkdfSha256(), aead: aes128GcmAead(primitives) });
+  return new CipherSuite({ kem, kdf: new HkdfSha256Noble(), aead: aes128GcmAead(primitives) });
 }
