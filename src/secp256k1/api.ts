@@ -7,6 +7,7 @@
 import { type Curve, isPrivateKey, N } from "./curve.js";
 import { b64decode, b64encode, bigIntTo32, bytesToBigInt, fromUtf8, utf8 } from "./encoding.js";
 import { CryptoError } from "./errors.js";
+import { privateKeyBytes as parsePrivateKey, pointBytes } from "./keys.js";
 import type { Primitives } from "./primitives.js";
 
 /** A curve implementation plus symmetric primitives. */
@@ -80,33 +81,7 @@ const COUNTER_1 = Uint8Array.from({ length: 16 }, (_, i) => (i === 15 ? 1 : 0));
 export function createSecp256k1(backend: Backend): Secp256k1 {
   const { curve, primitives: h } = backend;
 
-  function privateKeyBytes(privateKey: string): Uint8Array {
-    const d = typeof privateKey === "string" && privateKey.length === 64 ? h.fromHex(privateKey) : null;
-    if (d === null || !isPrivateKey(d)) {
-      throw new CryptoError(
-        "USRV_ERR_BAD_KEY",
-        "private key must be 64 hex characters of an integer in [1, N-1]",
-      );
-    }
-    return d;
-  }
-
-  /** Base64 and length only: the curve check is left to the operation that uses the point. */
-  function pointBytes(b64: string, what: string): Uint8Array {
-    let xy: Uint8Array;
-    try {
-      xy = b64decode(b64);
-    } catch (cause) {
-      throw new CryptoError("USRV_ERR_BAD_KEY", `${what} is not standard padded base64`, { cause });
-    }
-    if (xy.length !== 64) {
-      throw new CryptoError(
-        "USRV_ERR_BAD_KEY",
-        `${what} must be base64 of 64 bytes X || Y, got ${xy.length} bytes`,
-      );
-    }
-    return xy;
-  }
+  const privateKeyBytes = (privateKey: string) => parsePrivateKey(privateKey, h.fromHex);
 
   function sharedSecret(d: Uint8Array, xy: Uint8Array, what: string): string {
     let x: Uint8Array;

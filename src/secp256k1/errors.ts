@@ -7,11 +7,12 @@
 /** Every code a {@link CryptoError} can carry, with what it means. */
 export const CRYPTO_ERRORS = {
   USRV_ERR_BAD_KEY:
-    "a private key, public key or ephemeral key R is malformed, out of range or not on secp256k1",
+    "a private key, public key, ephemeral key R or v2 enc is malformed, out of range or not on secp256k1",
   USRV_ERR_BAD_BASE64: "a string is not standard, padded, canonical base64",
   USRV_ERR_BAD_ARGUMENT:
-    "an argument has the wrong type or size (aux not 32 bytes, empty PIN, bad file name)",
-  USRV_ERR_DECRYPT: "a ciphertext is not hex, or does not decrypt to valid UTF-8",
+    "an argument has the wrong type or size (aux not 32 bytes, empty PIN, bad file name, a v2 AAD field with a newline)",
+  USRV_ERR_DECRYPT:
+    "a ciphertext is not hex or does not decrypt to valid UTF-8; a v2 body or answer does not open, or is cut short or extended",
   USRV_ERR_BAD_SECRET_PIN: "the PIN does not open the stored secret",
   USRV_ERR_NO_SECRET: "no stored secret was found (neither the usrv file nor a legacy Python one)",
   USRV_ERR_SECRET_EXISTS: "a stored secret already exists and overwriting was not asked for",

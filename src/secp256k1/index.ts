@@ -1,8 +1,9 @@
 /**
  * `usrv/secp256k1`: keys, Schnorr signatures and body encryption compatible
  * with the Python usrv 0.4.3 peer (docs/wire.md), on the fast Node backend
- * (tiny-secp256k1 + node:crypto). The HTTP core imports this module lazily,
- * so an app that never encrypts never loads curve code.
+ * (tiny-secp256k1 + node:crypto); and the v2 body encryption (HPKE, records
+ * bound to the request, docs/wire-v2.md), loaded on first use. The HTTP core
+ * imports this module lazily, so an app that never encrypts never loads curve code.
  *
  * @example
  * import { encrypt, decrypt, generateKeypair, sign, verify } from "usrv/secp256k1";
@@ -10,16 +11,37 @@
  * const { R, ciphertext } = encrypt(server.publicKey, '{"a": 1}');
  * decrypt(server.privateKey, R, ciphertext); // '{"a": 1}'
  */
-import type { Encrypted, Keypair, Secp256k1 } from "./api.js";
+import type { Backend, Encrypted, Keypair, Secp256k1 } from "./api.js";
 import { canonicalKey as canonical } from "./canonical.js";
 import { nodeSecp256k1 as fast } from "./node.js";
+import type { Opener } from "./records.js";
+import type {
+  OpenedRequest,
+  OpenRequestOptions,
+  SealedRequest,
+  SealedResponse,
+  SealRequestOptions,
+  SealResponseOptions,
+  V2,
+} from "./v2.js";
+import type { ResponseHead, V2Context } from "./v2-response.js";
 
 export { type Backend, createSecp256k1, type Encrypted, type Keypair, type Secp256k1 } from "./api.js";
 export type { Curve } from "./curve.js";
+export type { DhkemSecp256k1 } from "./dhkem-secp256k1.js";
 export { b64decode, b64encode } from "./encoding.js";
 export { CRYPTO_ERRORS, CryptoError, type CryptoErrorCode } from "./errors.js";
 export { nodeBackend } from "./node.js";
-export type { Primitives } from "./primitives.js";
+export type { Aes128GcmKey, Primitives } from "./primitives.js";
+export {
+  type Opener,
+  RECORD_SIZE,
+  runAll,
+  SEALED_RECORD_SIZE,
+  type Sealer,
+  sealedLength,
+  transformRecords,
+} from "./records.js";
 export {
   DEFAULT_SCRYPT,
   type DumpSecretOptions,
@@ -31,6 +53,17 @@ export {
   type SecretOptions,
   secretPath,
 } from "./secret-store.js";
+export type {
+  OpenedRequest,
+  OpenRequestOptions,
+  RequestHead,
+  SealedRequest,
+  SealedResponse,
+  SealRequestOptions,
+  SealResponseOptions,
+  V2,
+} from "./v2.js";
+export type { ResponseHead, V2Context } from "./v2-response.js";
 
 /**
  * The operations on a named backend: `"node"` (tiny-secp256k1 + node:crypto,
@@ -186,4 +219,97 @@ export function verify(message: string, signature: string, publicKey: string): b
  */
 export function rawSign(message: string, secret: string, salt = ""): string {
   return fast.rawSign(message, secret, salt);
+}
+
+// v2 (docs/wire-v2.md): @hpke/core costs ~40 ms to load, so it loads on first use
+let nodeV2: Promise<V2> | undefined;
+const fastV2 = () => (nodeV2 ??= import("./node-v2.js").then((m) => m.nodeV2));
+
+/**
+ * The v2 operations on a named backend (`"node"`, what the v2 functions of
+ * this module use, or `"portable"`), or on a backend of your own.
+ *
+ * @example
+ * const portable = await loadV2("portable");
+ * const mine = await loadV2({ ...nodeBackend, name: "mine", primitives: myPrimitives });
+ */
+export async function loadV2(backend: "node" | "portable" | Backend): Promise<V2> {
+  if (backend === "node") return fastV2();
+  if (backend === "portable") return (await import("./portable-v2.js")).portableV2;
+  if (typeof backend === "object" && backend !== null && "curve" in backend && "primitives" in backend) {
+    return (await import("./v2.js")).createV2(backend);
+  }
+  throw new TypeError(`[usrv] unknown secp256k1 backend ${JSON.stringify(backend)} (known: node, portable)`);
+}
+
+/**
+ * Client side of v2: sets up HPKE (Auth mode: the client's key is bound into
+ * the key schedule) for the server's key, and returns `enc` for a header, the
+ * sealer of the body's records, and the context that opens the answer.
+ * Throws `USRV_ERR_BAD_KEY` for a malformed key or one off the curve,
+ * `USRV_ERR_BAD_ARGUMENT` for a field with a newline.
+ *
+ * @example
+ * const { enc, records, context } = await sealRequest({
+ *   serverPublicKey, senderPrivateKey: client.privateKey,
+ *   method: "POST", target: "/items?id=3", contentType: "application/json", nonce,
+ * });
+ * const body = await runAll(records, new TextEncoder().encode('{"a":1}')); // or transformRecords(records, stream)
+ */
+export async function sealRequest(options: SealRequestOptions): Promise<SealedRequest> {
+  return (await fastV2()).sealRequest(options);
+}
+
+/**
+ * Server side of v2: sets up HPKE from the request's `enc` and the client's
+ * public key, and returns the opener of the body's records (bound to the
+ * method, target, Content-Type and nonce given here) and the context that
+ * seals the answer. Throws `USRV_ERR_BAD_KEY` for a malformed key or `enc`;
+ * the opener throws `USRV_ERR_DECRYPT` on any record that does not open, is
+ * out of place or missing.
+ *
+ * @example
+ * const { records, context } = await openRequest({
+ *   serverPrivateKey, senderPublicKey: headers["sender-public-key"], enc: headers["enc"],
+ *   method: req.method, target: req.url, contentType: headers["content-type"], nonce: headers["nonce"],
+ * });
+ * for await (const chunk of transformRecords(records, req)) handle(chunk);
+ */
+export async function openRequest(options: OpenRequestOptions): Promise<OpenedRequest> {
+  return (await fastV2()).openRequest(options);
+}
+
+/**
+ * Server side of v2: a fresh 32-byte response nonce (base64, for a header)
+ * and the sealer of the answer's records, bound to the request of `context`,
+ * the status and the Content-Type.
+ *
+ * @example
+ * const { responseNonce, records } = await sealResponse(context, { status: 200, contentType: "application/json" });
+ * res.setHeader("response-nonce", responseNonce);
+ * res.end(await runAll(records, answerBytes));
+ */
+export async function sealResponse(
+  context: V2Context,
+  options: SealResponseOptions,
+): Promise<SealedResponse> {
+  return (await fastV2()).sealResponse(context, options);
+}
+
+/**
+ * Client side of v2: the opener of the answer to the request of `context`,
+ * sent with `responseNonce` under this status and Content-Type. Its records
+ * throw `USRV_ERR_DECRYPT` when the answer was not made for this request, or
+ * for another status or type, or was cut short.
+ *
+ * @example
+ * const records = await openResponse(context, res.headers.get("response-nonce"), { status: res.status, contentType: res.headers.get("content-type") ?? "" });
+ * const answer = await runAll(records, new Uint8Array(await res.arrayBuffer()));
+ */
+export async function openResponse(
+  context: V2Context,
+  responseNonce: string,
+  head: ResponseHead,
+): Promise<Opener> {
+  return (await fastV2()).openResponse(context, responseNonce, head);
 }

@@ -6,8 +6,17 @@
  * 2.3 µs, a pooled draw 0.6; AES-CTR from raw key bytes 12.5 µs on Node 24,
  * from a KeyObject 5.0).
  */
-import { createCipheriv, createSecretKey, hash, pbkdf2Sync, randomFillSync } from "node:crypto";
-import type { Primitives } from "./primitives.js";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  hash,
+  type KeyObject,
+  pbkdf2Sync,
+  randomFillSync,
+} from "node:crypto";
+import { CryptoError } from "./errors.js";
+import type { Aes128GcmKey, Primitives } from "./primitives.js";
 
 // Buffer.from(hex) stops silently at the first bad character, so validate first.
 const HEX_RE = /^(?:[0-9a-fA-F]{2})*$/;
@@ -40,6 +49,47 @@ function randomBytes(length: number): Uint8Array {
   return out;
 }
 
+const GCM_TAG = 16;
+
+/**
+ * AES-128-GCM on node:crypto: ~1.9 GB/s for 64 KiB records on one core here,
+ * where WebCrypto's (the default of @hpke/core) gave 0.5-0.75 GB/s and spreads
+ * over libuv's threads (bench/v2-records.mjs).
+ */
+function aes128Gcm(key: Uint8Array): Aes128GcmKey {
+  if (!(key instanceof Uint8Array) || key.length !== 16) {
+    throw new CryptoError("USRV_ERR_BAD_ARGUMENT", "AES-128-GCM key must be 16 bytes");
+  }
+  const k: KeyObject = createSecretKey(key);
+  return {
+    async seal(nonce, plaintext, aad) {
+      const cipher = createCipheriv("aes-128-gcm", k, nonce, { authTagLength: GCM_TAG });
+      cipher.setAAD(aad);
+      const out = new Uint8Array(plaintext.length + GCM_TAG);
+      const body = cipher.update(plaintext);
+      const rest = cipher.final(); // empty for GCM
+      out.set(body, 0);
+      out.set(rest, body.length);
+      out.set(cipher.getAuthTag(), plaintext.length);
+      return out;
+    },
+    async open(nonce, sealed, aad) {
+      if (sealed.length < GCM_TAG) return null;
+      const n = sealed.length - GCM_TAG;
+      const decipher = createDecipheriv("aes-128-gcm", k, nonce, { authTagLength: GCM_TAG });
+      decipher.setAAD(aad);
+      decipher.setAuthTag(sealed.subarray(n));
+      const body = decipher.update(sealed.subarray(0, n));
+      try {
+        decipher.final(); // throws when the tag does not verify
+      } catch {
+        return null;
+      }
+      return plain(body);
+    },
+  };
+}
+
 /** node:crypto implementation of {@link Primitives}. */
 export const nodePrimitives: Primitives = {
   name: "node:crypto",
@@ -54,6 +104,7 @@ export const nodePrimitives: Primitives = {
     const rest = cipher.final(); // empty for a stream mode such as CTR
     return plain(rest.length === 0 ? out : Buffer.concat([out, rest]));
   },
+  aes128Gcm,
   randomBytes,
   toHex: (bytes) => asBuffer(bytes).toString("hex"),
   fromHex: (hex) => (typeof hex === "string" && HEX_RE.test(hex) ? plain(Buffer.from(hex, "hex")) : null),

@@ -4,6 +4,17 @@
  * @noble/hashes + @noble/ciphers (primitives-portable.ts) run anywhere.
  */
 
+/**
+ * An AES-128-GCM key imported once for all the records of one message (the
+ * v2 body encryption, docs/wire-v2.md): 16-byte tags, 12-byte nonces.
+ */
+export interface Aes128GcmKey {
+  /** `ciphertext || tag` of `plaintext` under the 12-byte `nonce` and `aad`. */
+  seal(nonce: Uint8Array, plaintext: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /** The plaintext of `ciphertext || tag`, or `null` when the tag does not verify. */
+  open(nonce: Uint8Array, sealed: Uint8Array, aad: Uint8Array): Promise<Uint8Array | null>;
+}
+
 /** One implementation of the symmetric primitives. */
 export interface Primitives {
   /** A name for reports and test titles, e.g. `"node:crypto"`. */
@@ -14,6 +25,8 @@ export interface Primitives {
   pbkdf2Sha512(password: Uint8Array, salt: Uint8Array, iterations: number, length: number): Uint8Array;
   /** AES-256-CTR with a full 16-byte big-endian counter block `iv`; encrypts and decrypts. */
   aes256Ctr(key: Uint8Array, iv: Uint8Array, data: Uint8Array): Uint8Array;
+  /** AES-128-GCM under a 16-byte key (async: WebCrypto's is). */
+  aes128Gcm(key: Uint8Array): Aes128GcmKey;
   /** `length` bytes from a CSPRNG. */
   randomBytes(length: number): Uint8Array;
   /** Lowercase hex. */
