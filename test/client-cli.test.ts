@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import type { ServerHandle } from "usrv";
-import { generateKeypair } from "usrv/secp256k1";
+import { canonicalKey, generateKeypair } from "usrv/secp256k1";
 import { quietApp } from "./_setup.js";
 import { clientApp } from "./fixtures/client-helpers.js";
 
@@ -111,7 +111,8 @@ describe("C7: usrv client PEER", () => {
       "POST api/endpoint v=1\npuk off\nPOST api/endpoint v=2\nencoder form\nPOST api/endpoint v=3\n",
     );
     assert.equal(r.code, 0, r.stderr);
-    const key = /client public key: (\S+)/.exec(r.stdout)![1];
+    // the server names its senders by their canonical key (docs/behaviour.md E1)
+    const key = canonicalKey(/client public key: (\S+)/.exec(r.stdout)![1]!);
     assert.ok(r.stdout.includes(`> (decrypted) ["{\\"v\\": 1}","${key}"]\n`), r.stdout);
     assert.ok(r.stdout.includes('> ["{\\"v\\": 2}",null]\n'));
     assert.ok(r.stdout.includes('> ["v=3",null]\n'));
