@@ -1,8 +1,10 @@
-// Encrypted round trips (issue 3, item 7): how many signed, encrypted requests
+// Encrypted round trips (issue 3, item 7; v2: issue 12): how many signed, encrypted requests
 // one server core answers (verify, decrypt, handle, encrypt, sign), next to
 // what the curve operations of that mix allow on the same core
 // (1 verify + 2 ECDH + 1 key generation + 1 sign), and next to an anchor:
 // raw node:http making the same usrv/secp256k1 calls, in interleaved runs.
+// v2 (docs/wire-v2.md) runs against the same server in the same rounds: its
+// requests are sealed with HPKE beforehand, its answers of a sample opened.
 //   npm run build && node bench/encrypted.mjs
 // The server is pinned to core 0, the load generator to core 1. The client's
 // own crypto (encrypt + sign each request) is done before the timed part, so
@@ -10,7 +12,16 @@
 // and decrypted to prove the round trip. Server CPU comes from /proc/PID/stat.
 import { spawn, spawnSync } from "node:child_process";
 import { Agent, request } from "node:http";
-import { decrypt, encrypt, generateKeypair, sign, verify } from "../dist/secp256k1/index.js";
+import {
+  decrypt,
+  encrypt,
+  generateKeypair,
+  openResponse,
+  runAll,
+  sealRequest,
+  sign,
+  verify,
+} from "../dist/secp256k1/index.js";
 import { cpuMicros } from "./harness.mjs";
 import { median } from "./report.mjs";
 
@@ -111,10 +122,39 @@ function start(script) {
   return new Promise((resolve) => child.stdout.once("data", (d) => resolve({ child, ...JSON.parse(d) })));
 }
 
+/** A nonce per request: microseconds from ms + a counter, as the Python client's. */
+const nonceOf = (i) => new Date().toISOString().replace("Z", `${String(i % 1000).padStart(3, "0")}+00:00`);
+
+/** N distinct v2 requests as usrv's client makes them, each with the context its answer opens with. */
+async function prepareV2(serverKey, client, count) {
+  const out = [];
+  for (let i = 0; i < count; i++) {
+    const nonce = nonceOf(i);
+    const { enc, records, context } = await sealRequest({
+      serverPublicKey: serverKey,
+      senderPrivateKey: client.privateKey,
+      method: "POST",
+      target: "/api/endpoint",
+      contentType: "application/json",
+      nonce,
+    });
+    const body = await runAll(records, new TextEncoder().encode(JSON.stringify({ value1: i, value2: "é" })));
+    const headers = {
+      "content-type": "application/json",
+      "usrv-encryption": "2",
+      nonce,
+      "ephemeral-public-key": enc,
+      "sender-public-key": client.publicKey,
+    };
+    out.push({ body: Buffer.from(body), headers, context });
+  }
+  return out;
+}
+
 /** N distinct requests as the Python client makes them (microsecond nonces: ms + a counter). */
 function prepare(serverKey, client, count) {
   return Array.from({ length: count }, (_, i) => {
-    const nonce = new Date().toISOString().replace("Z", `${String(i % 1000).padStart(3, "0")}+00:00`);
+    const nonce = nonceOf(i);
     const { R, ciphertext } = encrypt(serverKey, JSON.stringify({ value1: i, value2: "é" }));
     return {
       body: ciphertext,
@@ -134,9 +174,18 @@ function send(port, agent, req) {
     const r = request(
       { port, host: "127.0.0.1", path: "/api/endpoint", method: "POST", headers: req.headers, agent },
       (res) => {
-        let text = "";
-        res.on("data", (d) => (text += d));
-        res.on("end", () => resolve({ status: res.statusCode, text, headers: res.headers }));
+        const chunks = [];
+        res.on("data", (d) => chunks.push(d));
+        res.on("end", () => {
+          const bytes = Buffer.concat(chunks);
+          resolve({
+            status: res.statusCode,
+            text: bytes.toString("latin1"),
+            bytes,
+            headers: res.headers,
+            req,
+          });
+        });
       },
     );
     r.on("error", reject);
@@ -166,9 +215,9 @@ async function drive(port, agent, reqs) {
  * same 16 connections: warming on one connection left V8 re-optimizing
  * node:http for the first seconds of the timed part), then N requests.
  */
-async function load(script) {
+async function load(script, v2 = false) {
   const srv = await start(script);
-  const reqs = prepare(serverKey, client, N + WARMUP);
+  const reqs = v2 ? await prepareV2(serverKey, client, N + WARMUP) : prepare(serverKey, client, N + WARMUP);
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const warm = await drive(srv.port, agent, reqs.splice(0, WARMUP));
   const c0 = cpuMicros(srv.child.pid) / 1e6;
@@ -179,11 +228,18 @@ async function load(script) {
   srv.child.kill("SIGINT");
   agent.destroy();
   // Prove the round trip on a sample: the client verifies and decrypts answers.
-  for (const res of sample) {
+  for (const res of v2 ? [] : sample) {
     const R = res.headers["ephemeral-public-key"];
     if (!verify(res.text + R, res.headers["sender-signature"], serverKey))
       throw new Error("answer signature");
     JSON.parse(decrypt(client.privateKey, R, res.text));
+  }
+  for (const res of v2 ? sample : []) {
+    const opener = await openResponse(res.req.context, res.headers["response-nonce"], {
+      status: res.status,
+      contentType: res.headers["content-type"],
+    });
+    JSON.parse(new TextDecoder().decode(await runAll(opener, res.bytes)));
   }
   return { rps: reqs.length / seconds, perCore: reqs.length / cpuSeconds, bad: bad + warm.bad };
 }
@@ -194,19 +250,22 @@ const rows = [];
 for (let round = 1; round <= ROUNDS; round++) {
   const { ops, mix, api } = await measureMix();
   // interleaved: usrv first in odd rounds, the anchor first in even ones
-  const order = round % 2 === 1 ? ["usrv", "anchor"] : ["anchor", "usrv"];
+  const order = round % 2 === 1 ? ["usrv", "v2", "anchor"] : ["anchor", "v2", "usrv"];
   const runs = {};
-  for (const name of order) runs[name] = await load(name === "usrv" ? SERVER : ANCHOR);
-  const { usrv, anchor } = runs;
+  for (const name of order) runs[name] = await load(name === "anchor" ? ANCHOR : SERVER, name === "v2");
+  const { usrv, anchor, v2 } = runs;
   // the ratios are taken per round, against the mix timed just before it, so
   // a slow spell of the shared machine moves both sides of them together
   rows.push({
     rps: usrv.rps,
     perCore: usrv.perCore,
     anchor: anchor.perCore,
+    v2: v2.perCore,
+    v2rps: v2.rps,
+    v2vsV1: v2.perCore / usrv.perCore,
     mix,
     api,
-    bad: usrv.bad + anchor.bad,
+    bad: usrv.bad + anchor.bad + v2.bad,
     ops,
     ratio: usrv.perCore / mix,
     anchorRatio: anchor.perCore / mix,
@@ -214,7 +273,7 @@ for (let round = 1; round <= ROUNDS; round++) {
   });
   const r = rows.at(-1);
   console.error(
-    `round ${round}: usrv ${usrv.rps.toFixed(0)} req/s, ${usrv.perCore.toFixed(0)} per server CPU second (${(100 * r.ratio).toFixed(0)}% of the mix); node:http anchor ${anchor.perCore.toFixed(0)} (${(100 * r.anchorRatio).toFixed(0)}%); API ${api.toFixed(0)}/s; mix ${mix.toFixed(0)}/s; non-200: ${r.bad}`,
+    `round ${round}: usrv ${usrv.rps.toFixed(0)} req/s, ${usrv.perCore.toFixed(0)} per server CPU second (${(100 * r.ratio).toFixed(0)}% of the mix); node:http anchor ${anchor.perCore.toFixed(0)} (${(100 * r.anchorRatio).toFixed(0)}%); v2 ${v2.perCore.toFixed(0)} per CPU second (${r.v2vsV1.toFixed(2)}x v1); API ${api.toFixed(0)}/s; mix ${mix.toFixed(0)}/s; non-200: ${r.bad}`,
   );
 }
 const m = (k) => median(rows.map((r) => r[k]));
@@ -235,6 +294,9 @@ console.log(`
 | server per CPU second vs mix (median of the rounds' ratios) | ${(100 * m("ratio")).toFixed(0)}% (target >= 80%; rounds: ${rows.map((r) => `${(100 * r.ratio).toFixed(0)}%`).join(", ")}) |
 | anchor: raw node:http with the same crypto calls, per CPU second | ${m("anchor").toFixed(0)} req/s (${(100 * m("anchorRatio")).toFixed(0)}% of the mix) |
 | usrv vs the anchor, per CPU second | ${m("vsAnchor").toFixed(2)}x |
+| v2 round trips answered (docs/wire-v2.md) | ${m("v2rps").toFixed(0)} req/s |
+| v2 per server CPU second, server CPU per request | ${m("v2").toFixed(0)} req/s, ${(1e6 / m("v2")).toFixed(0)} µs |
+| v2 vs v1, per server CPU second (target >= 1) | ${m("v2vsV1").toFixed(2)}x (rounds: ${rows.map((r) => `${r.v2vsV1.toFixed(2)}x`).join(", ")}) |
 | wall-clock req/s vs mix | ${((100 * m("rps")) / m("mix")).toFixed(0)}% (lower when the shared machine takes the server's core) |
 | non-200 answers | ${rows.reduce((a, r) => a + r.bad, 0)} |
 `);
