@@ -93,7 +93,7 @@ const BIND_OPTIONS: Spec = {
   style: oneOf("object", "positional"),
   bodyLimit: count("bytes"),
   timeout: count("milliseconds", 1),
-  encrypted: typeOf("boolean"),
+  encrypted: either(typeOf("boolean"), oneOf("v2")),
   allow: either(strings("{ allow: [publicKey1, publicKey2] }"), typeOf("function")),
 };
 
@@ -235,7 +235,7 @@ export class App implements Core {
         shape,
         bodyLimit: options.bodyLimit ?? this.bodyLimit,
         timeout: options.timeout ?? this.timeout,
-        encrypted: options.encrypted === true || allow !== null,
+        encrypted: options.encrypted === "v2" ? "v2" : options.encrypted === true || allow !== null,
         allow,
       };
       const { pattern } = this.router.add(method, path, route);

@@ -9,7 +9,7 @@
  *   4. bind values    (400)              values.ts, query.ts
  *   5. call           (406/500/503)      here
  *   6. render         (R1-R8)            render.ts
- *   7. seal           (500/503)          secure/seal.ts, for requests with a Sender-Public-Key
+ *   7. seal           (500/503)          secure/seal.ts (v1, for a Sender-Public-Key), secure/seal-v2.ts (v2)
  *
  * A request with no body and a synchronous handler is answered without a
  * single promise: that is most of the gap between a framework and raw
@@ -26,7 +26,8 @@ import type { Route } from "./route.js";
 import type { Match, Router } from "./router.js";
 import { open, wantsSecurity } from "./secure/open.js";
 import { seal } from "./secure/seal.js";
-import type { Security } from "./secure/security.js";
+import { sealV2 } from "./secure/seal-v2.js";
+import { type Security, VERSIONS } from "./secure/security.js";
 import type { Context, Headers } from "./types.js";
 import { objectValues, positionalArgs, type Sources } from "./values.js";
 
@@ -78,7 +79,7 @@ export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
   const route = hit.value;
   // 2, 7: only requests with keys or a nonce (or routes that demand them) load the crypto
   if (route.encrypted || wantsSecurity(inc)) {
-    return secured(app, inc, route, hit, path, rawQuery).catch((e) => renderThrown(e, method, route.label));
+    return secured(app, inc, route, hit, path, rawQuery);
   }
   if (!inc.hasBody) return respond(route, hit, inc, path, rawQuery, null, null);
   // 3. read the body, then parse it
@@ -99,11 +100,29 @@ async function secured(
   path: string,
   rawQuery: string,
 ): Promise<Reply> {
-  const opened = await open(app, inc, route); // 2. open (reads the body: the signature covers it)
-  const parsed = parseBody(opened.bytes, header(inc.headers, "content-type")); // 3. parse
-  const reply = await respond(route, hit, inc, path, rawQuery, opened.bytes, parsed, opened.sender); // 4-6
-  if (opened.answerTo === null) return reply;
-  return seal(app, opened.crypto!, opened.answerTo, reply, inc, route); // 7. seal
+  let reply: Reply;
+  try {
+    const opened = await open(app, inc, route); // 2. open (reads the body: the signature covers it)
+    const parsed = parseBody(opened.bytes, header(inc.headers, "content-type")); // 3. parse
+    reply = await respond(route, hit, inc, path, rawQuery, opened.bytes, parsed, opened.sender); // 4-6
+    if (opened.context) return await sealV2(opened.context, reply, inc.method); // 7. seal (v2)
+    if (opened.answerTo !== null) reply = await seal(app, opened.crypto!, opened.answerTo, reply, inc, route); // 7. seal (v1)
+  } catch (e) {
+    reply = renderThrown(e, inc.method, route.label);
+  }
+  // a client that names the versions it speaks learns ours
+  return inc.headers["usrv-encryption"] === undefined ? reply : announce(reply);
+}
+
+/** The reply with `Usrv-Encryption`: the versions of the body encryption this server speaks. */
+function announce(reply: Reply): Reply {
+  const response = reply.response;
+  if (response) {
+    const copy = new Response(response.body, response); // a Response's own headers may be immutable
+    copy.headers.set("usrv-encryption", VERSIONS);
+    return { ...reply, response: copy };
+  }
+  return { ...reply, headers: { ...reply.headers, "usrv-encryption": VERSIONS } };
 }
 
 /** Steps 4-6: bind, call, render. */

@@ -5,11 +5,12 @@
 import { HttpError, reason } from "./errors.js";
 import { logNote } from "./log.js";
 
-/** An answer ready for either face: a status, headers and a text body (or none). */
+/** An answer ready for either face: a status, headers and a body (or none). */
 export interface Reply {
   status: number;
   headers: Record<string, string>;
-  body: string | null;
+  /** Text (JSON, v1's hex), or bytes (a v2 answer's records). */
+  body: string | Uint8Array | null;
   /** R8: a handler's own Response, passed through untouched (except for HEAD). */
   response?: Response;
   /** Why a 5xx happened, for the log; never sent. */

@@ -12,7 +12,8 @@ export interface Route {
   bodyLimit: number;
   /** ms an async handler may take before a 503 */
   timeout: number;
-  encrypted: boolean;
+  /** true: v1 or v2 sealed requests only; "v2": v2 only. */
+  encrypted: boolean | "v2";
   /** Takes the sender's key in canonical form (`canonicalKey`), proven by its signature. */
   allow: ((publicKey: string) => boolean) | null;
 }

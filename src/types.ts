@@ -102,8 +102,12 @@ export interface BindOptions {
   bodyLimit?: number;
   /** Longest time in ms an async handler may take before a 503 (default: the app's, 30 s). */
   timeout?: number;
-  /** Refuse requests that are not encrypted and signed (403 USRV_ERR_ENCRYPTION_REQUIRED). */
-  encrypted?: boolean;
+  /**
+   * Refuse requests that are not encrypted and signed (403
+   * USRV_ERR_ENCRYPTION_REQUIRED): `true` admits v1 and v2, `"v2"` only v2,
+   * which binds the sender into the encryption and the answer to the request.
+   */
+  encrypted?: boolean | "v2";
   /**
    * Admit only these sender keys (403 USRV_ERR_FORBIDDEN_SENDER otherwise), on
    * signed requests. A list is matched by X coordinate (BIP340 proves X

@@ -114,5 +114,5 @@ function toResponse(method: string, reply: Reply): Response {
     return method === "HEAD" && r.body
       ? new Response(null, { status: r.status, statusText: r.statusText, headers: r.headers })
       : r;
-  return new Response(reply.body, { status: reply.status, headers: reply.headers });
+  return new Response(reply.body as BodyInit | null, { status: reply.status, headers: reply.headers });
 }

@@ -6,6 +6,8 @@
 
 import { isTextBody, sealedText } from "../sealed-body.js";
 import type { Keypair, Secp256k1 } from "../secp256k1/api.js";
+import type { V2 } from "../secp256k1/v2.js";
+import type { V2Context } from "../secp256k1/v2-response.js";
 import { type Dispatch, type Endpoint, endpoint } from "./builder.js";
 import { decodeBody } from "./decode.js";
 import { encodeBody } from "./encode.js";
@@ -21,7 +23,8 @@ import {
 } from "./options.js";
 import type { Platform } from "./platform.js";
 import { checkServerKey, claimsEncryption, HEADERS, open, seal } from "./seal.js";
-import { exchange, type FetchLike, normalizeRetry, type RetryOptions } from "./transport.js";
+import { CLIENT_VERSIONS, openV2, sealedV2, sealV2, V2_HEADERS } from "./seal-v2.js";
+import { type Built, exchange, type FetchLike, normalizeRetry, type RetryOptions } from "./transport.js";
 import { buildUrl, normalizePeer } from "./url.js";
 
 /** What an entry plugs into the client. */
@@ -80,6 +83,8 @@ export class Client {
   #peer: string | undefined;
   #identity: Promise<Keypair> | undefined;
   #connectError: ClientError | undefined;
+  /** The encryption versions each peer said it speaks (`Usrv-Encryption`). */
+  readonly #versions = new Map<string, Set<string>>();
 
   constructor(runtime: Runtime, options: ClientOptions = {}) {
     checkClientOptions("createClient", options, CLIENT_OPTIONS);
@@ -145,6 +150,8 @@ export class Client {
         ...options,
         peer: base,
         full: true,
+        // which encryption versions does it speak? (an old peer ignores the question)
+        headers: { [V2_HEADERS.version]: CLIENT_VERSIONS },
       }));
     } catch (e) {
       this.#peer = undefined; // see below
@@ -284,30 +291,56 @@ export class Client {
     const encoded =
       !inQuery && values !== undefined ? await encodeBody(values, options.encoder, FormData) : undefined;
 
-    // 4. seal: encrypted for the server key, signed, with a fresh nonce per attempt
+    // 4. seal: encrypted for the server key, signed (v1) or in HPKE's Auth
+    // mode (v2), with a fresh nonce per attempt
     let crypto: Secp256k1 | undefined;
     let identity: Keypair | undefined;
     let puk: string | undefined;
     let text: string | undefined;
+    let v2: V2 | undefined;
+    let v2Body: Uint8Array | undefined;
+    let context: V2Context | undefined;
+    const mode = options.encryption ?? defaults.encryption ?? "auto";
+    const spoken = this.#versions.get(peer);
+    // the Content-Type sent: the caller's, else the encoder's
+    const given = new Headers(defaults.headers);
+    if (options.headers) for (const [k, v] of new Headers(options.headers)) given.set(k, v);
+    const contentType = given.get("content-type") ?? encoded?.contentType;
     if (options.puk !== undefined) {
       crypto = await platform.loadCrypto();
       puk = checkServerKey(crypto, options.puk);
       identity = await this.keypair();
-      if (encoded) {
-        // the Content-Type sent: the caller's, else the encoder's
-        const given = new Headers(defaults.headers);
-        if (options.headers) for (const [k, v] of new Headers(options.headers)) given.set(k, v);
-        text = await plaintext(encoded.body, given.get("content-type") ?? encoded.contentType);
+      if (mode === "v2" || (mode === "auto" && spoken?.has("2"))) {
+        v2 = await platform.loadV2();
+        v2Body = encoded
+          ? new Uint8Array(await new Response(encoded.body as BodyInit).arrayBuffer())
+          : new Uint8Array(0);
+      } else if (encoded) {
+        text = await plaintext(encoded.body, contentType!);
       }
     }
+    // connect asks which versions a peer speaks; a sealed call's request stays the reference's
+    const probe = mode === "auto" && spoken === undefined && given.has(V2_HEADERS.version);
     const bare = !encoded && puk === undefined && !defaults.headers && !options.headers;
-    const build = (): { url: string; init: RequestInit | undefined } => {
+    const build = (): Built | Promise<Built> => {
       // a plain GET sets no header and passes no init: fetch's shortest path
       if (bare) return { url, init: method === "GET" ? undefined : { method } };
-      const headers = new Headers(defaults.headers);
-      if (options.headers) for (const [k, v] of new Headers(options.headers)) headers.set(k, v);
+      const headers = new Headers(given);
       if (encoded && !headers.has("content-type")) headers.set("content-type", encoded.contentType);
       let body = encoded?.body;
+      if (v2 !== undefined) {
+        const { pathname, search } = new URL(url);
+        const head = {
+          method,
+          target: pathname + search,
+          contentType: headers.get("content-type") ?? undefined,
+        };
+        return sealV2(v2, identity!, puk!, head, v2Body!).then((sealed) => {
+          context = sealed.context; // the last attempt's: the answer that comes back is to it
+          for (const [k, v] of Object.entries(sealed.headers)) headers.set(k, v);
+          return { url, init: { method, headers, body: sealed.body as BodyInit | undefined } };
+        });
+      }
       if (puk !== undefined) {
         headers.set(HEADERS.sender, identity!.publicKey);
         if (text !== undefined) {
@@ -332,10 +365,25 @@ export class Client {
       label,
     });
 
+    // the versions the peer speaks, when it says; silence to our question is v1
+    const announced = response.headers.get(V2_HEADERS.version);
+    if (announced !== null) this.#versions.set(peer, new Set(announced.split(",").map((v) => v.trim())));
+    else if (probe && response.status < 400) this.#versions.set(peer, new Set(["1"]));
+
     // 6. open: an answer that claims encryption is verified and decrypted, or refused
     let plain = bytes;
-    const encrypted = claimsEncryption(response.headers);
-    if (encrypted) {
+    let encrypted = claimsEncryption(response.headers);
+    if (context !== undefined) {
+      // v2: only an answer sealed for this very request opens
+      encrypted = sealedV2(response.headers);
+      if (encrypted) plain = await openV2(v2!, context, response.status, response.headers, bytes);
+      else if (response.status < 400 || claimsEncryption(response.headers)) {
+        throw new ClientError(
+          "USRV_ERR_CLIENT_NOT_ENCRYPTED",
+          `${label}: a v2-sealed answer was asked for and ${response.status < 400 ? "a plaintext" : "a v1"} one came back: refused`,
+        );
+      }
+    } else if (encrypted) {
       crypto ??= await platform.loadCrypto();
       identity ??= await this.keypair();
       plain = utf8.encode(open(crypto, identity, puk, response.headers, latin1.decode(bytes)));

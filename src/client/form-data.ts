@@ -35,6 +35,7 @@ const unsupported = (what: string) => () =>
 const noPlatform: Platform = {
   name: "browser",
   loadCrypto: unsupported("encryption"),
+  loadV2: unsupported("encryption"),
   openFile: unsupported("reading a file"),
   dump: unsupported("dump"),
 };

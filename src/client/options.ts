@@ -4,7 +4,7 @@
  * spellings (`_peer`, `_headers`, `_puk`, `_encoder`) are taken out of the
  * values, as the reference's keyword arguments were.
  */
-import { type Check, checkOptions, count, either, type Spec, typeOf } from "../options.js";
+import { type Check, checkOptions, count, either, oneOf, type Spec, typeOf } from "../options.js";
 import type { Keypair } from "../secp256k1/api.js";
 import type { Encoder } from "./encode.js";
 import { ClientError } from "./errors.js";
@@ -23,6 +23,14 @@ export interface CallOptions {
    * (`Sender-Public-Key`) and must be signed by this very key.
    */
   puk?: string;
+  /**
+   * Which encryption a call with `puk` uses (default: the client's, "auto"):
+   * "v2" (docs/wire-v2.md: our key bound into the encryption, the answer
+   * bound to this request), "v1" (docs/wire.md, what Python usrv speaks), or
+   * "auto": v2 once the peer has said it speaks it (`Usrv-Encryption`, which
+   * `connect` asks for), else v1.
+   */
+  encryption?: Encryption;
   /** How the values become a body: "json" (default), "form", "multipart", or a function. */
   encoder?: Encoder;
   /**
@@ -53,6 +61,9 @@ export interface CallOptions {
   _encoder?: Encoder;
 }
 
+/** The body encryption of a call: a version, or "auto" (the newest the peer speaks). */
+export type Encryption = "auto" | "v1" | "v2";
+
 /** Options of `createClient`. */
 export interface ClientOptions {
   /** The default server, e.g. "http://127.0.0.1:5000" (a base path is kept). */
@@ -63,6 +74,8 @@ export interface ClientOptions {
   identity?: Keypair | string;
   /** Default timeout of a call in ms (default 30,000). */
   timeout?: number;
+  /** Default encryption of calls with `puk` (default "auto"); see {@link CallOptions.encryption}. */
+  encryption?: Encryption;
   /** Headers sent with every call. */
   headers?: HeadersInit;
   /** Default retries of idempotent calls (default none). */
@@ -110,10 +123,13 @@ const signal: Check = (v) =>
 // the key itself is checked when the call seals (USRV_ERR_CLIENT_BAD_KEY, whatever its type)
 const key: Check = () => undefined;
 
+const encryption = oneOf("auto", "v1", "v2");
+
 const CALL_OPTIONS: Spec = {
   peer: typeOf("string"),
   headers,
   puk: key,
+  encryption,
   encoder,
   timeout: ms,
   signal,
@@ -132,6 +148,7 @@ export const CLIENT_OPTIONS: Spec = {
   fetch: typeOf("function"),
   identity: either(typeOf("string"), typeOf("object")),
   timeout: ms,
+  encryption,
   headers,
   retry,
   maxBodySize: bytes,

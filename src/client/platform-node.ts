@@ -8,11 +8,13 @@ import { openAsBlob } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
 import type { Secp256k1 } from "../secp256k1/api.js";
+import type { V2 } from "../secp256k1/v2.js";
 import { dumpParts } from "./dump-node.js";
 import { ClientError } from "./errors.js";
 import { typeOfName } from "./mime.js";
 import type { FileRef, Platform } from "./platform.js";
 
+let v2: Promise<V2> | undefined;
 let curve: Promise<Secp256k1> | undefined;
 
 async function openFile(ref: FileRef): Promise<{ blob: Blob; filename: string; type: string }> {
@@ -34,6 +36,7 @@ async function openFile(ref: FileRef): Promise<{ blob: Blob; filename: string; t
 export const nodePlatform: Platform = {
   name: "node",
   loadCrypto: () => (curve ??= import("../secp256k1/index.js").then((m) => m.loadSecp256k1("node"))),
+  loadV2: () => (v2 ??= import("../secp256k1/index.js").then((m) => m.loadV2("node"))),
   openFile,
   dump: dumpParts,
   // bodies from 1 MiB up; upload-node.ts is loaded on the first one only

@@ -5,6 +5,7 @@
  * plugs in platform-browser.ts, which imports nothing from node:.
  */
 import type { Secp256k1 } from "../secp256k1/api.js";
+import type { V2 } from "../secp256k1/v2.js";
 import type { FetchLike } from "./transport.js";
 
 /** A file on disk, to be read (streamed) only when the body is sent: see `FormData.file`. */
@@ -45,6 +46,8 @@ export interface Platform {
   readonly name: "node" | "browser";
   /** The curve backend, loaded on first use (an app that never encrypts never loads it). */
   loadCrypto(): Promise<Secp256k1>;
+  /** The v2 operations (HPKE) on the same backend, loaded on the first v2 call. */
+  loadV2(): Promise<V2>;
   /** A file as a Blob that reads from disk as it is sent, with its name and guessed type. */
   openFile(ref: FileRef): Promise<{ blob: Blob; filename: string; type: string }>;
   /** Writes each part to a file inside `folder`, never outside it. */

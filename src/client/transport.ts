@@ -226,28 +226,29 @@ function sleep(ms: number, signal: AbortSignal | undefined, label: string): Prom
  * @example
  * const { response, bytes } = await exchange(fetch, () => ({ url, init: { method: "GET" } }), options);
  */
-export function exchange(
-  fetch: FetchLike,
-  build: () => { url: string; init: RequestInit | undefined },
-  o: SendOptions,
-): Promise<Exchange> {
+export function exchange(fetch: FetchLike, build: Build, o: SendOptions): Promise<Exchange> {
   if (!o.retry?.retries) {
-    const { url, init } = build();
-    return attempt(fetch, url, init, o);
+    const built = build();
+    if (built instanceof Promise) return built.then(({ url, init }) => attempt(fetch, url, init, o));
+    return attempt(fetch, built.url, built.init, o);
   }
   return retrying(fetch, build, o);
 }
 
-async function retrying(
-  fetch: FetchLike,
-  build: () => { url: string; init: RequestInit | undefined },
-  o: SendOptions,
-): Promise<Exchange> {
+/** Makes one attempt's request (a fresh Nonce each); async when the body is sealed in v2. */
+export type Build = () => Built | Promise<Built>;
+/** One attempt's request. */
+export interface Built {
+  url: string;
+  init: RequestInit | undefined;
+}
+
+async function retrying(fetch: FetchLike, build: Build, o: SendOptions): Promise<Exchange> {
   const retries = o.retry?.retries ?? 0;
   const delay = o.retry?.delay ?? 200;
   const maxDelay = o.retry?.maxDelay ?? 10_000;
   for (let i = 0; ; i++) {
-    const { url, init } = build();
+    const { url, init } = await build();
     const last = i >= retries;
     let wait: number;
     try {

@@ -12,8 +12,10 @@ import { checkNonce, rememberNonce } from "../replay.js";
 import type { Route } from "../route.js";
 import { sealedBytes } from "../sealed-body.js";
 import type { Secp256k1 } from "../secp256k1/api.js";
-import { canonicalKey } from "../secp256k1/canonical.js";
+import type { V2Context } from "../secp256k1/v2-response.js";
+import { openV2 } from "./open-v2.js";
 import { loadCrypto, type Security } from "./security.js";
+import { canonical } from "./sender-key.js";
 
 /** A request once opened: its plain body, and who sent it. */
 export interface Opened {
@@ -21,9 +23,11 @@ export interface Opened {
   readonly bytes: Uint8Array | null;
   /** The sender's canonical key, proven by its signature; null for an unsigned request. */
   readonly sender: string | null;
-  /** Whom to seal the answer for: the canonical `Sender-Public-Key`, proven or not. */
+  /** v1: whom to seal the answer for, the canonical `Sender-Public-Key`, proven or not. */
   readonly answerTo: string | null;
   readonly crypto: Secp256k1 | null;
+  /** v2: the request's HPKE context, under which the answer is sealed. */
+  readonly context?: V2Context;
 }
 
 const latin1 = new TextDecoder("latin1");
@@ -33,6 +37,7 @@ export function wantsSecurity(inc: Incoming): boolean {
   const h = inc.headers;
   return (
     h.nonce !== undefined ||
+    h["usrv-encryption"] !== undefined ||
     h["sender-public-key"] !== undefined ||
     h["ephemeral-public-key"] !== undefined ||
     h["sender-signature"] !== undefined
@@ -47,12 +52,18 @@ export async function open(app: Security, inc: Incoming, route: Route): Promise<
   const ephemeral = header(h, "ephemeral-public-key");
   const signature = header(h, "sender-signature");
   const signed = ephemeral !== undefined || signature !== undefined;
+  if (header(h, "usrv-encryption") === "2") {
+    const v2 = await openV2(app, inc, route);
+    return { bytes: v2.bytes, sender: v2.sender, answerTo: null, crypto: null, context: v2.context };
+  }
 
   // the route's policy, on the headers alone: a plain request is refused unread
-  if (route.encrypted && !signed) {
+  if (route.encrypted === "v2" || (route.encrypted && !signed)) {
     throw new HttpError(
       "USRV_ERR_ENCRYPTION_REQUIRED",
-      `${route.label} accepts only encrypted, signed requests`,
+      route.encrypted === "v2"
+        ? `${route.label} accepts only v2-encrypted requests (docs/wire-v2.md)`
+        : `${route.label} accepts only encrypted, signed requests`,
     );
   }
   if (signed && (sender === undefined || ephemeral === undefined || signature === undefined)) {
@@ -106,12 +117,4 @@ export async function open(app: Security, inc: Incoming, route: Route): Promise<
   }
   const bytes = plain === "" ? null : sealedBytes(plain, header(h, "content-type"));
   return { bytes, sender: key, answerTo: key, crypto };
-}
-
-function canonical(crypto: Secp256k1, key: string, name: string): string {
-  try {
-    return canonicalKey(crypto, key);
-  } catch {
-    throw new HttpError("USRV_ERR_BAD_KEY", `${name} is not base64 of X||Y of a point on secp256k1`);
-  }
 }

@@ -20,7 +20,8 @@ export async function seal(
   inc: Incoming,
   route: Route,
 ): Promise<Reply> {
-  let text = reply.body;
+  // render() makes text; only the v2 seal makes bytes
+  let text = reply.body instanceof Uint8Array ? new TextDecoder().decode(reply.body) : reply.body;
   const headers = { ...reply.headers };
   if (reply.response) {
     text = await answerText(reply.response, {

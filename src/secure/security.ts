@@ -4,6 +4,7 @@
  */
 import type { ReplayStore, ReplayWindow } from "../replay.js";
 import type { Keypair, Secp256k1 } from "../secp256k1/api.js";
+import type { V2 } from "../secp256k1/v2.js";
 
 /** What the secure steps need of an app. */
 export interface Security {
@@ -21,3 +22,13 @@ let curve: Promise<Secp256k1> | undefined;
 export function loadCrypto(): Promise<Secp256k1> {
   return (curve ??= import("../secp256k1/node.js").then((m) => m.nodeSecp256k1));
 }
+
+let v2: Promise<V2> | undefined;
+
+/** The v2 operations (HPKE) on the Node backend, loaded once, on the first v2 request. */
+export function loadV2(): Promise<V2> {
+  return (v2 ??= import("../secp256k1/node-v2.js").then((m) => m.nodeV2));
+}
+
+/** The versions of the body encryption this server speaks, as announced in `Usrv-Encryption`. */
+export const VERSIONS = "1, 2";

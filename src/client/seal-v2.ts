@@ -1,0 +1,113 @@
+/**
+ * The client's side of docs/wire-v2.md: a request sealed with HPKE in Auth
+ * mode (our key bound into the encryption), its records bound to the
+ * method, target, Content-Type and Nonce; the answer opened with the keys
+ * only that request's context derives, bound to its status and Content-Type.
+ */
+import type { Keypair } from "../secp256k1/api.js";
+import { b64decode, b64encode } from "../secp256k1/encoding.js";
+import { runAll } from "../secp256k1/records.js";
+import type { V2 } from "../secp256k1/v2.js";
+import type { V2Context } from "../secp256k1/v2-response.js";
+import { ClientError } from "./errors.js";
+import { nonce } from "./nonce.js";
+import { HEADERS } from "./seal.js";
+
+/** docs/wire-v2.md's header names. */
+export const V2_HEADERS = {
+  version: "Usrv-Encryption",
+  record: "Usrv-Record",
+  responseNonce: "Response-Nonce",
+} as const;
+
+/** The versions this client speaks, as it announces them. */
+export const CLIENT_VERSIONS = "1, 2";
+
+/** A v2 request: its headers, its body (records), and the context its answer opens with. */
+export interface SealedV2 {
+  readonly headers: Record<string, string>;
+  readonly body: Uint8Array | undefined;
+  readonly context: V2Context;
+}
+
+/** The request line and type the records are bound to. */
+export interface V2Head {
+  readonly method: string;
+  /** Path and query, as fetch sends them. */
+  readonly target: string;
+  readonly contentType: string | undefined;
+}
+
+/**
+ * Seals `plain` for the server key `puk`: a fresh Nonce and HPKE context per
+ * call (per attempt, when retried). An empty body travels as its one record
+ * in `Usrv-Record`, so a GET is sealed too.
+ *
+ * @example
+ * const { headers, body, context } = await sealV2(v2, me, puk, { method: "POST", target: "/pay", contentType: "application/json" }, bytes);
+ */
+export async function sealV2(
+  v2: V2,
+  identity: Keypair,
+  puk: string,
+  head: V2Head,
+  plain: Uint8Array,
+): Promise<SealedV2> {
+  const n = nonce();
+  const { enc, records, context } = await v2.sealRequest({
+    serverPublicKey: puk,
+    senderPrivateKey: identity.privateKey,
+    method: head.method,
+    target: head.target,
+    contentType: head.contentType,
+    nonce: n,
+  });
+  const sealed = await runAll(records, plain);
+  const headers: Record<string, string> = {
+    [V2_HEADERS.version]: "2",
+    [HEADERS.nonce]: n,
+    [HEADERS.ephemeral]: enc,
+    [HEADERS.sender]: identity.publicKey,
+  };
+  if (plain.length === 0) {
+    headers[V2_HEADERS.record] = b64encode(sealed);
+    return { headers, body: undefined, context };
+  }
+  return { headers, body: sealed, context };
+}
+
+/** True when an answer says it is sealed in v2. */
+export function sealedV2(headers: Headers): boolean {
+  return headers.has(V2_HEADERS.responseNonce);
+}
+
+/**
+ * Opens the answer to the request of `context`: it must open with that
+ * request's keys, under its status and Content-Type, or it is refused.
+ *
+ * @example
+ * const plain = await openV2(v2, context, res.status, res.headers, bytes);
+ */
+export async function openV2(
+  v2: V2,
+  context: V2Context,
+  status: number,
+  headers: Headers,
+  bytes: Uint8Array,
+): Promise<Uint8Array> {
+  const record = headers.get(V2_HEADERS.record);
+  try {
+    const opener = await v2.openResponse(context, headers.get(V2_HEADERS.responseNonce) ?? "", {
+      status,
+      contentType: headers.get("content-type") ?? "",
+    });
+    const input = bytes.length === 0 && record !== null ? b64decode(record) : bytes;
+    return await runAll(opener, input);
+  } catch (cause) {
+    throw new ClientError(
+      "USRV_ERR_CLIENT_DECRYPT",
+      `the v2 answer does not open as the answer to this request (status ${status}): refused`,
+      { cause },
+    );
+  }
+}

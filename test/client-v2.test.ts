@@ -1,0 +1,134 @@
+/**
+ * v2 from the client's side (docs/wire-v2.md): negotiation, and an on-path
+ * proxy that swaps, edits or strips answers (the README's threat table).
+ */
+import assert from "node:assert/strict";
+import { before, describe, it } from "node:test";
+import type { App } from "usrv";
+import { createClient, type FetchLike } from "usrv/client";
+import { canonicalKey, generateKeypair } from "usrv/secp256k1";
+import { clientApp, recorder } from "./fixtures/client-helpers.js";
+
+const me = generateKeypair("client-v2");
+
+/** A fetch through `app` that lets `edit` see (and change) every answer, and records each request. */
+function proxy(app: App, edit: (res: Response, req: Request) => Response | Promise<Response> = (r) => r) {
+  const requests: Request[] = [];
+  const fetch: FetchLike = async (input, init) => {
+    const req = new Request(input, init);
+    requests.push(req.clone());
+    return edit(await app.request(req), req);
+  };
+  return { fetch, requests };
+}
+
+/** A copy of an answer with some of it changed. */
+async function changed(res: Response, o: { status?: number; type?: string }): Promise<Response> {
+  const headers = new Headers(res.headers);
+  if (o.type) headers.set("content-type", o.type);
+  return new Response(await res.arrayBuffer(), { status: o.status ?? res.status, headers });
+}
+
+describe("E7: the client's v2 (docs/wire-v2.md)", () => {
+  let app: App;
+  let puk: string;
+  before(async () => {
+    app = await clientApp();
+    app.bind("/pay", { methods: ["POST"], encrypted: "v2" }, ({ amount }, ctx) => [
+      200,
+      amount,
+      ctx.senderPublicKey,
+    ]);
+    app.bind("/secret", { methods: ["POST"], encrypted: "v2" }, () => [200, "the secret"]);
+    puk = app.publicKey!;
+  });
+
+  it("E7: connect learns that the peer speaks v2; sealed calls then go in v2 and open", async () => {
+    const { fetch, requests } = proxy(app);
+    const client = createClient({ fetch, identity: me });
+    assert.equal(await client.connect("http://x"), 200);
+    assert.equal(requests[0]!.headers.get("usrv-encryption"), "1, 2");
+    const answer = await client.POST.pay({ amount: 3 }, { puk, full: true });
+    assert.deepEqual(answer.data, [3, canonicalKey(me.publicKey)]);
+    assert.equal(answer.encrypted, true);
+    const sent = requests.at(-1)!.headers;
+    assert.equal(sent.get("usrv-encryption"), "2");
+    assert.equal(sent.get("sender-signature"), null);
+    assert.deepEqual(await client.GET.api.endpoint({ a: 1, b: 2 }, { puk }), ["1", "2"]); // bodiless: Usrv-Record
+    assert.ok(requests.at(-1)!.headers.get("usrv-record"));
+  });
+
+  it("E7: a peer that does not say it speaks v2 (the Python reference) gets v1", async () => {
+    const { fetch, requests } = recorder((req) =>
+      req.method === "HEAD" ? new Response(null, { status: 200 }) : Response.json(null),
+    );
+    const client = createClient({ fetch, identity: me });
+    assert.equal(await client.connect("http://x"), 200);
+    await client.POST.api.endpoint({ a: 1 }, { puk }).catch(() => {}); // its answer is not sealed
+    const sent = requests.at(-1)!.headers;
+    assert.ok(sent.get("sender-signature"));
+    assert.equal(sent.get("usrv-encryption"), null);
+  });
+
+  it('E7: encryption: "v2" seals in v2 without asking; "v1" keeps v1 with a peer that speaks v2', async () => {
+    const { fetch, requests } = proxy(app);
+    const client = createClient({ peer: "http://x", fetch, identity: me, encryption: "v2" });
+    assert.deepEqual(await client.POST.pay({ amount: 1 }, { puk }), [1, canonicalKey(me.publicKey)]);
+    assert.equal(requests.length, 1);
+    await client.connect("http://x");
+    const v1 = await client.POST.api.endpoint({ v: 1 }, { puk, encryption: "v1" });
+    assert.deepEqual(v1, ['{"v": 1}', canonicalKey(me.publicKey)]);
+    assert.ok(requests.at(-1)!.headers.get("sender-signature"));
+  });
+
+  it("E5: an on-path proxy cannot swap answers: the answer to one request is refused as the answer to another", async () => {
+    let kept: { body: ArrayBuffer; status: number; headers: Headers } | undefined;
+    const { fetch } = proxy(app, async (res, req) => {
+      const url = new URL(req.url).pathname;
+      if (url === "/secret") {
+        kept = { body: await res.arrayBuffer(), status: res.status, headers: res.headers };
+        return new Response(kept.body, kept);
+      }
+      if (url === "/pay" && kept) return new Response(kept.body, kept); // the other answer instead
+      return res;
+    });
+    const client = createClient({ peer: "http://x", fetch, identity: me, encryption: "v2" });
+    assert.equal(await client.POST.secret({}, { puk }), "the secret");
+    await assert.rejects(client.POST.pay({ amount: 9 }, { puk }), { code: "USRV_ERR_CLIENT_DECRYPT" });
+  });
+
+  it("E5: a status or a Content-Type changed on the way is refused", async () => {
+    for (const change of [{ status: 201 }, { status: 400 }, { type: "text/plain" }]) {
+      const { fetch } = proxy(app, (res) => changed(res, change));
+      const client = createClient({ peer: "http://x", fetch, identity: me, encryption: "v2" });
+      await assert.rejects(
+        client.POST.pay({ amount: 1 }, { puk }),
+        { code: "USRV_ERR_CLIENT_DECRYPT" },
+        JSON.stringify(change),
+      );
+    }
+  });
+
+  it("E5: a plaintext answer, or one sealed in v1, to a v2 request is refused", async () => {
+    // a genuine v1 answer, sealed for us and signed by the server's key
+    const v1 = () => app.request("/api/endpoint?a=1", { headers: { "sender-public-key": me.publicKey } });
+    for (const forge of [v1, () => Response.json("forged")]) {
+      const { fetch } = proxy(app, forge);
+      const client = createClient({ peer: "http://x", fetch, identity: me, encryption: "v2" });
+      await assert.rejects(client.POST.pay({ amount: 1 }, { puk }), {
+        code: "USRV_ERR_CLIENT_NOT_ENCRYPTED",
+      });
+    }
+  });
+
+  it("E6: a proxy that strips the announcement makes an auto client use v1, which a v2-only route refuses: the call fails, never in v1", async () => {
+    const { fetch } = proxy(app, (res) => {
+      const headers = new Headers(res.headers);
+      headers.delete("usrv-encryption");
+      return new Response(res.body, { status: res.status, headers });
+    });
+    const client = createClient({ fetch, identity: me });
+    await client.connect("http://x");
+    await assert.rejects(client.POST.pay({ amount: 1 }, { puk }), { status: 403 });
+  });
+});
