@@ -3,11 +3,22 @@
  * proxy that swaps, edits or strips answers (the README's threat table).
  */
 import assert from "node:assert/strict";
-import { before, describe, it } from "node:test";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, truncateSync, writeFileSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import type { App } from "usrv";
-import { createClient, type FetchLike } from "usrv/client";
-import { canonicalKey, generateKeypair } from "usrv/secp256k1";
+import { createClient, type FetchLike, FormData } from "usrv/client";
+import { canonicalKey, generateKeypair, sealedLength } from "usrv/secp256k1";
 import { clientApp, recorder } from "./fixtures/client-helpers.js";
+
+const dir = mkdtempSync(join(tmpdir(), "usrv-v2-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
 
 const me = generateKeypair("client-v2");
 
@@ -130,5 +141,64 @@ describe("E7: the client's v2 (docs/wire-v2.md)", () => {
     const client = createClient({ fetch, identity: me });
     await client.connect("http://x");
     await assert.rejects(client.POST.pay({ amount: 1 }, { puk }), { status: 403 });
+  });
+
+  it("E5: a file from disk goes in v2 records sealed as it is read; the server binds its exact bytes", async () => {
+    const path = join(dir, "three.bin");
+    const bytes = randomBytes(3 * 1024 * 1024 + 5);
+    writeFileSync(path, bytes);
+    app.bind("/v2-upload", { methods: ["POST"], encrypted: "v2", bodyLimit: 8 * 1024 * 1024 }, ({ f }) => [
+      200,
+      createHash("sha256")
+        .update((f as { data: Uint8Array }).data)
+        .digest("hex"),
+    ]);
+    const server = await app.run({ port: 0 });
+    try {
+      const client = createClient({ peer: server.url, identity: me, encryption: "v2" });
+      const hash = await client.POST["v2-upload"]({ f: FormData.file(path) }, { puk, encoder: "multipart" });
+      assert.equal(hash, createHash("sha256").update(bytes).digest("hex"));
+    } finally {
+      await server.close();
+    }
+  });
+
+  it("E5: a large v2 upload holds a few records in memory, not the file, and says its sealed length", async (t) => {
+    const path = join(dir, "sparse.bin");
+    writeFileSync(path, "");
+    truncateSync(path, 128 * 1024 * 1024); // a sparse file: nothing to write, 128 MiB to read
+    let received = 0;
+    let declared = 0;
+    const server = createServer((req, res) => {
+      declared = Number(req.headers["content-length"]);
+      req.on("data", (d: Buffer) => (received += d.length));
+      req.on("end", () => res.writeHead(200, { "content-type": "application/json" }).end("null"));
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    let peak = 0;
+    const sampler = setInterval(() => {
+      gc();
+      peak = Math.max(peak, process.memoryUsage().arrayBuffers);
+    }, 20);
+    try {
+      const peer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const client = createClient({ peer, identity: me, encryption: "v2" });
+      const form = new FormData().appendFile("f", path);
+      // this server is no usrv: its plain answer is refused, after the upload
+      await assert.rejects(client.PUT.up(form, { puk }), { code: "USRV_ERR_CLIENT_NOT_ENCRYPTED" });
+      assert.ok(declared > 128 * 1024 * 1024 && received === declared, `${received} of ${declared}`);
+      // the Content-Length is that of whole records: plaintext + 17 bytes per 64 KiB record
+      const plain = declared - 17 * Math.ceil(declared / (65_536 + 17));
+      assert.ok(plain > 128 * 1024 * 1024);
+      assert.equal(sealedLength(plain), declared);
+      t.diagnostic(`live ArrayBuffers peaked at ${(peak / 2 ** 20).toFixed(1)} MiB`);
+      // the file whole is 128 MiB; a few records ~5-25 MiB quiet, more queue on a loaded machine
+      assert.ok(peak < 64 * 1024 * 1024, `live ArrayBuffers peaked at ${(peak / 2 ** 20).toFixed(1)} MiB`);
+    } finally {
+      clearInterval(sampler);
+      server.close();
+    }
   });
 });

@@ -23,7 +23,7 @@ import {
 } from "./options.js";
 import type { Platform } from "./platform.js";
 import { checkServerKey, claimsEncryption, HEADERS, open, seal } from "./seal.js";
-import { CLIENT_VERSIONS, openV2, sealedV2, sealV2, V2_HEADERS } from "./seal-v2.js";
+import { CLIENT_VERSIONS, openV2, sealedV2, sealV2, sealV2Stream, V2_HEADERS } from "./seal-v2.js";
 import { type Built, exchange, type FetchLike, normalizeRetry, type RetryOptions } from "./transport.js";
 import { buildUrl, normalizePeer } from "./url.js";
 
@@ -306,15 +306,22 @@ export class Client {
     const given = new Headers(defaults.headers);
     if (options.headers) for (const [k, v] of new Headers(options.headers)) given.set(k, v);
     const contentType = given.get("content-type") ?? encoded?.contentType;
+    // a large file body with the runtime's fetch goes through the platform's
+    // streaming upload (Node); in v2 its records are sealed as it is read
+    const upload = platform.upload;
+    const big =
+      upload && this.#ownFetch && encoded?.body instanceof Blob && encoded.body.size >= upload.threshold;
     if (options.puk !== undefined) {
       crypto = await platform.loadCrypto();
       puk = checkServerKey(crypto, options.puk);
       identity = await this.keypair();
       if (mode === "v2" || (mode === "auto" && spoken?.has("2"))) {
         v2 = await platform.loadV2();
-        v2Body = encoded
-          ? new Uint8Array(await new Response(encoded.body as BodyInit).arrayBuffer())
-          : new Uint8Array(0);
+        if (!big) {
+          v2Body = encoded
+            ? new Uint8Array(await new Response(encoded.body as BodyInit).arrayBuffer())
+            : new Uint8Array(0);
+        }
       } else if (encoded) {
         text = await plaintext(encoded.body, contentType!);
       }
@@ -335,7 +342,10 @@ export class Client {
           target: pathname + search,
           contentType: headers.get("content-type") ?? undefined,
         };
-        return sealV2(v2, identity!, puk!, head, v2Body!).then((sealed) => {
+        const sealing = big
+          ? sealV2Stream(v2, identity!, puk!, head, encoded!.body as Blob)
+          : sealV2(v2, identity!, puk!, head, v2Body!);
+        return sealing.then((sealed) => {
           context = sealed.context; // the last attempt's: the answer that comes back is to it
           for (const [k, v] of Object.entries(sealed.headers)) headers.set(k, v);
           return { url, init: { method, headers, body: sealed.body as BodyInit | undefined } };
@@ -352,11 +362,7 @@ export class Client {
       return { url, init: { method, headers, body: body as BodyInit | undefined } };
     };
 
-    // 5. send, with timeout, signal and retries; a large file body with the
-    // runtime's fetch goes through the platform's streaming upload (Node)
-    const upload = platform.upload;
-    const big =
-      upload && this.#ownFetch && encoded?.body instanceof Blob && encoded.body.size >= upload.threshold;
+    // 5. send, with timeout, signal and retries
     const { response, bytes } = await exchange(big ? upload.fetch : this.#fetch, build, {
       timeout,
       signal: options.signal,

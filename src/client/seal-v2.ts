@@ -6,7 +6,7 @@
  */
 import type { Keypair } from "../secp256k1/api.js";
 import { b64decode, b64encode } from "../secp256k1/encoding.js";
-import { runAll } from "../secp256k1/records.js";
+import { runAll, sealedLength, transformRecords } from "../secp256k1/records.js";
 import type { V2 } from "../secp256k1/v2.js";
 import type { V2Context } from "../secp256k1/v2-response.js";
 import { ClientError } from "./errors.js";
@@ -38,10 +38,29 @@ export interface V2Head {
   readonly contentType: string | undefined;
 }
 
+/** A fresh Nonce and HPKE context (per call, per attempt when retried), and the headers that carry them. */
+async function begin(v2: V2, identity: Keypair, puk: string, head: V2Head) {
+  const n = nonce();
+  const { enc, records, context } = await v2.sealRequest({
+    serverPublicKey: puk,
+    senderPrivateKey: identity.privateKey,
+    method: head.method,
+    target: head.target,
+    contentType: head.contentType,
+    nonce: n,
+  });
+  const headers: Record<string, string> = {
+    [V2_HEADERS.version]: "2",
+    [HEADERS.nonce]: n,
+    [HEADERS.ephemeral]: enc,
+    [HEADERS.sender]: identity.publicKey,
+  };
+  return { records, context, headers };
+}
+
 /**
- * Seals `plain` for the server key `puk`: a fresh Nonce and HPKE context per
- * call (per attempt, when retried). An empty body travels as its one record
- * in `Usrv-Record`, so a GET is sealed too.
+ * Seals `plain` for the server key `puk`. An empty body travels as its one
+ * record in `Usrv-Record`, so a GET is sealed too.
  *
  * @example
  * const { headers, body, context } = await sealV2(v2, me, puk, { method: "POST", target: "/pay", contentType: "application/json" }, bytes);
@@ -53,27 +72,55 @@ export async function sealV2(
   head: V2Head,
   plain: Uint8Array,
 ): Promise<SealedV2> {
-  const n = nonce();
-  const { enc, records, context } = await v2.sealRequest({
-    serverPublicKey: puk,
-    senderPrivateKey: identity.privateKey,
-    method: head.method,
-    target: head.target,
-    contentType: head.contentType,
-    nonce: n,
-  });
+  const { records, context, headers } = await begin(v2, identity, puk, head);
   const sealed = await runAll(records, plain);
-  const headers: Record<string, string> = {
-    [V2_HEADERS.version]: "2",
-    [HEADERS.nonce]: n,
-    [HEADERS.ephemeral]: enc,
-    [HEADERS.sender]: identity.publicKey,
-  };
   if (plain.length === 0) {
     headers[V2_HEADERS.record] = b64encode(sealed);
     return { headers, body: undefined, context };
   }
   return { headers, body: sealed, context };
+}
+
+/** A large body sealed as it is sent: its length is known beforehand (records have a fixed size). */
+export interface SealedStream {
+  readonly size: number;
+  readonly type: string;
+  stream(): ReadableStream<Uint8Array>;
+}
+
+/**
+ * As {@link sealV2}, for a large Blob (a file from disk): its records are
+ * sealed as the upload reads them, so the file is never in memory whole.
+ *
+ * @example
+ * const { headers, body } = await sealV2Stream(v2, me, puk, head, await openAsBlob("big.iso"));
+ */
+export async function sealV2Stream(
+  v2: V2,
+  identity: Keypair,
+  puk: string,
+  head: V2Head,
+  blob: Blob,
+): Promise<{ headers: Record<string, string>; body: SealedStream; context: V2Context }> {
+  const { records, context, headers } = await begin(v2, identity, puk, head);
+  const body: SealedStream = {
+    size: sealedLength(blob.size),
+    type: "",
+    stream() {
+      const sealed = transformRecords(records, blob.stream() as unknown as AsyncIterable<Uint8Array>);
+      return new ReadableStream<Uint8Array>({
+        async pull(out) {
+          const next = await sealed.next();
+          if (next.done) out.close();
+          else out.enqueue(next.value);
+        },
+        async cancel() {
+          await sealed.return(undefined);
+        },
+      });
+    },
+  };
+  return { headers, body, context };
 }
 
 /** True when an answer says it is sealed in v2. */

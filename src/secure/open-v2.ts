@@ -10,7 +10,7 @@ import { header, type Incoming } from "../incoming.js";
 import { checkNonce, rememberNonce } from "../replay.js";
 import type { Route } from "../route.js";
 import { b64decode } from "../secp256k1/encoding.js";
-import { MIN_SEALED_RECORD, RECORD_SIZE, runAll } from "../secp256k1/records.js";
+import { MIN_SEALED_RECORD, runAll, sealedLength } from "../secp256k1/records.js";
 import type { V2Context } from "../secp256k1/v2-response.js";
 import { loadCrypto, loadV2, type Security } from "./security.js";
 import { canonical } from "./sender-key.js";
@@ -22,11 +22,6 @@ export interface OpenedV2 {
   readonly sender: string;
   /** The request's HPKE context: the answer is sealed under a secret exported from it. */
   readonly context: V2Context;
-}
-
-/** Sealed bytes on the wire for `limit` bytes of plaintext: each record adds its delimiter and tag. */
-export function sealedLimit(limit: number): number {
-  return limit + MIN_SEALED_RECORD * (Math.floor(limit / RECORD_SIZE) + 1);
 }
 
 /** Steps 1-2 for a request that says `Usrv-Encryption: 2`. */
@@ -54,7 +49,7 @@ export async function openV2(app: Security, inc: Incoming, route: Route): Promis
     throw new HttpError("USRV_ERR_FORBIDDEN_SENDER", `this sender's key is not allowed on ${route.label}`);
   }
 
-  const sealed = inc.hasBody ? await inc.readBody(sealedLimit(route.bodyLimit)) : emptyRecord(empty);
+  const sealed = inc.hasBody ? await inc.readBody(sealedLength(route.bodyLimit)) : emptyRecord(empty);
   const v2 = await loadV2();
   const { privateKey } = await app.keypair();
   let opened: Awaited<ReturnType<typeof v2.openRequest>>;
