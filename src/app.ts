@@ -131,6 +131,7 @@ export class App implements Core {
   readonly fetch: (request: Request | string | URL, info?: unknown) => Promise<Response>;
   readonly #options: AppOptions;
   #replayStore: ReplayStore | undefined;
+  #unsigned: ReplayStore | undefined;
   #keypair: Promise<Keypair> | undefined;
   #publicKey: string | undefined;
   readonly replayWindow: ReplayWindow;
@@ -150,6 +151,15 @@ export class App implements Core {
       typeof request === "string" || request instanceof URL
         ? this.request(request, info as RequestInit | undefined)
         : handler(request, info);
+  }
+
+  /**
+   * The memory of unsigned requests' nonces, this process's (10,000 entries,
+   * the oldest forgotten first): a Nonce without a signature proves nothing,
+   * so a flood of them must never fill the signed requests' `replayStore`.
+   */
+  get unsignedNonces(): ReplayStore {
+    return (this.#unsigned ??= new MemoryReplayStore({ maxEntries: 10_000, evictOldest: true }));
   }
 
   /** The replay memory; the in-memory default is made on first use. */

@@ -28,7 +28,7 @@ export const ERRORS = {
   USRV_ERR_UNSERIALIZABLE: [500, "the handler's values cannot be written as JSON (circular, BigInt)"],
   USRV_ERR_UNSEALABLE: [
     500,
-    "the answer to an encrypted request is over the app's sealLimit (v1 seals it whole)",
+    "the answer to an encrypted request cannot be sealed: compressed, or over the app's sealLimit (v1 seals it whole)",
   ],
   USRV_ERR_TIMEOUT: [503, "the handler did not answer within the route's timeout (logged)"],
   USRV_ERR_REPLAY_STORE: [503, "the replay memory is full or unreachable: requests with a Nonce fail closed"],

@@ -24,7 +24,7 @@ import { type Dict, parseQuery } from "./query.js";
 import { type Reply, render, renderError, renderThrown } from "./render.js";
 import type { Route } from "./route.js";
 import type { Match, Router } from "./router.js";
-import { open, wantsSecurity } from "./secure/open.js";
+import { type Opened, open, wantsSecurity } from "./secure/open.js";
 import { seal } from "./secure/seal.js";
 import { sealV2 } from "./secure/seal-v2.js";
 import { type Security, VERSIONS } from "./secure/security.js";
@@ -45,9 +45,12 @@ export interface Core extends Security {
 export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
   const { method, url } = inc;
   if (url.length > app.maxUrlLength) {
-    return renderError(
-      new HttpError("USRV_ERR_URI_TOO_LONG", `the request target is over ${app.maxUrlLength} bytes`),
-      method,
+    return announced(
+      inc,
+      renderError(
+        new HttpError("USRV_ERR_URI_TOO_LONG", `the request target is over ${app.maxUrlLength} bytes`),
+        method,
+      ),
     );
   }
   const q = url.indexOf("?");
@@ -57,15 +60,15 @@ export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
   try {
     hit = app.router.find(method, path); // 1. route
   } catch (e) {
-    return renderThrown(e, method, `${method} ${path}`);
+    return announced(inc, renderThrown(e, method, `${method} ${path}`));
   }
   if ("status" in hit) {
     if (hit.status === 404)
-      return renderError(
-        new HttpError("USRV_ERR_NOT_FOUND", `Endpoint not defined: ${method} ${path}`),
-        method,
+      return announced(
+        inc,
+        renderError(new HttpError("USRV_ERR_NOT_FOUND", `Endpoint not defined: ${method} ${path}`), method),
       );
-    return renderError(
+    const allowed = renderError(
       new HttpError(
         "USRV_ERR_METHOD_NOT_ALLOWED",
         `${method} is not bound on ${path} (allowed: ${hit.allow.join(", ")})`,
@@ -75,6 +78,7 @@ export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
       ),
       method,
     );
+    return announced(inc, allowed);
   }
   const route = hit.value;
   // 2, 7: only requests with keys or a nonce (or routes that demand them) load the crypto
@@ -100,17 +104,45 @@ async function secured(
   path: string,
   rawQuery: string,
 ): Promise<Reply> {
+  const method = inc.method;
+  let opened: Opened;
+  try {
+    opened = await open(app, inc, route); // 2. open (reads the body: the signature covers it)
+  } catch (e) {
+    return announced(inc, renderThrown(e, method, route.label)); // refused before the body opened: in clear
+  }
   let reply: Reply;
   try {
-    const opened = await open(app, inc, route); // 2. open (reads the body: the signature covers it)
     const parsed = parseBody(opened.bytes, header(inc.headers, "content-type")); // 3. parse
     reply = await respond(route, hit, inc, path, rawQuery, opened.bytes, parsed, opened.sender); // 4-6
-    if (opened.context) return await sealV2(opened.context, reply, inc.method); // 7. seal (v2)
-    if (opened.answerTo !== null) reply = await seal(app, opened.crypto!, opened.answerTo, reply, inc, route); // 7. seal (v1)
   } catch (e) {
-    reply = renderThrown(e, inc.method, route.label);
+    reply = renderThrown(e, method, route.label);
   }
-  // a client that names the versions it speaks learns ours
+  // 7. seal every answer once the body opened, errors included: their messages may quote it
+  try {
+    reply = await sealed(app, opened, reply, inc, route);
+  } catch (e) {
+    const failed = renderThrown(e, method, route.label); // a short JSON error, which seals
+    reply = await Promise.resolve(sealed(app, opened, failed, inc, route)).catch(() => failed);
+  }
+  return announced(inc, reply);
+}
+
+/** Step 7: the answer sealed as the request asked, v2 or v1, or as it is. */
+function sealed(
+  app: Core,
+  opened: Opened,
+  reply: Reply,
+  inc: Incoming,
+  route: Route,
+): Promise<Reply> | Reply {
+  if (opened.context) return sealV2(opened.context, reply, inc.method, route.label);
+  if (opened.answerTo !== null) return seal(app, opened.crypto!, opened.answerTo, reply, inc, route);
+  return reply;
+}
+
+/** A client that names the versions it speaks learns ours, in any answer. */
+function announced(inc: Incoming, reply: Reply): Reply {
   return inc.headers["usrv-encryption"] === undefined ? reply : announce(reply);
 }
 

@@ -35,7 +35,9 @@ function json(status: number, body: string, method: string, extra?: Record<strin
   if (extra === undefined && method !== "HEAD" && status !== 204 && status !== 304) {
     return { status, headers: JSON_HEADERS as Record<string, string>, body };
   }
-  const headers: Record<string, string> = { "content-type": JSON_TYPE, ...extra };
+  const headers: Record<string, string> = { "content-type": JSON_TYPE };
+  // one spelling per name: an HttpError's "Content-Type" must replace ours, not sit beside it
+  for (const k in extra) headers[k.toLowerCase()] = extra[k]!;
   if (bodiless(status, method)) {
     // HEAD says how long the GET body is; 1xx/204/304 say nothing of a body.
     if (method === "HEAD" && status >= 200 && status !== 204 && status !== 304) {
@@ -84,6 +86,17 @@ export function renderThrown(e: unknown, method: string, label: string): Reply {
  */
 export function render(out: unknown, method: string, label: string): Reply {
   if (out instanceof Response) {
+    // Response.error() (status 0) or a body already read cannot be sent: a
+    // Node face that tried threw after its head was written
+    if (out.type === "error" || out.bodyUsed || out.body?.locked) {
+      return renderThrown(
+        logNote(
+          `the handler for ${label} returned ${out.type === "error" ? "Response.error()" : "a Response whose body was already read"}`,
+        ),
+        method,
+        label,
+      );
+    }
     return { status: out.status, headers: {}, body: null, response: out };
   }
   if (!Array.isArray(out)) {

@@ -22,6 +22,12 @@ export interface MemoryReplayStoreOptions {
   maxEntries?: number;
   /** Flush period in ms, default 5,000. The timer never keeps the process alive. */
   flushEvery?: number;
+  /**
+   * When full, forget the oldest entry instead of refusing (503). For nonces
+   * that prove nothing (unsigned ones: anyone can change them), where a
+   * flood must not lock anyone out. Default false.
+   */
+  evictOldest?: boolean;
 }
 
 /**
@@ -38,12 +44,14 @@ export class MemoryReplayStore implements ReplayStore {
   // flush stops at the first live entry.
   readonly #entries = new Map<string, number>();
   readonly #max: number;
+  readonly #evict: boolean;
   readonly #timer: ReturnType<typeof setInterval>;
   /** While full: the earliest expiry seen by the last full pass; no entry can leave before it. */
   #fullUntil = 0;
 
   constructor(options: MemoryReplayStoreOptions = {}) {
     this.#max = options.maxEntries ?? 100_000;
+    this.#evict = options.evictOldest ?? false;
     this.#timer = setInterval(() => this.flush(), options.flushEvery ?? 5_000);
     this.#timer.unref?.();
   }
@@ -62,7 +70,9 @@ export class MemoryReplayStore implements ReplayStore {
       // O(maxEntries) each: 0.6 ms at 100,000 entries, one core at ~1,700
       // req/s (test/hardening-floods.test.ts). Pass again only once one can expire.
       if (now >= this.#fullUntil) this.flush(now);
-      if (this.#entries.size >= this.#max) {
+      if (this.#entries.size >= this.#max && this.#evict) {
+        this.#entries.delete(this.#entries.keys().next().value!);
+      } else if (this.#entries.size >= this.#max) {
         throw new HttpError("USRV_ERR_REPLAY_STORE", "the replay memory is full; retry in a few seconds", {
           headers: { "retry-after": "5" },
         });
@@ -178,6 +188,15 @@ export async function rememberNonce(
   nonce: string,
   time: number,
 ): Promise<void> {
+  // Checked again: the body came between checkNonce and now. A nonce that
+  // went stale meanwhile may have left the memory already (it is kept until
+  // time + maxAge only), so a slow replay of it would pass.
+  if (Date.now() >= time + window.maxAge) {
+    throw new HttpError(
+      "USRV_ERR_REPLAY",
+      `the Nonce went older than ${window.maxAge / 1000} s while the body arrived`,
+    );
+  }
   if (!(await store.checkAndAdd(`${identity}\n${nonce}`, time + window.maxAge))) {
     throw new HttpError("USRV_ERR_REPLAY", "the Nonce was already used");
   }

@@ -201,4 +201,44 @@ describe("E7: the client's v2 (docs/wire-v2.md)", () => {
       server.close();
     }
   });
+
+  it("E7: only connect's answer teaches the versions: no later answer moves the client back to v1", async () => {
+    const { fetch, requests } = proxy(app, (res, req) => {
+      if (new URL(req.url).pathname !== "/pay") return res;
+      const headers = new Headers(res.headers);
+      headers.set("usrv-encryption", "1"); // not covered by the seal: a path may change it
+      return new Response(res.body, { status: res.status, headers });
+    });
+    const client = createClient({ fetch, identity: me });
+    await client.connect("http://x");
+    for (let i = 0; i < 2; i++) await client.POST.pay({ amount: i }, { puk });
+    assert.deepEqual(
+      requests.slice(1).map((r) => r.headers.get("usrv-encryption")),
+      ["2", "2"],
+    );
+  });
+
+  it("E5: an unsealed answer to a v2 request passes only with a status the server sends in clear", async () => {
+    for (const [status, code] of [
+      [409, "USRV_ERR_CLIENT_NOT_ENCRYPTED"],
+      [500, "USRV_ERR_CLIENT_NOT_ENCRYPTED"],
+      [201, "USRV_ERR_CLIENT_NOT_ENCRYPTED"],
+      [412, "USRV_ERR_CLIENT_HTTP"],
+    ] as const) {
+      const { fetch } = proxy(app, () => Response.json({ code: "FORGED" }, { status }));
+      const client = createClient({ peer: "http://x", fetch, identity: me, encryption: "v2" });
+      await assert.rejects(client.POST.pay({ amount: 1 }, { puk }), { code }, String(status));
+    }
+  });
+
+  it("E5: a v2 call follows no redirect: its records are bound to their target", async () => {
+    app.bind("/moved", { methods: ["POST"] }, () => Response.redirect("http://x/pay", 307));
+    const { fetch, requests } = proxy(app);
+    const client = createClient({ peer: "http://x", fetch, identity: me, encryption: "v2" });
+    const answer = await client.POST.moved({ amount: 1 }, { puk, full: true });
+    assert.equal(answer.status, 307);
+    assert.equal(answer.encrypted, true);
+    assert.equal(requests.length, 1);
+    assert.equal(requests[0]!.redirect, "manual");
+  });
 });

@@ -8,18 +8,7 @@ import { it } from "node:test";
 import { MemoryReplayStore } from "usrv";
 import { canonicalKey, encode, generateKeypair, type Keypair, sign } from "usrv/secp256k1";
 import { json, matrix } from "./_setup.js";
-import { client, nonce, open, sealed } from "./fixtures/v1-requests.js";
-
-const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
-
-/** The (X, p - Y) spelling of a key, computed apart from the code under test. */
-function negated(publicKey: string): string {
-  const xy = Buffer.from(publicKey, "base64");
-  const y = P - BigInt(`0x${xy.subarray(32).toString("hex")}`);
-  return Buffer.concat([xy.subarray(0, 32), Buffer.from(y.toString(16).padStart(64, "0"), "hex")]).toString(
-    "base64",
-  );
-}
+import { client, negated, nonce, open, sealed } from "./fixtures/v1-requests.js";
 
 /** A key pair whose public key has an odd Y (not its canonical spelling). */
 function oddKeypair(): Keypair {
@@ -197,7 +186,9 @@ matrix(
         c.enqueue(new Uint8Array(CHUNK).fill(97));
       });
       const res = await send()("/stream", { headers: { "sender-public-key": client.publicKey } });
-      const body = (await json(res, 500)) as { code: string; detail: { limit: number } };
+      assert.equal(res.status, 500);
+      // the refusal is sealed too: the client asked for an encrypted answer
+      const body = (await open(res)) as { code: string; detail: { limit: number } };
       assert.equal(body.code, "USRV_ERR_UNSEALABLE");
       assert.equal(body.detail.limit, 256 * 1024);
       assert.ok(current.state.cancelled, "the handler's stream was cancelled");
@@ -207,7 +198,8 @@ matrix(
     it("E4: a streamed answer that does not end within the route's timeout is cancelled: 503", async () => {
       current = watched(() => new Promise<void>(() => {})); // never produces
       const res = await send()("/stall", { headers: { "sender-public-key": client.publicKey } });
-      assert.equal(((await json(res, 503)) as { code: string }).code, "USRV_ERR_TIMEOUT");
+      assert.equal(res.status, 503);
+      assert.equal(((await open(res)) as { code: string }).code, "USRV_ERR_TIMEOUT");
       assert.ok(current.state.cancelled);
     });
 
@@ -228,6 +220,85 @@ matrix(
       const res = await send()("/empty", { headers: { "sender-public-key": client.publicKey } });
       assert.equal(res.status, 200);
       assert.equal(await res.text(), "");
+    });
+  },
+);
+
+const small = new MemoryReplayStore({ maxEntries: 50 });
+const WINDOW = 3000;
+let probe: ReadableStream<Uint8Array> | undefined;
+
+matrix(
+  "docs/wire.md security model: the replay memory against slow bodies and floods",
+  (app) => {
+    void app.identify("server-secret");
+    app.replayStore = small;
+    (app.replayWindow as { maxAge: number }).maxAge = WINDOW;
+    app.bind("/enc", { methods: ["POST"], encrypted: true }, ({ data }) => [200, data]);
+    app.bind("/plain", () => [200, "ok"]);
+    app.bind("/head", () => new Response(probe!));
+    app.bind("/error", () => Response.error());
+    app.bind("/used", async () => {
+      const r = new Response("once");
+      await r.text();
+      return r;
+    });
+  },
+  (send, logs) => {
+    it("E2: a replay whose body arrives after its nonce went stale is refused, on both faces", async () => {
+      const sent = Date.now(); // the nonce's time, within a millisecond
+      const init = sealed('{"pay": 3}');
+      assert.equal(await open(await send()("/enc", init)), '{"pay": 3}');
+      const body = init.body as string;
+      const slow = new ReadableStream<Uint8Array>({
+        async start(c) {
+          c.enqueue(new TextEncoder().encode(body.slice(0, 2)));
+          // the rest once the nonce is older than the window: its memory entry may be gone
+          await new Promise((r) => setTimeout(r, Math.max(0, sent + WINDOW + 100 - Date.now())));
+          c.enqueue(new TextEncoder().encode(body.slice(2)));
+          c.close();
+        },
+      });
+      const res = await send()("/enc", { ...init, body: slow, duplex: "half" } as RequestInit);
+      const refused = (await json(res, 412)) as { code: string; message: string };
+      assert.equal(refused.code, "USRV_ERR_REPLAY");
+      assert.match(refused.message, /while the body arrived/);
+    });
+
+    it("E2: a flood of unsigned Nonces never fills the signed requests' memory", async () => {
+      const before = small.size;
+      for (let i = 0; i < 120; i++) {
+        const res = await send()("/plain", { headers: { nonce: nonce() } });
+        assert.equal(res.status, 200);
+        await res.arrayBuffer();
+      }
+      assert.equal(small.size, before, "nothing in the signed memory");
+      assert.equal(await open(await send()("/enc", sealed('{"pay": 4}'))), '{"pay": 4}');
+    });
+
+    it("R8: HEAD stops the handler's stream, with or without a key to seal for", async () => {
+      for (const headers of [{}, { "sender-public-key": client.publicKey }] as Record<string, string>[]) {
+        let stop!: () => void;
+        const cancelled = new Promise<void>((r) => {
+          stop = r;
+        });
+        probe = new ReadableStream({ pull: (c) => c.enqueue(new Uint8Array(1024)), cancel: () => stop() });
+        const res = await send()("/head", { method: "HEAD", headers });
+        assert.equal(res.status, 200);
+        await cancelled; // a hang here is the failure
+      }
+    });
+
+    it("R8: a Response that cannot be sent (Response.error(), a body already read) is a logged 500", async () => {
+      for (const path of ["/error", "/used"]) {
+        for (const headers of [{}, { "sender-public-key": client.publicKey }] as Record<string, string>[]) {
+          const res = await send()(path, { headers });
+          assert.equal(res.status, 500, path);
+          await res.arrayBuffer();
+        }
+      }
+      assert.ok(logs().some((l) => l.includes("Response.error()")));
+      assert.ok(logs().some((l) => l.includes("already read")));
     });
   },
 );

@@ -8,7 +8,7 @@ import { it } from "node:test";
 import { MemoryReplayStore } from "usrv";
 import { canonicalKey, generateKeypair } from "usrv/secp256k1";
 import { matrix } from "./_setup.js";
-import { client, sealed } from "./fixtures/v1-requests.js";
+import { client, negated, sealed } from "./fixtures/v1-requests.js";
 import { v2Open, v2Request } from "./fixtures/v2-requests.js";
 
 const store = new MemoryReplayStore();
@@ -37,7 +37,17 @@ matrix(
       data,
     ]);
     app.bind("/get", { encrypted: true }, ({ a }) => [200, a]);
-    app.bind("/str", ({ s }) => [200, s ?? null]);
+    app.bind("/str", { methods: ["GET", "POST"] }, ({ s }) => [200, s ?? null]);
+    app.bind("/cookies", () => {
+      const headers = new Headers({ "content-type": "application/json" });
+      headers.append("set-cookie", "a=1");
+      headers.append("set-cookie", "b=2");
+      return new Response('"crumbs"', { headers });
+    });
+    app.bind(
+      "/gz",
+      () => new Response(new Uint8Array([31, 139]), { headers: { "content-encoding": "gzip" } }),
+    );
     app.bind("/nothing", { methods: ["POST"] }, () => [204]);
     app.bind("/mine", { methods: ["POST"], encrypted: "v2", allow: [client.publicKey] }, () => [200, "ok"]);
     app.bind("/stream", () => {
@@ -101,12 +111,42 @@ matrix(
       assert.deepEqual(await v2Open(await send()("/any", req.init), req.context), ["POST", '{"x": 1}']);
     });
 
-    it("E5: a replayed v2 request is a 412, also in the other spelling of the sender key (E1)", async () => {
+    it("E5: a replayed v2 request is a 412; in the other spelling of the sender key it does not open", async () => {
       const req = await v2Request("/pay", { body: '{"n": 1}' });
       const before = calls.pay;
       assert.equal((await send()("/pay", req.init)).status, 200);
       assert.deepEqual(await refusal(await send()("/pay", req.init)), [412, "USRV_ERR_REPLAY"]);
+      // (X, p - Y): HPKE's Auth mode has the sender's key in its key schedule
+      const other = {
+        ...req.init,
+        headers: { ...req.init.headers, "sender-public-key": negated(client.publicKey) },
+      };
+      assert.deepEqual(await refusal(await send()("/pay", other)), [400, "USRV_ERR_DECRYPT"]);
       assert.equal(calls.pay, before + 1);
+    });
+
+    it("E5: errors after the body opened are sealed: a parse error's message never travels in clear", async () => {
+      const req = await v2Request("/any", { body: "card=4111111111111111" }); // declared JSON, is not
+      const res = await send()("/any", req.init);
+      assert.equal(res.status, 400);
+      const raw = new Uint8Array(await res.clone().arrayBuffer());
+      assert.ok(!Buffer.from(raw).toString("latin1").includes("card"), "no plaintext in the clear body");
+      assert.equal(((await v2Open(res, req.context)) as { code: string }).code, "USRV_ERR_BAD_JSON");
+      const v1 = await send()("/str", { ...sealed("card=4111111111111111"), method: "POST" });
+      assert.ok(v1.headers.get("sender-signature"), "v1: sealed for the sender too");
+      assert.ok(!(await v1.text()).includes("card"));
+    });
+
+    it("E5: a sealed answer keeps each Set-Cookie line; a compressed Response is refused (500, sealed)", async () => {
+      const req = await v2Request("/cookies");
+      const res = await send()("/cookies", req.init);
+      assert.deepEqual(res.headers.getSetCookie(), ["a=1", "b=2"]);
+      assert.equal(await v2Open(res, req.context), "crumbs");
+      const gz = await v2Request("/gz");
+      const refused = await send()("/gz", gz.init);
+      assert.equal(refused.status, 500);
+      assert.equal(refused.headers.get("content-encoding"), null);
+      assert.equal(((await v2Open(refused, gz.context)) as { code: string }).code, "USRV_ERR_UNSEALABLE");
     });
 
     it("E5: a v2 answer is bound to its status and Content-Type: changed on the way, it does not open", async () => {
@@ -203,6 +243,14 @@ matrix(
       const refused = await send()("/get", { headers: { "usrv-encryption": "1, 2" } });
       assert.equal(refused.status, 403);
       assert.equal(refused.headers.get("usrv-encryption"), "1, 2", "refusals say it too");
+      for (const [path, status] of [
+        ["/nowhere", 404],
+        ["/pay", 405],
+      ] as const) {
+        const res = await send()(path, { headers: { "usrv-encryption": "1, 2" } });
+        assert.equal(res.status, status);
+        assert.equal(res.headers.get("usrv-encryption"), "1, 2", `${status} says it too`);
+      }
     });
   },
 );

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@redis/client";
-import { dumpSecret, generateKeypair } from "usrv/secp256k1";
+import { decrypt, dumpSecret, encrypt, generateKeypair, sign } from "usrv/secp256k1";
 import {
   type Answer,
   CLI,
@@ -24,6 +24,24 @@ import {
   until,
   which,
 } from "./fixtures/serve-helpers.js";
+
+const signer = generateKeypair("serve options client");
+
+/** The JSON of an answer sealed for `signer` (docs/wire.md: hex body, R in a header). */
+function opened<T>(a: { text: string; headers: Record<string, string | string[] | undefined> }): T {
+  return JSON.parse(decrypt(signer.privateKey, a.headers["ephemeral-public-key"] as string, a.text)) as T;
+}
+
+/** The headers of a signed, bodiless GET for the server key `puk`, as docs/wire.md has them. */
+function signedGet(puk: string, nonce: string): Record<string, string> {
+  const { R, ciphertext } = encrypt(puk, "");
+  return {
+    nonce,
+    "ephemeral-public-key": R,
+    "sender-public-key": signer.publicKey,
+    "sender-signature": sign(ciphertext + R + nonce, signer.privateKey),
+  };
+}
 
 const HOME = mkdtempSync(join(tmpdir(), "usrv-options-"));
 after(() => rmSync(HOME, { recursive: true, force: true }));
@@ -230,17 +248,19 @@ const ROWS: Row[] = [
     options: { "replay-store": () => redisUrl },
     skip: !REDIS && !process.env.CI && "redis-server not found (Debian: apt-get install redis-server)",
     async check(s) {
-      // each process's store connects on its first Nonce; on a loaded machine that
-      // may take longer than the store's 1 s timeout (503, and the next one tries again)
+      // each process's store connects on its first signed Nonce (an unsigned one
+      // proves nothing and stays in the process); on a loaded machine that may take
+      // longer than the store's 1 s timeout (503, and the next one tries again)
+      const puk = bannerKey(s);
       const connected = new Set<number>();
       await until("every process reaches Redis", async () => {
-        const a = await s.get("/probe", { headers: { nonce: nonce() } });
-        if (a.status === 200) connected.add((a.body as Probe).pid);
+        const a = await s.get("/probe", { headers: signedGet(puk, nonce()) });
+        if (a.status === 200) connected.add(opened<Probe>(a).pid);
         return connected.size === s.threads;
       });
       const n = nonce();
-      assert.equal((await s.get("/probe", { headers: { nonce: n } })).status, 200);
-      assert.equal((await s.get("/probe", { headers: { nonce: n } })).status, 412);
+      assert.equal((await s.get("/probe", { headers: signedGet(puk, n) })).status, 200);
+      assert.equal((await s.get("/probe", { headers: signedGet(puk, n) })).status, 412);
       const client = createClient({ url: redisUrl });
       await client.connect();
       try {

@@ -110,9 +110,10 @@ function remoteAddress(request: Request, info: unknown): string | null {
 
 function toResponse(method: string, reply: Reply): Response {
   const r = reply.response;
-  if (r)
-    return method === "HEAD" && r.body
-      ? new Response(null, { status: r.status, statusText: r.statusText, headers: r.headers })
-      : r;
+  if (r) {
+    if (method !== "HEAD" || !r.body) return r;
+    r.body.cancel().catch(() => {}); // HEAD sends no body: the handler's stream stops
+    return new Response(null, { status: r.status, statusText: r.statusText, headers: r.headers });
+  }
   return new Response(reply.body as BodyInit | null, { status: reply.status, headers: reply.headers });
 }

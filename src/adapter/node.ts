@@ -132,13 +132,30 @@ export function nodeListener(app: Core & { readonly accessLog: boolean }) {
     }
     if (reply instanceof Promise) {
       reply.then(
-        (r) => send(app, inc, res, r, start),
-        (e) => send(app, inc, res, renderThrown(e, inc.method, inc.url), start),
+        (r) => deliver(app, inc, res, r, start),
+        (e) => deliver(app, inc, res, renderThrown(e, inc.method, inc.url), start),
       );
     } else {
-      send(app, inc, res, reply, start);
+      deliver(app, inc, res, reply, start);
     }
   };
+}
+
+/** Sends a reply; if that throws (a Response node:http cannot write), a 500, or a cut connection once the head is out. */
+function deliver(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, start: number): void {
+  try {
+    send(app, inc, res, reply, start);
+  } catch (err) {
+    if (!res.headersSent) {
+      send(app, inc, res, renderThrown(err, inc.method, inc.url), 0); // logged with its cause
+      return;
+    }
+    app.logger.error(
+      { err, method: inc.method, url: inc.url },
+      `${inc.method} ${inc.url}: the answer failed`,
+    );
+    res.destroy();
+  }
 }
 
 function send(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, start: number): void {
@@ -178,6 +195,7 @@ function sendResponse(app: Core, inc: Incoming, res: ServerResponse, response: R
   if (cookies.length > 0) headers["set-cookie"] = cookies;
   res.writeHead(response.status, headers);
   if (!response.body || inc.method === "HEAD") {
+    response.body?.cancel().catch(() => {}); // HEAD sends no body: the handler's stream stops
     res.end();
     return;
   }

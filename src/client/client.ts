@@ -35,6 +35,12 @@ export interface Runtime {
 
 /** Methods whose values go to the query string (the reference's list); the others send a body. */
 const QUERY_METHODS = new Set(["GET", "HEAD", "DELETE", "OPTIONS", "TRACE"]);
+/**
+ * docs/wire-v2.md: the statuses a usrv server sends in clear to a v2 request,
+ * its refusals before the body opened (no context exists to seal them). Any
+ * other unsealed answer to a v2 request is refused: a path could forge it.
+ */
+const CLEAR_REFUSALS = new Set([400, 401, 403, 404, 405, 408, 412, 413, 414, 415, 429, 431, 503]);
 /** RFC 9110 9.2.2: safe to send twice. */
 const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"]);
 const DEFAULT_TIMEOUT = 30_000;
@@ -348,7 +354,14 @@ export class Client {
         return sealing.then((sealed) => {
           context = sealed.context; // the last attempt's: the answer that comes back is to it
           for (const [k, v] of Object.entries(sealed.headers)) headers.set(k, v);
-          return { url, init: { method, headers, body: sealed.body as BodyInit | undefined } };
+          // a redirect would send the sealed body, bound to this target, elsewhere
+          const init = {
+            method,
+            headers,
+            body: sealed.body as BodyInit | undefined,
+            redirect: "manual" as const,
+          };
+          return { url, init };
         });
       }
       if (puk !== undefined) {
@@ -372,9 +385,12 @@ export class Client {
     });
 
     // the versions the peer speaks, when it says; silence to our question is v1
-    const announced = response.headers.get(V2_HEADERS.version);
-    if (announced !== null) this.#versions.set(peer, new Set(announced.split(",").map((v) => v.trim())));
-    else if (probe && response.status < 400) this.#versions.set(peer, new Set(["1"]));
+    // learnt once, from the answer to connect's question: no later answer
+    // (where a proxy could add or change the header) moves a client back to v1
+    if (probe && response.status < 400) {
+      const announced = response.headers.get(V2_HEADERS.version);
+      this.#versions.set(peer, new Set((announced ?? "1").split(",").map((v) => v.trim())));
+    }
 
     // 6. open: an answer that claims encryption is verified and decrypted, or refused
     let plain = bytes;
@@ -383,10 +399,11 @@ export class Client {
       // v2: only an answer sealed for this very request opens
       encrypted = sealedV2(response.headers);
       if (encrypted) plain = await openV2(v2!, context, response.status, response.headers, bytes);
-      else if (response.status < 400 || claimsEncryption(response.headers)) {
+      else if (!CLEAR_REFUSALS.has(response.status) || claimsEncryption(response.headers)) {
+        // a server answers in clear only the refusals made before the body opened
         throw new ClientError(
           "USRV_ERR_CLIENT_NOT_ENCRYPTED",
-          `${label}: a v2-sealed answer was asked for and ${response.status < 400 ? "a plaintext" : "a v1"} one came back: refused`,
+          `${label}: a v2-sealed answer was asked for and ${claimsEncryption(response.headers) ? "a v1" : `a plaintext ${response.status}`} one came back: refused`,
         );
       }
     } else if (encrypted) {

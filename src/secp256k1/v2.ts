@@ -40,7 +40,11 @@ export interface SealRequestOptions extends RequestHead {
   readonly serverPublicKey: string;
   /** The client's private key (64 hex characters): HPKE Auth mode binds it into the key schedule. */
   readonly senderPrivateKey: string;
-  /** Tests only: the ephemeral key's input keying material (DeriveKeyPair), for reproducible output. */
+  /**
+   * Test vectors only: the ephemeral key's input keying material
+   * (DeriveKeyPair), for reproducible output. Never in use: a fixed value
+   * gives every request the same `enc`, so two of them share keys and nonces.
+   */
   readonly ekm?: Uint8Array;
 }
 
@@ -71,7 +75,11 @@ export interface OpenedRequest {
 
 /** What the server needs to seal an answer. */
 export interface SealResponseOptions extends ResponseHead {
-  /** Tests only: a fixed 32-byte response nonce instead of a random one. */
+  /**
+   * Test vectors only: a fixed 32-byte response nonce instead of a random
+   * one. Never in use: two answers to one context with the same nonce share
+   * their AES-GCM key and nonces, which breaks AES-GCM.
+   */
   readonly responseNonce?: Uint8Array;
 }
 

@@ -31,12 +31,13 @@ export async function openV2(app: Security, inc: Incoming, route: Route): Promis
   const sender = header(h, "sender-public-key");
   const enc = header(h, "ephemeral-public-key");
   const empty = header(h, "usrv-record");
-  if (nonce === undefined || sender === undefined || enc === undefined) {
+  if (sender === undefined || enc === undefined) {
     throw new HttpError(
-      "USRV_ERR_BAD_SIGNATURE",
-      "a v2 request needs all of Sender-Public-Key, Ephemeral-Public-Key and Nonce",
+      "USRV_ERR_BAD_REQUEST",
+      "a v2 request needs Sender-Public-Key and Ephemeral-Public-Key",
     );
   }
+  if (nonce === undefined) throw new HttpError("USRV_ERR_REPLAY", "a v2 request needs a Nonce");
   if (empty !== undefined && inc.hasBody) {
     throw new HttpError(
       "USRV_ERR_DECRYPT",
@@ -49,7 +50,7 @@ export async function openV2(app: Security, inc: Incoming, route: Route): Promis
     throw new HttpError("USRV_ERR_FORBIDDEN_SENDER", `this sender's key is not allowed on ${route.label}`);
   }
 
-  const sealed = inc.hasBody ? await inc.readBody(sealedLength(route.bodyLimit)) : emptyRecord(empty);
+  const sealed = inc.hasBody ? await readSealed(inc, route.bodyLimit) : emptyRecord(empty);
   const v2 = await loadV2();
   const { privateKey } = await app.keypair();
   let opened: Awaited<ReturnType<typeof v2.openRequest>>;
@@ -77,12 +78,20 @@ export async function openV2(app: Security, inc: Incoming, route: Route): Promis
     );
   }
   await rememberNonce(app.replayStore, app.replayWindow, `s:${key}`, nonce, time);
-  if (plain.length > route.bodyLimit) {
-    throw new HttpError("USRV_ERR_BODY_TOO_LARGE", `the body is over the limit of ${route.bodyLimit} bytes`, {
-      detail: { limit: route.bodyLimit },
+  return { bytes: plain.length === 0 ? null : plain, sender: key, context: opened.context };
+}
+
+/** The sealed body, within the records of `limit` bytes of plaintext; a 413 names `limit` itself. */
+async function readSealed(inc: Incoming, limit: number): Promise<Uint8Array | null> {
+  try {
+    return await inc.readBody(sealedLength(limit));
+  } catch (e) {
+    if ((e as HttpError).code !== "USRV_ERR_BODY_TOO_LARGE") throw e;
+    throw new HttpError("USRV_ERR_BODY_TOO_LARGE", `the body is over the limit of ${limit} bytes`, {
+      detail: { limit },
+      headers: { connection: "close" },
     });
   }
-  return { bytes: plain.length === 0 ? null : plain, sender: key, context: opened.context };
 }
 
 /** The one record of an empty body, carried in the `Usrv-Record` header. */

@@ -85,10 +85,11 @@ export async function open(app: Security, inc: Incoming, route: Route): Promise<
   }
 
   if (!signed) {
-    // an unsigned Nonce proves nothing: its uses are counted apart from signed ones
+    // an unsigned Nonce proves nothing (anyone can change it): its uses are
+    // counted apart, in a memory of their own that forgets the oldest when full
     if (nonce !== undefined) {
       const identity = key === null ? `a:${inc.remoteAddress ?? "?"}` : `k:${key}`;
-      await rememberNonce(app.replayStore, app.replayWindow, identity, nonce, time);
+      await rememberNonce(app.unsignedNonces, app.replayWindow, identity, nonce, time);
     }
     const bytes = inc.hasBody ? await inc.readBody(route.bodyLimit) : null;
     return { bytes, sender: null, answerTo: key, crypto };

@@ -8,6 +8,7 @@ import type { Incoming } from "../incoming.js";
 import type { Reply } from "../render.js";
 import type { Route } from "../route.js";
 import type { Secp256k1 } from "../secp256k1/api.js";
+import { answerHeaders, refuseEncoded, sealedReply } from "./answer-head.js";
 import { answerText } from "./answer-text.js";
 import type { Security } from "./security.js";
 
@@ -20,29 +21,30 @@ export async function seal(
   inc: Incoming,
   route: Route,
 ): Promise<Reply> {
+  const headers = answerHeaders(reply);
+  refuseEncoded(headers, route.label);
+  const response = reply.response;
+  if (inc.method === "HEAD") {
+    // no body to seal: the handler's stream stops
+    await response?.body?.cancel();
+    return sealedReply(reply, reply.status, headers, null);
+  }
   // render() makes text; only the v2 seal makes bytes
   let text = reply.body instanceof Uint8Array ? new TextDecoder().decode(reply.body) : reply.body;
-  const headers = { ...reply.headers };
-  if (reply.response) {
-    text = await answerText(reply.response, {
+  if (response) {
+    text = await answerText(response, {
       limit: app.sealLimit,
       timeout: route.timeout,
       signal: inc.signal,
       label: route.label,
     });
-    reply.response.headers.forEach((v, k) => {
-      headers[k] = v;
-    });
   }
-  if (text === null || text === "") {
-    // nothing to seal; a Response read to its (empty) end cannot be sent again
-    return reply.response ? { status: reply.status, headers, body: null, cause: reply.cause } : reply;
-  }
+  // nothing to seal; a Response read to its (empty) end cannot be sent again
+  if (text === null || text === "") return response ? sealedReply(reply, reply.status, headers, null) : reply;
   const server = await app.keypair();
   const { R, ciphertext } = crypto.encrypt(sender, text);
-  delete headers["content-length"];
-  headers["ephemeral-public-key"] = R;
-  headers["sender-public-key"] = server.publicKey;
-  headers["sender-signature"] = crypto.sign(ciphertext + R, server.privateKey);
-  return { status: reply.status, headers, body: ciphertext, cause: reply.cause };
+  headers.set("ephemeral-public-key", R);
+  headers.set("sender-public-key", server.publicKey);
+  headers.set("sender-signature", crypto.sign(ciphertext + R, server.privateKey));
+  return sealedReply(reply, reply.status, headers, ciphertext);
 }

@@ -9,6 +9,8 @@ import type { V2 } from "../secp256k1/v2.js";
 /** What the secure steps need of an app. */
 export interface Security {
   readonly replayStore: ReplayStore;
+  /** Nonces of unsigned requests, which prove nothing: kept apart, so that a flood of them never fills `replayStore`. */
+  readonly unsignedNonces: ReplayStore;
   readonly replayWindow: ReplayWindow;
   /** Most bytes of an answer sealed whole (v1 signs the whole ciphertext). */
   readonly sealLimit: number;
