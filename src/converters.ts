@@ -39,7 +39,7 @@ const registry = new Map<string, Converter>(Object.entries(builtins));
  * bind("/blocks/<hex:id>", ({ id }) => [200, String(id)]);
  */
 export function registerConverter(name: string, convert: Converter): void {
-  if (!/^[A-Za-z_]\w*$/.test(name) || name === "str") {
+  if (!/^[A-Za-z_]\w*$/.test(name) || name === "str" || name === "path") {
     throw new TypeError(`[usrv] invalid converter name ${JSON.stringify(name)}`);
   }
   if (registry.has(name)) throw new TypeError(`[usrv] converter "${name}" is already registered`);
@@ -58,5 +58,5 @@ export function rank(name: string): number {
 
 /** Names of the known converters, for error messages. */
 export function converterNames(): string[] {
-  return ["str", ...registry.keys()];
+  return ["str", "path", ...registry.keys()];
 }

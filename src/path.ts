@@ -4,8 +4,11 @@
 import { converter, converterNames } from "./converters.js";
 import { BindError } from "./errors.js";
 
-/** One compiled segment of a route pattern. */
-export type Segment = { kind: "static"; text: string } | { kind: "param"; name: string; type: string }; // type "str" = untyped
+/** One compiled segment of a route pattern; `rest` is `<path:name>`, the rest of the path. */
+export type Segment =
+  | { kind: "static"; text: string }
+  | { kind: "param"; name: string; type: string } // type "str" = untyped
+  | { kind: "rest"; name: string };
 
 /** Names the handler receives from the request itself; markups cannot use them. */
 export const RESERVED = new Set(["method", "headers", "data"]);
@@ -45,31 +48,34 @@ const MARKUP = /^<(?:([A-Za-z_]\w*):)?([A-Za-z_$][\w$]*)>$/;
 export function parsePattern(pattern: string): Segment[] {
   if (pattern === "/") return [];
   const seen = new Set<string>();
-  return pattern
-    .slice(1)
-    .split("/")
-    .map((part): Segment => {
-      if (!part.includes("<") && !part.includes(">")) return { kind: "static", text: part };
-      const m = MARKUP.exec(part);
-      if (!m) {
-        throw new BindError(
-          `invalid markup "${part}" in "${pattern}": a markup is a whole segment, <name> or <type:name>`,
-        );
-      }
-      const type = m[1] ?? "str";
-      const name = m[2]!;
-      if (converter(type) === undefined) {
-        throw new BindError(
-          `unknown converter "${type}" in "${pattern}" (known: ${converterNames().join(", ")}); see registerConverter()`,
-        );
-      }
-      if (RESERVED.has(name)) {
-        throw new BindError(
-          `markup name "${name}" in "${pattern}" is reserved (method, headers and data come from the request)`,
-        );
-      }
-      if (seen.has(name)) throw new BindError(`markup name "${name}" appears twice in "${pattern}"`);
-      seen.add(name);
-      return { kind: "param", name, type };
-    });
+  const parts = pattern.slice(1).split("/");
+  return parts.map((part, i): Segment => {
+    if (!part.includes("<") && !part.includes(">")) return { kind: "static", text: part };
+    const m = MARKUP.exec(part);
+    if (!m) {
+      throw new BindError(
+        `invalid markup "${part}" in "${pattern}": a markup is a whole segment, <name> or <type:name>`,
+      );
+    }
+    const type = m[1] ?? "str";
+    const name = m[2]!;
+    if (type === "path" && i !== parts.length - 1) {
+      throw new BindError(
+        `<path:${name}> in "${pattern}" takes the rest of the path: it must be the last segment`,
+      );
+    }
+    if (type !== "path" && converter(type) === undefined) {
+      throw new BindError(
+        `unknown converter "${type}" in "${pattern}" (known: ${converterNames().join(", ")}); see registerConverter()`,
+      );
+    }
+    if (RESERVED.has(name)) {
+      throw new BindError(
+        `markup name "${name}" in "${pattern}" is reserved (method, headers and data come from the request)`,
+      );
+    }
+    if (seen.has(name)) throw new BindError(`markup name "${name}" appears twice in "${pattern}"`);
+    seen.add(name);
+    return type === "path" ? { kind: "rest", name } : { kind: "param", name, type };
+  });
 }

@@ -27,6 +27,8 @@ class TreeNode<T> {
   statics: Map<string, TreeNode<T>> | null = null;
   typed: Typed<T>[] | null = null;
   param: TreeNode<T> | null = null;
+  /** `<path:name>`: the rest of the path, tried last. */
+  rest: TreeNode<T> | null = null;
   /** method -> entry; the pattern text is kept for B3's message. */
   entries: Map<string, Entry<T>> | null = null;
 }
@@ -73,6 +75,10 @@ export class Router<T> {
         continue;
       }
       names.push(seg.name);
+      if (seg.kind === "rest") {
+        node = node.rest ??= new TreeNode();
+        continue;
+      }
       const convert = converter(seg.type);
       if (convert === null) {
         node = node.param ??= new TreeNode();
@@ -103,6 +109,7 @@ export class Router<T> {
       for (const child of node.statics?.values() ?? []) visit(child);
       for (const t of node.typed ?? []) visit(t.node);
       if (node.param) visit(node.param);
+      if (node.rest) visit(node.rest);
     };
     visit(this.#root);
     return out;
@@ -204,6 +211,15 @@ function walk<T>(node: TreeNode<T>, w: Walk, pos: number, k: number): Entry<T> |
     if (found) return found;
     w.values.pop();
   }
+  if (node.rest) {
+    // <path:name>: this segment and all after it, decoded one by one, slashes kept
+    // (never empty: trailing slashes are gone, so at least this segment has a character or a slash follows)
+    const found = entry(node.rest, w.method);
+    if (found) {
+      w.values.push(w.decoded === null ? path.slice(pos) : w.decoded.slice(k).join("/"));
+      return found;
+    }
+  }
   return undefined;
 }
 
@@ -226,4 +242,5 @@ function collectAllow<T>(node: TreeNode<T>, segs: string[], i: number, allow: Se
     if (ok) collectAllow(t.node, segs, i + 1, allow);
   }
   if (node.param && seg !== "") collectAllow(node.param, segs, i + 1, allow);
+  if (node.rest?.entries) for (const m of node.rest.entries.keys()) allow.add(m);
 }

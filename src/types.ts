@@ -14,6 +14,8 @@ export interface ConverterTypes {
   str: string;
   bool: boolean;
   uuid: string;
+  /** `<path:rest>`: the rest of the path, slashes included (last segment only). */
+  path: string;
 }
 
 type Seg<S> = S extends `<${infer C}:${infer N}>`

@@ -218,13 +218,54 @@ describe("B1-B4 at bind time", () => {
     const app = createApp({ logLevel: "silent" });
     assert.throws(
       () => app.bind("/<itn:b>", () => [200]),
-      /unknown converter "itn" in "\/<itn:b>" \(known: str, int/,
+      /unknown converter "itn" in "\/<itn:b>" \(known: str, path, int/,
     );
     assert.throws(() => app.bind("/a<b>", () => [200]), /invalid markup/);
     assert.throws(() => app.bind("/<a>/<a>", () => [200]), /appears twice/);
     assert.throws(() => app.bind("/<data>", () => [200]), /reserved/);
   });
+
+  it("B4: <path:rest> is the last segment only, and no converter may take its name", () => {
+    const app = createApp({ logLevel: "silent" });
+    assert.throws(() => app.bind("/<path:rest>/edit", () => [200]), /must be the last segment/);
+    assert.throws(() => app.bind("/a/<path:p>/<b>", () => [200]), /must be the last segment/);
+    assert.throws(() => registerConverter("path", (s) => s), /invalid converter name "path"/);
+    app.bind("/files/<path:rest>", () => [200]);
+    assert.throws(() => app.bind("/files/<path:other>", () => [200]), /already/);
+  });
 });
+
+matrix(
+  "B4: the catch-all markup <path:rest> over HTTP",
+  (app) => {
+    app.bind("/files/<path:rest>", { methods: ["GET", "PUT"] }, ({ rest }) => [200, "files", rest]);
+    app.bind("/files/<int:id>/meta", ({ id }) => [200, "meta", id]);
+    app.bind("/files/readme", () => [200, "static"]);
+    app.bind("/<path:all>", ({ all }) => [200, "root", all]);
+  },
+  (send) => {
+    it("B4: <path:rest> takes the rest of the path, slashes included, each segment decoded", async () => {
+      assert.deepEqual(await json(await send()("/files/a/b/c.txt"), 200), ["files", "a/b/c.txt"]);
+      assert.deepEqual(await json(await send()("/files/a%20b/%C3%A9"), 200), ["files", "a b/é"]);
+      assert.deepEqual(await json(await send()("/files/a/"), 200), ["files", "a"]);
+    });
+    it("B5: <path:rest> is tried last: static, typed and untyped markups first, backtracking to it", async () => {
+      assert.deepEqual(await json(await send()("/files/readme"), 200), "static");
+      assert.deepEqual(await json(await send()("/files/7/meta"), 200), ["meta", 7]);
+      assert.deepEqual(await json(await send()("/files/7/other"), 200), ["files", "7/other"]);
+      assert.deepEqual(await json(await send()("/other/x"), 200), ["root", "other/x"]);
+    });
+    it("B4: <path:rest> never matches nothing: /files alone goes elsewhere", async () => {
+      assert.deepEqual(await json(await send()("/files"), 200), ["root", "files"]);
+      assert.equal((await send()("/")).status, 404);
+    });
+    it("B6: a catch-all route's methods are in the 405's Allow", async () => {
+      const res = await send()("/files/a/b", { method: "DELETE" });
+      assert.equal(res.status, 405);
+      assert.equal(res.headers.get("allow"), "GET, HEAD, PUT");
+    });
+  },
+);
 
 matrix(
   "B5-B6 over HTTP",

@@ -12,6 +12,7 @@ type Expect<T extends true> = T;
 export type Cases = [
   Expect<Equal<PathParams<"/<int:b>/<a>">, { b: number; a: string }>>,
   Expect<Equal<PathParams<"/user/<uuid:id>/<float:x>/<bool:on>">, { id: string; x: number; on: boolean }>>,
+  Expect<Equal<PathParams<"/files/<int:v>/<path:rest>">, { v: number; rest: string }>>,
   Expect<Equal<PathParams<"/static/path">, {}>>,
   Expect<Equal<PathParams<"/<str:name>">, { name: string }>>,
   Expect<Equal<PathParams<string>, Record<string, unknown>>>,
