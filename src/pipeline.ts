@@ -170,6 +170,7 @@ export function respond(
 ): Reply | Promise<Reply> {
   const method = inc.method;
   let out: unknown;
+  let ctx: RequestContext | undefined;
   try {
     const query = parseQuery(rawQuery); // 4. bind values (400 on bad encoding)
     const sources: Sources = {
@@ -184,35 +185,37 @@ export function respond(
     const shape = route.shape;
     // 5. call (the context is built only for a function that can receive it)
     if (shape.style === "object") {
-      out = route.fn(
-        objectValues(sources),
-        shape.arity > 1 ? new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey) : undefined,
-      );
+      if (shape.arity > 1) ctx = new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey);
+      out = route.fn(objectValues(sources), ctx);
     } else {
-      out = route.fn.apply(
-        new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey),
-        positionalArgs(shape, sources),
-      );
+      ctx = new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey);
+      out = route.fn.apply(ctx, positionalArgs(shape, sources));
     }
   } catch (e) {
     return renderThrown(e, method, route.label);
   }
   // 6. render
-  if (out instanceof Promise) return settle(out, route, method);
+  if (out instanceof Promise) return settle(out, route, method, ctx);
   return render(out, method, route.label);
 }
 
-/** An async handler's answer, or a 503 once the route's timeout has passed (logged as its cause). */
-function settle(out: Promise<unknown>, route: Route, method: string): Promise<Reply> {
+/**
+ * An async handler's answer, or a 503 once the route's timeout has passed
+ * (logged as its cause); `ctx.signal` then fires, so the handler can stop.
+ */
+function settle(out: Promise<unknown>, route: Route, method: string, ctx?: RequestContext): Promise<Reply> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<Reply>((resolve) => {
     timer = setTimeout(() => {
-      const reply = renderError(
-        new HttpError("USRV_ERR_TIMEOUT", `${route.label} did not answer within ${route.timeout} ms`, {
+      const error = new HttpError(
+        "USRV_ERR_TIMEOUT",
+        `${route.label} did not answer within ${route.timeout} ms`,
+        {
           headers: { "retry-after": "1" },
-        }),
-        method,
+        },
       );
+      ctx?.timedOut(error);
+      const reply = renderError(error, method);
       reply.cause = logNote(`handler for ${route.label} still running after ${route.timeout} ms`);
       resolve(reply);
     }, route.timeout);
@@ -234,7 +237,10 @@ class RequestContext implements Context {
   readonly senderPublicKey: string | null;
   readonly remoteAddress: string | null;
   readonly #hit: Match<Route>;
+  readonly #inc: Incoming;
   #query: URLSearchParams | undefined;
+  #abort: AbortController | undefined;
+  #late: HttpError | undefined;
 
   constructor(
     inc: Incoming,
@@ -252,6 +258,26 @@ class RequestContext implements Context {
     this.body = body;
     this.senderPublicKey = sender;
     this.#hit = hit;
+    this.#inc = inc;
+  }
+
+  /** Fires when the client leaves or the route's timeout answers 503; made on first use. */
+  get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      const abort = new AbortController();
+      this.#abort = abort;
+      const client = this.#inc.signal;
+      if (this.#late !== undefined) abort.abort(this.#late);
+      else if (client.aborted) abort.abort(client.reason);
+      else client.addEventListener("abort", () => abort.abort(client.reason), { once: true });
+    }
+    return this.#abort.signal;
+  }
+
+  /** The route's timeout answered 503: `signal` fires, now or when first read. */
+  timedOut(reason: HttpError): void {
+    this.#late = reason;
+    this.#abort?.abort(reason);
   }
 
   get query(): URLSearchParams {

@@ -73,6 +73,16 @@ export interface Context {
   readonly senderPublicKey: string | null;
   /** The client's address, when the face knows it. */
   readonly remoteAddress: string | null;
+  /**
+   * Fires when the client leaves before the answer is sent, or when the
+   * route's timeout has answered 503 (its reason: that `HttpError`); on the
+   * fetch face it follows `request.signal`. Pass it on to what the handler
+   * awaits (`fetch(url, { signal: ctx.signal })`) so that the work stops.
+   *
+   * @example
+   * app.bind("/report", { timeout: 5_000 }, async (_, ctx) => [200, await build({ signal: ctx.signal })]);
+   */
+  readonly signal: AbortSignal;
 }
 
 /** What a handler returns: `[status, ...values]` (R1) or a standard Response (R8). */

@@ -1,0 +1,80 @@
+/**
+ * ctx.signal (issue 13, item 5): fires when the client leaves, or when the
+ * route's timeout has answered 503, on both faces.
+ */
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { HttpError } from "usrv";
+import { json, matrix } from "./_setup.js";
+
+/** What a handler saw of its signal: resolved with the abort's reason. */
+let aborted: Promise<unknown> = Promise.resolve();
+let started: () => void = () => {};
+let held: Promise<void> = Promise.resolve();
+let release: () => void = () => {};
+
+/** A handler's wait for its signal, recorded for the test. */
+function waitFor(signal: AbortSignal): Promise<never> {
+  aborted = new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(signal.reason), { once: true }),
+  );
+  started();
+  return new Promise<never>(() => {}); // never answers by itself
+}
+
+matrix(
+  "ctx.signal: cancellation of a handler",
+  (app) => {
+    app.bind("/slow", { timeout: 150, style: "object" }, (_, ctx) => waitFor(ctx.signal));
+    app.bind("/forever", { timeout: 60_000, style: "object" }, (_, ctx) => waitFor(ctx.signal));
+    app.bind("/positional", { timeout: 150 }, function (this: { signal: AbortSignal }) {
+      return waitFor(this.signal);
+    });
+    app.bind("/late", { timeout: 100, style: "object" }, async (_, ctx) => {
+      let seen!: (reason: unknown) => void;
+      aborted = new Promise((r) => {
+        seen = r;
+      });
+      await held; // past the timeout (the test lets go once the 503 is in), then reads its signal
+      seen(ctx.signal.aborted ? ctx.signal.reason : "not aborted");
+      return [200];
+    });
+    app.bind("/quick", { style: "object" }, async (_, ctx) => [200, ctx.signal.aborted]);
+  },
+  (send) => {
+    it("ctx.signal fires when the route's timeout answers 503, its reason that error", async () => {
+      for (const path of ["/slow", "/positional"]) {
+        const res = await send()(path);
+        assert.equal(((await json(res, 503)) as { code: string }).code, "USRV_ERR_TIMEOUT");
+        const reason = await aborted;
+        assert.ok(reason instanceof HttpError && reason.code === "USRV_ERR_TIMEOUT", path);
+      }
+    });
+
+    it("ctx.signal fires when the client leaves", async () => {
+      const began = new Promise<void>((r) => {
+        started = r;
+      });
+      const abort = new AbortController();
+      const res = send()("/forever", { signal: abort.signal }).catch((e: Error) => e);
+      await began;
+      abort.abort();
+      await aborted; // a hang here is the failure
+      await res;
+    });
+
+    it("ctx.signal read after the timeout has already fired", async () => {
+      held = new Promise((r) => {
+        release = r;
+      });
+      assert.equal((await send()("/late")).status, 503);
+      release();
+      const reason = await aborted;
+      assert.ok(reason instanceof HttpError && reason.code === "USRV_ERR_TIMEOUT", String(reason));
+    });
+
+    it("ctx.signal stays quiet for a request answered in time", async () => {
+      assert.equal(await json(await send()("/quick"), 200), false);
+    });
+  },
+);
