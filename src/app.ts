@@ -5,6 +5,7 @@
 import { fetchHandler } from "./adapter/fetch.js";
 import { nodeListener } from "./adapter/node.js";
 import { type RunOptions, type ServerHandle, serve } from "./adapter/serve.js";
+import { type CookieKeys, cookieKeys } from "./cookies.js";
 import { BindError } from "./errors.js";
 import { ConsoleLogger, type Logger, parseLevel } from "./log.js";
 import {
@@ -53,6 +54,12 @@ export interface AppOptions {
    * 8 MiB; a larger answer is a 500 `USRV_ERR_UNSEALABLE`.
    */
   sealLimit?: number;
+  /**
+   * Secrets for signed cookies (`ctx.setCookie(name, value, { signed: true })`),
+   * each at least 32 bytes: the first signs, every one verifies, so a new key
+   * goes first and an old one stays listed until its cookies expire.
+   */
+  cookieKeys?: readonly (string | Uint8Array)[];
 }
 
 /** `bind`'s overloads: object style (typed from the path) first, positional second. */
@@ -75,6 +82,12 @@ const level: Check = (v) => {
   }
 };
 
+/** A list of secrets (text or bytes). */
+const keyList: Check = (v) =>
+  Array.isArray(v) && v.every((k) => typeof k === "string" || k instanceof Uint8Array)
+    ? undefined
+    : "a list of secrets (strings or Uint8Array), e.g. { cookieKeys: [process.env.COOKIE_KEY] }";
+
 const APP_OPTIONS: Spec = {
   logLevel: level,
   logger: withMethods("a logger", "debug", "info", "warn", "error"),
@@ -85,6 +98,7 @@ const APP_OPTIONS: Spec = {
   maxNonceAge: count("milliseconds", 0, true),
   maxNonceSkew: count("milliseconds", 0, true),
   sealLimit: count("bytes"),
+  cookieKeys: keyList,
 };
 
 const BIND_OPTIONS: Spec = {
@@ -132,6 +146,7 @@ export class App implements Core {
   readonly #options: AppOptions;
   #replayStore: ReplayStore | undefined;
   #unsigned: ReplayStore | undefined;
+  readonly #cookieKeys: CookieKeys;
   #keypair: Promise<Keypair> | undefined;
   #publicKey: string | undefined;
   readonly replayWindow: ReplayWindow;
@@ -144,6 +159,7 @@ export class App implements Core {
     this.timeout = options.timeout ?? 30_000;
     this.maxUrlLength = options.maxUrlLength ?? 8 * 1024;
     this.sealLimit = options.sealLimit ?? DEFAULT_SEAL_LIMIT;
+    this.#cookieKeys = cookieKeys(options.cookieKeys ?? []);
     this.replayWindow = { maxAge: options.maxNonceAge ?? 10_000, maxSkew: options.maxNonceSkew ?? 10_000 };
     this.listener = nodeListener(this);
     const handler = fetchHandler(this);
@@ -247,6 +263,7 @@ export class App implements Core {
         timeout: options.timeout ?? this.timeout,
         encrypted: options.encrypted === "v2" ? "v2" : options.encrypted === true || allow !== null,
         allow,
+        cookieKeys: this.#cookieKeys,
       };
       const { pattern } = this.router.add(method, path, route);
       route.pattern = pattern;

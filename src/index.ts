@@ -13,6 +13,7 @@ import { App, type Bind } from "./app.js";
 export type { RunOptions, ServerHandle } from "./adapter/serve.js";
 export { App, type AppOptions, type Bind, createApp, DEFAULT_BODY_LIMIT } from "./app.js";
 export { type Converter, registerConverter } from "./converters.js";
+export type { CookieOptions } from "./cookies.js";
 export {
   BindError,
   EndpointAlreadyDefined,

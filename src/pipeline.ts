@@ -17,10 +17,11 @@
  */
 
 import { type ParsedBody, parseBody } from "./body.js";
+import { RequestContext } from "./context.js";
 import { HttpError } from "./errors.js";
 import { header, type Incoming } from "./incoming.js";
 import { type Logger, logNote } from "./log.js";
-import { type Dict, parseQuery } from "./query.js";
+import { parseQuery } from "./query.js";
 import { type Reply, render, renderError, renderThrown } from "./render.js";
 import type { Route } from "./route.js";
 import type { Match, Router } from "./router.js";
@@ -28,7 +29,7 @@ import { type Opened, open, wantsSecurity } from "./secure/open.js";
 import { seal } from "./secure/seal.js";
 import { sealV2 } from "./secure/seal-v2.js";
 import { type Security, VERSIONS } from "./secure/security.js";
-import type { Context, Headers } from "./types.js";
+
 import { objectValues, positionalArgs, type Sources } from "./values.js";
 
 export type { Incoming } from "./incoming.js";
@@ -185,10 +186,11 @@ export function respond(
     const shape = route.shape;
     // 5. call (the context is built only for a function that can receive it)
     if (shape.style === "object") {
-      if (shape.arity > 1) ctx = new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey);
+      if (shape.arity > 1)
+        ctx = new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey, route.cookieKeys);
       out = route.fn(objectValues(sources), ctx);
     } else {
-      ctx = new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey);
+      ctx = new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey, route.cookieKeys);
       out = route.fn.apply(ctx, positionalArgs(shape, sources));
     }
   } catch (e) {
@@ -196,7 +198,8 @@ export function respond(
   }
   // 6. render
   if (out instanceof Promise) return settle(out, route, method, ctx);
-  return render(out, method, route.label);
+  const reply = render(out, method, route.label);
+  return ctx === undefined ? reply : ctx.complete(reply);
 }
 
 /**
@@ -221,76 +224,11 @@ function settle(out: Promise<unknown>, route: Route, method: string, ctx?: Reque
     }, route.timeout);
   });
   const done = out.then(
-    (r) => render(r, method, route.label),
+    (r) =>
+      ctx === undefined ? render(r, method, route.label) : ctx.complete(render(r, method, route.label)),
     (e) => renderThrown(e, method, route.label),
   );
   return Promise.race([done, late]).finally(() => clearTimeout(timer));
-}
-
-/** The `Context` a handler sees; the query's full form is built only when asked for. */
-class RequestContext implements Context {
-  readonly method: string;
-  readonly path: string;
-  readonly rawQuery: string;
-  readonly headers: Headers;
-  readonly body: Uint8Array | null;
-  readonly senderPublicKey: string | null;
-  readonly remoteAddress: string | null;
-  readonly #hit: Match<Route>;
-  readonly #inc: Incoming;
-  #query: URLSearchParams | undefined;
-  #abort: AbortController | undefined;
-  #late: HttpError | undefined;
-
-  constructor(
-    inc: Incoming,
-    path: string,
-    rawQuery: string,
-    hit: Match<Route>,
-    body: Uint8Array | null,
-    sender: string | null,
-  ) {
-    this.method = inc.method;
-    this.path = path;
-    this.rawQuery = rawQuery;
-    this.headers = inc.headers;
-    this.remoteAddress = inc.remoteAddress;
-    this.body = body;
-    this.senderPublicKey = sender;
-    this.#hit = hit;
-    this.#inc = inc;
-  }
-
-  /** Fires when the client leaves or the route's timeout answers 503; made on first use. */
-  get signal(): AbortSignal {
-    if (this.#abort === undefined) {
-      const abort = new AbortController();
-      this.#abort = abort;
-      const client = this.#inc.signal;
-      if (this.#late !== undefined) abort.abort(this.#late);
-      else if (client.aborted) abort.abort(client.reason);
-      else client.addEventListener("abort", () => abort.abort(client.reason), { once: true });
-    }
-    return this.#abort.signal;
-  }
-
-  /** The route's timeout answered 503: `signal` fires, now or when first read. */
-  timedOut(reason: HttpError): void {
-    this.#late = reason;
-    this.#abort?.abort(reason);
-  }
-
-  get query(): URLSearchParams {
-    return (this.#query ??= new URLSearchParams(this.rawQuery));
-  }
-
-  get params(): Readonly<Dict> {
-    const out: Dict = Object.create(null);
-    this.#hit.names.forEach((n, i) => {
-      out[n] = this.#hit.values[i];
-    });
-    return out;
-  }
 }
 
 /** S5: one access line per request at info, the cause of a 5xx at error with its stack. */

@@ -11,6 +11,8 @@ export interface Reply {
   headers: Record<string, string>;
   /** Text (JSON, v1's hex), or bytes (a v2 answer's records). */
   body: string | Uint8Array | null;
+  /** Set-Cookie lines (`ctx.setCookie`), each its own header. */
+  cookies?: string[];
   /** R8: a handler's own Response, passed through untouched (except for HEAD). */
   response?: Response;
   /** Why a 5xx happened, for the log; never sent. */

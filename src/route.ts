@@ -1,4 +1,5 @@
 /** A bound function as the router stores it, compiled at bind time (app.ts). */
+import type { CookieKeys } from "./cookies.js";
 import type { Shape } from "./params.js";
 
 /** A bound function, compiled at bind time. */
@@ -14,6 +15,8 @@ export interface Route {
   timeout: number;
   /** true: v1 or v2 sealed requests only; "v2": v2 only. */
   encrypted: boolean | "v2";
+  /** The app's keys for signed cookies (`cookieKeys`): the first signs, all verify. */
+  cookieKeys: CookieKeys;
   /** Takes the sender's key in canonical form (`canonicalKey`), proven by its signature. */
   allow: ((publicKey: string) => boolean) | null;
 }

@@ -3,6 +3,7 @@
  * is `{ b: number; a: string }`.
  */
 import type { IncomingHttpHeaders } from "node:http";
+import type { CookieOptions } from "./cookies.js";
 
 /**
  * Markup type -> TypeScript type. Augment it for your own converters:
@@ -83,6 +84,41 @@ export interface Context {
    * app.bind("/report", { timeout: 5_000 }, async (_, ctx) => [200, await build({ signal: ctx.signal })]);
    */
   readonly signal: AbortSignal;
+  /** The request's cookies by name (the first of a repeated name), percent-decoded. */
+  readonly cookies: Readonly<Record<string, string>>;
+  /**
+   * One cookie; with `{ signed: true }`, its value only when its signature
+   * holds under one of the app's `cookieKeys` (else `undefined`, as if absent).
+   *
+   * @example
+   * const user = ctx.cookie("user", { signed: true }); // undefined when forged
+   */
+  cookie(name: string, options?: { signed?: boolean }): string | undefined;
+  /**
+   * Sets a header of the answer (an ordinary `[status, ...values]` result, or
+   * your Response). A name that is not a token, a value with CR, LF or NUL,
+   * or a header usrv sets itself (`content-length`, `set-cookie`...) throws.
+   *
+   * @example
+   * app.bind("/items", { methods: ["POST"] }, ({ name }, ctx) => {
+   *   ctx.header("location", `/items/${name}`);
+   *   return [201, name];
+   * });
+   */
+  header(name: string, value: string | number): this;
+  /**
+   * Adds a `Set-Cookie` line to the answer, with checked attributes (RFC
+   * 6265bis): defaults `Path=/`, `HttpOnly`, `SameSite=Lax`; what a browser
+   * would refuse (`SameSite=None` without `secure`, a `__Host-` cookie with a
+   * domain...) throws. `{ signed: true }` appends an HMAC-SHA256 under the
+   * app's first `cookieKeys` key.
+   *
+   * @example
+   * ctx.setCookie("sid", token, { maxAge: 3600, secure: true, signed: true });
+   */
+  setCookie(name: string, value: string, options?: CookieOptions): this;
+  /** Expires a cookie now (`Max-Age=0`), on the same path and domain it was set with. */
+  deleteCookie(name: string, options?: Pick<CookieOptions, "path" | "domain" | "secure">): this;
 }
 
 /** What a handler returns: `[status, ...values]` (R1) or a standard Response (R8). */

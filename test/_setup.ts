@@ -24,10 +24,11 @@ export function matrix(
   name: string,
   setup: (app: App) => void,
   suite: (send: () => Send, logs: () => string[]) => void,
+  options: Parameters<typeof createApp>[0] = {},
 ): void {
   for (const face of ["fetch", "node"] as const) {
     describe(`${name} [${face}]`, () => {
-      const { app, logs } = quietApp();
+      const { app, logs } = quietApp(options);
       setup(app);
       let server: ServerHandle | undefined;
       if (face === "node") {

@@ -115,5 +115,11 @@ function toResponse(method: string, reply: Reply): Response {
     r.body.cancel().catch(() => {}); // HEAD sends no body: the handler's stream stops
     return new Response(null, { status: r.status, statusText: r.statusText, headers: r.headers });
   }
-  return new Response(reply.body as BodyInit | null, { status: reply.status, headers: reply.headers });
+  const cookies = reply.cookies;
+  if (cookies === undefined) {
+    return new Response(reply.body as BodyInit | null, { status: reply.status, headers: reply.headers });
+  }
+  const headers = new Headers(reply.headers);
+  for (const c of cookies) headers.append("set-cookie", c);
+  return new Response(reply.body as BodyInit | null, { status: reply.status, headers });
 }

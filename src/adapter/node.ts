@@ -169,20 +169,27 @@ function send(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, start
     return;
   }
   const body = reply.body;
+  const cookies = reply.cookies;
   if (body === null) {
-    res.writeHead(reply.status, reply.headers);
+    res.writeHead(reply.status, cookies === undefined ? reply.headers : flat(reply.headers, cookies));
     res.end();
     return;
   }
   // writeHead() fixes the head before end() sees the body, so node:http would
   // fall back to chunked encoding: say the length ourselves (fewer bytes on
   // the wire, no chunk framing). A flat [name, value, ...] list spares an object.
-  const head: string[] = [];
-  const h = reply.headers;
-  for (const k in h) head.push(k, h[k]!);
+  const head = flat(reply.headers, cookies);
   head.push("content-length", String(Buffer.byteLength(body)));
   res.writeHead(reply.status, head);
   res.end(body);
+}
+
+/** Headers as node:http's flat [name, value, ...] list, one Set-Cookie entry per cookie. */
+function flat(headers: Record<string, string>, cookies: readonly string[] | undefined): string[] {
+  const head: string[] = [];
+  for (const k in headers) head.push(k, headers[k]!);
+  if (cookies !== undefined) for (const c of cookies) head.push("set-cookie", c);
+  return head;
 }
 
 /** R8: a handler's own Response, streamed out. */

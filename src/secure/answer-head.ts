@@ -9,6 +9,7 @@ import type { Reply } from "../render.js";
 /** The answer's headers, each Set-Cookie line kept (a plain copy keeps the last one only). */
 export function answerHeaders(reply: Reply): Headers {
   const headers = new Headers(reply.headers);
+  for (const c of reply.cookies ?? []) headers.append("set-cookie", c);
   const response = reply.response;
   if (response) {
     response.headers.forEach((v, k) => {
@@ -46,5 +47,9 @@ export function sealedReply(
     const response = new Response(body as BodyInit | null, { status, headers });
     return { status, headers: {}, body: null, response, cause: reply.cause };
   }
-  return { status, headers: Object.fromEntries(headers), body, cause: reply.cause };
+  const cookies = headers.getSetCookie();
+  headers.delete("set-cookie");
+  const sealed: Reply = { status, headers: Object.fromEntries(headers), body, cause: reply.cause };
+  if (cookies.length > 0) sealed.cookies = cookies;
+  return sealed;
 }

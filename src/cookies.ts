@@ -1,0 +1,175 @@
+/**
+ * Cookies (RFC 6265bis): the request's `Cookie` header read into a map, and
+ * `Set-Cookie` lines written with checked attributes, signed when asked
+ * (HMAC-SHA256 on @noble/hashes: the same sync code on every runtime). A
+ * cookie that cannot be written as asked is a `TypeError` when set, never a
+ * line a browser would read otherwise.
+ */
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha256 } from "@noble/hashes/sha2.js";
+
+/** Attributes of `ctx.setCookie`. */
+export interface CookieOptions {
+  /** Seconds until it expires (0 deletes it; at most 400 days, RFC 6265bis). */
+  maxAge?: number;
+  /** When it expires, as a date. */
+  expires?: Date;
+  /** Default "/". */
+  path?: string;
+  domain?: string;
+  /** Sent over HTTPS only. Required by `sameSite: "None"` and the `__Secure-`/`__Host-` prefixes. */
+  secure?: boolean;
+  /** Hidden from page scripts; default true. */
+  httpOnly?: boolean;
+  /** Default "Lax". */
+  sameSite?: "Strict" | "Lax" | "None";
+  /** CHIPS: partitioned by top-level site (needs `secure`). */
+  partitioned?: boolean;
+  /** Signed with the app's first `cookieKeys` key; read back with `ctx.cookie(name, { signed: true })`. */
+  signed?: boolean;
+}
+
+/** RFC 9110 token: a cookie's name. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** An attribute value: no control character, no ";". */
+function plain(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || c === 0x3b) return false;
+  }
+  return true;
+}
+const DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+const MAX_AGE = 400 * 24 * 3600;
+const utf8 = new TextEncoder();
+
+/**
+ * The cookies of a `Cookie` header, by name, the first of a repeated name
+ * winning (the most specific, as browsers order them); values
+ * percent-decoded when they decode.
+ *
+ * @example
+ * parseCookies("a=1; b=x%20y"); // { a: "1", b: "x y" }
+ */
+export function parseCookies(header: string | undefined): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  if (!header) return out;
+  for (const pair of header.split(";")) {
+    const eq = pair.indexOf("=");
+    if (eq < 0) continue;
+    const name = pair.slice(0, eq).trim();
+    if (name === "" || name in out) continue;
+    let value = pair.slice(eq + 1).trim();
+    if (value.length > 1 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (value.includes("%")) {
+      try {
+        value = decodeURIComponent(value);
+      } catch {} // not percent-encoding: kept as sent
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+/** Secrets for signed cookies, as bytes: the first signs, all verify (rotation). */
+export type CookieKeys = readonly Uint8Array[];
+
+/** Checks and converts the app's `cookieKeys` option. */
+export function cookieKeys(keys: readonly (string | Uint8Array)[]): CookieKeys {
+  return keys.map((k) => {
+    const bytes = typeof k === "string" ? utf8.encode(k) : k;
+    if (bytes.length < 32) {
+      throw new TypeError(
+        "[usrv] cookieKeys: each key must be at least 32 bytes of secret (e.g. 32 random bytes)",
+      );
+    }
+    return bytes;
+  });
+}
+
+function signature(key: Uint8Array, name: string, value: string): string {
+  const mac = hmac(sha256, key, utf8.encode(`${name}=${value}`));
+  let bin = "";
+  for (const b of mac) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+/** Compares two strings in time that depends on their length only. */
+function same(a: string, b: string): boolean {
+  if (a.length !== b.length) return false;
+  let diff = 0;
+  for (let i = 0; i < a.length; i++) diff |= a.charCodeAt(i) ^ b.charCodeAt(i);
+  return diff === 0;
+}
+
+/**
+ * The value of a signed cookie when its signature holds for `name` under one
+ * of `keys`, else `undefined` (absent, unsigned, forged or signed by a key
+ * no longer listed).
+ */
+export function unsign(keys: CookieKeys, name: string, signed: string | undefined): string | undefined {
+  if (signed === undefined) return undefined;
+  const dot = signed.lastIndexOf(".");
+  if (dot < 0) return undefined;
+  const value = signed.slice(0, dot);
+  const mac = signed.slice(dot + 1);
+  for (const key of keys) if (same(mac, signature(key, name, value))) return value;
+  return undefined;
+}
+
+/**
+ * One `Set-Cookie` line, or a `TypeError` naming what cannot be written.
+ *
+ * @example
+ * serializeCookie("sid", "abc", { maxAge: 3600 }, []); // "sid=abc; Max-Age=3600; Path=/; HttpOnly; SameSite=Lax"
+ */
+export function serializeCookie(
+  name: string,
+  value: string,
+  options: CookieOptions,
+  keys: CookieKeys,
+): string {
+  const fail = (why: string) => new TypeError(`[usrv] cookie ${JSON.stringify(name)}: ${why}`);
+  if (typeof name !== "string" || !TOKEN.test(name)) throw fail("the name must be a token (RFC 9110)");
+  if (typeof value !== "string") throw fail(`the value must be a string, not ${typeof value}`);
+  let text = encodeURIComponent(value);
+  if (options.signed) {
+    if (keys.length === 0) throw fail("signed cookies need keys: createApp({ cookieKeys: [secret] })");
+    text = `${text}.${signature(keys[0]!, name, value)}`; // over the value as read back (decoded)
+  }
+  let line = `${name}=${text}`;
+  const { maxAge, expires, domain, secure, partitioned } = options;
+  const path = options.path ?? "/";
+  const sameSite = options.sameSite ?? "Lax";
+  if (maxAge !== undefined) {
+    if (!Number.isInteger(maxAge) || maxAge < 0 || maxAge > MAX_AGE)
+      throw fail("maxAge must be whole seconds from 0 to 400 days (RFC 6265bis)");
+    line += `; Max-Age=${maxAge}`;
+  }
+  if (expires !== undefined) {
+    if (!(expires instanceof Date) || Number.isNaN(expires.getTime()))
+      throw fail("expires must be a valid Date");
+    line += `; Expires=${expires.toUTCString()}`;
+  }
+  if (!plain(path) || !path.startsWith("/"))
+    throw fail('path must start with "/" and hold no ";" or control character');
+  line += `; Path=${path}`;
+  if (domain !== undefined) {
+    if (!DOMAIN.test(domain)) throw fail("domain must be a host name");
+    line += `; Domain=${domain}`;
+  }
+  if (secure) line += "; Secure";
+  if (options.httpOnly ?? true) line += "; HttpOnly";
+  if (sameSite !== "Strict" && sameSite !== "Lax" && sameSite !== "None")
+    throw fail('sameSite must be "Strict", "Lax" or "None"');
+  line += `; SameSite=${sameSite}`;
+  if (partitioned) line += "; Partitioned";
+  // RFC 6265bis: the rules a browser applies, so that no cookie is set that would be dropped
+  if (sameSite === "None" && !secure) throw fail('sameSite "None" needs secure: true');
+  if (partitioned && !secure) throw fail("partitioned needs secure: true");
+  if (name.startsWith("__Secure-") && !secure) throw fail("the __Secure- prefix needs secure: true");
+  if (name.startsWith("__Host-") && (!secure || path !== "/" || domain !== undefined))
+    throw fail('the __Host- prefix needs secure: true, path "/" and no domain');
+  if (utf8.encode(`${name}=${text}`).length > 4096) throw fail("name and value are over 4,096 bytes");
+  return line;
+}
