@@ -42,6 +42,12 @@ const REQUEST_MEMBERS = new Set([
   "body",
   "senderPublicKey",
   "remoteAddress",
+  "signal",
+  "cookies",
+  "cookie",
+  "header",
+  "setCookie",
+  "deleteCookie",
 ]);
 
 /**

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { HttpError } from "usrv";
+import { BindError, createApp, HttpError } from "usrv";
 import { json, matrix } from "./_setup.js";
 
 /** What a handler saw of its signal: resolved with the abort's reason. */
@@ -71,6 +71,17 @@ matrix(
       release();
       const reason = await aborted;
       assert.ok(reason instanceof HttpError && reason.code === "USRV_ERR_TIMEOUT", String(reason));
+    });
+
+    it("bind refuses ctx.signal read from a positional value: (_, ctx) would get a value named ctx", () => {
+      assert.throws(
+        () =>
+          createApp({ logLevel: "silent" }).bind("/x", (_: unknown, ctx: { signal: AbortSignal }) => [
+            200,
+            ctx.signal.aborted,
+          ]),
+        BindError,
+      );
     });
 
     it("ctx.signal stays quiet for a request answered in time", async () => {

@@ -62,6 +62,7 @@ describe("E7: the client's v2 (docs/wire-v2.md)", () => {
     const answer = await client.POST.pay({ amount: 3 }, { puk, full: true });
     assert.deepEqual(answer.data, [3, canonicalKey(me.publicKey)]);
     assert.equal(answer.encrypted, true);
+    assert.equal(answer.encryption, "v2");
     const sent = requests.at(-1)!.headers;
     assert.equal(sent.get("usrv-encryption"), "2");
     assert.equal(sent.get("sender-signature"), null);
@@ -87,9 +88,11 @@ describe("E7: the client's v2 (docs/wire-v2.md)", () => {
     assert.deepEqual(await client.POST.pay({ amount: 1 }, { puk }), [1, canonicalKey(me.publicKey)]);
     assert.equal(requests.length, 1);
     await client.connect("http://x");
-    const v1 = await client.POST.api.endpoint({ v: 1 }, { puk, encryption: "v1" });
-    assert.deepEqual(v1, ['{"v": 1}', canonicalKey(me.publicKey)]);
+    const v1 = await client.POST.api.endpoint({ v: 1 }, { puk, encryption: "v1", full: true });
+    assert.deepEqual(v1.data, ['{"v": 1}', canonicalKey(me.publicKey)]);
+    assert.equal(v1.encryption, "v1");
     assert.ok(requests.at(-1)!.headers.get("sender-signature"));
+    assert.equal((await client.GET.api.endpoint({ a: 1, b: 2 }, { full: true })).encryption, null);
   });
 
   it("E5: an on-path proxy cannot swap answers: the answer to one request is refused as the answer to another", async () => {

@@ -431,7 +431,15 @@ export class Client {
     let data: unknown = decodeBody(plain, type, FormData);
     if (data instanceof Promise) data = await data; // multipart only: the common path takes no extra turn
     return (
-      options.full ? { status: response.status, headers: response.headers, data, encrypted } : data
+      options.full
+        ? {
+            status: response.status,
+            headers: response.headers,
+            data,
+            encrypted,
+            encryption: encrypted ? (context !== undefined ? "v2" : "v1") : null,
+          }
+        : data
     ) as T;
   }
 }

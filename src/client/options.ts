@@ -101,6 +101,8 @@ export interface FullAnswer<T = unknown> {
   readonly data: T;
   /** True when the answer came encrypted and was verified and decrypted. */
   readonly encrypted: boolean;
+  /** Which encryption the answer came in: "v2" (docs/wire-v2.md), "v1" (docs/wire.md), or null (plaintext). */
+  readonly encryption: "v1" | "v2" | null;
 }
 
 const SEED_KEYS = ["_peer", "_headers", "_puk", "_encoder"] as const;

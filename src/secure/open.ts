@@ -62,7 +62,7 @@ export async function open(app: Security, inc: Incoming, route: Route): Promise<
     throw new HttpError(
       "USRV_ERR_ENCRYPTION_REQUIRED",
       route.encrypted === "v2"
-        ? `${route.label} accepts only v2-encrypted requests (docs/wire-v2.md)`
+        ? `${route.label} accepts only v2-encrypted requests (usrv's client: connect() first, or pass encryption: "v2")`
         : `${route.label} accepts only encrypted, signed requests`,
     );
   }
