@@ -6,7 +6,7 @@
  */
 import type { Keypair } from "../secp256k1/api.js";
 import { b64decode, b64encode } from "../secp256k1/encoding.js";
-import { runAll, sealedLength, transformRecords } from "../secp256k1/records.js";
+import { recordStream, runAll, sealedLength } from "../secp256k1/records.js";
 import type { V2 } from "../secp256k1/v2.js";
 import type { V2Context } from "../secp256k1/v2-response.js";
 import { ClientError } from "./errors.js";
@@ -106,19 +106,7 @@ export async function sealV2Stream(
   const body: SealedStream = {
     size: sealedLength(blob.size),
     type: "",
-    stream() {
-      const sealed = transformRecords(records, blob.stream() as unknown as AsyncIterable<Uint8Array>);
-      return new ReadableStream<Uint8Array>({
-        async pull(out) {
-          const next = await sealed.next();
-          if (next.done) out.close();
-          else out.enqueue(next.value);
-        },
-        async cancel() {
-          await sealed.return(undefined);
-        },
-      });
-    },
+    stream: () => recordStream(records, blob.stream() as unknown as AsyncIterable<Uint8Array>),
   };
   return { headers, body, context };
 }

@@ -241,6 +241,34 @@ export async function* transformRecords(
   for (const out of await stage.finish()) yield out;
 }
 
+/**
+ * {@link transformRecords} as a ReadableStream, pulled one output at a time
+ * (the reader sets the pace); cancelling it ends the source's iteration,
+ * which cancels a source stream.
+ *
+ * @example
+ * new Response(recordStream(records, handlerResponse.body), { status, headers });
+ */
+export function recordStream(
+  stage: Sealer | Opener,
+  source: AsyncIterable<Uint8Array>,
+): ReadableStream<Uint8Array> {
+  const out = transformRecords(stage, source);
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const next = await out.next();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      async cancel() {
+        await out.return(undefined);
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 function concat(parts: Uint8Array[]): Uint8Array {
   let length = 0;
   for (const p of parts) length += p.length;

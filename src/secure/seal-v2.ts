@@ -6,7 +6,7 @@
  */
 import type { Reply } from "../render.js";
 import { b64encode } from "../secp256k1/encoding.js";
-import { runAll, type Sealer } from "../secp256k1/records.js";
+import { recordStream, runAll } from "../secp256k1/records.js";
 import type { V2Context } from "../secp256k1/v2-response.js";
 import { answerHeaders, refuseEncoded, sealedReply } from "./answer-head.js";
 import { loadV2, VERSIONS } from "./security.js";
@@ -42,33 +42,11 @@ export async function sealV2(
     const plain = typeof body === "string" ? utf8.encode(body) : body;
     return sealedReply(reply, status, headers, await runAll(records, plain));
   }
-  return sealedReply(reply, status, headers, sealedStream(body, records));
-}
-
-/** A body stream sealed record by record; cancelling it cancels the source. */
-function sealedStream(source: ReadableStream<Uint8Array>, records: Sealer): ReadableStream<Uint8Array> {
-  const reader = source.getReader();
-  let done = false;
-  return new ReadableStream<Uint8Array>(
-    {
-      async pull(out) {
-        for (;;) {
-          if (done) return;
-          const next = await reader.read();
-          const ready = next.done ? await records.finish() : await records.push(next.value);
-          for (const r of ready) out.enqueue(r);
-          if (next.done) {
-            done = true;
-            out.close();
-            return;
-          }
-          if (ready.length > 0) return; // one record out per pull: the reader sets the pace
-        }
-      },
-      cancel(reason) {
-        return reader.cancel(reason);
-      },
-    },
-    { highWaterMark: 0 },
+  // record by record as it flows; cancelling the answer cancels the handler's stream
+  return sealedReply(
+    reply,
+    status,
+    headers,
+    recordStream(records, body as unknown as AsyncIterable<Uint8Array>),
   );
 }
