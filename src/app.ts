@@ -6,29 +6,18 @@ import { fetchHandler } from "./adapter/fetch.js";
 import { nodeListener } from "./adapter/node.js";
 import { type RunOptions, type ServerHandle, serve } from "./adapter/serve.js";
 import { type CookieKeys, cookieKeys } from "./cookies.js";
-import { BindError } from "./errors.js";
+import { Group } from "./group.js";
+import type { Hooks } from "./hooks.js";
 import { ConsoleLogger, type Logger, parseLevel } from "./log.js";
-import {
-  type Check,
-  checkOptions,
-  count,
-  either,
-  kind,
-  oneOf,
-  type Spec,
-  strings,
-  typeOf,
-  withMethods,
-} from "./options.js";
-import { readShape, type Shape } from "./params.js";
+import { type Check, checkOptions, count, type Spec, typeOf, withMethods } from "./options.js";
 import type { Core } from "./pipeline.js";
 import { MemoryReplayStore, type ReplayStore, type ReplayWindow } from "./replay.js";
 import type { Route } from "./route.js";
 import { Router } from "./router.js";
 import type { Keypair } from "./secp256k1/api.js";
-import { b64decode } from "./secp256k1/encoding.js";
 import { loadCrypto } from "./secure/security.js";
-import type { BindOptions, ObjectHandler, PositionalHandler } from "./types.js";
+
+export type { Bind, GroupOptions } from "./group.js";
 
 /** Options of `createApp`. */
 export interface AppOptions {
@@ -60,17 +49,9 @@ export interface AppOptions {
    * goes first and an old one stays listed until its cookies expire.
    */
   cookieKeys?: readonly (string | Uint8Array)[];
+  /** Hooks of every route (see "Hooks" in the README); `app.onRequest(...)` and the like add more. */
+  hooks?: Hooks;
 }
-
-/** `bind`'s overloads: object style (typed from the path) first, positional second. */
-export interface Bind {
-  <P extends string>(path: P, fn: ObjectHandler<P>): ObjectHandler<P>;
-  <P extends string>(path: P, options: BindOptions, fn: ObjectHandler<P>): ObjectHandler<P>;
-  (path: string, fn: PositionalHandler): PositionalHandler;
-  (path: string, options: BindOptions, fn: PositionalHandler): PositionalHandler;
-}
-
-const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 token
 
 const level: Check = (v) => {
   if (typeof v !== "number" && typeof v !== "string") return "a level, 1-100 or a name";
@@ -99,16 +80,7 @@ const APP_OPTIONS: Spec = {
   maxNonceSkew: count("milliseconds", 0, true),
   sealLimit: count("bytes"),
   cookieKeys: keyList,
-};
-
-const BIND_OPTIONS: Spec = {
-  methods: strings('{ methods: ["GET", "POST"] }', 1),
-  params: strings('{ params: ["a", "b"] }'),
-  style: oneOf("object", "positional"),
-  bodyLimit: count("bytes"),
-  timeout: count("milliseconds", 1),
-  encrypted: either(typeOf("boolean"), oneOf("v2")),
-  allow: either(strings("{ allow: [publicKey1, publicKey2] }"), typeOf("function")),
+  hooks: typeOf("object"),
 };
 
 /** Default body limit: 1 MiB. */
@@ -125,7 +97,7 @@ export const DEFAULT_SEAL_LIMIT = 8 * 1024 * 1024;
  * app.bind("/<int:b>/<a>", ({ a, b }) => [200, a, b]);
  * const res = await app.request("/5/test"); // ["test", 5]
  */
-export class App implements Core {
+export class App extends Group<""> implements Core {
   readonly router = new Router<Route>();
   logger: Logger;
   bodyLimit: number;
@@ -146,20 +118,22 @@ export class App implements Core {
   readonly #options: AppOptions;
   #replayStore: ReplayStore | undefined;
   #unsigned: ReplayStore | undefined;
-  readonly #cookieKeys: CookieKeys;
+  /** @internal The keys of signed cookies: the first signs, each verifies. */
+  readonly cookieKeys: CookieKeys;
   #keypair: Promise<Keypair> | undefined;
   #publicKey: string | undefined;
   readonly replayWindow: ReplayWindow;
 
   constructor(options: AppOptions = {}) {
     checkOptions("createApp", options, APP_OPTIONS, (m) => new TypeError(`[usrv] ${m}`));
+    super(null, null, "", { hooks: options.hooks });
     this.#options = options;
     this.logger = options.logger ?? new ConsoleLogger(options.logLevel ?? 20);
     this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
     this.timeout = options.timeout ?? 30_000;
     this.maxUrlLength = options.maxUrlLength ?? 8 * 1024;
     this.sealLimit = options.sealLimit ?? DEFAULT_SEAL_LIMIT;
-    this.#cookieKeys = cookieKeys(options.cookieKeys ?? []);
+    this.cookieKeys = cookieKeys(options.cookieKeys ?? []);
     this.replayWindow = { maxAge: options.maxNonceAge ?? 10_000, maxSkew: options.maxNonceSkew ?? 10_000 };
     this.listener = nodeListener(this);
     const handler = fetchHandler(this);
@@ -233,46 +207,6 @@ export class App implements Core {
   }
 
   /**
-   * Binds a function to a path (B1-B4). Returns the function, like the seed's decorator.
-   *
-   * @example
-   * app.bind("/test", ({ a, b }) => [200, a, b]);
-   * app.bind("/vargs", function (a, b, ...args) { return [200, a, b, args]; });
-   * app.bind("/api/endpoint", { methods: ["GET", "POST"] }, ({ a, b, method, data }) =>
-   *   method === "POST" ? [202, data] : [200, a, b]);
-   */
-  readonly bind: Bind = (path: string, a: BindOptions | Function, b?: Function): any => {
-    const [options, fn] = typeof a === "function" ? [{} as BindOptions, a] : [a ?? {}, b];
-    if (typeof path !== "string")
-      throw new BindError(`bind(path, ...) needs the path as a string, not ${kind(path)}`);
-    if (typeof fn !== "function") throw new BindError(`bind("${path}", ...) needs a function to call`);
-    checkOptions(`bind("${path}")`, options, BIND_OPTIONS, (m) => new BindError(m));
-    const shape = shapeOf(fn, options);
-    const methods = [...new Set((options.methods ?? ["GET"]).map((m) => m.toUpperCase()))];
-    for (const m of methods)
-      if (!METHOD.test(m)) throw new BindError(`invalid method ${JSON.stringify(m)} for "${path}"`);
-    const allow = allowed(path, options.allow);
-    for (const method of methods) {
-      const route: Route = {
-        method,
-        pattern: path,
-        label: `${method} ${path}`,
-        fn,
-        shape,
-        bodyLimit: options.bodyLimit ?? this.bodyLimit,
-        timeout: options.timeout ?? this.timeout,
-        encrypted: options.encrypted === "v2" ? "v2" : options.encrypted === true || allow !== null,
-        allow,
-        cookieKeys: this.#cookieKeys,
-      };
-      const { pattern } = this.router.add(method, path, route);
-      route.pattern = pattern;
-      route.label = `${method} ${pattern}`;
-    }
-    return fn;
-  };
-
-  /**
    * Answers a request without a socket, through the fetch face. It is bound
    * and fetch-shaped, so it can stand in for `fetch` (e.g. in usrv/client).
    *
@@ -307,49 +241,6 @@ export class App implements Core {
     }
     return serve(this.listener, this.logger, options);
   }
-}
-
-/**
- * The `allow` option as a check of the sender's canonical key. A list is
- * compared by X coordinate, the part of a key a BIP340 signature proves, so
- * each key may be given in either of its (X, Y) and (X, p - Y) spellings.
- */
-function allowed(path: string, allow: BindOptions["allow"]): Route["allow"] {
-  if (allow === undefined || typeof allow === "function") return allow ?? null;
-  const xs = new Set(
-    allow.map((key) => {
-      const x = xOf(key);
-      if (x === null) {
-        throw new BindError(
-          `bind("${path}"): allow lists public keys as base64 of X||Y (88 characters), not ${JSON.stringify(key).slice(0, 40)}`,
-        );
-      }
-      return x;
-    }),
-  );
-  return (key) => xs.has(xOf(key)!);
-}
-
-/** The X coordinate of a base64 `X || Y` key, as text; null when it is not 64 bytes of base64. */
-function xOf(key: string): string | null {
-  try {
-    const xy = b64decode(key);
-    return xy.length === 64 ? String.fromCharCode(...xy.subarray(0, 32)) : null;
-  } catch {
-    return null;
-  }
-}
-
-function shapeOf(fn: Function, options: BindOptions): Shape {
-  if (options.style === "object") return { style: "object", arity: 2 };
-  if (options.params) return { style: "positional", names: [...options.params], rest: true };
-  const shape = readShape(fn, { positional: options.style === "positional" });
-  if (options.style === "positional" && shape.style === "object") {
-    throw new BindError(
-      'style: "positional" given for a function whose first parameter is an object pattern',
-    );
-  }
-  return shape;
 }
 
 /**

@@ -7,11 +7,12 @@
 import { type CookieKeys, type CookieOptions, parseCookies, serializeCookie, unsign } from "./cookies.js";
 import type { HttpError } from "./errors.js";
 import { header, type Incoming } from "./incoming.js";
+import { childLogger, type Logger } from "./log.js";
 import type { Dict } from "./query.js";
 import type { Reply } from "./render.js";
 import type { Route } from "./route.js";
 import type { Match } from "./router.js";
-import type { Context, Headers } from "./types.js";
+import type { Context, Headers, State } from "./types.js";
 
 /** RFC 9110 token: a header's name. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -20,18 +21,33 @@ const VALUE = /^[^\r\n\0]*$/;
 /** Set by usrv itself, or through `setCookie`. */
 const OURS = new Set(["content-length", "transfer-encoding", "connection", "set-cookie"]);
 
+/** What a header name or value must be; a `TypeError` naming `where` otherwise. */
+export function checkHeader(name: string, value: string, where: string): void {
+  if (typeof name !== "string" || !TOKEN.test(name)) {
+    throw new TypeError(`[usrv] ${where}: ${JSON.stringify(name)} is not a header name (RFC 9110 token)`);
+  }
+  if (typeof value !== "string" || !VALUE.test(value))
+    throw new TypeError(`[usrv] ${where}(${JSON.stringify(name)}): CR, LF or NUL in the value, or not text`);
+}
+
+const NO_MATCH: Match<Route> = { value: undefined as unknown as Route, names: [], values: [] };
+
 /** The `Context` a handler sees; the query's full form is built only when asked for. */
 export class RequestContext implements Context {
   readonly method: string;
   readonly path: string;
   readonly rawQuery: string;
   readonly headers: Headers;
-  readonly body: Uint8Array | null;
-  readonly senderPublicKey: string | null;
+  readonly route: string | null;
+  body: Uint8Array | null = null;
+  senderPublicKey: string | null = null;
   readonly remoteAddress: string | null;
-  readonly #hit: Match<Route>;
+  #hit: Match<Route> = NO_MATCH;
   readonly #inc: Incoming;
   readonly #keys: CookieKeys;
+  readonly #logger: Logger;
+  #log: Logger | undefined;
+  #state: State | undefined;
   #query: URLSearchParams | undefined;
   #cookies: Record<string, string> | undefined;
   #abort: AbortController | undefined;
@@ -40,25 +56,44 @@ export class RequestContext implements Context {
   #answer: Record<string, string> | undefined;
   #setCookies: string[] | undefined;
 
+  /** `route` is null for a request no route matched (a 404 or 405 that runs hooks). */
   constructor(
     inc: Incoming,
     path: string,
     rawQuery: string,
-    hit: Match<Route>,
-    body: Uint8Array | null,
-    sender: string | null,
+    route: Route | null,
     keys: CookieKeys,
+    logger: Logger,
   ) {
     this.method = inc.method;
     this.path = path;
     this.rawQuery = rawQuery;
     this.headers = inc.headers;
     this.remoteAddress = inc.remoteAddress;
-    this.body = body;
-    this.senderPublicKey = sender;
-    this.#hit = hit;
+    this.route = route === null ? null : route.pattern;
     this.#inc = inc;
     this.#keys = keys;
+    this.#logger = logger;
+  }
+
+  /** The route's values are known: its path values, the body (opened), the verified sender. */
+  bound(hit: Match<Route>, body: Uint8Array | null, sender: string | null): this {
+    this.#hit = hit;
+    this.body = body;
+    this.senderPublicKey = sender;
+    return this;
+  }
+
+  get requestId(): string {
+    return this.#inc.requestId;
+  }
+
+  get log(): Logger {
+    return (this.#log ??= childLogger(this.#logger, { requestId: this.#inc.requestId }));
+  }
+
+  get state(): State {
+    return (this.#state ??= Object.create(null) as State);
   }
 
   get query(): URLSearchParams {
@@ -84,17 +119,13 @@ export class RequestContext implements Context {
 
   header(name: string, value: string | number): this {
     const text = String(value);
-    if (typeof name !== "string" || !TOKEN.test(name)) {
-      throw new TypeError(`[usrv] ctx.header: ${JSON.stringify(name)} is not a header name (RFC 9110 token)`);
-    }
+    checkHeader(name, text, "ctx.header");
     const lower = name.toLowerCase();
     if (OURS.has(lower)) {
       throw new TypeError(
         `[usrv] ctx.header: ${lower} is set by usrv${lower === "set-cookie" ? "; use ctx.setCookie" : ""}`,
       );
     }
-    if (!VALUE.test(text))
-      throw new TypeError(`[usrv] ctx.header(${JSON.stringify(name)}): CR, LF or NUL in the value`);
     (this.#answer ??= Object.create(null) as Record<string, string>)[lower] = text;
     return this;
   }
@@ -126,11 +157,17 @@ export class RequestContext implements Context {
     this.#abort?.abort(reason);
   }
 
-  /** `reply` with the headers and cookies the handler added (the reply as it is when none). */
+  /**
+   * `reply` with the headers and cookies added through this context so far
+   * (the reply as it is when none); they are then forgotten, so that a later
+   * call adds only what came after (a hook's).
+   */
   complete(reply: Reply): Reply {
     const added = this.#answer;
     const cookies = this.#setCookies;
     if (added === undefined && cookies === undefined) return reply;
+    this.#answer = undefined;
+    this.#setCookies = undefined;
     const response = reply.response;
     if (response) {
       const copy = new Response(response.body, response); // a Response's own headers may be immutable

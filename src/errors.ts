@@ -30,6 +30,10 @@ export const ERRORS = {
     500,
     "the answer to an encrypted request cannot be sealed: compressed, or over the app's sealLimit (v1 seals it whole)",
   ],
+  USRV_ERR_HOOK_RESULT: [
+    500,
+    "a hook returned something that is not [status, ...values], a Response or nothing, or onResponse left a bad status, header or body",
+  ],
   USRV_ERR_TIMEOUT: [503, "the handler did not answer within the route's timeout (logged)"],
   USRV_ERR_REPLAY_STORE: [503, "the replay memory is full or unreachable: requests with a Nonce fail closed"],
   USRV_ERR_STATUS: [0, "the handler itself answered this error status (status >= 400)"],

@@ -13,6 +13,8 @@ export interface Incoming {
   readonly remoteAddress: string | null;
   /** True when the request announces a body (Content-Length > 0 or Transfer-Encoding). */
   readonly hasBody: boolean;
+  /** The request's id (`x-request-id` when sane, else a UUID), made on first use (request-id.ts). */
+  readonly requestId: string;
   /** Fires when the client leaves before the answer is sent (made on first use). */
   readonly signal: AbortSignal;
   /** Reads the whole body, rejecting with a 413 `HttpError` as soon as `limit` is crossed. */

@@ -11,7 +11,7 @@ import type { RunOptions, ServerHandle } from "./adapter/serve.js";
 import { App, type Bind } from "./app.js";
 
 export type { RunOptions, ServerHandle } from "./adapter/serve.js";
-export { App, type AppOptions, type Bind, createApp, DEFAULT_BODY_LIMIT } from "./app.js";
+export { App, type AppOptions, type Bind, createApp, DEFAULT_BODY_LIMIT, type GroupOptions } from "./app.js";
 export { type Converter, registerConverter } from "./converters.js";
 export type { CookieOptions } from "./cookies.js";
 export {
@@ -22,6 +22,17 @@ export {
   HttpError,
   type HttpErrorOptions,
 } from "./errors.js";
+export type { Group } from "./group.js";
+export type {
+  Answer,
+  BeforeHandle,
+  HookOutcome,
+  Hooks,
+  NotFound,
+  OnError,
+  OnRequest,
+  OnResponse,
+} from "./hooks.js";
 export { ConsoleLogger, type Logger, parseLevel } from "./log.js";
 export {
   MemoryReplayStore,
@@ -40,6 +51,7 @@ export type {
   PositionalHandler,
   RequestValues,
   Result,
+  State,
   UploadedFile,
   Values,
 } from "./types.js";

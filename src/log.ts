@@ -12,6 +12,32 @@ export interface Logger {
   error(obj: object, msg?: string): void;
   /** pino has it; when present we skip building access lines nobody reads. */
   isLevelEnabled?(level: string): boolean;
+  /** pino has it: a logger whose lines all carry `bindings` (`ctx.log` is one). */
+  child?(bindings: Record<string, unknown>): Logger;
+}
+
+/**
+ * A logger whose every line carries `bindings` (a request's `requestId`):
+ * the logger's own `child` when it has one (pino), else a wrapper that adds
+ * them to each line's object.
+ *
+ * @example
+ * childLogger(app.logger, { requestId: "4c1e..." }).info({ user }, "signed in");
+ */
+export function childLogger(logger: Logger, bindings: Record<string, unknown>): Logger {
+  if (typeof logger.child === "function") return logger.child(bindings);
+  const line =
+    (level: "debug" | "info" | "warn" | "error") =>
+    (obj: object, msg?: string): void =>
+      logger[level]({ ...bindings, ...obj }, msg);
+  return {
+    debug: line("debug"),
+    info: line("info"),
+    warn: line("warn"),
+    error: line("error"),
+    isLevelEnabled: logger.isLevelEnabled?.bind(logger),
+    child: (more) => childLogger(logger, { ...bindings, ...more }),
+  };
 }
 
 const NAMES: Record<string, number> = {
@@ -142,6 +168,8 @@ export class ConsoleLogger implements Logger {
     if (n < this.level) return;
     const err = (obj as { err?: unknown }).err;
     let line = `${label(n)}:${this.name}:${escapeControls(msg ?? "")}`;
+    const id = (obj as { requestId?: unknown }).requestId;
+    if (typeof id === "string") line += ` [${escapeControls(id)}]`;
     if (err !== undefined) line += `\n${describeThrown(err).join("\n")}`;
     this.#write(`${line}\n`);
   }

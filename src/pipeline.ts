@@ -11,20 +11,42 @@
  *   6. render         (R1-R8)            render.ts
  *   7. seal           (500/503)          secure/seal.ts (v1, for a Sender-Public-Key), secure/seal-v2.ts (v2)
  *
- * A request with no body and a synchronous handler is answered without a
- * single promise: that is most of the gap between a framework and raw
- * node:http.
+ * With hooks (hooks.ts), in the same order:
+ *
+ *   onRequest    after 1 (the route known or not), before 2; may answer
+ *   notFound     for 1's 404
+ *   beforeHandle after 4, before 5; may answer instead of the handler
+ *   onError      on any error answer of 1-6 (and of the hooks)
+ *   onResponse   on every answer, before 7
+ *
+ * A route with no hook in its scope takes the path without them. A request
+ * with no body and a synchronous handler is answered without a single
+ * promise: that is most of the gap between a framework and raw node:http.
  */
 
 import { type ParsedBody, parseBody } from "./body.js";
-import { RequestContext } from "./context.js";
+import { checkHeader, RequestContext } from "./context.js";
+import type { CookieKeys } from "./cookies.js";
 import { HttpError } from "./errors.js";
+import {
+  type Answer,
+  type Chains,
+  describe,
+  hookError,
+  hookResult,
+  responded,
+  runHooks,
+  type Scope,
+  unview,
+  view,
+  withCause,
+} from "./hooks.js";
 import { header, type Incoming } from "./incoming.js";
 import { type Logger, logNote } from "./log.js";
 import { parseQuery } from "./query.js";
-import { type Reply, render, renderError, renderThrown } from "./render.js";
+import { bodiless, type Reply, render, renderError, renderThrown } from "./render.js";
 import type { Route } from "./route.js";
-import type { Match, Router } from "./router.js";
+import type { Match, Miss, Router } from "./router.js";
 import { type Opened, open, wantsSecurity } from "./secure/open.js";
 import { seal } from "./secure/seal.js";
 import { sealV2 } from "./secure/seal-v2.js";
@@ -40,19 +62,24 @@ export interface Core extends Security {
   readonly router: Router<Route>;
   readonly logger: Logger;
   readonly maxUrlLength: number;
+  /** The app's hooks; a group's scope is inside it. */
+  readonly scope: Scope;
+  readonly cookieKeys: CookieKeys;
+  /** Default handler timeout in ms: bounds a hook's async work where no route is known. */
+  readonly timeout: number;
 }
 
+type Maybe<T> = T | Promise<T>;
+
 /** Every step for one request; a `Reply` or a promise of one. Never throws. */
-export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
+export function handle(app: Core, inc: Incoming): Maybe<Reply> {
   const { method, url } = inc;
   if (url.length > app.maxUrlLength) {
-    return announced(
-      inc,
-      renderError(
-        new HttpError("USRV_ERR_URI_TOO_LONG", `the request target is over ${app.maxUrlLength} bytes`),
-        method,
-      ),
+    const error = new HttpError(
+      "USRV_ERR_URI_TOO_LONG",
+      `the request target is over ${app.maxUrlLength} bytes`,
     );
+    return early(app, inc, renderError(error, method), url.slice(0, 64));
   }
   const q = url.indexOf("?");
   const path = q < 0 ? url : url.slice(0, q);
@@ -61,39 +88,261 @@ export function handle(app: Core, inc: Incoming): Reply | Promise<Reply> {
   try {
     hit = app.router.find(method, path); // 1. route
   } catch (e) {
-    return announced(inc, renderThrown(e, method, `${method} ${path}`));
+    return early(app, inc, renderThrown(e, method, `${method} ${path}`), path);
   }
   if ("status" in hit) {
-    if (hit.status === 404)
-      return announced(
-        inc,
-        renderError(new HttpError("USRV_ERR_NOT_FOUND", `Endpoint not defined: ${method} ${path}`), method),
-      );
-    const allowed = renderError(
-      new HttpError(
-        "USRV_ERR_METHOD_NOT_ALLOWED",
-        `${method} is not bound on ${path} (allowed: ${hit.allow.join(", ")})`,
-        {
-          headers: { allow: hit.allow.join(", ") },
-        },
-      ),
-      method,
-    );
-    return announced(inc, allowed);
+    const scope = app.scope.scopeOf(path);
+    if (!scope.chains.plain) return hooked(app, inc, scope, null, hit, path, rawQuery);
+    return out(inc, missed(hit, method, path));
   }
   const route = hit.value;
+  if (!route.scope.chains.plain) return hooked(app, inc, route.scope, route, hit, path, rawQuery);
   // 2, 7: only requests with keys or a nonce (or routes that demand them) load the crypto
   if (route.encrypted || wantsSecurity(inc)) {
     return secured(app, inc, route, hit, path, rawQuery);
   }
-  if (!inc.hasBody) return respond(route, hit, inc, path, rawQuery, null, null);
+  if (!inc.hasBody) {
+    const reply = respond(app, route, hit, inc, path, rawQuery, null, null);
+    return reply instanceof Promise ? reply.then((r) => out(inc, r)) : out(inc, reply);
+  }
   // 3. read the body, then parse it
   return inc
     .readBody(route.bodyLimit)
     .then((bytes) =>
-      respond(route, hit, inc, path, rawQuery, bytes, parseBody(bytes, header(inc.headers, "content-type"))),
+      respond(
+        app,
+        route,
+        hit,
+        inc,
+        path,
+        rawQuery,
+        bytes,
+        parseBody(bytes, header(inc.headers, "content-type")),
+      ),
     )
-    .catch((e) => renderThrown(e, method, route.label));
+    .catch((e) => renderThrown(e, method, route.label))
+    .then((reply) => out(inc, reply));
+}
+
+/** The 404 or the 405 of a path no route matches for this method. */
+function missed(hit: Miss, method: string, path: string): Reply {
+  if (hit.status === 404) {
+    return renderError(
+      new HttpError("USRV_ERR_NOT_FOUND", `Endpoint not defined: ${method} ${path}`),
+      method,
+    );
+  }
+  const allow = hit.allow.join(", ");
+  const error = new HttpError(
+    "USRV_ERR_METHOD_NOT_ALLOWED",
+    `${method} is not bound on ${path} (allowed: ${allow})`,
+    { headers: { allow } },
+  );
+  return renderError(error, method);
+}
+
+/** A refusal before routing (414, a path that does not decode): the app's onError and onResponse hooks still see it. */
+function early(app: Core, inc: Incoming, reply: Reply, path: string): Maybe<Reply> {
+  const chains = app.scope.chains;
+  if (chains.plain) return out(inc, reply);
+  return new Hooked(app, inc, chains, null, { status: 404, allow: [] }, path, "").finished(reply);
+}
+
+/**
+ * Steps 1-7 with the scope's hooks: onRequest, then notFound or steps 2-6
+ * (beforeHandle inside 5), then onError and onResponse, then 7.
+ */
+function hooked(
+  app: Core,
+  inc: Incoming,
+  scope: Scope,
+  route: Route | null,
+  hit: Match<Route> | Miss,
+  path: string,
+  rawQuery: string,
+): Maybe<Reply> {
+  return new Hooked(app, inc, scope.chains, route, hit, path, rawQuery).start();
+}
+
+/**
+ * One request through its hooks. Written step by step rather than with
+ * promise combinators: while every hook is sync, nothing here makes a
+ * promise or a closure.
+ */
+class Hooked {
+  readonly ctx: RequestContext;
+  readonly label: string;
+  readonly timeout: number;
+
+  constructor(
+    readonly app: Core,
+    readonly inc: Incoming,
+    readonly chains: Chains,
+    readonly route: Route | null,
+    readonly hit: Match<Route> | Miss,
+    readonly path: string,
+    readonly rawQuery: string,
+  ) {
+    this.label = route === null ? `${inc.method} ${path}` : route.label;
+    this.timeout = route === null ? app.timeout : route.timeout;
+    this.ctx = new RequestContext(
+      inc,
+      path,
+      rawQuery,
+      route,
+      route?.cookieKeys ?? app.cookieKeys,
+      app.logger,
+    );
+  }
+
+  /** onRequest, then the route. */
+  start(): Maybe<Reply> {
+    const hooks = this.chains.onRequest;
+    if (hooks.length === 0) return this.routed();
+    let answer: unknown;
+    try {
+      answer = runHooks(hooks, this.ctx, undefined);
+    } catch (e) {
+      return this.finished(this.thrown(e));
+    }
+    if (answer instanceof Promise) {
+      return bounded(answer, this.timeout, "onRequest", this.label).then(
+        (a) => this.requested(a),
+        (e) => this.finished(this.thrown(e)),
+      );
+    }
+    return this.requested(answer);
+  }
+
+  requested(answer: unknown): Maybe<Reply> {
+    if (answer === undefined) return this.routed();
+    return this.finished(this.guard(() => hookResult(answer, "onRequest", this.inc.method, this.label)));
+  }
+
+  /** notFound or the miss, or steps 2-6. */
+  routed(): Maybe<Reply> {
+    const { app, inc, route, path, rawQuery, ctx } = this;
+    if (route === null) {
+      const miss = this.hit as Miss;
+      const found = this.chains.notFound;
+      if (miss.status !== 404 || found === null) return this.finished(missed(miss, inc.method, path));
+      let answer: unknown;
+      try {
+        answer = found(ctx);
+      } catch (e) {
+        return this.finished(this.thrown(e));
+      }
+      if (answer instanceof Promise) {
+        return bounded(answer, this.timeout, "notFound", this.label).then(
+          (a) => this.finished(this.guard(() => hookResult(a, "notFound", inc.method, this.label, true))),
+          (e) => this.finished(this.thrown(e)),
+        );
+      }
+      return this.finished(this.guard(() => hookResult(answer, "notFound", inc.method, this.label, true)));
+    }
+    const match = this.hit as Match<Route>;
+    if (route.encrypted || wantsSecurity(inc)) return secured(app, inc, route, match, path, rawQuery, this);
+    if (!inc.hasBody) {
+      const reply = respond(app, route, match, inc, path, rawQuery, null, null, null, ctx);
+      return reply instanceof Promise ? reply.then((r) => this.finished(r)) : this.finished(reply);
+    }
+    return inc
+      .readBody(route.bodyLimit)
+      .then((bytes) => {
+        const parsed = parseBody(bytes, header(inc.headers, "content-type"));
+        return respond(app, route, match, inc, path, rawQuery, bytes, parsed, null, ctx);
+      })
+      .catch((e) => this.thrown(e))
+      .then((r) => this.finished(r));
+  }
+
+  /** finish, then the answer as it leaves in clear. */
+  finished(reply: Reply): Maybe<Reply> {
+    const done = this.finish(reply);
+    return done instanceof Promise ? done.then((r) => out(this.inc, r)) : out(this.inc, done);
+  }
+
+  /**
+   * After steps 1-6: onError turns an error answer into the app's own (an
+   * onError that throws leaves usrv's 500), the headers and cookies added
+   * through the context join, then onResponse sees the answer.
+   */
+  finish(reply: Reply): Maybe<Reply> {
+    if (reply.error === undefined || this.chains.onError.length === 0) return this.respond(reply);
+    let answer: unknown;
+    try {
+      answer = runHooks(this.chains.onError, reply.error, this.ctx);
+    } catch (e) {
+      return this.respond(this.thrown(e, "the onError hook of "));
+    }
+    if (answer instanceof Promise) {
+      return bounded(answer, this.timeout, "onError", this.label).then(
+        (a) => this.respond(this.caught(a, reply)),
+        (e) => this.respond(this.thrown(e, "the onError hook of ")),
+      );
+    }
+    return this.respond(this.caught(answer, reply));
+  }
+
+  caught(answer: unknown, reply: Reply): Reply {
+    if (answer === undefined) return reply;
+    return this.guard(() =>
+      withCause(hookResult(answer, "onError", this.inc.method, this.label, true), reply),
+    );
+  }
+
+  /** The context's headers and cookies, then onResponse. */
+  respond(reply: Reply): Maybe<Reply> {
+    const { ctx, label } = this;
+    const done = ctx.complete(reply);
+    const hooks = this.chains.onResponse;
+    if (hooks.length === 0) return done;
+    let answer: Maybe<Answer>;
+    try {
+      answer = responded(ctx, hooks, view(done), 0, label);
+    } catch (e) {
+      return ctx.complete(this.thrown(e, "the onResponse hook of "));
+    }
+    if (answer instanceof Promise) {
+      return bounded(answer, this.timeout, "onResponse", label).then(
+        (a) => ctx.complete(this.guard(() => unview(a, done, ctx.method, label))),
+        (e) => ctx.complete(this.thrown(e, "the onResponse hook of ")),
+      );
+    }
+    const settled = answer;
+    return ctx.complete(this.guard(() => unview(settled, done, ctx.method, label)));
+  }
+
+  /** `make()`, or usrv's error answer for what it throws. */
+  guard(make: () => Reply): Reply {
+    try {
+      return make();
+    } catch (e) {
+      return this.thrown(e);
+    }
+  }
+
+  thrown(e: unknown, where = ""): Reply {
+    return renderThrown(e, this.inc.method, `${where}${this.label}`);
+  }
+}
+
+/** An async hook's work, bounded by the route's timeout (503, as a handler's). */
+function bounded<T>(v: Promise<T>, timeout: number, hook: string, label: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new HttpError(
+        "USRV_ERR_TIMEOUT",
+        `the ${hook} hook of ${label} did not finish within ${timeout} ms`,
+        {
+          headers: { "retry-after": "1" },
+        },
+      );
+      reject(error);
+    }, timeout);
+  });
+  return Promise.race([v, late]).finally(() => clearTimeout(timer));
 }
 
 /** Steps 2-7 for a request with keys or a nonce: open, read, bind, call, render, seal. */
@@ -104,26 +353,42 @@ async function secured(
   hit: Match<Route>,
   path: string,
   rawQuery: string,
+  hooks?: Hooked,
 ): Promise<Reply> {
   const method = inc.method;
   let opened: Opened;
   try {
     opened = await open(app, inc, route); // 2. open (reads the body: the signature covers it)
   } catch (e) {
-    return announced(inc, renderThrown(e, method, route.label)); // refused before the body opened: in clear
+    // refused before the body opened: in clear
+    const refused = renderThrown(e, method, route.label);
+    return out(inc, hooks === undefined ? refused : await hooks.finish(refused));
   }
   let reply: Reply;
   try {
     const parsed = parseBody(opened.bytes, header(inc.headers, "content-type")); // 3. parse
-    reply = await respond(route, hit, inc, path, rawQuery, opened.bytes, parsed, opened.sender); // 4-6
+    reply = await respond(
+      app,
+      route,
+      hit,
+      inc,
+      path,
+      rawQuery,
+      opened.bytes,
+      parsed,
+      opened.sender,
+      hooks?.ctx,
+    ); // 4-6
   } catch (e) {
     reply = renderThrown(e, method, route.label);
   }
+  if (hooks !== undefined) reply = await hooks.finish(reply);
+  reply = stamped(inc, reply);
   // 7. seal every answer once the body opened, errors included: their messages may quote it
   try {
     reply = await sealed(app, opened, reply, inc, route);
   } catch (e) {
-    const failed = renderThrown(e, method, route.label); // a short JSON error, which seals
+    const failed = stamped(inc, renderThrown(e, method, route.label)); // a short JSON error, which seals
     reply = await Promise.resolve(sealed(app, opened, failed, inc, route)).catch(() => failed);
   }
   return announced(inc, reply);
@@ -139,6 +404,33 @@ function sealed(
 ): Promise<Reply> | Reply {
   if (opened.context) return sealV2(opened.context, reply, inc.method, route.label);
   if (opened.answerTo !== null) return seal(app, opened.crypto!, opened.answerTo, reply, inc, route);
+  return reply;
+}
+
+/** An answer in clear, as it leaves: its request id in usrv's error body, the versions announced. */
+function out(inc: Incoming, reply: Reply): Reply {
+  return announced(inc, stamped(inc, reply));
+}
+
+/**
+ * usrv's error body with the request's id (`"requestId"`, last), so that a
+ * user's report finds the log lines. A HEAD answer's Content-Length grows
+ * with it.
+ */
+function stamped(inc: Incoming, reply: Reply): Reply {
+  if (reply.error === undefined || reply.response !== undefined) return reply;
+  const field = `,"requestId":${JSON.stringify(inc.requestId)}`; // ASCII: one byte per character
+  const body = reply.body;
+  if (typeof body === "string" && body.endsWith("}")) {
+    return { ...reply, body: `${body.slice(0, -1)}${field}}` };
+  }
+  const length = reply.headers["content-length"];
+  if (body === null && length !== undefined && inc.method === "HEAD") {
+    return {
+      ...reply,
+      headers: { ...reply.headers, "content-length": String(Number(length) + field.length) },
+    };
+  }
   return reply;
 }
 
@@ -158,8 +450,12 @@ function announce(reply: Reply): Reply {
   return { ...reply, headers: { ...reply.headers, "usrv-encryption": VERSIONS } };
 }
 
-/** Steps 4-6: bind, call, render. */
-export function respond(
+/**
+ * Steps 4-6: bind, call, render. With hooks, `hooked` is the request's
+ * context, made before routing: beforeHandle runs between 4 and 5.
+ */
+function respond(
+  app: Core,
   route: Route,
   hit: Match<Route>,
   inc: Incoming,
@@ -168,10 +464,11 @@ export function respond(
   bytes: Uint8Array | null,
   parsed: ParsedBody | null,
   senderPublicKey: string | null = null,
-): Reply | Promise<Reply> {
+  hooked?: RequestContext,
+): Maybe<Reply> {
   const method = inc.method;
   let out: unknown;
-  let ctx: RequestContext | undefined;
+  let ctx = hooked;
   try {
     const query = parseQuery(rawQuery); // 4. bind values (400 on bad encoding)
     const sources: Sources = {
@@ -184,21 +481,83 @@ export function respond(
       data: parsed?.data ?? null,
     };
     const shape = route.shape;
-    // 5. call (the context is built only for a function that can receive it)
-    if (shape.style === "object") {
-      if (shape.arity > 1)
-        ctx = new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey, route.cookieKeys);
+    if (ctx !== undefined) {
+      out = prepared(route, ctx.bound(hit, bytes, senderPublicKey), sources);
+    } else if (shape.style === "object") {
+      // 5. call (the context is built only for a function that can receive it)
+      if (shape.arity > 1) ctx = context(app, route, hit, inc, path, rawQuery, bytes, senderPublicKey);
       out = route.fn(objectValues(sources), ctx);
     } else {
-      ctx = new RequestContext(inc, path, rawQuery, hit, bytes, senderPublicKey, route.cookieKeys);
+      ctx = context(app, route, hit, inc, path, rawQuery, bytes, senderPublicKey);
       out = route.fn.apply(ctx, positionalArgs(shape, sources));
     }
   } catch (e) {
-    return renderThrown(e, method, route.label);
+    return completed(ctx, renderThrown(e, method, route.label));
   }
   // 6. render
   if (out instanceof Promise) return settle(out, route, method, ctx);
-  const reply = render(out, method, route.label);
+  return completed(ctx, render(out, method, route.label));
+}
+
+function context(
+  app: Core,
+  route: Route,
+  hit: Match<Route>,
+  inc: Incoming,
+  path: string,
+  rawQuery: string,
+  bytes: Uint8Array | null,
+  sender: string | null,
+): RequestContext {
+  return new RequestContext(inc, path, rawQuery, route, route.cookieKeys, app.logger).bound(
+    hit,
+    bytes,
+    sender,
+  );
+}
+
+/** 5 with hooks: beforeHandle in order, then the handler unless one answered. */
+function prepared(route: Route, ctx: RequestContext, sources: Sources): unknown {
+  const before = route.scope.chains.beforeHandle;
+  if (before.length === 0) return call(route, ctx, sources, null);
+  const values = objectValues(sources);
+  const answer = runHooks(before, values, ctx);
+  if (answer instanceof Promise) return answer.then((a) => handled(route, ctx, sources, values, a));
+  return handled(route, ctx, sources, values, answer);
+}
+
+/** The handler's result, or what a beforeHandle hook answered instead. */
+function handled(
+  route: Route,
+  ctx: RequestContext,
+  sources: Sources,
+  values: Record<string, unknown>,
+  answer: unknown,
+): unknown {
+  if (answer === undefined) return call(route, ctx, sources, values);
+  if (!Array.isArray(answer) && !(answer instanceof Response)) {
+    throw hookError(
+      "beforeHandle",
+      route.label,
+      `returned ${describe(answer)}, not [status, ...values], a Response or nothing`,
+    );
+  }
+  return answer;
+}
+
+/** The handler, called in its style; object style gets the values beforeHandle saw. */
+function call(
+  route: Route,
+  ctx: RequestContext,
+  sources: Sources,
+  values: Record<string, unknown> | null,
+): unknown {
+  const shape = route.shape;
+  if (shape.style === "object") return route.fn(values ?? objectValues(sources), ctx);
+  return route.fn.apply(ctx, positionalArgs(shape, sources));
+}
+
+function completed(ctx: RequestContext | undefined, reply: Reply): Reply {
   return ctx === undefined ? reply : ctx.complete(reply);
 }
 
@@ -224,23 +583,28 @@ function settle(out: Promise<unknown>, route: Route, method: string, ctx?: Reque
     }, route.timeout);
   });
   const done = out.then(
-    (r) =>
-      ctx === undefined ? render(r, method, route.label) : ctx.complete(render(r, method, route.label)),
-    (e) => renderThrown(e, method, route.label),
+    (r) => completed(ctx, render(r, method, route.label)),
+    (e) => completed(ctx, renderThrown(e, method, route.label)),
   );
   return Promise.race([done, late]).finally(() => clearTimeout(timer));
 }
 
 /** S5: one access line per request at info, the cause of a 5xx at error with its stack. */
-export function logReply(app: Core, method: string, url: string, reply: Reply, start: number): void {
+export function logReply(app: Core, inc: Incoming, reply: Reply, start: number): void {
   const log = app.logger;
+  const { method, requestId } = inc;
+  const q = inc.url.indexOf("?");
+  const url = q < 0 ? inc.url : inc.url.slice(0, q);
   if (reply.cause !== undefined) {
-    log.error({ err: reply.cause, method, url, status: reply.status }, `${method} ${url}: ${reply.status}`);
+    log.error(
+      { err: reply.cause, method, url, status: reply.status, requestId },
+      `${method} ${url}: ${reply.status}`,
+    );
   }
   if (start > 0) {
     const ms = performance.now() - start;
     log.info(
-      { method, url, status: reply.status, ms },
+      { method, url, status: reply.status, ms, requestId },
       `${method} ${url} ${reply.status} ${ms.toFixed(2)}ms`,
     );
   }

@@ -17,6 +17,8 @@ export interface Reply {
   response?: Response;
   /** Why a 5xx happened, for the log; never sent. */
   cause?: unknown;
+  /** The error this reply renders in usrv's envelope (what `onError` hooks get); never sent. */
+  error?: unknown;
 }
 
 // The charset is said: the reference's client (usrv/req.py) reads a body
@@ -63,7 +65,9 @@ export function renderError(err: HttpError, method: string): Reply {
   } catch {
     body = JSON.stringify({ ...err.toJSON(), detail: "[unserializable detail]" });
   }
-  return json(err.status, body, method, err.headers);
+  const reply = json(err.status, body, method, err.headers);
+  reply.error = err;
+  return reply;
 }
 
 /** R4: anything thrown that is not an HttpError is a 500 whose text never leaves the server. */
@@ -75,18 +79,20 @@ export function renderThrown(e: unknown, method: string, label: string): Reply {
   );
   // the log keys on `cause !== undefined`: a bare `throw undefined` must still leave a line
   reply.cause = e === undefined ? logNote(`the handler for ${label} threw undefined`) : e;
+  reply.error = e; // what was thrown, for onError (the app's own error classes)
   return reply;
 }
 
 /**
  * R1-R3, R5, R7, R8: `[status, ...values]` -> JSON. None gives `null`, one
  * gives that value, several give an array. A status >= 400 becomes an error
- * body with the values under `detail`.
+ * body with the values under `detail`, unless `own` (what `onError` and
+ * `notFound` return: the app's own error body, sent as it is).
  *
  * @example
  * render([200, "Paris", "12"], "GET", "GET /test").body; // '["Paris","12"]'
  */
-export function render(out: unknown, method: string, label: string): Reply {
+export function render(out: unknown, method: string, label: string, own = false): Reply {
   if (out instanceof Response) {
     // Response.error() (status 0) or a body already read cannot be sent: a
     // Node face that tried threw after its head was written
@@ -122,7 +128,7 @@ export function render(out: unknown, method: string, label: string): Reply {
   }
   const n = out.length - 1;
   const value = n === 0 ? null : n === 1 ? out[1] : out.slice(1);
-  if (status >= 400) {
+  if (status >= 400 && !own) {
     return renderError(
       new HttpError("USRV_ERR_STATUS", reason(status), { status, detail: n === 0 ? undefined : value }),
       method,

@@ -1,5 +1,6 @@
 /** A bound function as the router stores it, compiled at bind time (app.ts). */
 import type { CookieKeys } from "./cookies.js";
+import type { Scope } from "./hooks.js";
 import type { Shape } from "./params.js";
 
 /** A bound function, compiled at bind time. */
@@ -17,6 +18,8 @@ export interface Route {
   encrypted: boolean | "v2";
   /** The app's keys for signed cookies (`cookieKeys`): the first signs, all verify. */
   cookieKeys: CookieKeys;
+  /** The app's or group's hooks (`scope.chains.plain`: none). */
+  scope: Scope;
   /** Takes the sender's key in canonical form (`canonicalKey`), proven by its signature. */
   allow: ((publicKey: string) => boolean) | null;
 }

@@ -103,9 +103,18 @@ export class Router<T> {
 
   /** Every bound route as [method, pattern], in binding order per node. */
   routes(): [string, string][] {
-    const out: [string, string][] = [];
+    return this.#all().map(([m, e]) => [m, e.pattern]);
+  }
+
+  /** Every bound value with its method, in the order of `routes()`. */
+  entries(): [string, T][] {
+    return this.#all().map(([m, e]) => [m, e.value]);
+  }
+
+  #all(): [string, Entry<T>][] {
+    const out: [string, Entry<T>][] = [];
     const visit = (node: TreeNode<T>) => {
-      for (const [m, e] of node.entries ?? []) out.push([m, e.pattern]);
+      for (const [m, e] of node.entries ?? []) out.push([m, e]);
       for (const child of node.statics?.values() ?? []) visit(child);
       for (const t of node.typed ?? []) visit(t.node);
       if (node.param) visit(node.param);

@@ -4,6 +4,7 @@
  */
 import type { IncomingHttpHeaders } from "node:http";
 import type { CookieOptions } from "./cookies.js";
+import type { Logger } from "./log.js";
 
 /**
  * Markup type -> TypeScript type. Augment it for your own converters:
@@ -56,9 +57,43 @@ export interface UploadedFile {
   data: Uint8Array;
 }
 
+/**
+ * What hooks and handlers share on `ctx.state` for one request. Augment it
+ * to type your own: `declare module "usrv" { interface State { user: User } }`.
+ */
+export interface State {
+  [name: string]: unknown;
+}
+
 /** The request beside the values: second argument in object style, `this` in positional style. */
 export interface Context {
   readonly method: string;
+  /** The matched route's pattern (`/user/<int:id>`, a group's prefix included), `null` when none matched. */
+  readonly route: string | null;
+  /**
+   * The request's id: the incoming `x-request-id` when it is 1-200 visible
+   * ASCII characters, else a new UUID. It is in every log line of the request
+   * and in usrv's error bodies (`"requestId"`).
+   */
+  readonly requestId: string;
+  /**
+   * A logger for this request: the app's logger's `child({ requestId })`
+   * (pino's own when the app has a pino logger), so each line names the request.
+   *
+   * @example
+   * ctx.log.info({ user }, "signed in");
+   */
+  readonly log: Logger;
+  /**
+   * Values hooks and the handler share for this request (a `beforeHandle`
+   * hook puts the user there, the handler reads it). Prototype-less.
+   *
+   * @example
+   * app.beforeHandle((_, ctx) => {
+   *   ctx.state.user = sessions.get(ctx.cookie("sid", { signed: true }) ?? "");
+   * });
+   */
+  readonly state: State;
   /** The decoded path, without the query string. */
   readonly path: string;
   /** The raw query string, without `?`. */

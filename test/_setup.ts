@@ -13,7 +13,8 @@ export function quietApp(options: Parameters<typeof createApp>[0] = {}): { app: 
   const logs: string[] = [];
   const sink = (level: string) => (obj: object, msg?: string) => {
     const err = (obj as { err?: Error }).err;
-    logs.push(`${level}:${msg ?? ""}${err ? `\n${err.stack}` : ""}`);
+    const id = (obj as { requestId?: string }).requestId;
+    logs.push(`${level}:${msg ?? ""}${id ? ` [${id}]` : ""}${err ? `\n${err.stack}` : ""}`);
   };
   const logger = { debug: sink("debug"), info: sink("info"), warn: sink("warn"), error: sink("error") };
   return { app: createApp({ logger, ...options }), logs };
@@ -45,6 +46,24 @@ export function matrix(
       );
     });
   }
+}
+
+/**
+ * usrv's error body without its `requestId` (checked: the request's id, a
+ * UUID unless the client sent a sane `x-request-id`), to compare the rest.
+ */
+export function withoutId(body: unknown, id?: string): Record<string, unknown> {
+  const { requestId, ...rest } = body as Record<string, unknown>;
+  if (
+    id !== undefined
+      ? requestId !== id
+      : !/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(String(requestId))
+  ) {
+    throw new Error(
+      `expected the request id ${id ?? "(a UUID)"} in the error body, got ${JSON.stringify(requestId)}`,
+    );
+  }
+  return rest;
 }
 
 /** The JSON body of a response, with its status checked. */

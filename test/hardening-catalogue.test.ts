@@ -1037,7 +1037,7 @@ after(() => {
   return running?.close();
 });
 
-const ERROR_KEYS = new Set(["status", "error", "code", "message", "detail"]);
+const ERROR_KEYS = new Set(["status", "error", "code", "message", "detail", "requestId"]);
 
 async function followUp(): Promise<void> {
   const a = await exchange(running.port, get("/ok"));

@@ -208,7 +208,7 @@ const rows: Row[] = [
   },
 ];
 
-const ERROR_KEYS = new Set(["status", "error", "code", "message", "detail"]);
+const ERROR_KEYS = new Set(["status", "error", "code", "message", "detail", "requestId"]);
 const crashes = crashWatch();
 after(() => crashes.stop());
 
@@ -283,7 +283,8 @@ matrix(
       const errors = logs()
         .slice(seen)
         .filter((l) => l.startsWith("error:"));
-      if (errors.length > 0) assert.match(errors.join("\n"), new RegExp(`the body failed\n.*${SECRET}`));
+      if (errors.length > 0)
+        assert.match(errors.join("\n"), new RegExp(`the body failed \\[[^\\]]+\\]\n.*${SECRET}`));
       crashes.assertNone("a failing Response body");
     });
   },

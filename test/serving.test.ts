@@ -113,7 +113,7 @@ describe("S5: logging", () => {
     const app = createApp({ logger });
     app.bind("/x", () => [201]);
     await app.request("/x?secret=1");
-    assert.match(lines.at(-1)!, /^INFO:usrv:GET \/x 201 \d+\.\d{2}ms\n$/);
+    assert.match(lines.at(-1)!, /^INFO:usrv:GET \/x 201 \d+\.\d{2}ms \[[0-9a-f-]{36}\]\n$/);
     logger.level = 30;
     await app.request("/x");
     assert.equal(lines.length, 1);
@@ -127,7 +127,7 @@ describe("S5: logging", () => {
     });
     await app.request("/boom");
     assert.equal(lines.length, 1);
-    assert.match(lines[0]!, /^ERROR:usrv:GET \/boom: 500\nRangeError: kaput\n\s+at /);
+    assert.match(lines[0]!, /^ERROR:usrv:GET \/boom: 500 \[[0-9a-f-]{36}\]\nRangeError: kaput\n\s+at /);
   });
 
   it("R4: a thrown value that is not an Error is logged with its value", async () => {
@@ -145,7 +145,7 @@ describe("S5: logging", () => {
     for (const path of ["/str", "/obj", "/undef"]) assert.equal((await app.request(path)).status, 500);
     assert.match(
       lines[0]!,
-      /^ERROR:usrv:GET \/str: 500\nthrown value, not an Error \(string\): "the cache is cold"\n$/,
+      /^ERROR:usrv:GET \/str: 500 \[[0-9a-f-]{36}\]\nthrown value, not an Error \(string\): "the cache is cold"\n$/,
     );
     assert.match(lines[1]!, /\nthrown value, not an Error \(object\): \{"reason":"quota","left":0\}\n$/);
     assert.match(lines[2]!, /\nError: the handler for GET \/undef threw undefined\n/);
@@ -195,6 +195,6 @@ describe("S5: logging", () => {
     await app.request("/x");
     const [level, obj] = calls[0]!;
     assert.equal(level, "info");
-    assert.deepEqual(Object.keys(obj), ["method", "url", "status", "ms"]);
+    assert.deepEqual(Object.keys(obj), ["method", "url", "status", "ms", "requestId"]);
   });
 });

@@ -7,6 +7,7 @@ import { HttpError } from "../errors.js";
 import type { Incoming } from "../incoming.js";
 import { type Core, handle, logReply } from "../pipeline.js";
 import { type Reply, renderThrown } from "../render.js";
+import { requestId } from "../request-id.js";
 import type { Headers } from "../types.js";
 
 class FetchIncoming implements Incoming {
@@ -16,6 +17,7 @@ class FetchIncoming implements Incoming {
   readonly hasBody: boolean;
   readonly remoteAddress: string | null;
   readonly #request: Request;
+  #id: string | undefined;
 
   constructor(request: Request, remoteAddress: string | null) {
     this.#request = request;
@@ -32,6 +34,10 @@ class FetchIncoming implements Incoming {
     this.headers = headers;
     this.hasBody = request.body !== null;
     this.remoteAddress = remoteAddress;
+  }
+
+  get requestId(): string {
+    return (this.#id ??= requestId(this.headers));
   }
 
   get signal(): AbortSignal {
@@ -84,10 +90,7 @@ export function fetchHandler(app: Core & { readonly accessLog: boolean }) {
       // even from `instanceof`) is a logged 500, not a rejection for the runtime.
       reply = renderThrown(e, inc.method, inc.url);
     }
-    if (reply.cause !== undefined || start > 0) {
-      const q = inc.url.indexOf("?");
-      logReply(app, inc.method, q < 0 ? inc.url : inc.url.slice(0, q), reply, start);
-    }
+    if (reply.cause !== undefined || start > 0) logReply(app, inc, reply, start);
     return toResponse(inc.method, reply);
   };
 }

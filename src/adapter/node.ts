@@ -9,6 +9,7 @@ import { HttpError } from "../errors.js";
 import type { Incoming } from "../incoming.js";
 import { type Core, handle, logReply } from "../pipeline.js";
 import { type Reply, renderThrown } from "../render.js";
+import { requestId } from "../request-id.js";
 import type { Headers } from "../types.js";
 
 /** The Node request as the pipeline sees it. */
@@ -20,6 +21,7 @@ class NodeIncoming implements Incoming {
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   #abort: AbortController | undefined;
+  #id: string | undefined;
 
   constructor(req: IncomingMessage, res: ServerResponse) {
     this.#req = req;
@@ -30,6 +32,10 @@ class NodeIncoming implements Incoming {
     this.headers = h;
     const len = h["content-length"];
     this.hasBody = (len !== undefined && len !== "0") || h["transfer-encoding"] !== undefined;
+  }
+
+  get requestId(): string {
+    return (this.#id ??= requestId(this.headers));
   }
 
   get remoteAddress(): string | null {
@@ -151,7 +157,7 @@ function deliver(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, st
       return;
     }
     app.logger.error(
-      { err, method: inc.method, url: inc.url },
+      { err, method: inc.method, url: inc.url, requestId: inc.requestId },
       `${inc.method} ${inc.url}: the answer failed`,
     );
     res.destroy();
@@ -159,10 +165,7 @@ function deliver(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, st
 }
 
 function send(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, start: number): void {
-  if (reply.cause !== undefined || start > 0) {
-    const q = inc.url.indexOf("?");
-    logReply(app, inc.method, q < 0 ? inc.url : inc.url.slice(0, q), reply, start);
-  }
+  if (reply.cause !== undefined || start > 0) logReply(app, inc, reply, start);
   if (res.headersSent || res.destroyed) return;
   if (reply.response) {
     sendResponse(app, inc, res, reply.response);
@@ -212,7 +215,7 @@ function sendResponse(app: Core, inc: Incoming, res: ServerResponse, response: R
   pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), res, (err) => {
     if (err && (err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") {
       app.logger.error(
-        { err, method: inc.method, url: inc.url },
+        { err, method: inc.method, url: inc.url, requestId: inc.requestId },
         `${inc.method} ${inc.url}: the body failed`,
       );
     }

@@ -1,0 +1,330 @@
+/**
+ * Groups: routes under a path prefix that share settings (body limit,
+ * timeout, encryption, allowed senders) and hooks, each overridable inside;
+ * and mounting another app's routes under a prefix. The app is the group of
+ * every route, with no prefix; `bind` lives here.
+ */
+import type { CookieKeys } from "./cookies.js";
+import { BindError } from "./errors.js";
+import {
+  type BeforeHandle,
+  type Hooks,
+  type NotFound,
+  type OnError,
+  type OnRequest,
+  type OnResponse,
+  Scope,
+} from "./hooks.js";
+import { checkOptions, count, either, kind, oneOf, type Spec, strings, typeOf } from "./options.js";
+import { readShape, type Shape } from "./params.js";
+import { normalisePath, parsePattern } from "./path.js";
+import type { Route } from "./route.js";
+import type { Router } from "./router.js";
+import { b64decode } from "./secp256k1/encoding.js";
+import type { BindOptions, ObjectHandler, PositionalHandler } from "./types.js";
+
+/** Settings a group gives its routes; `bind` and a group inside may override each. */
+export interface GroupOptions {
+  /** Hooks of the group's routes, run inside the app's (see "Hooks" in the README). */
+  hooks?: Hooks;
+  /** Body limit in bytes (default: the enclosing group's, then the app's). */
+  bodyLimit?: number;
+  /** Longest time in ms an async handler may take before a 503 (default: the enclosing group's, then the app's). */
+  timeout?: number;
+  /** As `bind`'s: `true` (v1 or v2) or `"v2"` refuses requests that are not encrypted and signed. */
+  encrypted?: boolean | "v2";
+  /** As `bind`'s: the sender keys admitted, or a check of the canonical key. */
+  allow?: readonly string[] | ((publicKey: string) => boolean);
+}
+
+/** `bind`'s overloads under a prefix: object style (typed from the full path) first, positional second. */
+export interface Bind<Prefix extends string = ""> {
+  <P extends string>(path: P, fn: ObjectHandler<`${Prefix}${P}`>): ObjectHandler<`${Prefix}${P}`>;
+  <P extends string>(
+    path: P,
+    options: BindOptions,
+    fn: ObjectHandler<`${Prefix}${P}`>,
+  ): ObjectHandler<`${Prefix}${P}`>;
+  (path: string, fn: PositionalHandler): PositionalHandler;
+  (path: string, options: BindOptions, fn: PositionalHandler): PositionalHandler;
+}
+
+/** What a group needs of its app. */
+export interface Owner {
+  readonly router: Router<Route>;
+  readonly cookieKeys: CookieKeys;
+  readonly bodyLimit: number;
+  readonly timeout: number;
+}
+
+const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 token
+
+const ALLOW = either(strings("{ allow: [publicKey1, publicKey2] }"), typeOf("function"));
+const ENCRYPTED = either(typeOf("boolean"), oneOf("v2"));
+
+const BIND_OPTIONS: Spec = {
+  methods: strings('{ methods: ["GET", "POST"] }', 1),
+  params: strings('{ params: ["a", "b"] }'),
+  style: oneOf("object", "positional"),
+  bodyLimit: count("bytes"),
+  timeout: count("milliseconds", 1),
+  encrypted: ENCRYPTED,
+  allow: ALLOW,
+};
+
+const GROUP_OPTIONS: Spec = {
+  hooks: typeOf("object"),
+  bodyLimit: count("bytes"),
+  timeout: count("milliseconds", 1),
+  encrypted: ENCRYPTED,
+  allow: ALLOW,
+};
+
+/**
+ * Routes under one prefix with shared settings and hooks. Made by
+ * `app.group(prefix, options, (g) => ...)`; the app itself is one.
+ *
+ * @example
+ * app.group("/v1", { timeout: 5_000, hooks: { onRequest: auth } }, (v1) => {
+ *   v1.bind("/user/<int:id>", ({ id }) => [200, id]); // GET /v1/user/42
+ * });
+ */
+export class Group<Prefix extends string = ""> {
+  /** The full prefix ("" for the app). */
+  readonly prefix: string;
+  /** The hooks of this group, inside its enclosing group's. */
+  readonly scope: Scope;
+  readonly #owner: Owner | null;
+  readonly #parent: Group<string> | null;
+  readonly #options: GroupOptions;
+
+  /** `owner` null: this is the app itself. */
+  constructor(owner: Owner | null, parent: Group<string> | null, prefix: string, options: GroupOptions) {
+    this.#owner = owner;
+    this.#parent = parent;
+    this.prefix = prefix;
+    this.#options = options;
+    this.scope = new Scope(parent?.scope ?? null, prefix);
+    if (options.hooks !== undefined) this.scope.add(options.hooks, `${this.#where()} hooks`);
+  }
+
+  get #app(): Owner {
+    return this.#owner ?? (this as unknown as Owner);
+  }
+
+  #where(): string {
+    return this.#owner === null ? "createApp" : `group("${this.prefix}")`;
+  }
+
+  /** A setting as this group gives it: its own, else its enclosing group's, else the app's. */
+  #setting<K extends "bodyLimit" | "timeout" | "encrypted" | "allow">(key: K): GroupOptions[K] {
+    const own = this.#options[key];
+    if (own !== undefined) return own;
+    if (this.#parent !== null) return this.#parent.#setting(key);
+    return key === "bodyLimit" || key === "timeout"
+      ? (this.#app[key as "bodyLimit" | "timeout"] as GroupOptions[K])
+      : undefined;
+  }
+
+  /**
+   * Binds a function to a path under this group's prefix (B1-B4). Returns
+   * the function, like the seed's decorator.
+   *
+   * @example
+   * app.bind("/test", ({ a, b }) => [200, a, b]);
+   * app.bind("/vargs", function (a, b, ...args) { return [200, a, b, args]; });
+   * app.bind("/api/endpoint", { methods: ["GET", "POST"] }, ({ a, b, method, data }) =>
+   *   method === "POST" ? [202, data] : [200, a, b]);
+   */
+  readonly bind: Bind<Prefix> = (path: string, a: BindOptions | Function, b?: Function): any => {
+    const [options, fn] = typeof a === "function" ? [{} as BindOptions, a] : [a ?? {}, b];
+    if (typeof path !== "string")
+      throw new BindError(`bind(path, ...) needs the path as a string, not ${kind(path)}`);
+    if (typeof fn !== "function") throw new BindError(`bind("${path}", ...) needs a function to call`);
+    checkOptions(`bind("${path}")`, options, BIND_OPTIONS, (m) => new BindError(m));
+    const full = joinPath(this.prefix, path);
+    const shape = shapeOf(fn, options);
+    const methods = [...new Set((options.methods ?? ["GET"]).map((m) => m.toUpperCase()))];
+    for (const m of methods)
+      if (!METHOD.test(m)) throw new BindError(`invalid method ${JSON.stringify(m)} for "${full}"`);
+    const allow = allowed(full, options.allow ?? this.#setting("allow"));
+    const encrypted = options.encrypted ?? this.#setting("encrypted");
+    const app = this.#app;
+    for (const method of methods) {
+      this.#add({
+        method,
+        pattern: full,
+        label: `${method} ${full}`,
+        fn,
+        shape,
+        bodyLimit: options.bodyLimit ?? (this.#setting("bodyLimit") as number),
+        timeout: options.timeout ?? (this.#setting("timeout") as number),
+        encrypted: encrypted === "v2" ? "v2" : encrypted === true || allow !== null,
+        allow,
+        cookieKeys: app.cookieKeys,
+        scope: this.scope,
+      });
+    }
+    return fn;
+  };
+
+  #add(route: Route): void {
+    const { pattern } = this.#app.router.add(route.method, route.pattern, route);
+    route.pattern = pattern;
+    route.label = `${route.method} ${pattern}`;
+  }
+
+  /**
+   * Routes under `prefix` (inside this group's), with shared settings and
+   * hooks; `define` binds them on the group it is given. Returns the group.
+   *
+   * @example
+   * app.group("/admin", { encrypted: "v2", allow: [adminKey] }, (admin) => {
+   *   admin.bind("/users", () => [200, users]);
+   * });
+   */
+  group<G extends string>(
+    prefix: G,
+    options: GroupOptions,
+    define?: (group: Group<`${Prefix}${G}`>) => void,
+  ): Group<`${Prefix}${G}`>;
+  group<G extends string>(
+    prefix: G,
+    define?: (group: Group<`${Prefix}${G}`>) => void,
+  ): Group<`${Prefix}${G}`>;
+  group(prefix: string, a?: GroupOptions | Function, b?: Function): any {
+    const [options, define] = typeof a === "function" ? [{}, a] : [a ?? {}, b];
+    const full = joinPrefix(this.prefix, prefix, "group");
+    checkOptions(`group("${full}")`, options, GROUP_OPTIONS, (m) => new BindError(m));
+    if (define !== undefined && typeof define !== "function") {
+      throw new BindError(`group("${full}", options, define): define is a function that binds on the group`);
+    }
+    const group = new Group<string>(this.#app, this as Group<string>, full, options);
+    define?.(group);
+    return group;
+  }
+
+  /**
+   * Serves another app's routes under `prefix`, with its hooks inside this
+   * group's, as they are now (later bindings on `other` are not seen). Each
+   * route keeps the settings it was bound with; the requests go through this
+   * app (its logger, replay memory and key pair).
+   *
+   * @example
+   * const admin = createApp();
+   * admin.bind("/stats", () => [200, stats()]);
+   * app.mount("/admin", admin); // GET /admin/stats
+   */
+  mount(prefix: string, other: Group<string>): this {
+    const full = joinPrefix(this.prefix, prefix, "mount");
+    if (!(other instanceof Group) || other.#owner !== null) {
+      throw new BindError(`mount("${full}", app) takes an app made by createApp, not ${kind(other)}`);
+    }
+    if (other === (this.#app as unknown))
+      throw new BindError(`mount("${full}", app): an app cannot mount itself`);
+    const copies = new Map<Scope, Scope>();
+    this.scope.adopt(other.scope, full, copies);
+    for (const [, route] of (other as unknown as Owner).router.entries()) {
+      this.#add({
+        ...route,
+        pattern: joinPath(full, route.pattern),
+        scope: copies.get(route.scope) ?? this.scope,
+      });
+    }
+    return this;
+  }
+
+  /** Adds `onRequest` hooks: before the body is read, the route known or not; a result answers now. */
+  onRequest(...hooks: OnRequest[]): this {
+    return this.#hook({ onRequest: hooks });
+  }
+
+  /** Adds `beforeHandle` hooks: values bound, before the handler; a result answers instead. */
+  beforeHandle(...hooks: BeforeHandle[]): this {
+    return this.#hook({ beforeHandle: hooks });
+  }
+
+  /** Adds `onResponse` hooks: every answer, before it is sealed; change it or return a result. */
+  onResponse(...hooks: OnResponse[]): this {
+    return this.#hook({ onResponse: hooks });
+  }
+
+  /** Adds `onError` hooks: any error answer becomes what the hook returns (your own envelope). */
+  onError(...hooks: OnError[]): this {
+    return this.#hook({ onError: hooks });
+  }
+
+  /** Sets the answer for paths under this group that no route matches. */
+  notFound(hook: NotFound): this {
+    return this.#hook({ notFound: hook });
+  }
+
+  #hook(hooks: Hooks): this {
+    const name = Object.keys(hooks)[0]!;
+    this.scope.add(hooks, `${this.#owner === null ? "app" : `group("${this.prefix}")`}.${name}`);
+    return this;
+  }
+}
+
+/** `path` under `prefix` ("/" is the prefix itself). */
+function joinPath(prefix: string, path: string): string {
+  const p = normalisePath(path);
+  return prefix === "" ? p : p === "/" ? prefix : `${prefix}${p}`;
+}
+
+/** A group's or a mount's full prefix: checked, normalised, "" for "/". */
+function joinPrefix(outer: string, prefix: string, what: string): string {
+  if (typeof prefix !== "string")
+    throw new BindError(`${what}(prefix, ...) needs the prefix as a string, not ${kind(prefix)}`);
+  const full = joinPath(outer, prefix);
+  if (full.includes("<path:")) {
+    throw new BindError(
+      `${what}("${prefix}"): <path:...> takes the rest of a path, so it cannot be in a prefix`,
+    );
+  }
+  parsePattern(full); // markups are checked now, not at the first bind
+  return full === "/" ? "" : full;
+}
+
+/**
+ * The `allow` option as a check of the sender's canonical key. A list is
+ * compared by X coordinate, the part of a key a BIP340 signature proves, so
+ * each key may be given in either of its (X, Y) and (X, p - Y) spellings.
+ */
+function allowed(path: string, allow: BindOptions["allow"]): Route["allow"] {
+  if (allow === undefined || typeof allow === "function") return allow ?? null;
+  const xs = new Set(
+    allow.map((key) => {
+      const x = xOf(key);
+      if (x === null) {
+        throw new BindError(
+          `bind("${path}"): allow lists public keys as base64 of X||Y (88 characters), not ${JSON.stringify(key).slice(0, 40)}`,
+        );
+      }
+      return x;
+    }),
+  );
+  return (key) => xs.has(xOf(key)!);
+}
+
+/** The X coordinate of a base64 `X || Y` key, as text; null when it is not 64 bytes of base64. */
+function xOf(key: string): string | null {
+  try {
+    const xy = b64decode(key);
+    return xy.length === 64 ? String.fromCharCode(...xy.subarray(0, 32)) : null;
+  } catch {
+    return null;
+  }
+}
+
+function shapeOf(fn: Function, options: BindOptions): Shape {
+  if (options.style === "object") return { style: "object", arity: 2 };
+  if (options.params) return { style: "positional", names: [...options.params], rest: true };
+  const shape = readShape(fn, { positional: options.style === "positional" });
+  if (options.style === "positional" && shape.style === "object") {
+    throw new BindError(
+      'style: "positional" given for a function whose first parameter is an object pattern',
+    );
+  }
+  return shape;
+}

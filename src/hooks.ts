@@ -1,0 +1,343 @@
+/**
+ * Hooks: what an app or a group adds around its routes, and the scopes
+ * that hold them. A scope's hooks are flattened into chains when a hook is
+ * added, so a request reads one ready list per kind; a route whose chains
+ * are all empty (`plain`) takes the pipeline's path without hooks, at no cost.
+ *
+ * Order (documented in the README, "Hooks"):
+ *   onRequest, beforeHandle  outer scope first (the app, then each group inward), in the order added
+ *   onResponse, onError      inner scope first (the route's group, then outward), in the order added
+ *   notFound                 the nearest scope's
+ */
+import { checkHeader } from "./context.js";
+import { HttpError } from "./errors.js";
+import { bodiless, type Reply, render } from "./render.js";
+import type { Context, Result } from "./types.js";
+
+type Maybe<T> = T | Promise<T>;
+
+/** What a hook returns: nothing to go on, or a result that answers instead. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a hook written `(ctx) => { ... }` returns void
+export type HookOutcome = Result | undefined | void;
+
+/**
+ * Before the body is read or opened, the route known (or not: a 404 or 405
+ * still runs it). Returns nothing to go on, or a result that answers now
+ * (a refusal, a preflight).
+ */
+export type OnRequest = (ctx: Context) => HookOutcome | Promise<HookOutcome>;
+
+/**
+ * Once the values are bound, before the handler: returns nothing to go on
+ * (after adding to `ctx.state`, say), or a result that answers instead of
+ * the handler. `values` is the object the object style receives.
+ */
+export type BeforeHandle = (
+  values: Record<string, unknown>,
+  ctx: Context,
+) => HookOutcome | Promise<HookOutcome>;
+
+/**
+ * Every answer of the scope before it leaves (and before it is sealed):
+ * change `answer` in place, or return a result that replaces it.
+ */
+export type OnResponse = (answer: Answer, ctx: Context) => HookOutcome | Promise<HookOutcome>;
+
+/**
+ * Any error of the scope: one thrown by a handler or a hook, a handler's own
+ * `[4xx/5xx, ...]`, and usrv's own (400, 405, 413, 503...). Returns the
+ * answer, sent as it is (`[404, body]` is a 404 with that JSON body, not
+ * usrv's envelope), or nothing to leave it to the next hook and, in the end,
+ * to usrv's envelope.
+ */
+export type OnError = (error: unknown, ctx: Context) => HookOutcome | Promise<HookOutcome>;
+
+/** A path no route matches: the answer, sent as it is. */
+export type NotFound = (ctx: Context) => Result | Promise<Result>;
+
+/** An answer as `onResponse` sees and changes it. */
+export interface Answer {
+  status: number;
+  /** Lower-case names; `Set-Cookie` lines are added with `ctx.setCookie`. */
+  headers: Record<string, string>;
+  /** JSON text as usrv wrote it, bytes, a stream (a handler's Response), or none. */
+  body: string | Uint8Array | ReadableStream<Uint8Array> | null;
+}
+
+/** The hooks of an app or a group; each kind takes one function or a list. */
+export interface Hooks {
+  onRequest?: OnRequest | readonly OnRequest[];
+  beforeHandle?: BeforeHandle | readonly BeforeHandle[];
+  onResponse?: OnResponse | readonly OnResponse[];
+  onError?: OnError | readonly OnError[];
+  notFound?: NotFound;
+}
+
+/** A scope's hooks as a request runs them. */
+export interface Chains {
+  readonly onRequest: readonly OnRequest[];
+  readonly beforeHandle: readonly BeforeHandle[];
+  readonly onResponse: readonly OnResponse[];
+  readonly onError: readonly OnError[];
+  readonly notFound: NotFound | null;
+  /** No hook at all: the pipeline's path without hooks. */
+  readonly plain: boolean;
+}
+
+type Kind = Exclude<keyof Hooks, "notFound">;
+const KINDS: readonly Kind[] = ["onRequest", "beforeHandle", "onResponse", "onError"];
+const INWARD = new Set<Kind>(["onRequest", "beforeHandle"]);
+
+/** The app's, a group's or a mounted app's hooks, and where they apply. */
+export class Scope {
+  readonly parent: Scope | null;
+  /** The full path prefix ("" for the app): a 404 or 405 under it runs this scope's hooks. */
+  readonly prefix: string;
+  readonly #own: { [K in Kind]: Exclude<Hooks[K], undefined | Function>[number][] } = {
+    onRequest: [],
+    beforeHandle: [],
+    onResponse: [],
+    onError: [],
+  };
+  #notFound: NotFound | null = null;
+  readonly #children: Scope[] = [];
+  /** The prefix's segments; null for a markup, which any segment matches. */
+  readonly #segments: (string | null)[];
+  chains: Chains;
+
+  constructor(parent: Scope | null, prefix: string) {
+    this.parent = parent;
+    this.prefix = prefix;
+    this.#segments =
+      prefix === ""
+        ? []
+        : prefix
+            .slice(1)
+            .split("/")
+            .map((s) => (s.startsWith("<") ? null : s));
+    if (parent !== null) parent.#children.push(this);
+    this.chains = this.#flatten();
+  }
+
+  /** Adds hooks (checked: each a function); every scope inside sees them at once. */
+  add(hooks: Hooks, where: string): void {
+    if (hooks === null || typeof hooks !== "object") {
+      throw new TypeError(`[usrv] ${where}: hooks are an object, e.g. { onRequest: (ctx) => {} }`);
+    }
+    for (const key of Object.keys(hooks)) {
+      const value = (hooks as Record<string, unknown>)[key];
+      if (key === "notFound") {
+        if (typeof value !== "function") throw new TypeError(`[usrv] ${where}: notFound is a function`);
+        this.#notFound = value as NotFound;
+        continue;
+      }
+      if (!(KINDS as readonly string[]).includes(key)) {
+        throw new TypeError(
+          `[usrv] ${where}: unknown hook "${key}" (known: ${[...KINDS, "notFound"].join(", ")})`,
+        );
+      }
+      const list = Array.isArray(value) ? value : [value];
+      if (!list.every((f) => typeof f === "function")) {
+        throw new TypeError(`[usrv] ${where}: ${key} takes a function or a list of functions`);
+      }
+      (this.#own[key as Kind] as Function[]).push(...list);
+    }
+    this.#refresh();
+  }
+
+  /**
+   * A copy of `other`'s hooks and of its groups' inside this scope, under
+   * `prefix` (mount); `copies` maps each of `other`'s scopes to its copy.
+   */
+  adopt(other: Scope, prefix: string, copies: Map<Scope, Scope>): Scope {
+    const copy = new Scope(this, prefix);
+    for (const k of KINDS) (copy.#own[k] as Function[]).push(...other.#own[k]);
+    copy.#notFound = other.#notFound;
+    copy.#refresh();
+    copies.set(other, copy);
+    for (const child of other.#children) {
+      copy.adopt(child, prefix + child.prefix.slice(other.prefix.length), copies);
+    }
+    return copy;
+  }
+
+  /** The deepest scope whose prefix holds `path`, for a request no route matched. */
+  scopeOf(path: string): Scope {
+    for (const child of this.#children) {
+      if (child.prefix.length > this.prefix.length && under(path, child.#segments))
+        return child.scopeOf(path);
+    }
+    for (const child of this.#children) {
+      if (child.prefix === this.prefix) {
+        const inner = child.scopeOf(path);
+        if (inner !== child) return inner;
+      }
+    }
+    return this;
+  }
+
+  #refresh(): void {
+    this.chains = this.#flatten();
+    for (const child of this.#children) child.#refresh();
+  }
+
+  #flatten(): Chains {
+    const path: Scope[] = [];
+    for (let s: Scope | null = this; s !== null; s = s.parent) path.unshift(s); // outer first
+    const lists = {} as { [K in Kind]: Function[] };
+    for (const k of KINDS) {
+      const order = INWARD.has(k) ? path : [...path].reverse();
+      lists[k] = order.flatMap((s) => s.#own[k] as Function[]);
+    }
+    let notFound: NotFound | null = null;
+    for (let s: Scope | null = this; s !== null && notFound === null; s = s.parent) notFound = s.#notFound;
+    const plain = KINDS.every((k) => lists[k].length === 0) && notFound === null;
+    return { ...(lists as unknown as Omit<Chains, "notFound" | "plain">), notFound, plain };
+  }
+}
+
+/**
+ * Whether a raw request path is at or below a prefix ("/v1" holds "/v1" and
+ * "/v1/x", not "/v10"); a markup holds any one segment, its converter aside.
+ */
+function under(path: string, prefix: readonly (string | null)[]): boolean {
+  let at = 1;
+  for (const want of prefix) {
+    if (at > path.length) return false;
+    let end = path.indexOf("/", at);
+    if (end < 0) end = path.length;
+    const seg = path.slice(at, end);
+    if (want === null ? seg === "" : seg !== want) return false;
+    at = end + 1;
+  }
+  return true;
+}
+
+/**
+ * Runs `hooks` in order until one returns something, synchronously while
+ * they are: a sync hook costs no promise. A throw propagates to the caller.
+ * Two arguments at most, passed as they are (a spread call is slower).
+ */
+export function runHooks<A, B>(hooks: readonly ((a: A, b: B) => unknown)[], a: A, b: B, from = 0): unknown {
+  for (let i = from; i < hooks.length; i++) {
+    const out = hooks[i]!(a, b);
+    if (out === undefined) continue;
+    if (out instanceof Promise) {
+      return out.then((v) => (v === undefined ? runHooks(hooks, a, b, i + 1) : v));
+    }
+    return out;
+  }
+  return undefined;
+}
+
+/** onResponse hooks in turn on one answer; a hook's result replaces it for the next ones. */
+export function responded(
+  ctx: Context,
+  hooks: Chains["onResponse"],
+  answer: Answer,
+  from: number,
+  label: string,
+): Maybe<Answer> {
+  for (let i = from; i < hooks.length; i++) {
+    const got = hooks[i]!(answer, ctx);
+    if (got instanceof Promise) {
+      return got.then((g) => responded(ctx, hooks, replaced(answer, g, ctx.method, label), i + 1, label));
+    }
+    answer = replaced(answer, got, ctx.method, label);
+  }
+  return answer;
+}
+
+function replaced(answer: Answer, got: unknown, method: string, label: string): Answer {
+  return got === undefined ? answer : view(hookResult(got, "onResponse", method, label));
+}
+
+/** A reply as onResponse sees it: its own copy of the headers. */
+export function view(reply: Reply): Answer {
+  const r = reply.response;
+  if (r === undefined) return { status: reply.status, headers: { ...reply.headers }, body: reply.body };
+  const headers: Record<string, string> = {};
+  r.headers.forEach((v, k) => {
+    if (k !== "set-cookie") headers[k] = v;
+  });
+  return { status: r.status, headers, body: r.body };
+}
+
+/** The answer after onResponse, checked: a hook's mistake is a 500 that names it. */
+export function unview(a: Answer, before: Reply, method: string, label: string): Reply {
+  const { status, headers, body } = a;
+  if (!Number.isInteger(status) || status < 200 || status > 599) {
+    throw hookError(
+      "onResponse",
+      label,
+      `set the status to ${String(status)}; use an integer from 200 to 599`,
+    );
+  }
+  if (headers === null || typeof headers !== "object")
+    throw hookError("onResponse", label, "replaced the headers with something that is not an object");
+  const had = before.response === undefined ? before.headers : null;
+  for (const k in headers) {
+    // what usrv or the handler's Response set is checked already: only a hook's own lines are
+    if (had === null || had[k] !== headers[k]) {
+      checkHeader(k, headers[k]!, `an onResponse hook of ${label} set the header`);
+    }
+  }
+  const cookies = before.response ? before.response.headers.getSetCookie() : before.cookies;
+  if (body instanceof ReadableStream) {
+    const response = new Response(bodiless(status, method) ? null : body, { status, headers });
+    for (const c of cookies ?? []) response.headers.append("set-cookie", c);
+    return { status, headers: {}, body: null, response, cause: before.cause };
+  }
+  if (body !== null && typeof body !== "string" && !(body instanceof Uint8Array)) {
+    throw hookError(
+      "onResponse",
+      label,
+      "set the body to something that is not text, bytes, a ReadableStream or null",
+    );
+  }
+  let lower = headers;
+  for (const k in headers) {
+    if (k !== k.toLowerCase()) {
+      lower = {}; // a hook wrote "X-Name": one spelling per name, as usrv's own
+      for (const n in headers) lower[n.toLowerCase()] = headers[n]!;
+      break;
+    }
+  }
+  const reply: Reply = {
+    status,
+    headers: lower,
+    body: bodiless(status, method) ? null : body,
+    cause: before.cause,
+  };
+  // usrv's own error body, untouched, still gets the request id
+  if (body === before.body && before.error !== undefined) reply.error = before.error;
+  if (cookies !== undefined && cookies.length > 0) reply.cookies = cookies;
+  return reply;
+}
+
+/** A hook's answer as a reply: a result (`[status, ...values]` or a Response), else a 500 naming the hook. */
+export function hookResult(answer: unknown, hook: string, method: string, label: string, own = false): Reply {
+  if (!Array.isArray(answer) && !(answer instanceof Response)) {
+    throw hookError(
+      hook,
+      label,
+      `returned ${describe(answer)}, not [status, ...values], a Response or nothing`,
+    );
+  }
+  return render(answer, method, label, own);
+}
+
+export function hookError(hook: string, label: string, what: string): HttpError {
+  return new HttpError("USRV_ERR_HOOK_RESULT", `an ${hook} hook of ${label} ${what}`);
+}
+
+/** The cause of a 5xx stays in the log when onError's own answer is a 5xx too. */
+export function withCause(reply: Reply, before: Reply): Reply {
+  if (reply.status >= 500 && before.cause !== undefined) reply.cause = before.cause;
+  return reply;
+}
+
+/** What a hook returned, for a message: its kind, never its content. */
+export function describe(v: unknown): string {
+  return v === null ? "null" : typeof v;
+}

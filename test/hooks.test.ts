@@ -1,0 +1,344 @@
+/**
+ * Hooks (issue 13, item 1; rows H1-H7): onRequest, beforeHandle,
+ * onResponse, onError and notFound on the app and on groups, their order and
+ * short-circuits, on both faces.
+ */
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { type Context, createApp, HttpError } from "usrv";
+import { json, matrix, withoutId } from "./_setup.js";
+import { v2Open, v2Request } from "./fixtures/v2-requests.js";
+
+/** Who ran, in order, per request (the test reads and resets it). */
+let trace: string[] = [];
+
+class Teapot extends Error {}
+
+matrix(
+  "H1-H7: hooks on the app and a group",
+  (app) => {
+    app.onRequest((ctx) => {
+      trace.push(`app.onRequest ${ctx.route}`);
+      if (ctx.headers.authorization === "deny") return [401, "no entry"];
+      if (ctx.method === "OPTIONS") return new Response(null, { status: 204, headers: { allow: "GET" } });
+      return undefined;
+    });
+    app.beforeHandle((values, ctx) => {
+      trace.push("app.beforeHandle");
+      ctx.state.user = values.user ?? "anonymous";
+    });
+    app.onResponse((answer, ctx) => {
+      trace.push(`app.onResponse ${answer.status}`);
+      answer.headers["x-app"] = ctx.requestId === "" ? "no id" : "seen";
+    });
+    app.onError((error, ctx) => {
+      trace.push("app.onError");
+      if (error instanceof Teapot) return [418, { type: "about:blank", title: "teapot", instance: ctx.path }];
+      return undefined;
+    });
+    app.bind("/who", { style: "object" }, (_, ctx) => [200, ctx.state.user]);
+    app.bind("/count", { methods: ["POST"] }, ({ n }) => [200, Number(n) + 1]);
+    app.bind("/teapot", () => {
+      throw new Teapot("short and stout");
+    });
+    app.bind("/conflict", () => [409, "taken"]);
+    app.bind("/async", { style: "object" }, async (_, ctx) => {
+      await new Promise((r) => setTimeout(r, 5));
+      return [200, ctx.state.user];
+    });
+    app.group(
+      "/v1",
+      {
+        hooks: {
+          onRequest: async () => {
+            trace.push("v1.onRequest");
+          },
+          beforeHandle: (values) => {
+            trace.push("v1.beforeHandle");
+            if (values.stop === "1") return [403, "stopped before the handler"];
+            return undefined;
+          },
+          onResponse: (answer) => {
+            trace.push(`v1.onResponse ${answer.status}`);
+            if (answer.status === 200)
+              answer.body = JSON.stringify({ data: JSON.parse(String(answer.body)) });
+          },
+          onError: (error) => {
+            trace.push("v1.onError");
+            if (error instanceof HttpError && error.status === 404)
+              return [404, { problem: "none here", code: error.code }];
+            return undefined;
+          },
+        },
+      },
+      (v1) => {
+        v1.bind("/item/<int:id>", ({ id }) => {
+          trace.push("handler");
+          return [200, id];
+        });
+      },
+    );
+  },
+  (send) => {
+    it("H1: onRequest runs before the body is read, for a route and for a path with none; its result answers", async () => {
+      trace = [];
+      const res = await send()("/count", {
+        method: "POST",
+        headers: { authorization: "deny", "content-type": "application/json" },
+        body: '{"n": 1}',
+      });
+      const body = withoutId(await json(res, 401));
+      assert.equal(body.detail, "no entry");
+      assert.deepEqual(trace, ["app.onRequest /count", "app.onError", "app.onResponse 401"]);
+      trace = [];
+      const pre = await send()("/nowhere", { method: "OPTIONS" });
+      assert.equal(pre.status, 204);
+      assert.equal(pre.headers.get("allow"), "GET");
+      assert.equal(pre.headers.get("x-app"), "seen");
+      assert.deepEqual(trace, ["app.onRequest null", "app.onResponse 204"]);
+    });
+    it("H2: beforeHandle sees the bound values and shares ctx.state with the handler; sync or async", async () => {
+      assert.equal(await json(await send()("/who?user=ann"), 200), "ann");
+      assert.equal(await json(await send()("/async?user=bo"), 200), "bo");
+      assert.equal(await json(await send()("/who"), 200), "anonymous");
+    });
+    it("H2: a group's beforeHandle answers instead of the handler", async () => {
+      trace = [];
+      const res = await send()("/v1/item/7?stop=1");
+      assert.equal(withoutId(await json(res, 403)).detail, "stopped before the handler");
+      assert.ok(!trace.includes("handler"));
+    });
+    it("H3, H6: onResponse changes the answer, inner scope first; onRequest and beforeHandle run outer first", async () => {
+      trace = [];
+      const res = await send()("/v1/item/7");
+      assert.deepEqual(await json(res, 200), { data: 7 });
+      assert.equal(res.headers.get("x-app"), "seen");
+      const length = res.headers.get("content-length"); // the Node face says it; a fetch Response need not
+      if (length !== null) assert.equal(length, String('{"data":7}'.length));
+      assert.deepEqual(trace, [
+        "app.onRequest /v1/item/<int:id>",
+        "v1.onRequest",
+        "app.beforeHandle",
+        "v1.beforeHandle",
+        "handler",
+        "v1.onResponse 200",
+        "app.onResponse 200",
+      ]);
+    });
+    it("H4: onError turns the app's own error class into its own body, sent as it is", async () => {
+      const res = await send()("/teapot");
+      assert.deepEqual(await json(res, 418), { type: "about:blank", title: "teapot", instance: "/teapot" });
+    });
+    it("H4: an error onError leaves alone is usrv's envelope, with the request id", async () => {
+      const res = await send()("/conflict", { headers: { "x-request-id": "trace-42" } });
+      assert.deepEqual(withoutId(await json(res, 409), "trace-42"), {
+        status: 409,
+        error: "Conflict",
+        code: "USRV_ERR_STATUS",
+        message: "Conflict",
+        detail: "taken",
+      });
+    });
+    it("H4, H6: usrv's own errors reach onError, the group's first: a 404 under /v1, a 400", async () => {
+      trace = [];
+      const res = await send()("/v1/item/not-a-number");
+      assert.deepEqual(await json(res, 404), { problem: "none here", code: "USRV_ERR_NOT_FOUND" });
+      assert.deepEqual(trace, [
+        "app.onRequest null",
+        "v1.onRequest",
+        "v1.onError",
+        "v1.onResponse 404",
+        "app.onResponse 404",
+      ]);
+      trace = [];
+      const bad = await send()("/count", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: "{",
+      });
+      assert.equal(withoutId(await json(bad, 400)).code, "USRV_ERR_BAD_JSON");
+      assert.deepEqual(trace, ["app.onRequest /count", "app.onError", "app.onResponse 400"]);
+    });
+  },
+);
+
+matrix(
+  "H7: hooks that fail",
+  (app) => {
+    app.bind("/hook-throws", { style: "object" }, () => [200, "unreached"]);
+    app.group("/bad", { timeout: 100 }, (g) => {
+      g.onRequest((ctx) => {
+        if (ctx.path === "/bad/value") return "yes" as never;
+        if (ctx.path === "/bad/throw") throw new Error("hook bug with a secret");
+        if (ctx.path === "/bad/slow") return new Promise<undefined>(() => {});
+        return undefined;
+      });
+      g.onResponse((answer, ctx) => {
+        if (ctx.path === "/bad/status") answer.status = 99;
+        if (ctx.path === "/bad/header") answer.headers["x-bad"] = "a\r\nset-cookie: x=1";
+        if (ctx.path === "/bad/body") answer.body = { not: "text" } as never;
+      });
+      for (const p of ["value", "throw", "slow", "status", "header", "body"]) g.bind(`/${p}`, () => [200, p]);
+    });
+    app.group("/broken-error", (g) => {
+      g.onError(() => {
+        throw new Error("onError bug");
+      });
+      g.bind("/x", () => {
+        throw new Error("handler bug");
+      });
+    });
+  },
+  (send, logs) => {
+    it("H7: a hook that returns something that is not a reply is a 500 USRV_ERR_HOOK_RESULT naming it", async () => {
+      const body = withoutId(await json(await send()("/bad/value"), 500));
+      assert.equal(body.code, "USRV_ERR_HOOK_RESULT");
+      assert.match(String(body.message), /onRequest hook of GET \/bad\/value returned string/);
+    });
+    it("H7: a hook that throws is usrv's 500, its text in the log only", async () => {
+      const text = await (await send()("/bad/throw")).text();
+      assert.match(text, /USRV_ERR_INTERNAL/);
+      assert.ok(!text.includes("secret"));
+      assert.ok(logs().some((l) => l.includes("hook bug with a secret")));
+    });
+    it("H7: an async hook past the route's timeout is a 503", async () => {
+      const body = withoutId(await json(await send()("/bad/slow"), 503));
+      assert.equal(body.code, "USRV_ERR_TIMEOUT");
+    });
+    it("H7: onResponse leaving a bad status, a header with CR LF or a body that is not text is a 500", async () => {
+      for (const p of ["status", "header", "body"]) {
+        const res = await send()(`/bad/${p}`);
+        assert.equal(res.status, 500, p);
+        assert.equal(res.headers.get("set-cookie"), null);
+        assert.ok(["USRV_ERR_HOOK_RESULT", "USRV_ERR_INTERNAL"].includes((await res.json()).code), p);
+      }
+    });
+    it("H7: an onError that throws leaves usrv's 500", async () => {
+      const body = withoutId(await json(await send()("/broken-error/x"), 500));
+      assert.equal(body.code, "USRV_ERR_INTERNAL");
+      assert.ok(logs().some((l) => l.includes("onError bug")));
+    });
+  },
+);
+
+matrix(
+  "H5: notFound",
+  (app) => {
+    app.notFound((ctx) => [404, { nothing: ctx.path }]);
+    app.group("/api", (api) => {
+      api.notFound(() => new Response("api: no such thing", { status: 404 }));
+      api.bind("/ping", () => [200, "pong"]);
+    });
+  },
+  (send) => {
+    it("H5: the nearest scope's notFound answers a path no route matches, as it is", async () => {
+      assert.deepEqual(await json(await send()("/elsewhere"), 404), { nothing: "/elsewhere" });
+      const res = await send()("/api/nope");
+      assert.equal(res.status, 404);
+      assert.equal(await res.text(), "api: no such thing");
+      assert.equal(await json(await send()("/api/ping"), 200), "pong");
+    });
+    it("H5: a 405 is not a notFound: it keeps its Allow", async () => {
+      const res = await send()("/api/ping", { method: "DELETE" });
+      assert.equal(res.status, 405);
+      assert.equal(res.headers.get("allow"), "GET, HEAD");
+    });
+  },
+);
+
+it("H1: hooks are checked when added: a function, or a list of them, under a known name", () => {
+  const app = createApp();
+  assert.throws(() => app.onRequest("nope" as never), /onRequest takes a function/);
+  assert.throws(() => createApp({ hooks: { onRequst: () => {} } as never }), /unknown hook "onRequst"/);
+  assert.throws(() => app.group("/g", { hooks: { notFound: 1 } as never }), /notFound is a function/);
+});
+
+it("H6: a hook added after the routes still runs for them, and for a group's routes", async () => {
+  const app = createApp({ logLevel: "error" });
+  app.group("/g", (g) => g.bind("/x", () => [200, "x"]));
+  app.bind("/y", () => [200, "y"]);
+  app.onResponse((answer) => {
+    answer.headers["x-late"] = "1";
+  });
+  assert.equal((await app.request("/g/x")).headers.get("x-late"), "1");
+  assert.equal((await app.request("/y")).headers.get("x-late"), "1");
+});
+
+it("H6: sync hooks answer without a promise on the Node face (an answer in the same tick)", async () => {
+  const app = createApp({ logLevel: "error" });
+  app.onRequest(() => undefined);
+  app.onResponse((a) => {
+    a.headers["x-sync"] = "1";
+  });
+  app.bind("/s", () => [200, "s"]);
+  let ended = false;
+  const res = {
+    headersSent: false,
+    destroyed: false,
+    writeHead() {
+      return this;
+    },
+    end() {
+      ended = true;
+    },
+    once() {},
+  };
+  app.listener({ method: "GET", url: "/s", headers: {}, socket: {} } as never, res as never);
+  assert.equal(ended, true, "answered before the listener returned");
+});
+
+it("H3: what onResponse sees of a handler's own Response, and a sealed-free stream it sets", async () => {
+  const app = createApp({ logLevel: "error" });
+  app.onResponse((answer, ctx: Context) => {
+    if (ctx.path === "/stream") {
+      answer.body = new Blob(["a", "b"]).stream();
+      answer.headers["content-type"] = "text/plain";
+    }
+    answer.headers["x-seen"] = String(answer.status);
+  });
+  app.bind("/own", { style: "object" }, (_, ctx) => {
+    ctx.setCookie("k", "v");
+    return new Response("mine", { status: 202, headers: { "x-mine": "1" } });
+  });
+  app.bind("/stream", () => [200, "replaced"]);
+  const own = await app.request("/own");
+  assert.equal(own.status, 202);
+  assert.equal(own.headers.get("x-mine"), "1");
+  assert.equal(own.headers.get("x-seen"), "202");
+  assert.match(own.headers.get("set-cookie") ?? "", /^k=v/);
+  assert.equal(await own.text(), "mine");
+  const streamed = await app.request("/stream");
+  assert.equal(await streamed.text(), "ab");
+  assert.equal(streamed.headers.get("content-type"), "text/plain");
+});
+
+matrix(
+  "H3: hooks on an encrypted route (v2)",
+  (app) => {
+    void app.identify("server-secret");
+    app.onRequest((ctx) => {
+      if (ctx.headers["x-block"] === "1") return [403, "blocked before the body"];
+      return undefined;
+    });
+    app.onResponse((answer) => {
+      if (answer.status === 200) answer.body = JSON.stringify({ wrapped: JSON.parse(String(answer.body)) });
+    });
+    app.bind("/pay", { methods: ["POST"], encrypted: "v2" }, ({ amount }) => [200, amount]);
+  },
+  (send) => {
+    it("H3: onResponse sees the answer in clear; the sealed answer carries its change", async () => {
+      const req = await v2Request("/pay", { body: '{"amount": 5}' });
+      const res = await send()("/pay", req.init);
+      assert.equal(res.status, 200);
+      assert.deepEqual(await v2Open(res, req.context), { wrapped: 5 });
+    });
+    it("H1: an onRequest refusal on an encrypted route comes before the body is opened, in clear", async () => {
+      const req = await v2Request("/pay", { body: '{"amount": 6}' });
+      const res = await send()("/pay", { ...req.init, headers: { ...req.init.headers, "x-block": "1" } });
+      assert.equal(withoutId(await json(res, 403)).detail, "blocked before the body");
+      // the nonce was not spent: the same request goes through once the hook lets it
+      const again = await send()("/pay", req.init);
+      assert.deepEqual(await v2Open(again, req.context), { wrapped: 6 });
+    });
+  },
+);

@@ -1,0 +1,105 @@
+/**
+ * Request ids and ctx.log (issue 13, item 6; row O1), on both faces.
+ */
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { ConsoleLogger, createApp, type Logger } from "usrv";
+import { json, matrix, withoutId } from "./_setup.js";
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+matrix(
+  "O1: request ids",
+  (app) => {
+    app.bind("/id", { style: "object" }, (_, ctx) => [200, ctx.requestId]);
+    app.bind("/fail", () => {
+      throw new Error("boom");
+    });
+    app.bind("/log", { style: "object" }, (_, ctx) => {
+      ctx.log.warn({ step: 1 }, "from the handler");
+      return [200];
+    });
+  },
+  (send, logs) => {
+    it("O1: a sane incoming x-request-id is kept; in the context and in usrv's error body", async () => {
+      const id = "req-0123_ABC.xyz:42";
+      assert.equal(await json(await send()("/id", { headers: { "x-request-id": id } }), 200), id);
+      const body = withoutId(await json(await send()("/fail", { headers: { "x-request-id": id } }), 500), id);
+      assert.equal(body.code, "USRV_ERR_INTERNAL");
+      const missing = await send()("/nowhere", { headers: { "x-request-id": id } });
+      withoutId(await json(missing, 404), id);
+    });
+    it("O1: none, or one with a space, a control character, non-ASCII or over 200 characters, is replaced by a UUID", async () => {
+      const bad = ["", "has space", "tab\there", "caf\u00e9".normalize(), "x".repeat(201), 'quote"d\\'];
+      assert.match(String(await json(await send()("/id"), 200)), UUID);
+      for (const id of bad) {
+        let headers: Record<string, string>;
+        try {
+          headers = { "x-request-id": id };
+          new Headers(headers);
+        } catch {
+          continue; // a value fetch itself refuses never reaches a server
+        }
+        const got = String(await json(await send()("/id", { headers }), 200));
+        if (id === 'quote"d\\') assert.equal(got, id, "visible ASCII, quotes too, is kept");
+        else assert.match(got, UUID, JSON.stringify(id));
+      }
+      assert.equal(
+        await json(await send()("/id", { headers: { "x-request-id": "y".repeat(200) } }), 200),
+        "y".repeat(200),
+      );
+    });
+    it("O1: two requests without an id get two ids", async () => {
+      const a = await json(await send()("/id"), 200);
+      const b = await json(await send()("/id"), 200);
+      assert.notEqual(a, b);
+    });
+    it("O1: the log line of a 500 carries the request id; ctx.log's lines do too", async () => {
+      await send()("/fail", { headers: { "x-request-id": "find-me-1" } });
+      assert.ok(
+        logs().some((l) => l.includes("boom") && l.includes("find-me-1")),
+        logs().join("\n"),
+      );
+      await send()("/log", { headers: { "x-request-id": "find-me-2" } });
+      assert.ok(
+        logs().some((l) => l.startsWith("warn:from the handler") && l.includes("find-me-2")),
+        logs().join("\n"),
+      );
+    });
+  },
+);
+
+it("O1: ctx.log is pino's child when the logger has one; the built-in logger ends each line with [id]", async () => {
+  const children: Record<string, unknown>[] = [];
+  const lines: string[] = [];
+  const make = (bindings: Record<string, unknown>): Logger => ({
+    debug: () => {},
+    info: () => {},
+    warn: (obj, msg) => lines.push(`${msg} ${JSON.stringify({ ...bindings, ...obj })}`),
+    error: () => {},
+    child: (more) => {
+      children.push(more);
+      return make({ ...bindings, ...more });
+    },
+  });
+  const app = createApp({ logger: make({}) });
+  app.bind("/p", { style: "object" }, (_, ctx) => {
+    ctx.log.warn({ a: 1 }, "hello");
+    return [200];
+  });
+  await app.request("/p", { headers: { "x-request-id": "pino-1" } });
+  assert.deepEqual(children, [{ requestId: "pino-1" }]);
+  assert.deepEqual(lines, ['hello {"requestId":"pino-1","a":1}']);
+
+  const written: string[] = [];
+  const plain = createApp({ logger: new ConsoleLogger("info", (l) => written.push(l)) });
+  plain.bind("/x", { style: "object" }, (_, ctx) => {
+    ctx.log.info({}, "inside");
+    return [201];
+  });
+  await plain.request("/x", { headers: { "x-request-id": "line-9" } });
+  assert.deepEqual(
+    written.map((l) => l.replace(/\d+\.\d{2}ms/, "T")),
+    ["INFO:usrv:inside [line-9]\n", "INFO:usrv:GET /x 201 T [line-9]\n"],
+  );
+});
