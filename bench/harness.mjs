@@ -26,7 +26,13 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
 /** Starts `bench/servers/<name>.mjs` on a free port; resolves once it prints its ready line. */
 export function startServer(name, cwd) {
   // taskset execs node, so child.pid is the server's own pid for /proc/<pid>/stat.
-  const [cmd, args] = pinned(0, process.execPath, [`bench/servers/${name}.mjs`, "0"]);
+  // "usrv+hooks": the same server with one no-op hook before and one after the handler
+  const [base, variant] = name.split("+");
+  const [cmd, args] = pinned(0, process.execPath, [
+    `bench/servers/${base}.mjs`,
+    "0",
+    ...(variant ? [variant] : []),
+  ]);
   const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
   live.add(child);
   let out = "";

@@ -1,7 +1,7 @@
 // Real-HTTP benchmark: raw node:http, Fastify, Hono and usrv in one interleaved run.
 //   npm run bench                      (build, then 5 rounds x 5 s per cell)
 //   node bench/run.mjs --quick         (1 round x 2 s, smoke test; RESULTS.md left alone)
-//   env: BENCH_ROUNDS BENCH_SECONDS BENCH_CONNECTIONS BENCH_RETRIES BENCH_ONLY=usrv,hono BENCH_SCENARIOS=a,c
+//   env: BENCH_ROUNDS BENCH_SECONDS BENCH_CONNECTIONS BENCH_RETRIES BENCH_ONLY=usrv,usrv+hooks BENCH_SCENARIOS=a,c
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -10,7 +10,9 @@ import { cpuMicros, pinning, startServer, stopServer, waitIdle, wrk } from "./ha
 import { fmt, median, table } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const FRAMEWORKS = ["node-http", "fastify", "hono", "usrv"];
+// "+hooks": one no-op hook before the handler and one after it that may change the
+// answer (usrv onRequest + onResponse, Fastify onRequest + onSend, Hono two middlewares)
+const FRAMEWORKS = ["node-http", "fastify", "hono", "usrv", "fastify+hooks", "hono+hooks", "usrv+hooks"];
 const ANCHOR = "node-http";
 const SCENARIOS = {
   a: { label: "a: GET /hello", path: "/hello", body: '{"hello":"world"}' },

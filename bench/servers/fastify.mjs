@@ -3,6 +3,10 @@ import Fastify from "fastify";
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 const app = Fastify({ logger: false });
 
+if (process.argv[3] === "hooks") {
+  app.addHook("onRequest", (_req, _reply, done) => done());
+  app.addHook("onSend", (_req, _reply, payload, done) => done(null, payload));
+}
 app.get("/hello", () => ({ hello: "world" }));
 app.get("/user/:id", (req) => [Number(req.params.id), req.query.x]);
 for (let i = 0; i < 200; i++) {

@@ -4,6 +4,14 @@ import { Hono } from "hono";
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 const app = new Hono();
 
+if (process.argv[3] === "hooks") {
+  app.use(async (_c, next) => {
+    await next();
+  });
+  app.use(async (_c, next) => {
+    await next();
+  });
+}
 app.get("/hello", (c) => c.json({ hello: "world" }));
 app.get("/user/:id", (c) => c.json([Number(c.req.param("id")), c.req.query("x")]));
 for (let i = 0; i < 200; i++) {

@@ -3,6 +3,10 @@ import { createApp } from "../../dist/index.js";
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 const app = createApp({ logLevel: 40 }); // 40 = errors only, no access log
 
+if (process.argv[3] === "hooks") {
+  app.onRequest(() => {});
+  app.onResponse(() => {});
+}
 app.bind("/hello", () => [200, { hello: "world" }]);
 app.bind("/user/<int:id>", ({ id, x }) => [200, id, x]);
 for (let i = 0; i < 200; i++) app.bind(`/r${i}/<a>/items/<int:b>`, ({ a, b }) => [200, i, a, b]);
