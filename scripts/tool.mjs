@@ -1,7 +1,7 @@
-// Tools the tests need but a user of usrv does not (Biome, Bun, Deno, the
-// LTS Node): each has its own package.json and lock file under tools/NAME and
-// is installed there on first use (npm ci), so that `npm ci` for the quick
-// start stays light.
+// Tools the tests need but a user of usrv does not (Biome, Bun, Deno,
+// workerd, the LTS Node): each has its own package.json and lock file under
+// tools/NAME and is installed there on first use (npm ci), so that `npm ci`
+// for the quick start stays light.
 //   node scripts/tool.mjs NAME [args...]   runs the tool (installing it first)
 //   node scripts/tool.mjs --path NAME      prints the path of its binary
 //   import { toolBin } from "./tool.mjs"   the same, from a script
@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Each tool's folder under tools/ and the binary it provides. */
-const TOOLS = { biome: "biome", bun: "bun", deno: "deno", node24: "node" };
+const TOOLS = { biome: "biome", bun: "bun", deno: "deno", node24: "node", workerd: "workerd" };
 
 /** The path of a tool's binary, installed into tools/NAME on first use. */
 export function toolBin(name) {
