@@ -4,7 +4,7 @@
  */
 import { fetchHandler } from "./adapter/fetch.js";
 import { nodeListener } from "./adapter/node.js";
-import { type RunOptions, type ServerHandle, serve } from "./adapter/serve.js";
+import type { RunOptions, ServerHandle } from "./adapter/serve.js";
 import { type CookieKeys, cookieKeys } from "./cookies.js";
 import { Group } from "./group.js";
 import type { Hooks } from "./hooks.js";
@@ -239,6 +239,7 @@ export class App extends Group<""> implements Core {
       }
       this.logger.level = parseLevel(options.logLevel);
     }
+    const { serve } = await import("./adapter/serve.js"); // node:http: loaded only to serve
     return serve(this.listener, this.logger, options);
   }
 }

@@ -25,7 +25,7 @@
  */
 
 import { type ParsedBody, parseBody } from "./body.js";
-import { checkHeader, RequestContext } from "./context.js";
+import { RequestContext } from "./context.js";
 import type { CookieKeys } from "./cookies.js";
 import { HttpError } from "./errors.js";
 import {
@@ -44,13 +44,11 @@ import {
 import { header, type Incoming } from "./incoming.js";
 import { type Logger, logNote } from "./log.js";
 import { parseQuery } from "./query.js";
-import { bodiless, type Reply, render, renderError, renderThrown } from "./render.js";
+import { type Reply, render, renderError, renderThrown } from "./render.js";
 import type { Route } from "./route.js";
 import type { Match, Miss, Router } from "./router.js";
-import { type Opened, open, wantsSecurity } from "./secure/open.js";
-import { seal } from "./secure/seal.js";
-import { sealV2 } from "./secure/seal-v2.js";
-import { type Security, VERSIONS } from "./secure/security.js";
+import { loadSteps, type Security, VERSIONS, wantsSecurity } from "./secure/security.js";
+import type { Opened } from "./secure/steps.js";
 
 import { objectValues, positionalArgs, type Sources } from "./values.js";
 
@@ -357,8 +355,10 @@ async function secured(
 ): Promise<Reply> {
   const method = inc.method;
   let opened: Opened;
+  let steps: Awaited<ReturnType<typeof loadSteps>>;
   try {
-    opened = await open(app, inc, route); // 2. open (reads the body: the signature covers it)
+    steps = await loadSteps();
+    opened = await steps.open(app, inc, route); // 2. open (reads the body: the signature covers it)
   } catch (e) {
     // refused before the body opened: in clear
     const refused = renderThrown(e, method, route.label);
@@ -386,24 +386,25 @@ async function secured(
   reply = stamped(inc, reply);
   // 7. seal every answer once the body opened, errors included: their messages may quote it
   try {
-    reply = await sealed(app, opened, reply, inc, route);
+    reply = await sealed(steps, app, opened, reply, inc, route);
   } catch (e) {
     const failed = stamped(inc, renderThrown(e, method, route.label)); // a short JSON error, which seals
-    reply = await Promise.resolve(sealed(app, opened, failed, inc, route)).catch(() => failed);
+    reply = await Promise.resolve(sealed(steps, app, opened, failed, inc, route)).catch(() => failed);
   }
   return announced(inc, reply);
 }
 
 /** Step 7: the answer sealed as the request asked, v2 or v1, or as it is. */
 function sealed(
+  steps: Awaited<ReturnType<typeof loadSteps>>,
   app: Core,
   opened: Opened,
   reply: Reply,
   inc: Incoming,
   route: Route,
 ): Promise<Reply> | Reply {
-  if (opened.context) return sealV2(opened.context, reply, inc.method, route.label);
-  if (opened.answerTo !== null) return seal(app, opened.crypto!, opened.answerTo, reply, inc, route);
+  if (opened.context) return steps.sealV2(opened.context, reply, inc.method, route.label);
+  if (opened.answerTo !== null) return steps.seal(app, opened.crypto!, opened.answerTo, reply, inc, route);
   return reply;
 }
 

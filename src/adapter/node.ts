@@ -4,7 +4,6 @@
  * Request or Response is built unless a handler returns a Response (R8).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { pipeline, Readable } from "node:stream";
 import { HttpError } from "../errors.js";
 import type { Incoming } from "../incoming.js";
 import { type Core, handle, logReply } from "../pipeline.js";
@@ -209,15 +208,58 @@ function sendResponse(app: Core, inc: Incoming, res: ServerResponse, response: R
     res.end();
     return;
   }
-  // pipeline, not pipe: a body stream that fails mid-way emitted an unhandled
-  // 'error' that ended the process (test/hardening-faulty.test.ts). The status
-  // is sent already: cut the connection and log why.
-  pipeline(Readable.fromWeb(response.body as import("node:stream/web").ReadableStream), res, (err) => {
-    if (err && (err as NodeJS.ErrnoException).code !== "ERR_STREAM_PREMATURE_CLOSE") {
+  void pump(app, inc, response.body, res);
+}
+
+/**
+ * A Response's body onto the socket, at the socket's pace (a slow reader
+ * never grows server memory); the stream is cancelled when the client
+ * leaves. A body that fails mid-way cuts the connection (the status is sent
+ * already) and is logged (test/hardening-faulty.test.ts). No node:stream:
+ * the core imports no node: module.
+ */
+async function pump(
+  app: Core,
+  inc: Incoming,
+  body: ReadableStream<Uint8Array>,
+  res: ServerResponse,
+): Promise<void> {
+  const reader = body.getReader();
+  let left = false;
+  let wake: (() => void) | undefined;
+  const onClose = () => {
+    if (!res.writableFinished) {
+      left = true;
+      reader.cancel().catch(() => {});
+    }
+    wake?.();
+  };
+  res.once("close", onClose);
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done || left) break;
+      if (!res.write(value)) {
+        if (left || res.destroyed) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          res.once("drain", resolve);
+        });
+        res.off("drain", wake!);
+        wake = undefined;
+        if (left) break;
+      }
+    }
+    if (!left) res.end();
+  } catch (err) {
+    if (!left) {
       app.logger.error(
         { err, method: inc.method, url: inc.url, requestId: inc.requestId },
         `${inc.method} ${inc.url}: the body failed`,
       );
     }
-  });
+    res.destroy();
+  } finally {
+    res.off("close", onClose);
+  }
 }

@@ -15,6 +15,9 @@ import type { Secp256k1 } from "../secp256k1/api.js";
 import type { V2Context } from "../secp256k1/v2-response.js";
 import { openV2 } from "./open-v2.js";
 import { loadCrypto, type Security } from "./security.js";
+
+export { wantsSecurity } from "./security.js";
+
 import { canonical } from "./sender-key.js";
 
 /** A request once opened: its plain body, and who sent it. */
@@ -31,18 +34,6 @@ export interface Opened {
 }
 
 const latin1 = new TextDecoder("latin1");
-
-/** True when a request asks for any secure step. */
-export function wantsSecurity(inc: Incoming): boolean {
-  const h = inc.headers;
-  return (
-    h.nonce !== undefined ||
-    h["usrv-encryption"] !== undefined ||
-    h["sender-public-key"] !== undefined ||
-    h["ephemeral-public-key"] !== undefined ||
-    h["sender-signature"] !== undefined
-  );
-}
 
 /** Steps 1-2: opens a request with keys or a nonce, or one for a route that demands them. */
 export async function open(app: Security, inc: Incoming, route: Route): Promise<Opened> {

@@ -2,6 +2,7 @@
  * What the secure steps (open.ts, seal.ts) need of an app, and the curve
  * code they load on the first request that carries keys.
  */
+import type { Incoming } from "../incoming.js";
 import type { ReplayStore, ReplayWindow } from "../replay.js";
 import type { Keypair, Secp256k1 } from "../secp256k1/api.js";
 import type { V2 } from "../secp256k1/v2.js";
@@ -34,3 +35,22 @@ export function loadV2(): Promise<V2> {
 
 /** The versions of the body encryption this server speaks, as announced in `Usrv-Encryption`. */
 export const VERSIONS = "1, 2";
+
+/** True when a request asks for any secure step. */
+export function wantsSecurity(inc: Incoming): boolean {
+  const h = inc.headers;
+  return (
+    h.nonce !== undefined ||
+    h["usrv-encryption"] !== undefined ||
+    h["sender-public-key"] !== undefined ||
+    h["ephemeral-public-key"] !== undefined ||
+    h["sender-signature"] !== undefined
+  );
+}
+
+/** The secure steps (open, seal v1 and v2), loaded once, on the first request that needs them. */
+let steps: Promise<typeof import("./steps.js")> | undefined;
+
+export function loadSteps(): Promise<typeof import("./steps.js")> {
+  return (steps ??= import("./steps.js"));
+}
