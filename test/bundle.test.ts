@@ -1,0 +1,124 @@
+/**
+ * S2: the fetch face is portable, so `import "usrv"` loads no `node:` module
+ * and no acorn until a part that needs them is called (issue 13 item 7).
+ *
+ * esbuild bundles dist/index.js (minified, split at every dynamic import, no
+ * platform), and the test walks the static import graph from the entry chunk:
+ * what a runtime loads for `import "usrv"` before any dynamic import runs.
+ * Node's built-ins are left external, so that one reached statically shows up
+ * as an import of the graph instead of failing the build.
+ */
+import assert from "node:assert/strict";
+import { builtinModules } from "node:module";
+import { join } from "node:path";
+import { before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
+import { build, type Metafile } from "esbuild";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const ENTRY = "dist/index.js";
+const KB = 1024;
+/**
+ * The static graph's minified size, at most. Issue 13's target is 25 KB and it
+ * is NOT met yet: 80,640 bytes (78.8 KB) were measured when this test was
+ * written, and the budget is that rounded up to the next KB plus 2 KB. Lower it
+ * as the core shrinks; never raise it without saying why in the commit.
+ */
+const BUDGET = 81 * KB;
+/** The parts that must stay behind a dynamic import, by the dist file esbuild splits them at. */
+const LAZY: Record<string, string> = {
+  "the Node server": "dist/adapter/serve.js",
+  "the secure steps": "dist/secure/steps.js",
+};
+
+const builtin = new Set(builtinModules);
+const isBuiltin = (path: string) => path.startsWith("node:") || builtin.has(path.split("/")[0]!);
+const kb = (bytes: number) => `${(bytes / KB).toFixed(1)} KB`;
+
+type Outputs = Metafile["outputs"];
+
+/** The chunks reached from `from` through static imports, and the external modules they import. */
+function staticGraph(outputs: Outputs, from: string): { chunks: Set<string>; externals: Set<string> } {
+  const chunks = new Set([from]);
+  const externals = new Set<string>();
+  const queue = [from];
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    for (const imp of outputs[next]!.imports) {
+      if (imp.kind !== "import-statement") continue;
+      if (imp.external) externals.add(imp.path);
+      else if (!chunks.has(imp.path)) {
+        chunks.add(imp.path);
+        queue.push(imp.path);
+      }
+    }
+  }
+  return { chunks, externals };
+}
+
+const bytesOf = (outputs: Outputs, chunks: Iterable<string>) =>
+  [...chunks].reduce((sum, chunk) => sum + outputs[chunk]!.bytes, 0);
+
+describe('S2: import "usrv" loads no node: module and no acorn until needed (issue 13 item 7)', () => {
+  let outputs: Outputs;
+  let entry: string;
+  let core: { chunks: Set<string>; externals: Set<string> };
+  let coreInputs: string[];
+
+  before(async () => {
+    const result = await build({
+      entryPoints: [join(ROOT, ENTRY)],
+      absWorkingDir: ROOT,
+      outdir: join(ROOT, "build", "bundle"), // only named: write is false
+      write: false,
+      metafile: true,
+      bundle: true,
+      splitting: true,
+      minify: true,
+      format: "esm",
+      platform: "neutral",
+      external: ["node:*", ...builtinModules],
+      logLevel: "silent",
+    });
+    outputs = result.metafile.outputs;
+    const found = Object.keys(outputs).find((out) => outputs[out]!.entryPoint === ENTRY);
+    assert.ok(found, `no output chunk for ${ENTRY}`);
+    entry = found;
+    core = staticGraph(outputs, entry);
+    coreInputs = [...core.chunks].flatMap((chunk) => Object.keys(outputs[chunk]!.inputs));
+  });
+
+  it("the static graph imports no Node built-in, with or without node:", () => {
+    const reached = [...core.externals].filter(isBuiltin);
+    assert.deepEqual(reached, [], `loaded by import "usrv": ${reached.join(", ")}`);
+    // Externals are only Node's built-ins; anything else would not be bundled.
+    assert.deepEqual([...core.externals], reached);
+  });
+
+  it("the static graph holds no acorn", () => {
+    const acorn = coreInputs.filter((input) => /(^|\/)node_modules\/acorn(-[^/]+)?\//.test(input));
+    assert.deepEqual(acorn, []);
+  });
+
+  for (const [part, file] of Object.entries(LAZY)) {
+    it(`${part} (${file}) is a dynamic chunk, outside the static graph`, () => {
+      const chunk = Object.keys(outputs).find((out) => outputs[out]!.entryPoint === file);
+      assert.ok(chunk, `no dynamic chunk for ${file}: renamed, or no longer imported dynamically?`);
+      assert.ok(!core.chunks.has(chunk), `${file} is imported statically by ${ENTRY}`);
+      assert.ok(!coreInputs.includes(file), `${file} is bundled into the static graph`);
+    });
+  }
+
+  it(`the static graph is at most ${kb(BUDGET)} minified (issue 13's target: 25 KB, not met yet)`, (t) => {
+    const size = bytesOf(outputs, core.chunks);
+    t.diagnostic(`static graph: ${size} bytes (${kb(size)}) in ${core.chunks.size} chunks; budget ${BUDGET}`);
+    // Each dynamic chunk, and what loading it adds to the static graph.
+    for (const [out, meta] of Object.entries(outputs)) {
+      if (!meta.entryPoint || out === entry) continue;
+      const added = [...staticGraph(outputs, out).chunks].filter((chunk) => !core.chunks.has(chunk));
+      t.diagnostic(
+        `dynamic ${meta.entryPoint}: ${meta.bytes} bytes, ${bytesOf(outputs, added)} with its own chunks`,
+      );
+    }
+    assert.ok(size <= BUDGET, `${size} bytes > budget ${BUDGET}`);
+  });
+});
