@@ -148,14 +148,21 @@ export function logNote(message: string): Error {
   return note;
 }
 
-/** Python-logging-like lines: `INFO:usrv:GET /test 200 0.31ms`. */
+/** A line to stderr: the process's where there is one (Node, Bun, Deno), else the console's (workerd). */
+function stderr(line: string): void {
+  const out = (globalThis as { process?: { stderr?: { write(s: string): unknown } } }).process?.stderr;
+  if (out !== undefined) out.write(line);
+  else console.error(line.endsWith("\n") ? line.slice(0, -1) : line);
+}
+
+/** Python-logging-like lines: `INFO:usrv:GET /test 200 0.31ms [id]`. */
 export class ConsoleLogger implements Logger {
   level: number;
   /** The logger name in each line; `usrv serve` workers use `usrv[PID]`. */
   name = "usrv";
   readonly #write: (line: string) => void;
 
-  constructor(level: number | string = 20, write: (line: string) => void = (l) => process.stderr.write(l)) {
+  constructor(level: number | string = 20, write: (line: string) => void = stderr) {
     this.level = parseLevel(level);
     this.#write = write;
   }
