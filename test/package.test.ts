@@ -166,7 +166,7 @@ describe("packaging: npm pack, then an install of the tarball", () => {
       t.diagnostic(`installed: ${kib} KiB`);
       assert.ok(kib <= MAX_INSTALLED_KIB, `${kib} KiB installed`);
       const installed = run("npm", ["ls", "--all", "--parseable"], app);
-      for (const peer of ["tsx", "@redis/client", "esbuild"])
+      for (const peer of ["tsx", "@redis/client", "esbuild", "@opentelemetry/api"])
         assert.ok(!installed.includes(`/node_modules/${peer}\n`), `${peer} is not installed`);
     });
 
@@ -178,10 +178,13 @@ describe("packaging: npm pack, then an install of the tarball", () => {
         "const app = createApp({ logLevel: 'silent' });",
         "app.bind('/<int:b>/<a>', ({ a, b }) => [200, a, b]);",
         "const c = createClient({ peer: 'http://x', fetch: app.request });",
-        "console.log(JSON.stringify([await c.GET['5'].test(), generateKeypair('s').publicKey.length]));",
+        'const otel = await import("usrv/otel").then((m) => m.tracing()).catch((e) => e.message);',
+        "console.log(JSON.stringify([await c.GET['5'].test(), generateKeypair('s').publicKey.length, otel]));",
       ].join("\n");
       writeFileSync(join(app, "check.mjs"), script);
-      assert.equal(run(process.execPath, ["check.mjs"], app).trim(), JSON.stringify([["test", 5], 88]));
+      // usrv/otel without its optional peer: a one-line error naming what to install
+      const missing = "[usrv] usrv/otel needs @opentelemetry/api: npm install @opentelemetry/api";
+      assert.equal(run(process.execPath, ["check.mjs"], app).trim(), JSON.stringify([["test", 5], 88, missing]));
     });
 
     it("the usrv bin runs: --version, and serve with a JavaScript module", async () => {

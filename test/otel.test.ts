@@ -1,0 +1,80 @@
+/**
+ * OpenTelemetry spans (issue 13, item 6; row O2) through usrv/otel, with the
+ * OTel SDK's in-memory exporter, on both faces.
+ */
+import assert from "node:assert/strict";
+import { it } from "node:test";
+import { propagation, SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from "@opentelemetry/sdk-trace-base";
+import { createApp } from "usrv";
+import { spanOf, tracing } from "usrv/otel";
+import { json, matrix } from "./_setup.js";
+
+const exporter = new InMemorySpanExporter();
+const provider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+const hooks = await tracing({ tracer: provider.getTracer("test") });
+
+matrix(
+  "O2: OpenTelemetry spans",
+  (app) => {
+    app.bind("/user/<int:id>", { style: "object" }, ({ id }, ctx) => [200, id, spanOf(ctx) !== undefined]);
+    app.bind("/boom", () => {
+      throw new Error("kaput");
+    });
+  },
+  (send) => {
+    it("O2: one server span per request, named by the route pattern, with the HTTP attributes", async () => {
+      exporter.reset();
+      assert.deepEqual(await json(await send()("/user/42", { headers: { "x-request-id": "otel-1" } }), 200), [
+        42,
+        true,
+      ]);
+      const [span, ...more] = exporter.getFinishedSpans();
+      assert.equal(more.length, 0);
+      assert.equal(span!.name, "GET /user/<int:id>");
+      assert.equal(span!.kind, SpanKind.SERVER);
+      assert.deepEqual(span!.attributes, {
+        "http.request.method": "GET",
+        "url.path": "/user/42",
+        "http.route": "/user/<int:id>",
+        "usrv.request_id": "otel-1",
+        "http.response.status_code": 200,
+      });
+    });
+    it("O2: a request's traceparent is the span's parent", async () => {
+      exporter.reset();
+      const trace = "4bf92f3577b34da6a3ce929d0e0e4736";
+      await send()("/user/1", { headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` } });
+      const [span] = exporter.getFinishedSpans();
+      assert.equal(span!.spanContext().traceId, trace);
+      assert.equal(span!.parentSpanContext?.spanId, "00f067aa0ba902b7");
+    });
+    it("O2: a 500 sets the error status and records the exception; a 404 is named by its method only", async () => {
+      exporter.reset();
+      await send()("/boom");
+      await send()("/nowhere");
+      const [boom, missing] = exporter.getFinishedSpans();
+      assert.equal(boom!.status.code, SpanStatusCode.ERROR);
+      assert.equal(boom!.events[0]?.name, "exception");
+      assert.equal(boom!.attributes["http.response.status_code"], 500);
+      assert.equal(missing!.name, "GET");
+      assert.equal(missing!.attributes["http.route"], undefined);
+      assert.equal(missing!.attributes["http.response.status_code"], 404);
+    });
+  },
+  { hooks },
+);
+
+it("O2: without tracing, a handler's spanOf is undefined and no span is made", async () => {
+  exporter.reset();
+  const app = createApp({ logLevel: "silent" });
+  app.bind("/x", { style: "object" }, (_, ctx) => [200, spanOf(ctx) === undefined]);
+  assert.equal(await (await app.request("/x")).json(), true);
+  assert.equal(exporter.getFinishedSpans().length, 0);
+});
