@@ -1,27 +1,38 @@
 /**
  * V5/V6: which style a function takes, and its parameter names, read once at
- * bind time with a real JavaScript parser (acorn), so defaults holding commas
- * or parentheses, comments, destructuring, async, arrows and method shorthand
- * all read right.
+ * bind time from its source. param-scanner.ts reads it without a parser, so
+ * `import "usrv"` loads no acorn; where the scanner cannot tell for certain,
+ * a full parser registered with `setParamParser` reads it, else `bind`
+ * throws a BindError that names the function and the options that settle it.
  */
-import { type Node, parseExpressionAt } from "acorn";
+import type { Node } from "acorn";
 import { BindError } from "./errors.js";
+import { type Param, type ParamList, type Read, scanParams, type Unknown } from "./param-scanner.js";
 
 /** How a handler takes its values. */
 export type Shape =
   | { style: "object" /** parameters declared: the context is built only for a second one */; arity: number }
   | { style: "positional"; names: (string | null)[]; rest: boolean };
 
-interface Param extends Node {
-  name?: string;
-  left?: Param;
-  argument?: Param;
-}
+/** acorn's `parseExpressionAt`, the one function of a full parser that params.ts calls. */
+export type ParseExpressionAt = (input: string, pos: number, options: { ecmaVersion: "latest" }) => unknown;
 
-/** A function's node as acorn reads it. */
-interface FunctionNode extends Node {
-  params: Param[];
-  body: Node;
+let fullParser: ParseExpressionAt | undefined;
+
+/**
+ * Registers a full JavaScript parser for the handlers the scanner cannot read
+ * with certainty (a `/` after `}`, a name spelled with a Unicode escape, a
+ * parenthesized parameter after `}`...); undefined removes it. Without one,
+ * `bind` throws a BindError for such a handler instead, naming it and the
+ * options that settle it (`{ params: [...] }`, `{ style: ... }`). Nothing in
+ * usrv registers one, so that no entry point loads acorn before it is needed.
+ *
+ * @example
+ * import { parseExpressionAt } from "acorn";
+ * setParamParser(parseExpressionAt);
+ */
+export function setParamParser(parse: ParseExpressionAt | undefined): void {
+  fullParser = parse;
 }
 
 /**
@@ -60,65 +71,50 @@ const REQUEST_MEMBERS = new Set([
  * readShape(({ a, b }) => [200, a, b]);             // object
  */
 export function readShape(fn: Function, options: { positional?: boolean } = {}): Shape {
-  const node = parseFunction(fn);
-  const params = node.params;
+  const { params, reads } = readParams(fn, !options.positional);
   const first = params[0];
-  const firstTarget = first?.type === "AssignmentPattern" ? first.left : first;
-  if (firstTarget?.type === "ObjectPattern") return { style: "object", arity: params.length };
+  if (first !== undefined && "pattern" in first && first.pattern === "object") {
+    return { style: "object", arity: params.length };
+  }
   const names: (string | null)[] = [];
   let rest = false;
   for (const p of params) {
-    if (p.type === "RestElement") {
+    if ("rest" in p) {
       rest = true;
       break;
     }
-    const target = p.type === "AssignmentPattern" ? p.left! : p;
-    names.push(target.type === "Identifier" ? target.name! : null);
+    names.push("name" in p ? p.name : null);
   }
-  if (!options.positional) refuseObjectUse(fn, node, names);
+  const use = objectUse(reads);
+  if (use) refuseObjectUse(fn, ...use);
   return { style: "positional", names, rest };
+}
+
+/**
+ * The first request member the body reads from a plain parameter (see
+ * REQUEST_MEMBERS), or undefined. Shadowing is not tracked:
+ * `{ style: "positional" }` settles a false alarm.
+ */
+function objectUse(reads: Read[]): [param: string, key: string] | undefined {
+  const files = new Set<string>(); // parameters used as uploaded files
+  const dataRead = new Set<string>(); // parameters whose .data is read as is
+  for (const { via, param, key } of reads) {
+    if (via === "file") files.add(param);
+    else if (REQUEST_MEMBERS.has(key)) return [param, key];
+    else if (via === "member" && (key === "filename" || key === "type")) files.add(param);
+    else if (via === "member" && key === "data") dataRead.add(param);
+  }
+  for (const p of dataRead) if (!files.has(p)) return [p, "data"];
+  return undefined;
 }
 
 /**
  * The types accept `(req) => [200, req.method]` (the object style's
  * signature), but a plain first parameter is read as a value name, so `req`
  * would be undefined and every call a 500. Refuse it at bind time, showing
- * both styles, when the body reads a request member from a parameter.
- * Shadowing is not tracked: `{ style: "positional" }` settles a false alarm.
+ * both styles.
  */
-function refuseObjectUse(fn: Function, node: FunctionNode, names: (string | null)[]): void {
-  const params = new Set(names.filter((n): n is string => n !== null));
-  if (params.size === 0) return;
-  let found: [string, string] | undefined;
-  const dataRead = new Set<string>(); // parameters whose .data is read as is
-  const files = new Set<string>(); // parameters used as uploaded files
-  const keyOf = (m: any): string =>
-    m.computed ? (typeof m.property.value === "string" ? m.property.value : "") : m.property.name;
-  visit(node.body, (n: any) => {
-    if (n.type === "MemberExpression" && n.object.type === "MemberExpression") {
-      // x.data.length, x.data[0]: x.data is bytes, x a file
-      const inner = n.object;
-      if (inner.object.type === "Identifier" && keyOf(inner) === "data") files.add(inner.object.name);
-    }
-    if (n.type === "MemberExpression" && n.object.type === "Identifier" && params.has(n.object.name)) {
-      const key = keyOf(n);
-      if (REQUEST_MEMBERS.has(key)) found ??= [n.object.name, key];
-      else if (key === "filename" || key === "type") files.add(n.object.name);
-      else if (key === "data") dataRead.add(n.object.name);
-    } else if (
-      n.type === "VariableDeclarator" &&
-      n.id.type === "ObjectPattern" &&
-      n.init?.type === "Identifier" &&
-      params.has(n.init.name)
-    ) {
-      for (const p of n.id.properties)
-        if (p.type === "Property" && !p.computed && REQUEST_MEMBERS.has(p.key.name ?? p.key.value))
-          found ??= [n.init.name, p.key.name ?? p.key.value];
-    }
-  });
-  if (!found) for (const p of dataRead) if (!files.has(p)) found ??= [p, "data"];
-  if (!found) return;
-  const [param, key] = found;
+function refuseObjectUse(fn: Function, param: string, key: string): never {
   const label = fn.name ? `"${fn.name}"` : "the handler";
   throw new BindError(
     `${label} reads ${param}.${key}, but a plain parameter is read as a value name (positional style): ` +
@@ -126,6 +122,113 @@ function refuseObjectUse(fn: Function, node: FunctionNode, names: (string | null
       `the request second, ({ a, b, method }, ctx) => ... (ctx.path, ctx.query, ctx.headers), or pass ` +
       `{ style: "object" } to receive the values object as ${param}. If "${param}" is a value, pass { style: "positional" }`,
   );
+}
+
+/**
+ * A function's parameters, and with `readBody` the reads of the named ones:
+ * from the scanner, else from the registered parser, else a BindError.
+ */
+function readParams(fn: Function, readBody: boolean): ParamList {
+  const src = Function.prototype.toString.call(fn);
+  const label = fn.name ? `"${fn.name}"` : "an anonymous function";
+  if (/\{\s*\[native code\]\s*\}\s*$/.test(src)) {
+    throw new BindError(
+      `cannot read the parameters of ${label} (a native or bound function): pass { params: [...] } or use the object style`,
+    );
+  }
+  const scanned = scanParams(src, readBody);
+  if (!("unknown" in scanned)) return scanned;
+  if (fullParser === undefined) throw unreadable(label, src, scanned);
+  const parsed = parseParams(fullParser, src, readBody);
+  if (parsed === undefined) {
+    throw new BindError(
+      `cannot read the parameters of ${label}: pass { params: [...] } or use the object style ({ a, b }) => ...`,
+    );
+  }
+  return parsed;
+}
+
+/** The scanner's "cannot tell", as a BindError that says where and what settles it. */
+function unreadable(label: string, src: string, { unknown, at, inBody }: Unknown): BindError {
+  const before = src.slice(0, at);
+  const line = before.split("\n").length;
+  const near = JSON.stringify(src.slice(Math.max(0, at - 25), at + 25));
+  const where = `${unknown}, at ${line}:${at - before.lastIndexOf("\n")} of its source (near ${near})`;
+  return new BindError(
+    inBody
+      ? `cannot tell for certain whether ${label} reads a parameter as the request: ${where}. Pass ` +
+          `{ style: "positional" } if its parameters are values, or { style: "object" } to take the values object first`
+      : `cannot read the parameters of ${label} for certain: ${where}. Pass { params: [...] } naming the values ` +
+          `it takes, or { style: "object" }, or use the object style ({ a, b }) => ...`,
+  );
+}
+
+interface AcornParam extends Node {
+  name?: string;
+  left?: AcornParam;
+}
+
+/**
+ * The same ParamList from a full parser's tree (acorn's ESTree), or
+ * undefined when it does not parse: the fallback, and the reference the
+ * scanner is tested against.
+ *
+ * @example
+ * import { parseExpressionAt } from "acorn";
+ * parseParams(parseExpressionAt, "(a, ...b) => a.method", true);
+ * // { params: [{ name: "a" }, { rest: true }], reads: [{ via: "member", param: "a", key: "method" }] }
+ */
+export function parseParams(parse: ParseExpressionAt, src: string, readBody: boolean): ParamList | undefined {
+  const node = parseFunction(parse, src);
+  if (node === undefined) return undefined;
+  const params = node.params.map((p): Param => {
+    if (p.type === "RestElement") return { rest: true };
+    const target = p.type === "AssignmentPattern" ? p.left! : p;
+    if (target.type === "ObjectPattern") return { pattern: "object" };
+    if (target.type === "ArrayPattern") return { pattern: "array" };
+    return { name: target.name! };
+  });
+  const first = params[0];
+  const names = new Set<string>();
+  if (readBody && !(first !== undefined && "pattern" in first && first.pattern === "object")) {
+    for (const p of params) {
+      if ("rest" in p) break;
+      if ("name" in p) names.add(p.name);
+    }
+  }
+  return { params, reads: names.size === 0 ? [] : treeReads(node.body, names) };
+}
+
+/** The reads of `names` in a tree, in the walk's order (see Read). */
+function treeReads(body: Node, names: Set<string>): Read[] {
+  const reads: Read[] = [];
+  const keyOf = (m: any): string =>
+    m.computed ? (typeof m.property.value === "string" ? m.property.value : "") : m.property.name;
+  visit(body, (n: any) => {
+    if (n.type === "MemberExpression" && n.object.type === "MemberExpression") {
+      // x.data.length, x.data[0]: x.data is bytes, x a file
+      const inner = n.object;
+      if (inner.object.type === "Identifier" && names.has(inner.object.name) && keyOf(inner) === "data") {
+        reads.push({ via: "file", param: inner.object.name, key: "data" });
+      }
+    }
+    if (n.type === "MemberExpression" && n.object.type === "Identifier" && names.has(n.object.name)) {
+      reads.push({ via: "member", param: n.object.name, key: keyOf(n) });
+    } else if (
+      n.type === "VariableDeclarator" &&
+      n.id.type === "ObjectPattern" &&
+      n.init?.type === "Identifier" &&
+      names.has(n.init.name)
+    ) {
+      for (const p of n.id.properties) {
+        const key = p.key?.name ?? p.key?.value;
+        if (p.type === "Property" && !p.computed && typeof key === "string") {
+          reads.push({ via: "destructure", param: n.init.name, key });
+        }
+      }
+    }
+  });
+  return reads;
 }
 
 /** Calls `f` on every node under `node` (acorn nodes are plain objects). */
@@ -140,14 +243,10 @@ function visit(node: unknown, f: (n: Node) => void): void {
   for (const key in node) if (key !== "type") visit((node as Record<string, unknown>)[key], f);
 }
 
-function parseFunction(fn: Function): FunctionNode {
-  const src = Function.prototype.toString.call(fn);
-  const label = fn.name ? `"${fn.name}"` : "an anonymous function";
-  if (/\{\s*\[native code\]\s*\}\s*$/.test(src)) {
-    throw new BindError(
-      `cannot read the parameters of ${label} (a native or bound function): pass { params: [...] } or use the object style`,
-    );
-  }
+function parseFunction(
+  parse: ParseExpressionAt,
+  src: string,
+): { params: AcornParam[]; body: Node } | undefined {
   // A function or arrow parses as an expression; method shorthand (`get(a) {}`,
   // `async *m() {}`) only inside an object literal, so try that second.
   for (const [prefix, pick] of [
@@ -155,15 +254,11 @@ function parseFunction(fn: Function): FunctionNode {
     ["({", (n: any) => n.properties?.[0]?.value],
   ] as const) {
     try {
-      const node = pick(
-        parseExpressionAt(`${prefix}${src}${prefix === "(" ? ")" : "})"}`, 0, { ecmaVersion: "latest" }),
-      );
-      if (node?.params) return node as FunctionNode;
+      const node = pick(parse(`${prefix}${src}${prefix === "(" ? ")" : "})"}`, 0, { ecmaVersion: "latest" }));
+      if (node?.params) return node;
     } catch {
       // try the next wrapping
     }
   }
-  throw new BindError(
-    `cannot read the parameters of ${label}: pass { params: [...] } or use the object style ({ a, b }) => ...`,
-  );
+  return undefined;
 }
