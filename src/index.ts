@@ -34,6 +34,7 @@ export type {
   OnResponse,
 } from "./hooks.js";
 export { ConsoleLogger, type Logger, parseLevel } from "./log.js";
+export { setParamParser } from "./params.js";
 export {
   MemoryReplayStore,
   type MemoryReplayStoreOptions,

@@ -23,6 +23,7 @@ it("exports of usrv", () => {
     "parseLevel",
     "registerConverter",
     "run",
+    "setParamParser",
   ]);
 });
 
