@@ -184,7 +184,10 @@ describe("packaging: npm pack, then an install of the tarball", () => {
       writeFileSync(join(app, "check.mjs"), script);
       // usrv/otel without its optional peer: a one-line error naming what to install
       const missing = "[usrv] usrv/otel needs @opentelemetry/api: npm install @opentelemetry/api";
-      assert.equal(run(process.execPath, ["check.mjs"], app).trim(), JSON.stringify([["test", 5], 88, missing]));
+      assert.equal(
+        run(process.execPath, ["check.mjs"], app).trim(),
+        JSON.stringify([["test", 5], 88, missing]),
+      );
     });
 
     it("the usrv bin runs: --version, and serve with a JavaScript module", async () => {
