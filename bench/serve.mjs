@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { fmt, median } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
-const CLI = `${ROOT}dist/cli.js`;
+const CLI = `${ROOT}dist/cli/main.js`;
 const BINDING = `${ROOT}test/fixtures/serve-bench.mjs`;
 const RESULTS = process.env.BENCH_RESULTS ?? `${ROOT}bench/RESULTS.md`;
 const BEGIN = "<!-- bench/serve.mjs: begin (this section is rewritten by `node bench/serve.mjs`) -->";

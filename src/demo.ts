@@ -8,7 +8,7 @@
  */
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
-import { type App, createApp } from "./app.js";
+import { type App, createApp } from "./app/app.js";
 
 /**
  * Binds the demo routes on an app.

@@ -7,22 +7,18 @@
  * const server = await run({ host: "127.0.0.1", port: 5000 });
  */
 
-import type { RunOptions, ServerHandle } from "./adapter/serve.js";
-import { App, type Bind } from "./app.js";
+import { App, type Bind } from "./app/app.js";
+import type { RunOptions, ServerHandle } from "./faces/serve.js";
 
-export type { RunOptions, ServerHandle } from "./adapter/serve.js";
-export { App, type AppOptions, type Bind, createApp, DEFAULT_BODY_LIMIT, type GroupOptions } from "./app.js";
-export { type Converter, registerConverter } from "./converters.js";
-export type { CookieOptions } from "./cookies.js";
 export {
-  BindError,
-  EndpointAlreadyDefined,
-  ERRORS,
-  type ErrorCode,
-  HttpError,
-  type HttpErrorOptions,
-} from "./errors.js";
-export type { Group } from "./group.js";
+  App,
+  type AppOptions,
+  type Bind,
+  createApp,
+  DEFAULT_BODY_LIMIT,
+  type GroupOptions,
+} from "./app/app.js";
+export type { Group } from "./app/group.js";
 export type {
   Answer,
   BeforeHandle,
@@ -32,16 +28,16 @@ export type {
   OnError,
   OnRequest,
   OnResponse,
-} from "./hooks.js";
-export { ConsoleLogger, type Logger, parseLevel } from "./log.js";
-export { setParamParser } from "./params.js";
+} from "./app/hooks.js";
 export {
-  MemoryReplayStore,
-  type MemoryReplayStoreOptions,
-  type ReplayStore,
-  type ReplayWindow,
-} from "./replay.js";
-export { Router } from "./router.js";
+  BindError,
+  EndpointAlreadyDefined,
+  ERRORS,
+  type ErrorCode,
+  HttpError,
+  type HttpErrorOptions,
+} from "./common/errors.js";
+export { ConsoleLogger, type Logger, parseLevel } from "./common/log.js";
 export type {
   BindOptions,
   Context,
@@ -55,7 +51,18 @@ export type {
   State,
   UploadedFile,
   Values,
-} from "./types.js";
+} from "./common/types.js";
+export { type Converter, registerConverter } from "./core/converters.js";
+export type { CookieOptions } from "./core/cookies.js";
+export { setParamParser } from "./core/params.js";
+export { Router } from "./core/router.js";
+export type { RunOptions, ServerHandle } from "./faces/serve.js";
+export {
+  MemoryReplayStore,
+  type MemoryReplayStoreOptions,
+  type ReplayStore,
+  type ReplayWindow,
+} from "./stores/replay.js";
 
 // One registry per process, as the seed's: kept on globalThis so that two
 // copies of usrv (say, one transpiled to CommonJS by a TypeScript loader)

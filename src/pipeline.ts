@@ -1,17 +1,18 @@
 /**
  * The one place that chains the steps, in execution order, for both faces
- * (Node listener and fetch handler). Each step lives in its own file:
+ * (faces/node.ts, the Node listener, and faces/fetch.ts, the fetch handler).
+ * Each step lives in its own file:
  *
- *   1. route          (404/405)          router.ts
+ *   1. route          (404/405)          core/router.ts
  *   2. open           (403/412/400/401)  secure/open.ts: policy, nonce, key, signature, replay, decrypt;
  *                                        only for requests with keys or a nonce, or routes that demand them
- *   3. read the body  (413)              the face (adapter/*), then body.ts (400)
- *   4. bind values    (400)              values.ts, query.ts
- *   5. call           (406/500/503)      here
- *   6. render         (R1-R8)            render.ts
+ *   3. read the body  (413)              the face, then core/body.ts (400)
+ *   4. bind values    (400)              core/values.ts, core/query.ts
+ *   5. call           (406/500/503)      here, with core/context.ts
+ *   6. render         (R1-R8)            core/render.ts
  *   7. seal           (500/503)          secure/seal.ts (v1, for a Sender-Public-Key), secure/seal-v2.ts (v2)
  *
- * With hooks (hooks.ts), in the same order:
+ * With hooks (app/hooks.ts), in the same order:
  *
  *   onRequest    after 1 (the route known or not), before 2; may answer
  *   notFound     for 1's 404
@@ -24,10 +25,6 @@
  * promise: that is most of the gap between a framework and raw node:http.
  */
 
-import { type ParsedBody, parseBody } from "./body.js";
-import { RequestContext } from "./context.js";
-import type { CookieKeys } from "./cookies.js";
-import { HttpError } from "./errors.js";
 import {
   type Answer,
   type Chains,
@@ -40,20 +37,23 @@ import {
   unview,
   view,
   withCause,
-} from "./hooks.js";
-import { header, type Incoming } from "./incoming.js";
-import { type Logger, logNote } from "./log.js";
-import { parseQuery } from "./query.js";
-import { type Reply, render, renderError, renderThrown } from "./render.js";
-import type { Route } from "./route.js";
-import type { Match, Miss, Router } from "./router.js";
+} from "./app/hooks.js";
+import type { Route } from "./app/route.js";
+import { HttpError } from "./common/errors.js";
+import { type Logger, logNote } from "./common/log.js";
+import { type ParsedBody, parseBody } from "./core/body.js";
+import { RequestContext } from "./core/context.js";
+import type { CookieKeys } from "./core/cookies.js";
+import { parseQuery } from "./core/query.js";
+import { type Reply, render, renderError, renderThrown } from "./core/render.js";
+import type { Match, Miss, Router } from "./core/router.js";
+import { objectValues, positionalArgs, type Sources } from "./core/values.js";
+import { header, type Incoming } from "./faces/incoming.js";
 import { loadSteps, type Security, VERSIONS, wantsSecurity } from "./secure/security.js";
 import type { Opened } from "./secure/steps.js";
 
-import { objectValues, positionalArgs, type Sources } from "./values.js";
-
-export type { Incoming } from "./incoming.js";
-export type { Route } from "./route.js";
+export type { Route } from "./app/route.js";
+export type { Incoming } from "./faces/incoming.js";
 
 /** What the pipeline needs of an app. */
 export interface Core extends Security {

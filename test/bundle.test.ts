@@ -27,7 +27,7 @@ const KB = 1024;
 const BUDGET = 81 * KB;
 /** The parts that must stay behind a dynamic import, by the dist file esbuild splits them at. */
 const LAZY: Record<string, string> = {
-  "the Node server": "dist/adapter/serve.js",
+  "the Node server": "dist/faces/serve.js",
   "the secure steps": "dist/secure/steps.js",
 };
 

@@ -15,7 +15,7 @@ import { canonicalKey, generateKeypair } from "usrv/secp256k1";
 import { quietApp } from "./_setup.js";
 import { clientApp } from "./fixtures/client-helpers.js";
 
-const CLI = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+const CLI = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const home = mkdtempSync(join(tmpdir(), "usrv-home-"));
 
 interface Run {

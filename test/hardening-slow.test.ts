@@ -7,7 +7,7 @@
  * The bounds asserted are the timeouts plus node:http's check period, slack
  * and four times the worst lateness of this process's timers (the server
  * runs here: on a loaded machine its timeouts fire late by as much), not
- * speeds: before the fix in src/adapter/serve.ts a 1 s headersTimeout took
+ * speeds: before the fix in src/faces/serve.ts a 1 s headersTimeout took
  * ~30 s to cut anything. A healthy client "not held up" is an order, not a
  * time: its answers arrive while every slow connection is still held.
  */

@@ -1,5 +1,5 @@
 /**
- * V5/V6: the parameter scanner (src/param-scanner.ts) against acorn. Many
+ * V5/V6: the parameter scanner (src/core/param-scanner.ts) against acorn. Many
  * generated functions of every form (function, async, generator, arrows with
  * and without parentheses, method shorthand, getters and setters, class
  * methods, computed names), with defaults and bodies full of what hides a
@@ -19,13 +19,13 @@ import fc from "fast-check";
 import { BindError, createApp } from "usrv";
 
 // Internal modules, from the build the tests run against (../../dist from build/test).
-type ScannerModule = typeof import("../dist/param-scanner.js");
-type ParamsModule = typeof import("../dist/params.js");
+type ScannerModule = typeof import("../dist/core/param-scanner.js");
+type ParamsModule = typeof import("../dist/core/params.js");
 const { scanParams } = (await import(
-  new URL("../../dist/param-scanner.js", import.meta.url).href
+  new URL("../../dist/core/param-scanner.js", import.meta.url).href
 )) as ScannerModule;
 const { parseParams, setParamParser } = (await import(
-  new URL("../../dist/params.js", import.meta.url).href
+  new URL("../../dist/core/params.js", import.meta.url).href
 )) as ParamsModule;
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

@@ -1,5 +1,5 @@
 /**
- * V5/V6: the parameter list read by the scanner (src/param-scanner.ts), table-driven.
+ * V5/V6: the parameter list read by the scanner (src/core/param-scanner.ts), table-driven.
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";

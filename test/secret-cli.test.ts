@@ -1,6 +1,6 @@
 /**
  * I2 from the command line: `usrv secret dump|load|migrate`, spawned as
- * `node dist/cli.js` with piped stdin and a temporary USRV_HOME; the no-echo
+ * `node dist/cli/main.js` with piped stdin and a temporary USRV_HOME; the no-echo
  * prompt through a pseudo-terminal (`script`, util-linux) when available.
  */
 import assert from "node:assert/strict";
@@ -13,7 +13,7 @@ import { fileURLToPath } from "node:url";
 import { generateKeypair } from "usrv/secp256k1";
 import { jsonFixture } from "./fixtures/helpers.js";
 
-const cli = fileURLToPath(new URL("../../dist/cli.js", import.meta.url));
+const cli = fileURLToPath(new URL("../../dist/cli/main.js", import.meta.url));
 const pkg = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as {
   version: string;
 };
@@ -27,7 +27,7 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `node dist/cli.js ...args` with `input` piped to stdin. */
+/** Runs `node dist/cli/main.js ...args` with `input` piped to stdin. */
 function run(args: string[], input: string, home: string, env: Record<string, string> = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], {

@@ -17,7 +17,7 @@ import { decrypt, encrypt, generateKeypair, sign, verify } from "usrv/secp256k1"
 import { freePort, which } from "./fixtures/serve-helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const CLI = join(ROOT, "dist", "cli.js");
+const CLI = join(ROOT, "dist", "cli", "main.js");
 const BINDING = join(ROOT, "test", "fixtures", "serve-hosts.mjs");
 
 // ---------------------------------------------------------------- tools

@@ -3,7 +3,7 @@
  * non-zero exit; anything else is one line too, with its stack only when
  * USRV_DEBUG=1.
  */
-import { MissingPeerError } from "../peer.js";
+import { MissingPeerError } from "../common/peer.js";
 
 /** A user's mistake, reported as one line and a non-zero exit, never a stack. */
 export class UsageError extends Error {

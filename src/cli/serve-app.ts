@@ -4,13 +4,13 @@
  * replay store, listens, and describes itself in the start-up banner.
  */
 import cluster from "node:cluster";
-import type { ServerHandle } from "../adapter/serve.js";
-import type { App } from "../app.js";
+import type { App } from "../app/app.js";
+import { ConsoleLogger } from "../common/log.js";
 import { bindDemo } from "../demo.js";
+import type { ServerHandle } from "../faces/serve.js";
 import { defaultApp } from "../index.js";
-import { ConsoleLogger } from "../log.js";
-import type { ReplayStore } from "../replay.js";
-import { loadRedisClient, RedisReplayStore } from "../replay-redis.js";
+import type { ReplayStore } from "../stores/replay.js";
+import { loadRedisClient, RedisReplayStore } from "../stores/replay-redis.js";
 import { requirePeer, UsageError } from "./errors.js";
 import { loadBindings } from "./serve-bindings.js";
 import { bindDefaultRoutes } from "./serve-defaults.js";

@@ -7,9 +7,9 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { extname, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { App } from "../app.js";
-import { EndpointAlreadyDefined } from "../errors.js";
-import { importPeer } from "../peer.js";
+import type { App } from "../app/app.js";
+import { EndpointAlreadyDefined } from "../common/errors.js";
+import { importPeer } from "../common/peer.js";
 import { debugging, requirePeer, UsageError } from "./errors.js";
 import { explainLoadError } from "./load-error.js";
 

@@ -4,7 +4,7 @@
  * serve` adds each one the served app does not answer itself (a GET `/`
  * answers HEAD too; `/<name>` answers `/puk`), unless --no-default-routes.
  */
-import type { App } from "../app.js";
+import type { App } from "../app/app.js";
 
 /**
  * Binds the default routes the app lacks; returns them as "METHOD /path".

@@ -7,8 +7,8 @@
 import cluster, { type Worker } from "node:cluster";
 import { extname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { MemoryReplayStore } from "../replay.js";
-import { serveReplay } from "../replay-cluster.js";
+import { MemoryReplayStore } from "../stores/replay.js";
+import { serveReplay } from "../stores/replay-cluster.js";
 import { UsageError } from "./errors.js";
 import type { StartConfig } from "./serve-app.js";
 import type { FromWorker, ToWorker } from "./serve-ipc.js";

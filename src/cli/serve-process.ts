@@ -4,8 +4,8 @@
  * traps the signals, checks the options, makes the identity and reads the
  * certificate once.
  */
-import { MemoryReplayStore } from "../replay.js";
-import { loadRedisClient } from "../replay-redis.js";
+import { MemoryReplayStore } from "../stores/replay.js";
+import { loadRedisClient } from "../stores/replay-redis.js";
 import { requirePeer } from "./errors.js";
 import { type StartConfig, startApp, storeFor } from "./serve-app.js";
 import { resolveIdentity } from "./serve-identity.js";

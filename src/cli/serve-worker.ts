@@ -5,7 +5,7 @@
  * and resolved (identity secret and certificate included), over IPC.
  */
 import cluster from "node:cluster";
-import { ClusterReplayStore } from "../replay-cluster.js";
+import { ClusterReplayStore } from "../stores/replay-cluster.js";
 import { UsageError, unexpected } from "./errors.js";
 import { type StartConfig, type Started, startApp, storeFor } from "./serve-app.js";
 import type { FromWorker, ToWorker } from "./serve-ipc.js";

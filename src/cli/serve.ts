@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { parseLevel } from "../log.js";
+import { parseLevel } from "../common/log.js";
 import { firstSentence, UsageError } from "./errors.js";
 import { redactCommandLine, takeFromEnv } from "./hide-secrets.js";
 import { runServer, type ServeConfig } from "./serve-process.js";

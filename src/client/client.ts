@@ -4,7 +4,7 @@
  * Node, browser.ts) gives it a {@link Runtime}.
  */
 
-import { isTextBody, sealedText } from "../sealed-body.js";
+import { isTextBody, sealedText } from "../common/sealed-body.js";
 import type { Keypair, Secp256k1 } from "../secp256k1/api.js";
 import type { V2 } from "../secp256k1/v2.js";
 import type { V2Context } from "../secp256k1/v2-response.js";

@@ -5,8 +5,8 @@
  * typed error, never a half-read value.
  */
 
-import { contentText } from "../charset.js";
-import { mediaType } from "../media-type.js";
+import { mediaType } from "../common/media-type.js";
+import { contentText } from "../core/charset.js";
 import { ClientError } from "./errors.js";
 import type { FormDataBase } from "./form-data.js";
 

@@ -4,8 +4,8 @@
  * only while the body is sent (a disk-backed Blob on Node), never loaded
  * whole. Each entry (Node, browser) subclasses this with its {@link Platform}.
  */
-import { contentText } from "../charset.js";
-import { type RawPart, readParts } from "../multipart.js";
+import { contentText } from "../core/charset.js";
+import { type RawPart, readParts } from "../core/multipart.js";
 import { ClientError } from "./errors.js";
 import { typeOfName } from "./mime.js";
 import { type DumpedPart, type FileRef, type FormPart, isFileRef, type Platform } from "./platform.js";

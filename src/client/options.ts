@@ -4,7 +4,8 @@
  * spellings (`_peer`, `_headers`, `_puk`, `_encoder`) are taken out of the
  * values, as the reference's keyword arguments were.
  */
-import { type Check, checkOptions, count, either, oneOf, type Spec, typeOf } from "../options.js";
+
+import { type Check, checkOptions, count, either, oneOf, type Spec, typeOf } from "../common/options.js";
 import type { Keypair } from "../secp256k1/api.js";
 import type { Encoder } from "./encode.js";
 import { ClientError } from "./errors.js";

@@ -7,7 +7,7 @@
  * 408/429/502/503/504, honouring Retry-After.
  */
 
-import { concatBytes } from "../bytes.js";
+import { concatBytes } from "../common/bytes.js";
 import { deadline } from "./deadline.js";
 import { ClientError } from "./errors.js";
 

@@ -3,8 +3,9 @@
  * the reply and a handler's own Response, Set-Cookie lines kept apart, and
  * the answers that cannot be sealed refused.
  */
-import { HttpError } from "../errors.js";
-import type { Reply } from "../render.js";
+
+import { HttpError } from "../common/errors.js";
+import type { Reply } from "../core/render.js";
 
 /** The answer's headers, each Set-Cookie line kept (a plain copy keeps the last one only). */
 export function answerHeaders(reply: Reply): Headers {

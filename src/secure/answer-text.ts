@@ -4,7 +4,7 @@
  * and cancelled when the client leaves. A stream that crosses a bound is
  * cancelled at once, so an endless event stream costs at most one bound.
  */
-import { HttpError } from "../errors.js";
+import { HttpError } from "../common/errors.js";
 
 /** Bounds of one read. */
 export interface AnswerBounds {

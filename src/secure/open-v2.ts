@@ -5,13 +5,14 @@
  * The same order as v1 (open.ts): nothing costlier before a cheaper check,
  * the nonce remembered only once the body opened, which proves the sender.
  */
-import { HttpError } from "../errors.js";
-import { header, type Incoming } from "../incoming.js";
-import { checkNonce, rememberNonce } from "../replay.js";
-import type { Route } from "../route.js";
+
+import type { Route } from "../app/route.js";
+import { HttpError } from "../common/errors.js";
+import { header, type Incoming } from "../faces/incoming.js";
 import { b64decode } from "../secp256k1/encoding.js";
 import { MIN_SEALED_RECORD, runAll, sealedLength } from "../secp256k1/records.js";
 import type { V2Context } from "../secp256k1/v2-response.js";
+import { checkNonce, rememberNonce } from "../stores/replay.js";
 import { loadCrypto, loadV2, type Security } from "./security.js";
 import { canonical } from "./sender-key.js";
 

@@ -6,13 +6,14 @@
  * runs before anything costlier: the policy before the body is read, and
  * the replay memory only for proven keys and signatures.
  */
-import { HttpError } from "../errors.js";
-import { header, type Incoming } from "../incoming.js";
-import { checkNonce, rememberNonce } from "../replay.js";
-import type { Route } from "../route.js";
-import { sealedBytes } from "../sealed-body.js";
+
+import type { Route } from "../app/route.js";
+import { HttpError } from "../common/errors.js";
+import { sealedBytes } from "../common/sealed-body.js";
+import { header, type Incoming } from "../faces/incoming.js";
 import type { Secp256k1 } from "../secp256k1/api.js";
 import type { V2Context } from "../secp256k1/v2-response.js";
+import { checkNonce, rememberNonce } from "../stores/replay.js";
 import { openV2 } from "./open-v2.js";
 import { loadCrypto, type Security } from "./security.js";
 

@@ -4,7 +4,7 @@
  * Content-Type in every record's associated data. A handler's own Response
  * is sealed record by record as it streams: nothing is buffered whole.
  */
-import type { Reply } from "../render.js";
+import type { Reply } from "../core/render.js";
 import { b64encode } from "../secp256k1/encoding.js";
 import { recordStream, runAll } from "../secp256k1/records.js";
 import type { V2Context } from "../secp256k1/v2-response.js";

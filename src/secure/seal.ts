@@ -4,9 +4,10 @@
  * A handler's own Response is sealed too (a client that asked for
  * encryption never gets plaintext), read within bounds (answer-text.ts).
  */
-import type { Incoming } from "../incoming.js";
-import type { Reply } from "../render.js";
-import type { Route } from "../route.js";
+
+import type { Route } from "../app/route.js";
+import type { Reply } from "../core/render.js";
+import type { Incoming } from "../faces/incoming.js";
 import type { Secp256k1 } from "../secp256k1/api.js";
 import { answerHeaders, refuseEncoded, sealedReply } from "./answer-head.js";
 import { answerText } from "./answer-text.js";

@@ -2,10 +2,10 @@
  * What the secure steps (open.ts, seal.ts) need of an app, and the curve
  * code they load on the first request that carries keys.
  */
-import type { Incoming } from "../incoming.js";
-import type { ReplayStore, ReplayWindow } from "../replay.js";
+import type { Incoming } from "../faces/incoming.js";
 import type { Keypair, Secp256k1 } from "../secp256k1/api.js";
 import type { V2 } from "../secp256k1/v2.js";
+import type { ReplayStore, ReplayWindow } from "../stores/replay.js";
 
 /** What the secure steps need of an app. */
 export interface Security {

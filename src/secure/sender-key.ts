@@ -1,5 +1,6 @@
 /** A key header read as one sender: its canonical spelling (E1), or a 400 naming the header. */
-import { HttpError } from "../errors.js";
+
+import { HttpError } from "../common/errors.js";
 import type { Secp256k1 } from "../secp256k1/api.js";
 import { canonicalKey } from "../secp256k1/canonical.js";
 

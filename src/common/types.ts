@@ -3,7 +3,7 @@
  * is `{ b: number; a: string }`.
  */
 import type { IncomingHttpHeaders } from "node:http";
-import type { CookieOptions } from "./cookies.js";
+import type { CookieOptions } from "../core/cookies.js";
 import type { Logger } from "./log.js";
 
 /**

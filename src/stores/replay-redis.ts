@@ -5,8 +5,8 @@
  * The client library (@redis/client, an optional peer dependency) is loaded
  * only when this store is used.
  */
-import { HttpError } from "./errors.js";
-import { importPeer, MissingPeerError } from "./peer.js";
+import { HttpError } from "../common/errors.js";
+import { importPeer, MissingPeerError } from "../common/peer.js";
 import type { ReplayStore } from "./replay.js";
 
 /** Options of the Redis store. */

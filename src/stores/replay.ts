@@ -3,7 +3,7 @@
  * UTC ISO-8601 timestamp; it must be recent, not too far in the future, and
  * used once per identity (the sender key, else the client address).
  */
-import { HttpError } from "./errors.js";
+import { HttpError } from "../common/errors.js";
 
 /**
  * Where used nonces are remembered. `checkAndAdd` must be atomic: of two

@@ -4,15 +4,16 @@
  * answer through it: headers and cookies on an ordinary result. Everything
  * is made on first use: a handler that reads none of it pays for none of it.
  */
+
+import type { Route } from "../app/route.js";
+import type { HttpError } from "../common/errors.js";
+import { childLogger, type Logger } from "../common/log.js";
+import type { Context, Headers, State } from "../common/types.js";
+import { header, type Incoming } from "../faces/incoming.js";
 import { type CookieKeys, type CookieOptions, parseCookies, serializeCookie, unsign } from "./cookies.js";
-import type { HttpError } from "./errors.js";
-import { header, type Incoming } from "./incoming.js";
-import { childLogger, type Logger } from "./log.js";
 import type { Dict } from "./query.js";
 import type { Reply } from "./render.js";
-import type { Route } from "./route.js";
 import type { Match } from "./router.js";
-import type { Context, Headers, State } from "./types.js";
 
 /** RFC 9110 token: a header's name. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;

@@ -10,7 +10,7 @@
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { firstSentence } from "./cli/errors.js";
+import { firstSentence } from "./errors.js";
 
 const USAGE = `usage: usrv <command> [options]
 
@@ -31,14 +31,14 @@ USRV_DEBUG=1 adds the stack of an unexpected one.
 type Command = (args: string[]) => Promise<number>;
 
 const COMMANDS = new Map<string, () => Promise<Command>>([
-  ["secret", async () => (await import("./cli/secret.js")).secretCommand],
-  ["serve", async () => (await import("./cli/serve.js")).serveCommand], // S3
-  ["client", async () => (await import("./cli/client.js")).clientCommand], // C7
+  ["secret", async () => (await import("./secret.js")).secretCommand],
+  ["serve", async () => (await import("./serve.js")).serveCommand], // S3
+  ["client", async () => (await import("./client.js")).clientCommand], // C7
 ]);
 
 function version(): string {
   // dist/cli.js and src/cli.ts both sit one level below package.json
-  const pkg = JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
     version: string;
   };
   return pkg.version;
@@ -78,7 +78,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   async (err: unknown) => {
-    const { unexpected } = await import("./cli/errors.js");
+    const { unexpected } = await import("./errors.js");
     process.stderr.write(`usrv: ${unexpected(err)}\n`);
     process.exitCode = 1;
   },

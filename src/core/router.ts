@@ -6,8 +6,9 @@
  * never on the number of routes. Fully static paths are also kept in one Map
  * so that `/hello` costs a single lookup.
  */
+
+import { EndpointAlreadyDefined } from "../common/errors.js";
 import { type Converter, converter, rank } from "./converters.js";
-import { EndpointAlreadyDefined } from "./errors.js";
 import { normalisePath, normaliseRequestPath, parsePattern, type Segment } from "./path.js";
 import { decodeSegment } from "./query.js";
 

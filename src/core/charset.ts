@@ -4,9 +4,9 @@
  * valid UTF-8 and Latin-1 otherwise, so that no byte is lost (the reference
  * reads every body without a charset as Latin-1).
  */
-import { latin1 } from "./bytes.js";
-import { HttpError } from "./errors.js";
-import { charsetOf } from "./media-type.js";
+import { latin1 } from "../common/bytes.js";
+import { HttpError } from "../common/errors.js";
+import { charsetOf } from "../common/media-type.js";
 
 /** What decoding a body needs of a TextDecoder. */
 export type Decoder = Pick<TextDecoder, "encoding" | "decode">;

@@ -2,13 +2,14 @@
  * The portable face: a standard fetch handler `(Request) => Promise<Response>`
  * for Node, Bun, Deno and edge runtimes. No node: import here.
  */
-import { concatBytes } from "../bytes.js";
-import { HttpError } from "../errors.js";
-import type { Incoming } from "../incoming.js";
+
+import { concatBytes } from "../common/bytes.js";
+import { HttpError } from "../common/errors.js";
+import type { Headers } from "../common/types.js";
+import { type Reply, renderThrown } from "../core/render.js";
+import { requestId } from "../core/request-id.js";
 import { type Core, handle, logReply } from "../pipeline.js";
-import { type Reply, renderThrown } from "../render.js";
-import { requestId } from "../request-id.js";
-import type { Headers } from "../types.js";
+import type { Incoming } from "./incoming.js";
 
 class FetchIncoming implements Incoming {
   readonly method: string;

@@ -2,8 +2,8 @@
  * R1-R8: the one place a handler's result becomes an HTTP answer, and the
  * one place errors are rendered. Null-body statuses and HEAD live here too.
  */
-import { HttpError, reason } from "./errors.js";
-import { logNote } from "./log.js";
+import { HttpError, reason } from "../common/errors.js";
+import { logNote } from "../common/log.js";
 
 /** An answer ready for either face: a status, headers and a body (or none). */
 export interface Reply {

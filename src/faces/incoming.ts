@@ -1,8 +1,8 @@
 /**
- * A request as both faces (adapter/node.ts, adapter/fetch.ts) present it to
+ * A request as both faces (faces/node.ts, faces/fetch.ts) present it to
  * the pipeline and its steps.
  */
-import type { Headers } from "./types.js";
+import type { Headers } from "../common/types.js";
 
 /** A request as both faces present it to the pipeline. */
 export interface Incoming {

@@ -2,20 +2,21 @@
  * The app: a route table and its settings, with the two faces (`listener`,
  * `fetch`), `request` for tests without a socket, and `run`.
  */
-import { fetchHandler } from "./adapter/fetch.js";
-import { nodeListener } from "./adapter/node.js";
-import type { RunOptions, ServerHandle } from "./adapter/serve.js";
-import { type CookieKeys, cookieKeys } from "./cookies.js";
+
+import { ConsoleLogger, type Logger, parseLevel } from "../common/log.js";
+import { type Check, checkOptions, count, type Spec, typeOf, withMethods } from "../common/options.js";
+import { type CookieKeys, cookieKeys } from "../core/cookies.js";
+import { Router } from "../core/router.js";
+import { fetchHandler } from "../faces/fetch.js";
+import { nodeListener } from "../faces/node.js";
+import type { RunOptions, ServerHandle } from "../faces/serve.js";
+import type { Core } from "../pipeline.js";
+import type { Keypair } from "../secp256k1/api.js";
+import { loadCrypto } from "../secure/security.js";
+import { MemoryReplayStore, type ReplayStore, type ReplayWindow } from "../stores/replay.js";
 import { Group } from "./group.js";
 import type { Hooks } from "./hooks.js";
-import { ConsoleLogger, type Logger, parseLevel } from "./log.js";
-import { type Check, checkOptions, count, type Spec, typeOf, withMethods } from "./options.js";
-import type { Core } from "./pipeline.js";
-import { MemoryReplayStore, type ReplayStore, type ReplayWindow } from "./replay.js";
 import type { Route } from "./route.js";
-import { Router } from "./router.js";
-import type { Keypair } from "./secp256k1/api.js";
-import { loadCrypto } from "./secure/security.js";
 
 export type { Bind, GroupOptions } from "./group.js";
 
@@ -179,7 +180,7 @@ export class App extends Group<""> implements Core {
     const pair = (async () => {
       const crypto = await loadCrypto();
       if (secret !== undefined && typeof secret === "object") {
-        const { loadSecret } = await import("./secp256k1/secret-store.js");
+        const { loadSecret } = await import("../secp256k1/secret-store.js");
         return crypto.generateKeypair(await loadSecret(secret.pin, { home: secret.home }));
       }
       return crypto.generateKeypair(secret);
@@ -239,7 +240,7 @@ export class App extends Group<""> implements Core {
       }
       this.logger.level = parseLevel(options.logLevel);
     }
-    const { serve } = await import("./adapter/serve.js"); // node:http: loaded only to serve
+    const { serve } = await import("../faces/serve.js"); // node:http: loaded only to serve
     return serve(this.listener, this.logger, options);
   }
 }

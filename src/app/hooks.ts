@@ -9,10 +9,11 @@
  *   onResponse, onError      inner scope first (the route's group, then outward), in the order added
  *   notFound                 the nearest scope's
  */
-import { checkHeader } from "./context.js";
-import { HttpError } from "./errors.js";
-import { bodiless, type Reply, render } from "./render.js";
-import type { Context, Result } from "./types.js";
+
+import { HttpError } from "../common/errors.js";
+import type { Context, Result } from "../common/types.js";
+import { checkHeader } from "../core/context.js";
+import { bodiless, type Reply, render } from "../core/render.js";
 
 type Maybe<T> = T | Promise<T>;
 

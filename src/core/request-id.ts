@@ -3,8 +3,9 @@
  * sane, else a new random UUID. It is in every log line of the request, in
  * usrv's error bodies (`requestId`), and on the context (`ctx.requestId`).
  */
-import { header } from "./incoming.js";
-import type { Headers } from "./types.js";
+
+import type { Headers } from "../common/types.js";
+import { header } from "../faces/incoming.js";
 
 /** Longest incoming id kept. */
 const MAX = 200;

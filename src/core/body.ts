@@ -3,10 +3,10 @@
  * multipart bodies, its top-level fields bound by name.
  */
 import { parse as parseJson } from "secure-json-parse";
-import { latin1 } from "./bytes.js";
+import { latin1 } from "../common/bytes.js";
+import { HttpError } from "../common/errors.js";
+import { mediaType } from "../common/media-type.js";
 import { componentDecoder, declaredCharset, undeclaredText } from "./charset.js";
-import { HttpError } from "./errors.js";
-import { mediaType } from "./media-type.js";
 import { parseMultipart } from "./multipart.js";
 import { type Dict, dict, parseQuery } from "./query.js";
 

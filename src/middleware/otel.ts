@@ -9,8 +9,8 @@
  * const app = createApp({ hooks: await tracing() }); // spans go to the SDK you registered
  */
 import type { Span, Tracer } from "@opentelemetry/api";
-import type { Hooks } from "./hooks.js";
-import type { Context } from "./types.js";
+import type { Hooks } from "../app/hooks.js";
+import type { Context } from "../common/types.js";
 
 /** Options of `tracing`. */
 export interface TracingOptions {

@@ -5,7 +5,7 @@
  * unanswered check fails closed (503).
  */
 import type { Worker } from "node:cluster";
-import { HttpError } from "./errors.js";
+import { HttpError } from "../common/errors.js";
 import type { MemoryReplayStore, ReplayStore } from "./replay.js";
 
 interface Ask {

@@ -12,12 +12,12 @@
  * cases, a property test the round trip
  * and arbitrary bytes.
  */
-import { latin1 } from "./bytes.js";
+import { latin1 } from "../common/bytes.js";
+import { HttpError } from "../common/errors.js";
+import { mediaType } from "../common/media-type.js";
+import type { UploadedFile } from "../common/types.js";
 import { charsetDecoder, contentText, percentBytes, undeclaredText } from "./charset.js";
-import { HttpError } from "./errors.js";
-import { mediaType } from "./media-type.js";
 import { type Dict, dict } from "./query.js";
-import type { UploadedFile } from "./types.js";
 
 /** Limits on multipart bodies; the byte limit is the route's body limit. */
 export const MULTIPART_LIMITS = {

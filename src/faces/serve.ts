@@ -5,9 +5,9 @@
 import { createServer, type Server } from "node:http";
 import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
-import { ERRORS, type ErrorCode, reason } from "../errors.js";
-import type { Logger } from "../log.js";
-import { type Check, checkOptions, count, type Spec, typeOf } from "../options.js";
+import { ERRORS, type ErrorCode, reason } from "../common/errors.js";
+import type { Logger } from "../common/log.js";
+import { type Check, checkOptions, count, type Spec, typeOf } from "../common/options.js";
 
 /** Options of `run()`. */
 export interface RunOptions {

@@ -6,7 +6,7 @@
  * throws a BindError that names the function and the options that settle it.
  */
 import type { Node } from "acorn";
-import { BindError } from "./errors.js";
+import { BindError } from "../common/errors.js";
 import { type Param, type ParamList, type Read, scanParams, type Unknown } from "./param-scanner.js";
 
 /** How a handler takes its values. */

@@ -4,12 +4,12 @@
  * Request or Response is built unless a handler returns a Response (R8).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { HttpError } from "../errors.js";
-import type { Incoming } from "../incoming.js";
+import { HttpError } from "../common/errors.js";
+import type { Headers } from "../common/types.js";
+import { type Reply, renderThrown } from "../core/render.js";
+import { requestId } from "../core/request-id.js";
 import { type Core, handle, logReply } from "../pipeline.js";
-import { type Reply, renderThrown } from "../render.js";
-import { requestId } from "../request-id.js";
-import type { Headers } from "../types.js";
+import type { Incoming } from "./incoming.js";
 
 /** The Node request as the pipeline sees it. */
 class NodeIncoming implements Incoming {

@@ -1,7 +1,7 @@
 /** A bound function as the router stores it, compiled at bind time (app.ts). */
-import type { CookieKeys } from "./cookies.js";
+import type { CookieKeys } from "../core/cookies.js";
+import type { Shape } from "../core/params.js";
 import type { Scope } from "./hooks.js";
-import type { Shape } from "./params.js";
 
 /** A bound function, compiled at bind time. */
 export interface Route {

@@ -1,8 +1,9 @@
 /**
  * B2 and B4: path normalisation and markup parsing, done once at bind time.
  */
+
+import { BindError } from "../common/errors.js";
 import { converter, converterNames } from "./converters.js";
-import { BindError } from "./errors.js";
 
 /** One compiled segment of a route pattern; `rest` is `<path:name>`, the rest of the path. */
 export type Segment =

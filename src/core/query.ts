@@ -5,7 +5,7 @@
  * `constructor` and `prototype` are ordinary keys. Invalid percent-encoding
  * is a 400, never a silent mangle.
  */
-import { HttpError } from "./errors.js";
+import { HttpError } from "../common/errors.js";
 
 /** Named values, safe from prototype pollution (V9). */
 export type Dict = Record<string, unknown>;

@@ -4,8 +4,15 @@
  * and mounting another app's routes under a prefix. The app is the group of
  * every route, with no prefix; `bind` lives here.
  */
-import type { CookieKeys } from "./cookies.js";
-import { BindError } from "./errors.js";
+
+import { BindError } from "../common/errors.js";
+import { checkOptions, count, either, kind, oneOf, type Spec, strings, typeOf } from "../common/options.js";
+import type { BindOptions, ObjectHandler, PositionalHandler } from "../common/types.js";
+import type { CookieKeys } from "../core/cookies.js";
+import { readShape, type Shape } from "../core/params.js";
+import { normalisePath, parsePattern } from "../core/path.js";
+import type { Router } from "../core/router.js";
+import { b64decode } from "../secp256k1/encoding.js";
 import {
   type BeforeHandle,
   type Hooks,
@@ -15,13 +22,7 @@ import {
   type OnResponse,
   Scope,
 } from "./hooks.js";
-import { checkOptions, count, either, kind, oneOf, type Spec, strings, typeOf } from "./options.js";
-import { readShape, type Shape } from "./params.js";
-import { normalisePath, parsePattern } from "./path.js";
 import type { Route } from "./route.js";
-import type { Router } from "./router.js";
-import { b64decode } from "./secp256k1/encoding.js";
-import type { BindOptions, ObjectHandler, PositionalHandler } from "./types.js";
 
 /** Settings a group gives its routes; `bind` and a group inside may override each. */
 export interface GroupOptions {
