@@ -3,7 +3,7 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { ConsoleLogger, createApp, type Logger } from "usrv";
+import { BindError, ConsoleLogger, createApp, type Logger } from "usrv";
 import { json, matrix, withoutId } from "./_setup.js";
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
@@ -68,6 +68,13 @@ matrix(
     });
   },
 );
+
+it("O1: bind refuses ctx.requestId read from a positional value: (_, ctx) would get a value named ctx", () => {
+  assert.throws(
+    () => createApp().bind("/x", (_: unknown, ctx: { requestId: string }) => [200, ctx.requestId]),
+    BindError,
+  );
+});
 
 it("O1: ctx.log is pino's child when the logger has one; the built-in logger ends each line with [id]", async () => {
   const children: Record<string, unknown>[] = [];

@@ -59,6 +59,7 @@ const REQUEST_MEMBERS = new Set([
   "header",
   "setCookie",
   "deleteCookie",
+  "requestId",
 ]);
 
 /**
