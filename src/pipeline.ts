@@ -26,7 +26,6 @@
  */
 
 import {
-  type Answer,
   type Chains,
   describe,
   hookError,
@@ -143,7 +142,7 @@ function missed(hit: Miss, method: string, path: string): Reply {
 function early(app: Core, inc: Incoming, reply: Reply, path: string): Maybe<Reply> {
   const chains = app.scope.chains;
   if (chains.plain) return out(inc, reply);
-  return new Hooked(app, inc, chains, null, { status: 404, allow: [] }, path, "").finished(reply);
+  return new Hooked(app, inc, chains, null, { status: 404, allow: [] }, path, "").refuse(reply);
 }
 
 /**
@@ -191,6 +190,27 @@ class Hooked {
       route?.cookieKeys ?? app.cookieKeys,
       app.logger,
     );
+    if (route !== null) this.ctx.bound(hit as Match<Route>, null, null); // onRequest sees the path values
+  }
+
+  /** A refusal before routing (414, a path that does not decode): onRequest may answer first, then onError and onResponse. */
+  refuse(reply: Reply): Maybe<Reply> {
+    const hooks = this.chains.onRequest;
+    if (hooks.length === 0) return this.finished(reply);
+    let answer: unknown;
+    try {
+      answer = runHooks(hooks, this.ctx, undefined, this.ctx);
+    } catch (e) {
+      return this.finished(this.thrown(e));
+    }
+    const then = (a: unknown) =>
+      a === undefined
+        ? this.finished(reply)
+        : this.finished(this.guard(() => hookResult(a, "onRequest", this.inc.method, this.label)));
+    if (answer instanceof Promise) {
+      return this.bounded(answer, "onRequest").then(then, (e) => this.finished(this.thrown(e)));
+    }
+    return then(answer);
   }
 
   /** onRequest, then the route. */
@@ -199,12 +219,12 @@ class Hooked {
     if (hooks.length === 0) return this.routed();
     let answer: unknown;
     try {
-      answer = runHooks(hooks, this.ctx, undefined);
+      answer = runHooks(hooks, this.ctx, undefined, this.ctx);
     } catch (e) {
       return this.finished(this.thrown(e));
     }
     if (answer instanceof Promise) {
-      return bounded(answer, this.timeout, "onRequest", this.label).then(
+      return this.bounded(answer, "onRequest").then(
         (a) => this.requested(a),
         (e) => this.finished(this.thrown(e)),
       );
@@ -231,7 +251,7 @@ class Hooked {
         return this.finished(this.thrown(e));
       }
       if (answer instanceof Promise) {
-        return bounded(answer, this.timeout, "notFound", this.label).then(
+        return this.bounded(answer, "notFound").then(
           (a) => this.finished(this.guard(() => hookResult(a, "notFound", inc.method, this.label, true))),
           (e) => this.finished(this.thrown(e)),
         );
@@ -269,12 +289,12 @@ class Hooked {
     if (reply.error === undefined || this.chains.onError.length === 0) return this.respond(reply);
     let answer: unknown;
     try {
-      answer = runHooks(this.chains.onError, reply.error, this.ctx);
+      answer = runHooks(this.chains.onError, reply.error, this.ctx, this.ctx);
     } catch (e) {
       return this.respond(this.thrown(e, "the onError hook of "));
     }
     if (answer instanceof Promise) {
-      return bounded(answer, this.timeout, "onError", this.label).then(
+      return this.bounded(answer, "onError").then(
         (a) => this.respond(this.caught(a, reply)),
         (e) => this.respond(this.thrown(e, "the onError hook of ")),
       );
@@ -285,7 +305,7 @@ class Hooked {
   caught(answer: unknown, reply: Reply): Reply {
     if (answer === undefined) return reply;
     return this.guard(() =>
-      withCause(hookResult(answer, "onError", this.inc.method, this.label, true), reply),
+      inherit(withCause(hookResult(answer, "onError", this.inc.method, this.label, true), reply), reply),
     );
   }
 
@@ -295,20 +315,32 @@ class Hooked {
     const done = ctx.complete(reply);
     const hooks = this.chains.onResponse;
     if (hooks.length === 0) return done;
-    let answer: Maybe<Answer>;
-    try {
-      answer = responded(ctx, hooks, view(done), 0, label);
-    } catch (e) {
-      return ctx.complete(this.thrown(e, "the onResponse hook of "));
-    }
+    const fail = (e: unknown) => ctx.complete(this.thrown(e, "the onResponse hook of "));
+    const answer = responded(ctx, hooks, view(done), 0, label, fail);
     if (answer instanceof Promise) {
-      return bounded(answer, this.timeout, "onResponse", label).then(
-        (a) => ctx.complete(this.guard(() => unview(a, done, ctx.method, label))),
-        (e) => ctx.complete(this.thrown(e, "the onResponse hook of ")),
+      return this.bounded(answer, "onResponse").then(
+        (a) => ctx.complete(this.guard(() => unview(a, ctx.method, label))),
+        fail,
       );
     }
-    const settled = answer;
-    return ctx.complete(this.guard(() => unview(settled, done, ctx.method, label)));
+    return ctx.complete(this.guard(() => unview(answer, ctx.method, label)));
+  }
+
+  /** An async hook's work, bounded by the route's timeout (503, as a handler's); `ctx.signal` fires then. */
+  bounded<T>(v: Promise<T>, hook: string): Promise<T> {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new HttpError(
+          "USRV_ERR_TIMEOUT",
+          `the ${hook} hook of ${this.label} did not finish within ${this.timeout} ms`,
+          { headers: { "retry-after": "1" } },
+        );
+        this.ctx.timedOut(error);
+        reject(error);
+      }, this.timeout);
+    });
+    return Promise.race([v, late]).finally(() => clearTimeout(timer));
   }
 
   /** `make()`, or usrv's error answer for what it throws. */
@@ -325,22 +357,27 @@ class Hooked {
   }
 }
 
-/** An async hook's work, bounded by the route's timeout (503, as a handler's). */
-function bounded<T>(v: Promise<T>, timeout: number, hook: string, label: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      const error = new HttpError(
-        "USRV_ERR_TIMEOUT",
-        `the ${hook} hook of ${label} did not finish within ${timeout} ms`,
-        {
-          headers: { "retry-after": "1" },
-        },
-      );
-      reject(error);
-    }, timeout);
-  });
-  return Promise.race([v, late]).finally(() => clearTimeout(timer));
+/**
+ * onError's answer keeps what the error's answer said beside its body: the
+ * error's own headers (`allow`, `retry-after`, a 413's `connection: close`),
+ * those the handler and hooks added, and the Set-Cookie lines, unless the
+ * hook's answer sets a header of the same name.
+ */
+function inherit(reply: Reply, from: Reply): Reply {
+  const kept: Record<string, string> = {};
+  for (const k in from.headers)
+    if (k !== "content-type" && k !== "content-length") kept[k] = from.headers[k]!;
+  const cookies = from.cookies ?? [];
+  const response = reply.response;
+  if (response !== undefined) {
+    const copy = new Response(response.body, response);
+    for (const k in kept) if (!copy.headers.has(k)) copy.headers.set(k, kept[k]!);
+    for (const c of cookies) copy.headers.append("set-cookie", c);
+    return { ...reply, response: copy };
+  }
+  const out: Reply = { ...reply, headers: { ...kept, ...reply.headers } };
+  if (cookies.length > 0) out.cookies = [...cookies, ...(reply.cookies ?? [])];
+  return out;
 }
 
 /** Steps 2-7 for a request with keys or a nonce: open, read, bind, call, render, seal. */
@@ -522,7 +559,7 @@ function prepared(route: Route, ctx: RequestContext, sources: Sources): unknown 
   const before = route.scope.chains.beforeHandle;
   if (before.length === 0) return call(route, ctx, sources, null);
   const values = objectValues(sources);
-  const answer = runHooks(before, values, ctx);
+  const answer = runHooks(before, values, ctx, ctx);
   if (answer instanceof Promise) return answer.then((a) => handled(route, ctx, sources, values, a));
   return handled(route, ctx, sources, values, answer);
 }
@@ -535,6 +572,7 @@ function handled(
   values: Record<string, unknown>,
   answer: unknown,
 ): unknown {
+  if (ctx.expired) return undefined; // answered already (the timeout): the handler must not run
   if (answer === undefined) return call(route, ctx, sources, values);
   if (!Array.isArray(answer) && !(answer instanceof Response)) {
     throw hookError(

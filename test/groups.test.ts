@@ -129,3 +129,32 @@ it("G1: a group's hooks run only for its routes and the paths under its prefix",
   await app.request("/other");
   assert.deepEqual(seen, ["/api/a", "/api/none"]);
 });
+
+it("G2: a group's encrypted and allow hold for the routes it mounts; mounted routes sign cookies with the mounting app's keys", async () => {
+  const app = createApp({ logLevel: "silent", cookieKeys: ["k".repeat(32)] });
+  const admin = createApp({ logLevel: "silent" });
+  admin.bind("/secret", () => [200, "secret data"]);
+  admin.bind("/cookie", { style: "object" }, (_, ctx) => {
+    ctx.setCookie("s", "v", { signed: true });
+    return [200];
+  });
+  app.group("/admin", { encrypted: "v2" }, (g) => g.mount("/sub", admin));
+  app.mount("/open", admin);
+  assert.equal((await app.request("/admin/sub/secret")).status, 403);
+  const cookie = await app.request("/open/cookie");
+  assert.equal(cookie.status, 200);
+  assert.match(cookie.headers.get("set-cookie") ?? "", /^s=v\./);
+});
+
+it("G1: a group's hooks see its 404s and 405s as the router reads the path: encoded, doubled slashes; a group at / sees them all", async () => {
+  const app = createApp({ logLevel: "silent" });
+  const seen: string[] = [];
+  app.group("/v1", { hooks: { onRequest: (ctx) => void seen.push(`v1 ${ctx.path}`) } }, (g) =>
+    g.bind("/users", () => [200]),
+  );
+  app.group("/", { hooks: { notFound: () => [404, "root group"] } });
+  await app.request("/%76%31/users", { method: "POST" });
+  await app.request("//v1/nothing");
+  assert.deepEqual(seen, ["v1 /%76%31/users", "v1 //v1/nothing"]);
+  assert.equal(await (await app.request("/elsewhere")).json(), "root group");
+});

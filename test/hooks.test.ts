@@ -342,3 +342,168 @@ matrix(
     });
   },
 );
+
+/** A streamed body that counts its cancellations. */
+function counted(): { stream: () => ReadableStream<Uint8Array>; cancelled: () => number } {
+  let n = 0;
+  return {
+    stream: () =>
+      new ReadableStream({
+        pull(c) {
+          c.enqueue(new Uint8Array(10));
+        },
+        cancel() {
+          n++;
+        },
+      }),
+    cancelled: () => n,
+  };
+}
+
+const files = counted();
+
+matrix(
+  "H3, H4, H7: what hooks may and may not change (from a review)",
+  (app) => {
+    app.onError((e) => [e instanceof HttpError ? e.status : 500, { title: "problem" }]);
+    app.bind("/up", { methods: ["POST"], bodyLimit: 100 }, () => [200]);
+    app.bind("/only-get", () => [200]);
+    app.bind("/login", { style: "object" }, (_, ctx) => {
+      ctx.header("www-authenticate", 'Bearer realm="api"');
+      ctx.setCookie("sid", "", { maxAge: 0 });
+      return [401];
+    });
+    app.bind("/throttled", () => {
+      throw new HttpError(429, "slow down", { headers: { "retry-after": "30" } });
+    });
+    app.group("/framing", (g) => {
+      g.onResponse((a, ctx) => {
+        const name = ctx.path.slice("/framing/".length);
+        a.headers[name === "Content-Length" ? "Content-Length" : name] =
+          name === "connection" ? "close" : "3";
+      });
+      for (const h of ["content-length", "Content-Length", "transfer-encoding", "connection", "set-cookie"])
+        g.bind(`/${h}`, () => [200, "hello world"]);
+    });
+    app.group("/latin", (g) => {
+      g.onResponse((a) => {
+        a.headers["x-name"] = "\u0100";
+      });
+      g.bind("/x", () => [200]);
+    });
+    app.group("/files", (g) => {
+      g.onResponse((a) => {
+        a.headers["x-frame-options"] = "DENY";
+      });
+      g.bind("/stream", () => new Response(files.stream()));
+    });
+    app.group("/cookies", (g) => {
+      g.onResponse(() => {
+        const h = new Headers();
+        h.append("set-cookie", "a=1");
+        h.append("set-cookie", "b=2");
+        return new Response("replaced", { headers: h });
+      });
+      g.bind("/x", () => [200]);
+    });
+  },
+  (send) => {
+    it("H4: onError's own answer keeps the error's headers: a 405's Allow, a 429's Retry-After, the handler's headers and cookies", async () => {
+      const not = await send()("/only-get", { method: "DELETE" });
+      assert.equal(not.status, 405);
+      assert.equal(not.headers.get("allow"), "GET, HEAD");
+      assert.deepEqual(await not.json(), { title: "problem" });
+      const slow = await send()("/throttled");
+      assert.equal(slow.headers.get("retry-after"), "30");
+      const login = await send()("/login");
+      assert.equal(login.status, 401);
+      assert.equal(login.headers.get("www-authenticate"), 'Bearer realm="api"');
+      assert.match(login.headers.get("set-cookie") ?? "", /^sid=; Max-Age=0/);
+    });
+    it("H4: a 413 answered by onError still closes the connection", async () => {
+      const res = await send()("/up", { method: "POST", body: "x".repeat(1000) });
+      assert.equal(res.status, 413);
+      assert.equal(res.headers.get("connection"), "close");
+    });
+    it("H7: onResponse may not write Content-Length, Transfer-Encoding, Connection or Set-Cookie: 500 USRV_ERR_HOOK_RESULT", async () => {
+      for (const h of ["content-length", "Content-Length", "transfer-encoding", "connection", "set-cookie"]) {
+        const res = await send()(`/framing/${h}`);
+        assert.equal(res.status, 500, h);
+        const body = (await res.json()) as { code: string; message: string };
+        assert.equal(body.code, "USRV_ERR_HOOK_RESULT", h);
+        assert.match(body.message, /which usrv sets/);
+        assert.notEqual(res.headers.get("content-length"), "3");
+      }
+    });
+    it("H7: a header value a byte cannot hold is a 500 USRV_ERR_HOOK_RESULT, on both faces", async () => {
+      const res = await send()("/latin/x");
+      assert.equal(res.status, 500);
+      assert.equal(((await res.json()) as { code: string }).code, "USRV_ERR_HOOK_RESULT");
+    });
+    it("H3: a HEAD with onResponse still cancels the handler's stream", async () => {
+      const before = files.cancelled();
+      const res = await send()("/files/stream", { method: "HEAD" });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("x-frame-options"), "DENY");
+      await res.arrayBuffer();
+      for (let i = 0; i < 50 && files.cancelled() === before; i++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.equal(files.cancelled(), before + 1);
+    });
+    it("H3: a Response an onResponse hook returns keeps its Set-Cookie lines", async () => {
+      const res = await send()("/cookies/x");
+      assert.deepEqual(res.headers.getSetCookie(), ["a=1", "b=2"]);
+      assert.equal(await res.text(), "replaced");
+    });
+  },
+);
+
+it("H7: after a timeout, neither the handler nor later hooks run", async () => {
+  const app = createApp({ logLevel: "silent", timeout: 50 });
+  let charged = 0;
+  let later = 0;
+  app.beforeHandle(async () => {
+    await new Promise((r) => setTimeout(r, 120));
+  });
+  app.beforeHandle(() => {
+    later++;
+  });
+  app.bind("/pay", () => {
+    charged++;
+    return [200];
+  });
+  const res = await app.request("/pay");
+  assert.equal(res.status, 503);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.deepEqual([charged, later], [0, 0]);
+});
+
+it("H3: an onResponse that throws leaves usrv's 500 to the outer onResponse hooks, which still run", async () => {
+  const app = createApp({ logLevel: "silent" });
+  const seen: number[] = [];
+  app.onResponse((a) => {
+    seen.push(a.status);
+    a.headers["x-outer"] = "1";
+  });
+  app.group("/g", { hooks: { onResponse: () => Promise.reject(new Error("bug")) } }, (g) =>
+    g.bind("/x", () => [200]),
+  );
+  const res = await app.request("/g/x");
+  assert.equal(res.status, 500);
+  assert.equal(res.headers.get("x-outer"), "1");
+  assert.deepEqual(seen, [500]);
+});
+
+it("H1: onRequest sees the path values; it runs for a 414 too", async () => {
+  const app = createApp({ logLevel: "silent", maxUrlLength: 100 });
+  const seen: unknown[] = [];
+  app.onRequest((ctx) => {
+    seen.push({ ...ctx.params });
+  });
+  app.bind("/org/<int:org>", ({ org }) => [200, org]);
+  await app.request("/org/7");
+  assert.deepEqual(seen, [{ org: 7 }]);
+  const long = await app.request(`/${"x".repeat(200)}`);
+  assert.equal(long.status, 414);
+  assert.equal(seen.length, 2);
+});

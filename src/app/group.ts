@@ -225,11 +225,24 @@ export class Group<Prefix extends string = ""> {
       throw new BindError(`mount("${full}", app): an app cannot mount itself`);
     const copies = new Map<Scope, Scope>();
     this.scope.adopt(other.scope, full, copies);
+    // this group's encryption and allowed senders hold for what it mounts: the stricter of both
+    const encrypted = this.#setting("encrypted");
+    const allow = allowed(full, this.#setting("allow"));
     for (const [, route] of (other as unknown as Owner).router.entries()) {
+      const both =
+        route.allow !== null && allow !== null
+          ? (k: string) => allow(k) && route.allow!(k)
+          : (route.allow ?? allow);
       this.#add({
         ...route,
         pattern: joinPath(full, route.pattern),
         scope: copies.get(route.scope) ?? this.scope,
+        encrypted:
+          route.encrypted === "v2" || encrypted === "v2"
+            ? "v2"
+            : route.encrypted || encrypted === true || both !== null,
+        allow: both,
+        cookieKeys: this.#app.cookieKeys,
       });
     }
     return this;

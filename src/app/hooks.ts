@@ -13,6 +13,7 @@
 import { HttpError } from "../common/errors.js";
 import type { Context, Result } from "../common/types.js";
 import { checkHeader } from "../core/context.js";
+import { normaliseRequestPath } from "../core/path.js";
 import { bodiless, type Reply, render } from "../core/render.js";
 
 type Maybe<T> = T | Promise<T>;
@@ -162,19 +163,24 @@ export class Scope {
     return copy;
   }
 
-  /** The deepest scope whose prefix holds `path`, for a request no route matched. */
+  /**
+   * The deepest scope whose prefix holds `path` (raw, as requested), for a
+   * request no route matched; the path is read as the router reads it
+   * (leading slashes as one, segments decoded).
+   */
   scopeOf(path: string): Scope {
+    if (this.#children.length === 0) return this;
+    return this.#deepest(requestSegments(path));
+  }
+
+  #deepest(segs: readonly string[]): Scope {
+    let best: Scope = this;
     for (const child of this.#children) {
-      if (child.prefix.length > this.prefix.length && under(path, child.#segments))
-        return child.scopeOf(path);
+      if (!under(segs, child.#segments)) continue;
+      const inner = child.#deepest(segs);
+      if (best === this || inner.#segments.length > best.#segments.length) best = inner;
     }
-    for (const child of this.#children) {
-      if (child.prefix === this.prefix) {
-        const inner = child.scopeOf(path);
-        if (inner !== child) return inner;
-      }
-    }
-    return this;
+    return best;
   }
 
   #refresh(): void {
@@ -197,19 +203,32 @@ export class Scope {
   }
 }
 
+/** A request path's segments as the router matches them: leading slashes as one, each decoded. */
+function requestSegments(path: string): string[] {
+  const p = normaliseRequestPath(path);
+  if (p === "/" || p === "") return [];
+  return p
+    .slice(1)
+    .split("/")
+    .map((seg) => {
+      try {
+        return decodeURIComponent(seg);
+      } catch {
+        return seg; // the router answers it (400)
+      }
+    });
+}
+
 /**
- * Whether a raw request path is at or below a prefix ("/v1" holds "/v1" and
- * "/v1/x", not "/v10"); a markup holds any one segment, its converter aside.
+ * Whether a path's segments are at or below a prefix's ("/v1" holds "/v1"
+ * and "/v1/x", not "/v10"); a markup holds any one non-empty segment, its
+ * converter aside.
  */
-function under(path: string, prefix: readonly (string | null)[]): boolean {
-  let at = 1;
-  for (const want of prefix) {
-    if (at > path.length) return false;
-    let end = path.indexOf("/", at);
-    if (end < 0) end = path.length;
-    const seg = path.slice(at, end);
-    if (want === null ? seg === "" : seg !== want) return false;
-    at = end + 1;
+function under(segs: readonly string[], prefix: readonly (string | null)[]): boolean {
+  if (segs.length < prefix.length) return false;
+  for (let i = 0; i < prefix.length; i++) {
+    const want = prefix[i];
+    if (want === null ? segs[i] === "" : segs[i] !== want) return false;
   }
   return true;
 }
@@ -217,99 +236,164 @@ function under(path: string, prefix: readonly (string | null)[]): boolean {
 /**
  * Runs `hooks` in order until one returns something, synchronously while
  * they are: a sync hook costs no promise. A throw propagates to the caller.
- * Two arguments at most, passed as they are (a spread call is slower).
+ * Two arguments at most, passed as they are (a spread call is slower). Once
+ * `live` says the request was answered (its timeout), no later hook runs.
  */
-export function runHooks<A, B>(hooks: readonly ((a: A, b: B) => unknown)[], a: A, b: B, from = 0): unknown {
+export function runHooks<A, B>(
+  hooks: readonly ((a: A, b: B) => unknown)[],
+  a: A,
+  b: B,
+  live: Live,
+  from = 0,
+): unknown {
   for (let i = from; i < hooks.length; i++) {
     const out = hooks[i]!(a, b);
     if (out === undefined) continue;
     if (out instanceof Promise) {
-      return out.then((v) => (v === undefined ? runHooks(hooks, a, b, i + 1) : v));
+      return out.then((v) => (v === undefined && !live.expired ? runHooks(hooks, a, b, live, i + 1) : v));
     }
     return out;
   }
   return undefined;
 }
 
-/** onResponse hooks in turn on one answer; a hook's result replaces it for the next ones. */
+/** What says whether a request is still waiting for its answer. */
+export interface Live {
+  /** True once the request was answered without this work (its timeout). */
+  readonly expired: boolean;
+}
+
+const FROM = Symbol("usrv.from");
+const SEEN = Symbol("usrv.seen");
+
+/** An answer as onResponse hooks pass it on, with the reply it was made from and its headers then. */
+export interface View extends Answer {
+  readonly [FROM]: Reply;
+  readonly [SEEN]: Readonly<Record<string, string>>;
+}
+
+/**
+ * onResponse hooks in turn on one answer; a hook's result replaces it for
+ * the next ones, and a hook that throws leaves usrv's 500 (`fail`) to them:
+ * every hook sees the answer that leaves (a span ends on it).
+ */
 export function responded(
-  ctx: Context,
+  ctx: Context & Live,
   hooks: Chains["onResponse"],
-  answer: Answer,
+  answer: View,
   from: number,
   label: string,
-): Maybe<Answer> {
-  for (let i = from; i < hooks.length; i++) {
-    const got = hooks[i]!(answer, ctx);
-    if (got instanceof Promise) {
-      return got.then((g) => responded(ctx, hooks, replaced(answer, g, ctx.method, label), i + 1, label));
+  fail: (e: unknown) => Reply,
+): Maybe<View> {
+  for (let i = from; i < hooks.length && !ctx.expired; i++) {
+    let got: unknown;
+    try {
+      got = hooks[i]!(answer, ctx);
+    } catch (e) {
+      answer = replaced(answer, view(fail(e)));
+      continue;
     }
-    answer = replaced(answer, got, ctx.method, label);
+    if (got instanceof Promise) {
+      const current = answer;
+      return got
+        .then(
+          (g) => next(current, g, ctx.method, label),
+          (e) => replaced(current, view(fail(e))),
+        )
+        .then((v) => responded(ctx, hooks, v, i + 1, label, fail));
+    }
+    try {
+      answer = next(answer, got, ctx.method, label);
+    } catch (e) {
+      answer = replaced(answer, view(fail(e)));
+    }
   }
   return answer;
 }
 
-function replaced(answer: Answer, got: unknown, method: string, label: string): Answer {
-  return got === undefined ? answer : view(hookResult(got, "onResponse", method, label));
+function next(answer: View, got: unknown, method: string, label: string): View {
+  return got === undefined ? answer : replaced(answer, view(hookResult(got, "onResponse", method, label)));
+}
+
+/** `by` instead of `answer`: a stream `answer` carried and `by` does not is cancelled (a file handle, a cursor). */
+function replaced(answer: View, by: View): View {
+  if (answer.body instanceof ReadableStream && answer.body !== by.body) cancel(answer.body);
+  return by;
+}
+
+function cancel(body: ReadableStream): void {
+  if (!body.locked) body.cancel().catch(() => {});
 }
 
 /** A reply as onResponse sees it: its own copy of the headers. */
-export function view(reply: Reply): Answer {
+export function view(reply: Reply): View {
   const r = reply.response;
-  if (r === undefined) return { status: reply.status, headers: { ...reply.headers }, body: reply.body };
-  const headers: Record<string, string> = {};
+  if (r === undefined) {
+    return {
+      status: reply.status,
+      headers: { ...reply.headers },
+      body: reply.body,
+      [FROM]: reply,
+      [SEEN]: reply.headers,
+    };
+  }
+  const seen: Record<string, string> = {};
   r.headers.forEach((v, k) => {
-    if (k !== "set-cookie") headers[k] = v;
+    if (k !== "set-cookie") seen[k] = v;
   });
-  return { status: r.status, headers, body: r.body };
+  return { status: r.status, headers: { ...seen }, body: r.body, [FROM]: reply, [SEEN]: seen };
 }
 
+/** Set by usrv itself (or through `ctx.setCookie`): a hook may not write them. */
+const FRAMING = new Set(["content-length", "transfer-encoding", "connection", "set-cookie"]);
+
 /** The answer after onResponse, checked: a hook's mistake is a 500 that names it. */
-export function unview(a: Answer, before: Reply, method: string, label: string): Reply {
+export function unview(a: View, method: string, label: string): Reply {
   const { status, headers, body } = a;
+  const before = a[FROM];
+  const source = before.response?.body ?? null;
+  const fault = (what: string) => {
+    if (source !== null) cancel(source);
+    return hookError("onResponse", label, what);
+  };
   if (!Number.isInteger(status) || status < 200 || status > 599) {
-    throw hookError(
-      "onResponse",
-      label,
-      `set the status to ${String(status)}; use an integer from 200 to 599`,
-    );
+    throw fault(`set the status to ${String(status)}; use an integer from 200 to 599`);
   }
-  if (headers === null || typeof headers !== "object")
-    throw hookError("onResponse", label, "replaced the headers with something that is not an object");
-  const had = before.response === undefined ? before.headers : null;
+  if (headers === null || typeof headers !== "object") {
+    throw fault("replaced the headers with something that is not an object");
+  }
+  const seen = a[SEEN];
+  let lower = headers;
   for (const k in headers) {
-    // what usrv or the handler's Response set is checked already: only a hook's own lines are
-    if (had === null || had[k] !== headers[k]) {
-      checkHeader(k, headers[k]!, `an onResponse hook of ${label} set the header`);
+    const v = headers[k]!;
+    if (seen[k] === v) continue; // what usrv or the handler set is checked already: only a hook's own lines are
+    const name = k.toLowerCase();
+    if (FRAMING.has(name))
+      throw fault(`set ${name}, which usrv sets${name === "set-cookie" ? "; use ctx.setCookie" : ""}`);
+    try {
+      checkHeader(k, v, "header");
+    } catch (e) {
+      throw fault(`set a header usrv cannot send: ${(e as Error).message.replace(/^\[usrv\] header: /, "")}`);
     }
+    if (name !== k && lower === headers) lower = {};
+  }
+  if (lower !== headers) for (const k in headers) lower[k.toLowerCase()] = headers[k]!; // one spelling per name
+  for (const k in seen) {
+    if (FRAMING.has(k) && seen[k] !== lower[k]) throw fault(`removed ${k}, which usrv sets`);
   }
   const cookies = before.response ? before.response.headers.getSetCookie() : before.cookies;
+  const none = bodiless(status, method);
+  if (source !== null && (none || body !== source)) cancel(source);
   if (body instanceof ReadableStream) {
-    const response = new Response(bodiless(status, method) ? null : body, { status, headers });
+    if (none) cancel(body);
+    const response = new Response(none ? null : body, { status, headers: lower });
     for (const c of cookies ?? []) response.headers.append("set-cookie", c);
     return { status, headers: {}, body: null, response, cause: before.cause };
   }
   if (body !== null && typeof body !== "string" && !(body instanceof Uint8Array)) {
-    throw hookError(
-      "onResponse",
-      label,
-      "set the body to something that is not text, bytes, a ReadableStream or null",
-    );
+    throw fault("set the body to something that is not text, bytes, a ReadableStream or null");
   }
-  let lower = headers;
-  for (const k in headers) {
-    if (k !== k.toLowerCase()) {
-      lower = {}; // a hook wrote "X-Name": one spelling per name, as usrv's own
-      for (const n in headers) lower[n.toLowerCase()] = headers[n]!;
-      break;
-    }
-  }
-  const reply: Reply = {
-    status,
-    headers: lower,
-    body: bodiless(status, method) ? null : body,
-    cause: before.cause,
-  };
+  const reply: Reply = { status, headers: lower, body: none ? null : body, cause: before.cause };
   // usrv's own error body, untouched, still gets the request id
   if (body === before.body && before.error !== undefined) reply.error = before.error;
   if (cookies !== undefined && cookies.length > 0) reply.cookies = cookies;

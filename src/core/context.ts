@@ -17,8 +17,18 @@ import type { Match } from "./router.js";
 
 /** RFC 9110 token: a header's name. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** A header value: no CR, LF or NUL (they would split the head). */
-const VALUE = /^[^\r\n\0]*$/;
+/**
+ * A header value as HTTP carries it: tab, visible ASCII, space, and Latin-1
+ * above 0x80; no CR, LF, NUL or other control (they would split the head),
+ * nothing a byte cannot hold (fetch's Headers refuses it).
+ */
+function fieldValue(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if ((c < 0x20 && c !== 9) || c === 0x7f || c > 0xff) return false;
+  }
+  return true;
+}
 /** Set by usrv itself, or through `setCookie`. */
 const OURS = new Set(["content-length", "transfer-encoding", "connection", "set-cookie"]);
 
@@ -27,8 +37,10 @@ export function checkHeader(name: string, value: string, where: string): void {
   if (typeof name !== "string" || !TOKEN.test(name)) {
     throw new TypeError(`[usrv] ${where}: ${JSON.stringify(name)} is not a header name (RFC 9110 token)`);
   }
-  if (typeof value !== "string" || !VALUE.test(value))
-    throw new TypeError(`[usrv] ${where}(${JSON.stringify(name)}): CR, LF or NUL in the value, or not text`);
+  if (typeof value !== "string" || !fieldValue(value))
+    throw new TypeError(
+      `[usrv] ${where}(${JSON.stringify(name)}): a control character (CR, LF, NUL...) or a character above U+00FF in the value, or not text`,
+    );
 }
 
 const NO_MATCH: Match<Route> = { value: undefined as unknown as Route, names: [], values: [] };
@@ -150,6 +162,11 @@ export class RequestContext implements Context {
       else client.addEventListener("abort", () => abort.abort(client.reason), { once: true });
     }
     return this.#abort.signal;
+  }
+
+  /** True once the route's timeout answered for this request: later hooks and the handler do not run. */
+  get expired(): boolean {
+    return this.#late !== undefined;
   }
 
   /** The route's timeout answered 503: `signal` fires, now or when first read. */

@@ -91,8 +91,16 @@ export function fetchHandler(app: Core & { readonly accessLog: boolean }) {
       // even from `instanceof`) is a logged 500, not a rejection for the runtime.
       reply = renderThrown(e, inc.method, inc.url);
     }
+    let response: Response;
+    try {
+      response = toResponse(inc.method, reply);
+    } catch (e) {
+      // a header fetch's Headers refuses (a handler's Response can carry none; a checked one never does)
+      reply = renderThrown(e, inc.method, inc.url);
+      response = toResponse(inc.method, reply);
+    }
     if (reply.cause !== undefined || start > 0) logReply(app, inc, reply, start);
-    return toResponse(inc.method, reply);
+    return response;
   };
 }
 

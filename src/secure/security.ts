@@ -52,5 +52,9 @@ export function wantsSecurity(inc: Incoming): boolean {
 let steps: Promise<typeof import("./steps.js")> | undefined;
 
 export function loadSteps(): Promise<typeof import("./steps.js")> {
-  return (steps ??= import("./steps.js"));
+  // a failed load (EMFILE under load, say) is tried again by the next request, not cached
+  return (steps ??= import("./steps.js").catch((e: unknown) => {
+    steps = undefined;
+    throw e;
+  }));
 }
