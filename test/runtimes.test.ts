@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { fetchHandlerChecks } from "./fixtures/runtime-checks.js";
 
 const START_TIMEOUT_MS = 20_000;
 const KILL_GRACE_MS = 3_000;
@@ -171,12 +172,6 @@ class Served {
   }
 }
 
-async function body(res: Response, status: number): Promise<string> {
-  const text = await res.text();
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${text}`);
-  return text;
-}
-
 for (const rt of runtimes) {
   const name = `S2: the fetch handler under ${rt.label}`;
   const bin = tool(rt.tool);
@@ -220,48 +215,7 @@ for (const rt of runtimes) {
       t.diagnostic(`${rt.label} listening after ${Math.round(startMs)} ms: ${bin} ${rt.args.join(" ")}`);
     });
 
-    it("GET /hello -> 200 {hello: world}, application/json", async () => {
-      const res = await get("/hello");
-      const text = await body(res, 200);
-      assert.match(res.headers.get("content-type") ?? "", /^application\/json\b/);
-      assert.deepEqual(JSON.parse(text), { hello: "world" });
-    });
-
-    it("GET /5/test -> path values converted", async () => {
-      assert.deepEqual(JSON.parse(await body(await get("/5/test"), 200)), ["test", 5]);
-    });
-
-    it("GET /5/test?a=2&b=6 -> query overrides path, as strings", async () => {
-      assert.deepEqual(JSON.parse(await body(await get("/5/test?a=2&b=6"), 200)), ["2", "6"]);
-    });
-
-    it("GET /x/test -> 404 USRV_ERR_NOT_FOUND", async () => {
-      const res = await get("/x/test");
-      const text = await body(res, 404);
-      assert.match(res.headers.get("content-type") ?? "", /^application\/json\b/);
-      const err = JSON.parse(text) as { status: number; code: string };
-      assert.equal(err.status, 404);
-      assert.equal(err.code, "USRV_ERR_NOT_FOUND");
-    });
-
-    it("POST /echo with a JSON body -> the bound value and the raw data", async () => {
-      const raw = JSON.stringify({ value: { x: 1, list: [true, null, "é"] }, other: "z" });
-      const res = await get("/echo", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: raw,
-      });
-      assert.deepEqual(JSON.parse(await body(res, 200)), [{ x: 1, list: [true, null, "é"] }, raw]);
-    });
-
-    it("HEAD /hello -> 200, JSON headers, empty body", async () => {
-      const res = await get("/hello", { method: "HEAD" });
-      assert.equal(await body(res, 200), "");
-      assert.match(res.headers.get("content-type") ?? "", /^application\/json\b/);
-      // The length of the GET body, when the runtime keeps it.
-      const length = res.headers.get("content-length");
-      if (length !== null) assert.equal(length, String('{"hello":"world"}'.length));
-    });
+    fetchHandlerChecks(get);
 
     it("is still running after the requests", () => {
       assert.ok(served?.running, `the runtime died${served?.tail() ?? ""}`);

@@ -22,6 +22,7 @@ import type { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { body, fetchHandlerChecks } from "./fixtures/runtime-checks.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const ENTRY = join(ROOT, "test", "fixtures", "workerd-entry.mjs");
@@ -176,12 +177,6 @@ class Workerd {
   }
 }
 
-async function body(res: Response, status: number): Promise<string> {
-  const text = await res.text();
-  assert.equal(res.status, status, `expected ${status}, got ${res.status}: ${text}`);
-  return text;
-}
-
 const NAME = "S2: the fetch handler under workerd, without Node compatibility";
 const bin = workerdBin();
 
@@ -222,47 +217,7 @@ if (bin === null) {
       t.diagnostic(`workerd listening after ${Math.round(startMs)} ms: ${bin} serve ${dir}/config.capnp`);
     });
 
-    it("GET /hello -> 200 {hello: world}, application/json", async () => {
-      const res = await get("/hello");
-      const text = await body(res, 200);
-      assert.match(res.headers.get("content-type") ?? "", /^application\/json\b/);
-      assert.deepEqual(JSON.parse(text), { hello: "world" });
-    });
-
-    it("GET /5/test -> path values converted", async () => {
-      assert.deepEqual(JSON.parse(await body(await get("/5/test"), 200)), ["test", 5]);
-    });
-
-    it("GET /5/test?a=2&b=6 -> query overrides path, as strings", async () => {
-      assert.deepEqual(JSON.parse(await body(await get("/5/test?a=2&b=6"), 200)), ["2", "6"]);
-    });
-
-    it("GET /x/test -> 404 USRV_ERR_NOT_FOUND", async () => {
-      const res = await get("/x/test");
-      const text = await body(res, 404);
-      assert.match(res.headers.get("content-type") ?? "", /^application\/json\b/);
-      const err = JSON.parse(text) as { status: number; code: string };
-      assert.equal(err.status, 404);
-      assert.equal(err.code, "USRV_ERR_NOT_FOUND");
-    });
-
-    it("POST /echo with a JSON body -> the bound value and the raw data", async () => {
-      const raw = JSON.stringify({ value: { x: 1, list: [true, null, "é"] }, other: "z" });
-      const res = await get("/echo", {
-        method: "POST",
-        headers: { "content-type": "application/json" },
-        body: raw,
-      });
-      assert.deepEqual(JSON.parse(await body(res, 200)), [{ x: 1, list: [true, null, "é"] }, raw]);
-    });
-
-    it("HEAD /hello -> 200, JSON headers, empty body", async () => {
-      const res = await get("/hello", { method: "HEAD" });
-      assert.equal(await body(res, 200), "");
-      assert.match(res.headers.get("content-type") ?? "", /^application\/json\b/);
-      const length = res.headers.get("content-length");
-      if (length !== null) assert.equal(length, String('{"hello":"world"}'.length));
-    });
+    fetchHandlerChecks(get);
 
     it("GET /boom -> 500 USRV_ERR_INTERNAL, the error logged to the console (no process in workerd)", async () => {
       const res = await get("/boom");
