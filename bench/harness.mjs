@@ -1,4 +1,5 @@
-// Process plumbing for run.mjs: pinned server processes, pinned wrk runs, server CPU time from /proc.
+// Process plumbing for run.mjs and warmup.mjs: the scenarios, pinned server processes, pinned wrk runs,
+// server CPU time from /proc.
 import { execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
@@ -21,6 +22,26 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
     for (const child of live) child.kill("SIGKILL");
     process.exit(sig === "SIGINT" ? 130 : 143);
   });
+}
+
+/** What every bench server answers (bench/servers/*.mjs), per scenario. */
+export const SCENARIOS = {
+  a: { label: "a: GET /hello", path: "/hello", body: '{"hello":"world"}' },
+  b: { label: "b: /user/<int:id>?x=", path: "/user/42?x=foo", body: '[42,"foo"]' },
+  c: { label: "c: 200 routes, last", path: "/r199/abc/items/7", body: '[199,"abc",7]' },
+};
+
+/** Fails the cell unless the server answers exactly what every other server answers. */
+export async function check(url, scenario) {
+  const res = await fetch(url);
+  const body = await res.text();
+  const type = res.headers.get("content-type") ?? "(none)";
+  if (res.status !== 200 || body !== scenario.body || type.split(";")[0].trim() !== "application/json") {
+    throw new Error(
+      `wrong answer for ${scenario.path}: ${res.status} ${type} ${body} ` +
+        `(expected 200 application/json ${scenario.body})`,
+    );
+  }
 }
 
 /** Starts `bench/servers/<name>.mjs` on a free port; resolves once it prints its ready line. */
@@ -134,6 +155,7 @@ const UNIT_MS = { us: 1e-3, ms: 1, s: 1000 };
 export function parseWrk(text) {
   const rps = /Requests\/sec:\s+([\d.]+)/.exec(text);
   const count = /(\d+) requests in/.exec(text);
+  const p50 = /^\s*50%\s+([\d.]+)(us|ms|s)\b/m.exec(text);
   const p99 = /^\s*99%\s+([\d.]+)(us|ms|s)\b/m.exec(text);
   if (!rps || !count || !p99) throw new Error("could not parse wrk output");
   const non2xx = /Non-2xx or 3xx responses: (\d+)/.exec(text);
@@ -146,6 +168,7 @@ export function parseWrk(text) {
   return {
     rps: Number(rps[1]),
     requests: Number(count[1]),
+    p50: p50 ? Number(p50[1]) * UNIT_MS[p50[2]] : Number.NaN,
     p99: Number(p99[1]) * UNIT_MS[p99[2]],
     problems: problems.filter(Boolean),
   };

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { cpuMicros, pinning, startServer, stopServer, waitIdle, wrk } from "./harness.mjs";
+import { check, cpuMicros, pinning, SCENARIOS, startServer, stopServer, waitIdle, wrk } from "./harness.mjs";
 import { fmt, median, table } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
@@ -14,11 +14,6 @@ const ROOT = fileURLToPath(new URL("..", import.meta.url));
 // answer (usrv onRequest + onResponse, Fastify onRequest + onSend, Hono two middlewares)
 const FRAMEWORKS = ["node-http", "fastify", "hono", "usrv", "fastify+hooks", "hono+hooks", "usrv+hooks"];
 const ANCHOR = "node-http";
-const SCENARIOS = {
-  a: { label: "a: GET /hello", path: "/hello", body: '{"hello":"world"}' },
-  b: { label: "b: /user/<int:id>?x=", path: "/user/42?x=foo", body: '[42,"foo"]' },
-  c: { label: "c: 200 routes, last", path: "/r199/abc/items/7", body: '[199,"abc",7]' },
-};
 
 const quick = process.argv.includes("--quick");
 const env = process.env;
@@ -44,19 +39,6 @@ function pick(name, known) {
   const unknown = wanted.filter((w) => !known.includes(w));
   if (unknown.length) throw new Error(`${name}: unknown ${unknown.join(", ")} (known: ${known.join(", ")})`);
   return known.filter((k) => wanted.includes(k)); // keep the canonical order
-}
-
-/** Fails the cell unless the server answers exactly what every other server answers. */
-async function check(url, scenario) {
-  const res = await fetch(url);
-  const body = await res.text();
-  const type = res.headers.get("content-type") ?? "(none)";
-  if (res.status !== 200 || body !== scenario.body || type.split(";")[0].trim() !== "application/json") {
-    throw new Error(
-      `wrong answer for ${scenario.path}: ${res.status} ${type} ${body} ` +
-        `(expected 200 application/json ${scenario.body})`,
-    );
-  }
 }
 
 /** One cell: a fresh server, a check, a warm-up, then the measured wrk run. */
