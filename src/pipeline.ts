@@ -42,7 +42,7 @@ import { HttpError } from "./common/errors.js";
 import { type Logger, logNote } from "./common/log.js";
 import { type ParsedBody, parseBody } from "./core/body.js";
 import { RequestContext } from "./core/context.js";
-import type { CookieKeys } from "./core/cookies.js";
+import { type CookieKeys, macLoading } from "./core/cookies.js";
 import { parseQuery } from "./core/query.js";
 import { type Reply, render, renderError, renderThrown } from "./core/render.js";
 import type { Match, Miss, Router } from "./core/router.js";
@@ -70,6 +70,7 @@ type Maybe<T> = T | Promise<T>;
 
 /** Every step for one request; a `Reply` or a promise of one. Never throws. */
 export function handle(app: Core, inc: Incoming): Maybe<Reply> {
+  if (macLoading !== undefined) return macLoading.then(() => handle(app, inc));
   const { method, url } = inc;
   if (url.length > app.maxUrlLength) {
     const error = new HttpError(
@@ -106,15 +107,8 @@ export function handle(app: Core, inc: Incoming): Maybe<Reply> {
   return inc
     .readBody(route.bodyLimit)
     .then((bytes) =>
-      respond(
-        app,
-        route,
-        hit,
-        inc,
-        path,
-        rawQuery,
-        bytes,
-        parseBody(bytes, header(inc.headers, "content-type")),
+      parseBody(bytes, header(inc.headers, "content-type")).then((parsed) =>
+        respond(app, route, hit, inc, path, rawQuery, bytes, parsed),
       ),
     )
     .catch((e) => renderThrown(e, method, route.label))
@@ -266,10 +260,11 @@ class Hooked {
     }
     return inc
       .readBody(route.bodyLimit)
-      .then((bytes) => {
-        const parsed = parseBody(bytes, header(inc.headers, "content-type"));
-        return respond(app, route, match, inc, path, rawQuery, bytes, parsed, null, ctx);
-      })
+      .then((bytes) =>
+        parseBody(bytes, header(inc.headers, "content-type")).then((parsed) =>
+          respond(app, route, match, inc, path, rawQuery, bytes, parsed, null, ctx),
+        ),
+      )
       .catch((e) => this.thrown(e))
       .then((r) => this.finished(r));
   }
@@ -403,7 +398,7 @@ async function secured(
   }
   let reply: Reply;
   try {
-    const parsed = parseBody(opened.bytes, header(inc.headers, "content-type")); // 3. parse
+    const parsed = await parseBody(opened.bytes, header(inc.headers, "content-type")); // 3. parse
     reply = await respond(
       app,
       route,

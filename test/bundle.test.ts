@@ -20,15 +20,19 @@ const ENTRY = "dist/index.js";
 const KB = 1024;
 /**
  * The static graph's minified size, at most. Issue 13's target is 25 KB and it
- * is NOT met yet: 80,640 bytes (78.8 KB) were measured when this test was
- * written, and the budget is that rounded up to the next KB plus 2 KB. Lower it
+ * is NOT met: 80,640 bytes were measured when this test was written, 69,638
+ * (68.0 KB) once the JSON and multipart parsers and the cookies' HMAC loaded on
+ * first use; the budget is that rounded up to the next KB plus 2 KB. Lower it
  * as the core shrinks; never raise it without saying why in the commit.
  */
-const BUDGET = 81 * KB;
-/** The parts that must stay behind a dynamic import, by the dist file esbuild splits them at. */
+const BUDGET = 70 * KB;
+/** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
 const LAZY: Record<string, string> = {
   "the Node server": "dist/faces/serve.js",
   "the secure steps": "dist/secure/steps.js",
+  "the multipart parser": "dist/core/multipart.js",
+  "the JSON parser": "node_modules/secure-json-parse/index.js",
+  "the HMAC of signed cookies": "node_modules/@noble/hashes/hmac.js",
 };
 
 const builtin = new Set(builtinModules);

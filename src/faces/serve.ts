@@ -3,7 +3,6 @@
  * letting in-flight requests finish and closing idle keep-alive sockets.
  */
 import { createServer, type Server } from "node:http";
-import { createServer as createTlsServer } from "node:https";
 import type { AddressInfo, Socket } from "node:net";
 import { ERRORS, type ErrorCode, reason } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
@@ -88,8 +87,8 @@ const RUN_OPTIONS: Spec = {
   drainTimeout: count("milliseconds"),
 };
 
-/** Starts a node:http server for a listener. */
-export function serve(
+/** Starts a node:http server for a listener (node:https when `tls` is set). */
+export async function serve(
   listener: Parameters<typeof createServer>[1] & {},
   logger: Logger,
   options: RunOptions = {},
@@ -124,8 +123,12 @@ export function serve(
     }
     listener(req, res);
   };
+  // node:https costs ~5 ms to import: only a server with TLS loads it
   const server: Server = options.tls
-    ? createTlsServer({ ...settings, cert: options.tls.cert, key: options.tls.key }, guarded)
+    ? (await import("node:https")).createServer(
+        { ...settings, cert: options.tls.cert, key: options.tls.key },
+        guarded,
+      )
     : createServer(settings, guarded);
   // node:http silently drops the headers past the 1,000th: the handler would
   // see another request than the one sent (test/hardening-catalogue.test.ts).
