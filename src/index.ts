@@ -30,6 +30,13 @@ export type {
   OnResponse,
 } from "./app/hooks.js";
 export {
+  type CodedError,
+  type CodedErrorClass,
+  type DefineErrorsOptions,
+  defineErrors,
+  type ErrorDetails,
+} from "./common/define-errors.js";
+export {
   BindError,
   EndpointAlreadyDefined,
   ERRORS,
@@ -42,10 +49,10 @@ export type {
   BindOptions,
   Context,
   ConverterTypes,
-  Headers,
   ObjectHandler,
   PathParams,
   PositionalHandler,
+  RequestHeaders,
   RequestValues,
   Result,
   State,

@@ -9,6 +9,8 @@ import { readFileSync } from "node:fs";
 import { it } from "node:test";
 import { ERRORS } from "usrv";
 import { CLIENT_ERRORS } from "usrv/client";
+import { BINANCE_ERRORS } from "usrv/plugins/binance";
+import { PINATA_ERRORS } from "usrv/plugins/pinata";
 
 it("README error table == ERRORS", () => {
   const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
@@ -19,7 +21,7 @@ it("README error table == ERRORS", () => {
   ]);
   const want = Object.entries(ERRORS).map(([code, [status, meaning]]) => [
     code,
-    status === 0 ? "any" : String(status),
+    status === null ? "any" : String(status),
     meaning,
   ]);
   assert.deepEqual(rows, want);
@@ -30,6 +32,20 @@ it("README client error table == CLIENT_ERRORS", () => {
   const rows = [...readme.matchAll(/^\| `(USRV_ERR_CLIENT_\w+)` \| (.+) \|$/gm)].map((m) => [m[1], m[2]]);
   assert.deepEqual(rows, Object.entries(CLIENT_ERRORS));
 });
+
+for (const [label, prefix, table] of [
+  ["Pinata", "USRV_ERR_PINATA_", PINATA_ERRORS],
+  ["Binance", "USRV_ERR_BINANCE_", BINANCE_ERRORS],
+] as const) {
+  it(`README ${label} error table == its plugin's table`, () => {
+    const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+    const rows = [...readme.matchAll(new RegExp(`^\\| \`(${prefix}\\w+)\` \\| (.+) \\|$`, "gm"))].map((m) => [
+      m[1],
+      m[2],
+    ]);
+    assert.deepEqual(rows, Object.entries(table));
+  });
+}
 
 const root = new URL("../../", import.meta.url);
 const text = (path: string) => readFileSync(new URL(path, root), "utf8");

@@ -20,6 +20,7 @@ it("exports of usrv", () => {
     "bind",
     "createApp",
     "defaultApp",
+    "defineErrors",
     "parseLevel",
     "registerConverter",
     "run",

@@ -4,6 +4,7 @@
  * own error code (`USRV_ERR_...` from a usrv server's JSON error body) and
  * the decoded body.
  */
+import { defineErrors } from "../common/define-errors.js";
 
 /** Every code a {@link ClientError} can carry, with what it means. */
 export const CLIENT_ERRORS = {
@@ -44,15 +45,7 @@ export type ClientErrorCode = keyof typeof CLIENT_ERRORS;
  *   if (err instanceof ClientError && err.code === "USRV_ERR_CLIENT_TIMEOUT") retryLater();
  * }
  */
-export class ClientError extends Error {
-  readonly code: ClientErrorCode;
-
-  constructor(code: ClientErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`[usrv] ${message}`, options);
-    this.name = "ClientError";
-    this.code = code;
-  }
-}
+export class ClientError extends defineErrors<typeof CLIENT_ERRORS>("ClientError", CLIENT_ERRORS) {}
 
 /**
  * An answer with status >= 400 (C4): never handed back as a value.

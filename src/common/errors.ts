@@ -2,6 +2,7 @@
  * Errors are values with codes: one `HttpError` class and one table of stable
  * codes. The README's error table is checked against `ERRORS` by a test.
  */
+import { defineErrors } from "./define-errors.js";
 
 /** Every error code usrv answers with, its HTTP status and what it means. */
 export const ERRORS = {
@@ -36,11 +37,16 @@ export const ERRORS = {
   ],
   USRV_ERR_TIMEOUT: [503, "the handler did not answer within the route's timeout (logged)"],
   USRV_ERR_REPLAY_STORE: [503, "the replay memory is full or unreachable: requests with a Nonce fail closed"],
-  USRV_ERR_STATUS: [0, "the handler itself answered this error status (status >= 400)"],
-} as const satisfies Record<string, readonly [number, string]>;
+  USRV_ERR_STATUS: [null, "the handler itself answered this error status (status >= 400)"],
+} as const satisfies Record<string, readonly [number | null, string]>;
 
 /** A stable error code, e.g. `USRV_ERR_NOT_FOUND`. */
 export type ErrorCode = keyof typeof ERRORS;
+
+/** What each code means, as the error factory's table. */
+const MEANINGS = Object.fromEntries(Object.entries(ERRORS).map(([code, [, meaning]]) => [code, meaning])) as {
+  readonly [Code in ErrorCode]: string;
+};
 
 /** Reason phrases for the statuses we answer; others fall back to "Error". */
 const REASONS: Record<number, string> = {
@@ -93,9 +99,8 @@ export interface HttpErrorOptions {
  * throw new HttpError(404);                                   // message "Not Found"
  * throw new HttpError("USRV_ERR_BAD_JSON", "body is not JSON: Unexpected token }");
  */
-export class HttpError extends Error {
+export class HttpError extends defineErrors<typeof MEANINGS>("HttpError", MEANINGS, { prefix: "" }) {
   readonly status: number;
-  readonly code: ErrorCode;
   readonly detail: unknown;
   readonly headers: Record<string, string> | undefined;
 
@@ -103,9 +108,7 @@ export class HttpError extends Error {
   constructor(code: ErrorCode, message: string, options?: HttpErrorOptions);
   constructor(codeOrStatus: ErrorCode | number, message?: string, options: HttpErrorOptions = {}) {
     const [code, status] = resolve(codeOrStatus, options.status);
-    super(message ?? reason(status));
-    this.name = "HttpError";
-    this.code = code;
+    super(code, message ?? reason(status));
     this.status = status;
     this.detail = options.detail;
     this.headers = options.headers;
@@ -137,7 +140,8 @@ function resolve(codeOrStatus: unknown, status: number | undefined): [ErrorCode,
     );
   }
   const code = codeOrStatus as ErrorCode;
-  return [code, status === undefined ? ERRORS[code][0] || 500 : check(status)];
+  // USRV_ERR_STATUS has no status of its own: a handler's, else 500
+  return [code, status === undefined ? (ERRORS[code][0] ?? 500) : check(status)];
 }
 
 /** Thrown at bind time for a mistake in the route or the function (B3, B4, bad options). */

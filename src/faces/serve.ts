@@ -4,7 +4,7 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { ERRORS, type ErrorCode, reason } from "../common/errors.js";
+import { ERRORS, type ErrorCode, HttpError, reason } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import { type Check, checkOptions, count, type Spec, typeOf } from "../common/options.js";
 
@@ -53,17 +53,12 @@ function clientErrorReply(err: NodeJS.ErrnoException): string {
       : err.code === "ERR_HTTP_REQUEST_TIMEOUT"
         ? "USRV_ERR_REQUEST_TIMEOUT"
         : "USRV_ERR_BAD_REQUEST";
-  const status = ERRORS[code][0];
-  const body = errorBody(code);
+  const error = new HttpError(code, ERRORS[code][1]);
+  const body = JSON.stringify(error);
   return (
-    `HTTP/1.1 ${status} ${reason(status)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
+    `HTTP/1.1 ${error.status} ${reason(error.status)}\r\nContent-Type: application/json; charset=utf-8\r\n` +
     `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
   );
-}
-
-function errorBody(code: ErrorCode): string {
-  const status = ERRORS[code][0];
-  return JSON.stringify({ status, error: reason(status), code, message: ERRORS[code][1] });
 }
 
 const port: Check = (v) =>
@@ -118,7 +113,7 @@ export async function serve(
   const guarded: typeof listener = (req, res) => {
     if (req.headers.host === undefined && req.httpVersionMinor === 1 && req.httpVersionMajor === 1) {
       res.writeHead(400, { "content-type": "application/json; charset=utf-8", connection: "close" });
-      res.end(errorBody("USRV_ERR_BAD_REQUEST"));
+      res.end(JSON.stringify(new HttpError("USRV_ERR_BAD_REQUEST", ERRORS.USRV_ERR_BAD_REQUEST[1])));
       return;
     }
     listener(req, res);

@@ -4,6 +4,7 @@
  * client's own `ClientError` (`USRV_ERR_CLIENT_UNREACHABLE`...).
  */
 import { ClientError, type ClientHttpError } from "../client/index.js";
+import { defineErrors } from "../common/define-errors.js";
 
 /** Every code a {@link BinanceError} can carry, with what it means. */
 export const BINANCE_ERRORS = {
@@ -49,23 +50,11 @@ export interface BinanceErrorDetails {
  *   if (err instanceof BinanceError && err.code === "USRV_ERR_BINANCE_RATE_LIMITED") await sleep(err.retryAfter ?? 1000);
  * }
  */
-export class BinanceError extends Error {
-  readonly code: BinanceErrorCode;
-  readonly status: number | undefined;
-  readonly apiCode: number | undefined;
-  readonly retryAfter: number | undefined;
-  readonly body: unknown;
-
-  constructor(code: BinanceErrorCode, message: string, details: BinanceErrorDetails = {}) {
-    super(`[usrv] binance: ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = "BinanceError";
-    this.code = code;
-    this.status = details.status;
-    this.apiCode = details.apiCode;
-    this.retryAfter = details.retryAfter;
-    this.body = details.body;
-  }
-}
+export class BinanceError extends defineErrors<typeof BINANCE_ERRORS, Omit<BinanceErrorDetails, "cause">>(
+  "BinanceError",
+  BINANCE_ERRORS,
+  { prefix: "[usrv] binance: " },
+) {}
 
 /**
  * Milliseconds to wait from a Retry-After header (seconds, or an HTTP date).

@@ -5,6 +5,7 @@
  * Pinata.
  */
 import { ClientError, ClientHttpError } from "../client/index.js";
+import { defineErrors } from "../common/define-errors.js";
 
 /** Every code a {@link PinataError} can carry, with what it means. */
 export const PINATA_ERRORS = {
@@ -44,21 +45,11 @@ export interface PinataErrorDetails {
  *   if (err instanceof PinataError && err.code === "USRV_ERR_PINATA_UNAUTHORIZED") relink();
  * }
  */
-export class PinataError extends Error {
-  readonly code: PinataErrorCode;
-  readonly status: number | undefined;
-  readonly reason: string | undefined;
-  readonly body: unknown;
-
-  constructor(code: PinataErrorCode, message: string, details: PinataErrorDetails = {}) {
-    super(`[usrv] pinata: ${message}`, details.cause === undefined ? undefined : { cause: details.cause });
-    this.name = "PinataError";
-    this.code = code;
-    this.status = details.status;
-    this.reason = details.reason;
-    this.body = details.body;
-  }
-}
+export class PinataError extends defineErrors<typeof PINATA_ERRORS, Omit<PinataErrorDetails, "cause">>(
+  "PinataError",
+  PINATA_ERRORS,
+  { prefix: "[usrv] pinata: " },
+) {}
 
 function field(value: unknown, key: string): unknown {
   return value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined;

@@ -3,6 +3,7 @@
  * core maps `USRV_ERR_BAD_KEY` and `USRV_ERR_DECRYPT` to its own 400 answers;
  * the secret-store codes only reach the CLI and the user's own code.
  */
+import { defineErrors } from "./define-errors.js";
 
 /** Every code a {@link CryptoError} can carry, with what it means. */
 export const CRYPTO_ERRORS = {
@@ -33,12 +34,4 @@ export type CryptoErrorCode = keyof typeof CRYPTO_ERRORS;
  *   if (err instanceof CryptoError && err.code === "USRV_ERR_DECRYPT") answer400();
  * }
  */
-export class CryptoError extends Error {
-  readonly code: CryptoErrorCode;
-
-  constructor(code: CryptoErrorCode, message: string, options?: { cause?: unknown }) {
-    super(`[usrv] ${message}`, options);
-    this.name = "CryptoError";
-    this.code = code;
-  }
-}
+export class CryptoError extends defineErrors<typeof CRYPTO_ERRORS>("CryptoError", CRYPTO_ERRORS) {}
