@@ -282,6 +282,10 @@ matrix(
       assert.equal(res.status, 405);
       assert.equal(res.headers.get("allow"), "GET, HEAD, POST");
     });
+    it("B2: ctx.path is the path as sent, still percent-encoded; path values are decoded", async () => {
+      assert.deepEqual(await json(await send()("/%74est?a=1"), 200), ["1", "/%74est"]);
+      assert.deepEqual(await json(await send()("/5/caf%C3%A9"), 200), ["café", 5]);
+    });
     it("B2: trailing slashes are ignored (/test/ serves /test; the reference answers 404)", async () => {
       assert.deepEqual(await json(await send()("/test/?a=2"), 200), ["2", "/test/"]);
       assert.deepEqual(await json(await send()("/test//"), 200), [null, "/test//"]);

@@ -13,7 +13,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { createApp } from "usrv";
 import { decrypt, encrypt, generateKeypair, sign, verify } from "usrv/secp256k1";
+import { RedisReplayStore } from "usrv/stores";
 import { freePort, which } from "./fixtures/serve-helpers.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -263,6 +265,26 @@ describe("S3/I2, S5: usrv serve on several hosts sharing a Redis replay store", 
         if (r.status === 412) assert.equal(await code(r, 412), "USRV_ERR_REPLAY");
         else assert.equal(((await open(r)) as unknown[])[0], `{"twin": ${i}}`);
       }
+    }
+  });
+
+  it("S3/I2: two apps given a RedisReplayStore from usrv/stores share the replay memory", async () => {
+    const url = `redis://127.0.0.1:${redisPort}`;
+    const stores = [0, 1].map(() => new RedisReplayStore(url, { prefix: "usrv:lib-test:" }));
+    const apps = stores.map((replayStore, n) => {
+      const app = createApp({ replayStore, logLevel: 50 });
+      void app.identify("server-secret");
+      app.bind("/echo", { methods: ["POST"] }, (data: unknown) => [200, data, n]);
+      return app;
+    });
+    try {
+      const init = sealed('"once"');
+      const first = await apps[0]!.request("/echo", init);
+      assert.equal(first.status, 200, await first.clone().text());
+      assert.deepEqual(await open(first), ['"once"', 0]);
+      assert.equal(await code(await apps[1]!.request("/echo", init), 412), "USRV_ERR_REPLAY");
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
     }
   });
 

@@ -32,14 +32,14 @@ type Flat<T> = { [K in keyof T]: T[K] };
 export type PathParams<P extends string> = string extends P ? Record<string, unknown> : Flat<Walk<P>>;
 
 /** Request headers: a plain object with lower-case names (V7). */
-export type Headers = IncomingHttpHeaders;
+export type RequestHeaders = IncomingHttpHeaders;
 
 /** What every handler may read besides the named values (V5-V8). */
 export interface RequestValues {
   /** The request method, upper case. */
   method: string;
   /** The request headers, lower-case names (V7). */
-  headers: Headers;
+  headers: RequestHeaders;
   /** The raw body as text (decrypted first when it was encrypted), `null` when empty (V8). */
   data: string | null;
 }
@@ -94,7 +94,11 @@ export interface Context {
    * });
    */
   readonly state: State;
-  /** The decoded path, without the query string. */
+  /**
+   * The path as the client sent it, without the query string: still
+   * percent-encoded (`/caf%C3%A9`), so that it can be logged or echoed
+   * unambiguously; the path values (`params`) are the decoded ones.
+   */
   readonly path: string;
   /** The raw query string, without `?`. */
   readonly rawQuery: string;
@@ -102,7 +106,7 @@ export interface Context {
   readonly query: URLSearchParams;
   /** The path values by markup name. */
   readonly params: Readonly<Record<string, unknown>>;
-  readonly headers: Headers;
+  readonly headers: RequestHeaders;
   /** The raw body (decrypted when encrypted), `null` when empty. */
   readonly body: Uint8Array | null;
   /** The verified sender key of a signed request, in canonical form (base64 X||Y with even Y), else `null`. */

@@ -8,7 +8,7 @@
 import type { Route } from "../app/route.js";
 import type { HttpError } from "../common/errors.js";
 import { childLogger, type Logger } from "../common/log.js";
-import type { Context, Headers, State } from "../common/types.js";
+import type { Context, RequestHeaders, State } from "../common/types.js";
 import { header, type Incoming } from "../faces/incoming.js";
 import { type CookieKeys, type CookieOptions, parseCookies, serializeCookie, unsign } from "./cookies.js";
 import type { Dict } from "./query.js";
@@ -50,7 +50,7 @@ export class RequestContext implements Context {
   readonly method: string;
   readonly path: string;
   readonly rawQuery: string;
-  readonly headers: Headers;
+  readonly headers: RequestHeaders;
   readonly route: string | null;
   body: Uint8Array | null = null;
   senderPublicKey: string | null = null;

@@ -4,7 +4,7 @@
  * usrv's error bodies (`requestId`), and on the context (`ctx.requestId`).
  */
 
-import type { Headers } from "../common/types.js";
+import type { RequestHeaders } from "../common/types.js";
 import { header } from "../faces/incoming.js";
 
 /** Longest incoming id kept. */
@@ -19,7 +19,7 @@ const MAX = 200;
  * requestId({ "x-request-id": "abc-123" }); // "abc-123"
  * requestId({ "x-request-id": "a\nb" });    // a new UUID
  */
-export function requestId(headers: Headers): string {
+export function requestId(headers: RequestHeaders): string {
   const given = header(headers, "x-request-id");
   return given !== undefined && sane(given) ? given : crypto.randomUUID();
 }

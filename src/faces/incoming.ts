@@ -2,14 +2,14 @@
  * A request as both faces (faces/node.ts, faces/fetch.ts) present it to
  * the pipeline and its steps.
  */
-import type { Headers } from "../common/types.js";
+import type { RequestHeaders } from "../common/types.js";
 
 /** A request as both faces present it to the pipeline. */
 export interface Incoming {
   readonly method: string;
   /** Path and query, raw, as on the request line. */
   readonly url: string;
-  readonly headers: Headers;
+  readonly headers: RequestHeaders;
   readonly remoteAddress: string | null;
   /** True when the request announces a body (Content-Length > 0 or Transfer-Encoding). */
   readonly hasBody: boolean;
@@ -22,7 +22,7 @@ export interface Incoming {
 }
 
 /** One header as a string (repeated headers joined by the face). */
-export function header(headers: Headers, name: string): string | undefined {
+export function header(headers: RequestHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v.join(", ") : v;
 }

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError } from "../common/errors.js";
-import type { Headers } from "../common/types.js";
+import type { RequestHeaders } from "../common/types.js";
 import { type Reply, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
 import { type Core, handle, logReply } from "../pipeline.js";
@@ -15,7 +15,7 @@ import type { Incoming } from "./incoming.js";
 class NodeIncoming implements Incoming {
   readonly method: string;
   readonly url: string;
-  readonly headers: Headers;
+  readonly headers: RequestHeaders;
   readonly hasBody: boolean;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;

@@ -11,7 +11,7 @@
  * const { R, ciphertext } = encrypt(server.publicKey, '{"a": 1}');
  * decrypt(server.privateKey, R, ciphertext); // '{"a": 1}'
  */
-import type { Backend, Encrypted, Keypair, Secp256k1 } from "./api.js";
+import type { Encrypted, Keypair, Secp256k1 } from "./api.js";
 import { canonicalKey as canonical } from "./canonical.js";
 import { nodeSecp256k1 as fast } from "./node.js";
 import type { Opener } from "./records.js";
@@ -26,13 +26,10 @@ import type {
 } from "./v2.js";
 import type { ResponseHead, V2Context } from "./v2-response.js";
 
-export { type Backend, createSecp256k1, type Encrypted, type Keypair, type Secp256k1 } from "./api.js";
-export type { Curve } from "./curve.js";
+export type { Encrypted, Keypair, Secp256k1 } from "./api.js";
 export type { DhkemSecp256k1 } from "./dhkem-secp256k1.js";
 export { b64decode, b64encode } from "./encoding.js";
 export { CRYPTO_ERRORS, CryptoError, type CryptoErrorCode } from "./errors.js";
-export { nodeBackend } from "./node.js";
-export type { Aes128GcmKey, Primitives } from "./primitives.js";
 export {
   type Opener,
   RECORD_SIZE,
@@ -108,11 +105,19 @@ export function generateKeypair(secret?: string, passphrase = "SALT"): Keypair {
  * public key. Throws `USRV_ERR_BAD_KEY` when it is not a curve point.
  *
  * @example
- * encode(generateKeypair("secret").publicKey); // "0296bcb75656f7e1...a0ae5a"
+ * compress(generateKeypair("secret").publicKey); // "0296bcb75656f7e1...a0ae5a"
  */
-export function encode(publicKey: string): string {
+export function compress(publicKey: string): string {
   return fast.encode(publicKey);
 }
+
+/**
+ * {@link compress} under the Python usrv peer's name.
+ *
+ * @example
+ * encode(generateKeypair("secret").publicKey) === compress(generateKeypair("secret").publicKey); // true
+ */
+export const encode: (publicKey: string) => string = compress;
 
 /**
  * The canonical form of a base64 `X || Y` public key: the point with the
@@ -133,11 +138,19 @@ export function canonicalKey(publicKey: string): string {
  * Throws `USRV_ERR_BAD_KEY` when it is not one.
  *
  * @example
- * decode("0296bcb75656f7e11af45b8b823d58caa40831dd169474287c1316b47d14a0ae5a"); // "lry3Vlb3...qXM36g=="
+ * decompress("0296bcb75656f7e11af45b8b823d58caa40831dd169474287c1316b47d14a0ae5a"); // "lry3Vlb3...qXM36g=="
  */
-export function decode(compressedHex: string): string {
+export function decompress(compressedHex: string): string {
   return fast.decode(compressedHex);
 }
+
+/**
+ * {@link decompress} under the Python usrv peer's name.
+ *
+ * @example
+ * decode(compress(publicKey)) === publicKey; // true
+ */
+export const decode: (compressedHex: string) => string = decompress;
 
 /**
  * Steps 3-4 of the body encryption on their own: AES-256-CTR (counter block 1)
@@ -226,19 +239,15 @@ let nodeV2: Promise<V2> | undefined;
 const fastV2 = () => (nodeV2 ??= import("./node-v2.js").then((m) => m.nodeV2));
 
 /**
- * The v2 operations on a named backend (`"node"`, what the v2 functions of
- * this module use, or `"portable"`), or on a backend of your own.
+ * The v2 operations on a named backend: `"node"` (what the v2 functions of
+ * this module use) or `"portable"` (pure JS). Both give identical results.
  *
  * @example
  * const portable = await loadV2("portable");
- * const mine = await loadV2({ ...nodeBackend, name: "mine", primitives: myPrimitives });
  */
-export async function loadV2(backend: "node" | "portable" | Backend): Promise<V2> {
+export async function loadV2(backend: "node" | "portable"): Promise<V2> {
   if (backend === "node") return fastV2();
   if (backend === "portable") return (await import("./portable-v2.js")).portableV2;
-  if (typeof backend === "object" && backend !== null && "curve" in backend && "primitives" in backend) {
-    return (await import("./v2.js")).createV2(backend);
-  }
   throw new TypeError(`[usrv] unknown secp256k1 backend ${JSON.stringify(backend)} (known: node, portable)`);
 }
 

@@ -133,9 +133,8 @@ function bytes(buffer: ArrayBuffer): Uint8Array {
  * Builds the v2 operations over one backend.
  *
  * @example
- * // usrv/secp256k1 has it as loadV2(backend), which loads @hpke/core on first use
- * import { loadV2, nodeBackend } from "usrv/secp256k1";
- * const v2 = await loadV2({ ...nodeBackend, name: "mine", primitives: myPrimitives });
+ * // internal: usrv/secp256k1 has loadV2("node" | "portable"), which loads @hpke/core on first use
+ * const v2 = createV2({ ...nodeBackend, name: "mine", primitives: myPrimitives });
  * const { enc, records, context } = await v2.sealRequest({ serverPublicKey, senderPrivateKey, method: "POST", target: "/", nonce });
  */
 export function createV2(backend: Backend): V2 {

@@ -21,7 +21,19 @@ interface Answer {
   full?: boolean;
 }
 
-/** Worker side: a store that asks the primary. */
+/**
+ * Worker side: a store that asks the primary, which answers with
+ * {@link serveReplay}; an unanswered check (1,000 ms by default) is a 503.
+ *
+ * @example
+ * if (cluster.isPrimary) {
+ *   const store = new MemoryReplayStore();
+ *   cluster.on("fork", (worker) => serveReplay(worker, store));
+ *   cluster.fork(); cluster.fork();
+ * } else {
+ *   createApp({ replayStore: new ClusterReplayStore() }).run({ port: 5000 });
+ * }
+ */
 export class ClusterReplayStore implements ReplayStore {
   readonly #pending = new Map<number, (a: Answer) => void>();
   readonly #timeout: number;
