@@ -45,6 +45,7 @@ export {
   type HttpErrorOptions,
 } from "./common/errors.js";
 export { ConsoleLogger, type Logger, parseLevel } from "./common/log.js";
+export type { StandardSchemaV1 } from "./common/standard-schema.js";
 export type {
   BindOptions,
   Context,
@@ -58,6 +59,7 @@ export type {
   State,
   UploadedFile,
   Values,
+  ValuesOf,
 } from "./common/types.js";
 export { type Converter, registerConverter } from "./core/converters.js";
 export type { CookieOptions } from "./core/cookies.js";

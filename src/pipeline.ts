@@ -499,6 +499,9 @@ function respond(
   senderPublicKey: string | null = null,
   hooked?: RequestContext,
 ): Maybe<Reply> {
+  if (route.schemas !== null) {
+    return respondChecked(app, route, hit, inc, path, rawQuery, bytes, parsed, senderPublicKey, hooked);
+  }
   const method = inc.method;
   let out: unknown;
   let ctx = hooked;
@@ -528,6 +531,73 @@ function respond(
     return completed(ctx, renderThrown(e, method, route.label));
   }
   // 6. render
+  if (out instanceof Promise) return settle(out, route, method, ctx);
+  return completed(ctx, render(out, method, route.label));
+}
+
+let validation: typeof import("./core/validate.js") | undefined;
+let validating: Promise<void> | undefined;
+
+/**
+ * 4-6 for a route with schemas: the values bound, then checked (V10-V12)
+ * before beforeHandle and the handler; its answer checked when the app asks.
+ * An async schema runs under the route's timeout, as the handler does.
+ */
+function respondChecked(
+  app: Core,
+  route: Route,
+  hit: Match<Route>,
+  inc: Incoming,
+  path: string,
+  rawQuery: string,
+  bytes: Uint8Array | null,
+  parsed: ParsedBody | null,
+  sender: string | null,
+  hooked: RequestContext | undefined,
+): Maybe<Reply> {
+  // the checks load with the first request to a route with schemas (2 KB the core need not carry)
+  if (validation === undefined) {
+    validating ??= import("./core/validate.js").then((m) => {
+      validation = m;
+    });
+    return validating.then(() =>
+      respondChecked(app, route, hit, inc, path, rawQuery, bytes, parsed, sender, hooked),
+    );
+  }
+  const { checkAnswer, checkInputs } = validation;
+  const { method } = inc;
+  const schemas = route.schemas!;
+  const ctx =
+    hooked !== undefined
+      ? hooked.bound(hit, bytes, sender)
+      : context(app, route, hit, inc, path, rawQuery, bytes, sender);
+  let out: unknown;
+  try {
+    const sources: Sources = {
+      pathNames: hit.names,
+      pathValues: hit.values,
+      query: parseQuery(rawQuery),
+      body: parsed?.fields ?? null,
+      method,
+      headers: inc.headers,
+      data: parsed?.data ?? null,
+      parsed: parsed?.value,
+    };
+    const checked = checkInputs(schemas, sources, route.label);
+    out =
+      checked instanceof Promise
+        ? checked.then((s) => prepared(route, ctx, s))
+        : prepared(route, ctx, checked);
+    const response = schemas.response;
+    if (response !== undefined) {
+      out =
+        out instanceof Promise
+          ? out.then((o) => checkAnswer(response, o, route.label))
+          : checkAnswer(response, out, route.label);
+    }
+  } catch (e) {
+    return completed(ctx, renderThrown(e, method, route.label));
+  }
   if (out instanceof Promise) return settle(out, route, method, ctx);
   return completed(ctx, render(out, method, route.label));
 }

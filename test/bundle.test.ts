@@ -33,6 +33,7 @@ const LAZY: Record<string, string> = {
   "the multipart parser": "dist/core/multipart.js",
   "the JSON parser": "node_modules/secure-json-parse/index.js",
   "the HMAC of signed cookies": "node_modules/@noble/hashes/hmac.js",
+  "the schema checks": "dist/core/validate.js",
 };
 
 const builtin = new Set(builtinModules);

@@ -4,7 +4,14 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { createApp, type PathParams, type Values } from "usrv";
+import { createApp, type PathParams, type Values, type ValuesOf } from "usrv";
+import * as v from "valibot";
+import { z } from "zod";
+
+const query = z.object({ n: z.coerce.number(), tag: z.string().optional() });
+const params = v.object({ id: v.pipe(v.string(), v.transform(Number)) });
+const body = z.object({ items: z.array(z.object({ sku: z.string() })) });
+type Q = { query: typeof query };
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type Expect<T extends true> = T;
@@ -20,6 +27,16 @@ export type Cases = [
   Expect<Equal<Values<"/<int:b>">["method"], string>>,
   Expect<Equal<Values<"/<int:b>">["data"], string | null>>,
   Expect<Equal<Values<"/<int:b>">["anything"], unknown>>,
+  // V10, V11: schemas' outputs type the values; a params schema's beats the path literal's
+  Expect<Equal<ValuesOf<"/x", Q>["n"], number>>,
+  Expect<Equal<ValuesOf<"/x", Q>["tag"], string | undefined>>,
+  Expect<Equal<ValuesOf<"/x", Q>["other"], unknown>>,
+  Expect<Equal<ValuesOf<"/u/<id>", { params: typeof params }>["id"], number>>,
+  Expect<Equal<ValuesOf<"/u/<int:id>", {}>["id"], number>>,
+  Expect<Equal<ValuesOf<"/x", { body: typeof body }>["items"], { sku: string }[]>>,
+  Expect<
+    Equal<ValuesOf<"/x", { headers: typeof query }>["headers"], { n: number; tag?: string | undefined }>
+  >,
 ];
 
 it("B4: parameter types flow from the path into the handler", async () => {
@@ -32,6 +49,8 @@ it("B4: parameter types flow from the path into the handler", async () => {
   app.bind("/x/<int:n>", ({ n }) => [200, n.toUpperCase()]);
   // @ts-expect-error a handler returns an array or a Response
   app.bind("/y", () => "200");
+  // @ts-expect-error n is a number once the query schema ran
+  app.bind("/z", { query }, ({ n }) => [200, n.toUpperCase()]);
   const res = await app.request("/5/test");
   assert.deepEqual(await res.json(), ["TEST", 6]);
 });

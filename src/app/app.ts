@@ -52,6 +52,12 @@ export interface AppOptions {
   cookieKeys?: readonly (string | Uint8Array)[];
   /** Hooks of every route (see "Hooks" in the README); `app.onRequest(...)` and the like add more. */
   hooks?: Hooks;
+  /**
+   * Check each answer against its route's `response` schema (a mismatch is a
+   * 500 `USRV_ERR_BAD_RESPONSE` naming the route), default `false`: turn it
+   * on in development and tests. Read when routes are bound.
+   */
+  checkResponses?: boolean;
 }
 
 const level: Check = (v) => {
@@ -82,6 +88,7 @@ const APP_OPTIONS: Spec = {
   sealLimit: count("bytes"),
   cookieKeys: keyList,
   hooks: typeOf("object"),
+  checkResponses: typeOf("boolean"),
 };
 
 /** Default body limit: 1 MiB. */
@@ -121,6 +128,8 @@ export class App extends Group<""> implements Core {
   #unsigned: ReplayStore | undefined;
   /** @internal The keys of signed cookies: the first signs, each verifies. */
   readonly cookieKeys: CookieKeys;
+  /** @internal Whether answers are checked against response schemas. */
+  readonly checkResponses: boolean;
   #keypair: Promise<Keypair> | undefined;
   #publicKey: string | undefined;
   readonly replayWindow: ReplayWindow;
@@ -135,6 +144,7 @@ export class App extends Group<""> implements Core {
     this.maxUrlLength = options.maxUrlLength ?? 8 * 1024;
     this.sealLimit = options.sealLimit ?? DEFAULT_SEAL_LIMIT;
     this.cookieKeys = cookieKeys(options.cookieKeys ?? []);
+    this.checkResponses = options.checkResponses ?? false;
     this.replayWindow = { maxAge: options.maxNonceAge ?? 10_000, maxSkew: options.maxNonceSkew ?? 10_000 };
     this.listener = nodeListener(this);
     const handler = fetchHandler(this);

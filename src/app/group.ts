@@ -6,13 +6,31 @@
  */
 
 import { BindError } from "../common/errors.js";
-import { checkOptions, count, either, kind, oneOf, type Spec, strings, typeOf } from "../common/options.js";
-import type { BindOptions, ObjectHandler, PositionalHandler } from "../common/types.js";
+import {
+  type Check,
+  checkOptions,
+  count,
+  either,
+  kind,
+  oneOf,
+  type Spec,
+  strings,
+  typeOf,
+} from "../common/options.js";
+import { isStandardSchema } from "../common/standard-schema.js";
+import type {
+  BindOptions,
+  Context,
+  ObjectHandler,
+  PositionalHandler,
+  Result,
+  ValuesOf,
+} from "../common/types.js";
 import type { CookieKeys } from "../core/cookies.js";
 import { readShape, type Shape } from "../core/params.js";
 import { normalisePath, parsePattern } from "../core/path.js";
 import type { Router } from "../core/router.js";
-import { b64decode } from "../secp256k1/encoding.js";
+import type { RouteSchemas } from "../core/validate.js";
 import {
   type BeforeHandle,
   type Hooks,
@@ -41,11 +59,11 @@ export interface GroupOptions {
 /** `bind`'s overloads under a prefix: object style (typed from the full path) first, positional second. */
 export interface Bind<Prefix extends string = ""> {
   <P extends string>(path: P, fn: ObjectHandler<`${Prefix}${P}`>): ObjectHandler<`${Prefix}${P}`>;
-  <P extends string>(
+  <P extends string, const O extends BindOptions>(
     path: P,
-    options: BindOptions,
-    fn: ObjectHandler<`${Prefix}${P}`>,
-  ): ObjectHandler<`${Prefix}${P}`>;
+    options: O,
+    fn: (values: ValuesOf<`${Prefix}${P}`, O>, ctx: Context) => Result | Promise<Result>,
+  ): (values: ValuesOf<`${Prefix}${P}`, O>, ctx: Context) => Result | Promise<Result>;
   (path: string, fn: PositionalHandler): PositionalHandler;
   (path: string, options: BindOptions, fn: PositionalHandler): PositionalHandler;
 }
@@ -56,6 +74,8 @@ export interface Owner {
   readonly cookieKeys: CookieKeys;
   readonly bodyLimit: number;
   readonly timeout: number;
+  /** Check answers against the routes' response schemas (`createApp({ checkResponses })`). */
+  readonly checkResponses: boolean;
 }
 
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 token
@@ -63,14 +83,29 @@ const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 token
 const ALLOW = either(strings("{ allow: [publicKey1, publicKey2] }"), typeOf("function"));
 const ENCRYPTED = either(typeOf("boolean"), oneOf("v2"));
 
+/** A Standard Schema (zod, valibot, ArkType...). */
+const SCHEMA: Check = (v) =>
+  isStandardSchema(v) ? undefined : "a Standard Schema (zod, valibot, ArkType...)";
+/** One schema for every 2xx answer, or one per status. */
+const RESPONSE: Check = (v) =>
+  isStandardSchema(v) ||
+  (typeOf("object")(v) === undefined &&
+    Object.entries(v as object).every(([k, s]) => /^[1-5]\d\d$/.test(k) && isStandardSchema(s)))
+    ? undefined
+    : "a Standard Schema, or one per status ({ 200: schema, 404: schema })";
+
 const BIND_OPTIONS: Spec = {
   methods: strings('{ methods: ["GET", "POST"] }', 1),
-  params: strings('{ params: ["a", "b"] }'),
+  params: either(strings('{ params: ["a", "b"] }'), SCHEMA),
   style: oneOf("object", "positional"),
   bodyLimit: count("bytes"),
   timeout: count("milliseconds", 1),
   encrypted: ENCRYPTED,
   allow: ALLOW,
+  query: SCHEMA,
+  body: SCHEMA,
+  headers: SCHEMA,
+  response: RESPONSE,
 };
 
 const GROUP_OPTIONS: Spec = {
@@ -164,6 +199,7 @@ export class Group<Prefix extends string = ""> {
         allow,
         cookieKeys: app.cookieKeys,
         scope: this.scope,
+        schemas: schemasOf(options, app.checkResponses),
       });
     }
     return fn;
@@ -321,19 +357,30 @@ function allowed(path: string, allow: BindOptions["allow"]): Route["allow"] {
   return (key) => xs.has(xOf(key)!);
 }
 
-/** The X coordinate of a base64 `X || Y` key, as text; null when it is not 64 bytes of base64. */
+/** 64 bytes as canonical, padded base64: 85 characters, one whose low bits are zero, then "==". */
+const XY = /^[A-Za-z0-9+/]{85}[AQgw]==$/;
+
+/**
+ * The X coordinate of a base64 `X || Y` key, as text (one character a byte);
+ * null when it is not 64 bytes of canonical base64. `atob` after the check,
+ * not the crypto's decoder: the core's import graph stays free of it.
+ */
 function xOf(key: string): string | null {
-  try {
-    const xy = b64decode(key);
-    return xy.length === 64 ? String.fromCharCode(...xy.subarray(0, 32)) : null;
-  } catch {
-    return null;
-  }
+  return XY.test(key) ? atob(key).slice(0, 32) : null;
+}
+
+/** A route's schemas, `null` when it has none (the seed's binding, untouched). */
+function schemasOf(options: BindOptions, checkResponses: boolean): RouteSchemas | null {
+  const { query, body, headers, response } = options;
+  const params = isStandardSchema(options.params) ? options.params : undefined;
+  const kept = checkResponses ? response : undefined;
+  if (!query && !body && !headers && !params && !kept) return null;
+  return { params, query, body, headers, response: kept };
 }
 
 function shapeOf(fn: Function, options: BindOptions): Shape {
   if (options.style === "object") return { style: "object", arity: 2 };
-  if (options.params) return { style: "positional", names: [...options.params], rest: true };
+  if (Array.isArray(options.params)) return { style: "positional", names: [...options.params], rest: true };
   const shape = readShape(fn, { positional: options.style === "positional" });
   if (options.style === "positional" && shape.style === "object") {
     throw new BindError(

@@ -1,6 +1,7 @@
 /** A bound function as the router stores it, compiled at bind time (app.ts). */
 import type { CookieKeys } from "../core/cookies.js";
 import type { Shape } from "../core/params.js";
+import type { RouteSchemas } from "../core/validate.js";
 import type { Scope } from "./hooks.js";
 
 /** A bound function, compiled at bind time. */
@@ -22,4 +23,6 @@ export interface Route {
   scope: Scope;
   /** Takes the sender's key in canonical form (`canonicalKey`), proven by its signature. */
   allow: ((publicKey: string) => boolean) | null;
+  /** The schemas of its inputs (and answers, when the app checks them), `null` when none. */
+  schemas: RouteSchemas | null;
 }

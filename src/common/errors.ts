@@ -11,6 +11,10 @@ export const ERRORS = {
   USRV_ERR_BAD_JSON: [400, "the body is declared as JSON but does not parse"],
   USRV_ERR_BAD_UTF8: [400, "a JSON or form body is not valid UTF-8"],
   USRV_ERR_BAD_MULTIPART: [400, "a multipart body is malformed, truncated or over its part limits"],
+  USRV_ERR_VALIDATION: [
+    400,
+    "a path value, the query, the headers or the body does not hold under the route's schema (every issue in detail.issues)",
+  ],
   USRV_ERR_BAD_KEY: [400, "a public key header is not base64 of a point on secp256k1"],
   USRV_ERR_DECRYPT: [400, "an encrypted body does not decrypt with the server key"],
   USRV_ERR_BAD_SIGNATURE: [401, "the Sender-Signature does not verify for the Sender-Public-Key"],
@@ -27,6 +31,10 @@ export const ERRORS = {
   USRV_ERR_HEADERS_TOO_LARGE: [431, "the request headers are over the server's limit"],
   USRV_ERR_INTERNAL: [500, "the handler threw or rejected (logged with its stack, never sent)"],
   USRV_ERR_UNSERIALIZABLE: [500, "the handler's values cannot be written as JSON (circular, BigInt)"],
+  USRV_ERR_BAD_RESPONSE: [
+    500,
+    "the handler's answer does not hold under its route's response schema (checked when createApp({ checkResponses: true }))",
+  ],
   USRV_ERR_UNSEALABLE: [
     500,
     "the answer to an encrypted request cannot be sealed: compressed, or over the app's sealLimit (v1 seals it whole)",

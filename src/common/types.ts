@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { CookieOptions } from "../core/cookies.js";
 import type { Logger } from "./log.js";
+import type { StandardSchemaV1 } from "./standard-schema.js";
 
 /**
  * Markup type -> TypeScript type. Augment it for your own converters:
@@ -49,6 +50,27 @@ export interface RequestValues {
  * (strings, or parsed JSON for JSON bodies), plus `method`, `headers`, `data`.
  */
 export type Values<P extends string> = PathParams<P> & RequestValues & { [name: string]: unknown };
+
+type Output<S> = S extends StandardSchemaV1 ? StandardSchemaV1.InferOutput<S> : never;
+/** A schema's output as named values: its keys when it is an object. */
+type Named<S> = Output<S> extends object ? Output<S> : {};
+
+/**
+ * The object-style argument of a route with schemas (V10, V11): each schema's
+ * output in place of what it checked. With a `params` schema its output types
+ * the path values (and no query or body value overrides them); without one
+ * the path literal does. Names no schema covers stay `unknown`.
+ */
+export type ValuesOf<P extends string, O> = Flat<
+  (O extends { params: StandardSchemaV1 } ? Named<O["params"]> : PathParams<P>) &
+    (O extends { query: StandardSchemaV1 } ? Named<O["query"]> : {}) &
+    (O extends { body: StandardSchemaV1 } ? Named<O["body"]> : {}) & {
+      method: string;
+      headers: O extends { headers: StandardSchemaV1 } ? Output<O["headers"]> : RequestHeaders;
+      data: string | null;
+    }
+> &
+  (O extends { query: StandardSchemaV1; body: StandardSchemaV1 } ? {} : { [name: string]: unknown });
 
 /** A file part of a multipart body, bound by its field name (V8). */
 export interface UploadedFile {
@@ -181,8 +203,24 @@ export type PositionalHandler = (
 export interface BindOptions {
   /** B1: methods answered, default `["GET"]`; any token is allowed. */
   methods?: readonly string[];
-  /** Parameter names for the positional style, for code whose names do not survive a build. */
-  params?: readonly string[];
+  /**
+   * A schema of the path values (V10; its output types them, and a query
+   * value can no longer override one), or, as a list, the parameter names
+   * for the positional style, for code whose names do not survive a build.
+   */
+  params?: readonly string[] | StandardSchemaV1;
+  /** A schema of the query values (an object of strings; repeated keys as the route reads them). */
+  query?: StandardSchemaV1;
+  /** A schema of the body as parsed: JSON's value, a form's fields, else its text. */
+  body?: StandardSchemaV1;
+  /** A schema of the headers (an object, lower-case names). */
+  headers?: StandardSchemaV1;
+  /**
+   * The answer's schema, checked only when `createApp({ checkResponses: true })`:
+   * one for every 2xx, or one per status (`{ 200: item, 404: problem }`). It
+   * checks the JSON value the answer writes (`[200, v]`: `v`).
+   */
+  response?: StandardSchemaV1 | { readonly [status: number]: StandardSchemaV1 };
   /** Force a style instead of reading it from the function. */
   style?: "object" | "positional";
   /** Body limit in bytes for this route (default: the app's, 1 MiB). */

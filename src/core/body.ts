@@ -24,6 +24,8 @@ const POISONED = "Object contains forbidden prototype property";
 export interface ParsedBody {
   data: string | null;
   fields: Dict | null;
+  /** The parsed value: JSON's, a form's fields, else the text; `undefined` when empty. */
+  value?: unknown;
 }
 
 function strictText(bytes: Uint8Array, what: string): string {
@@ -38,7 +40,7 @@ function strictText(bytes: Uint8Array, what: string): string {
  * Reads `data` and the fields of a body by its Content-Type.
  *
  * @example
- * await parseBody(new TextEncoder().encode('{"a":1}'), "application/json"); // { data: '{"a":1}', fields: { a: 1 } }
+ * await parseBody(new TextEncoder().encode('{"a":1}'), "application/json"); // { data: '{"a":1}', fields: { a: 1 }, value: { a: 1 } }
  */
 export async function parseBody(
   bytes: Uint8Array | null,
@@ -75,23 +77,23 @@ export async function parseBody(
       parsed !== null && typeof parsed === "object" && !Array.isArray(parsed)
         ? Object.assign(dict(), parsed)
         : null;
-    return { data, fields };
+    return { data, fields, value: parsed };
   }
   if (type === "application/x-www-form-urlencoded") {
     if (utf8) {
       const data = strictText(bytes, "form");
-      return { data, fields: parseQuery(data, "form body") };
+      const fields = parseQuery(data, "form body");
+      return { data, fields, value: fields };
     }
     // percent escapes are bytes of the declared charset too
-    return {
-      data: declared.decode(bytes),
-      fields: parseQuery(latin1(bytes), "form body", componentDecoder(declared)),
-    };
+    const fields = parseQuery(latin1(bytes), "form body", componentDecoder(declared));
+    return { data: declared.decode(bytes), fields, value: fields };
   }
   const data = declared === null ? undeclaredText(bytes) : declared.decode(bytes);
   if (type === "multipart/form-data") {
     const { parseMultipart } = await (multipart ??= loadMultipart());
-    return { data, fields: parseMultipart(bytes, contentType!) };
+    const fields = parseMultipart(bytes, contentType!);
+    return { data, fields, value: fields };
   }
-  return { data, fields: null };
+  return { data, fields: null, value: data };
 }

@@ -1,7 +1,8 @@
 /**
  * V1-V9: the values a handler receives. Precedence for a name: query, then
  * body field, then path value (V3: the query overrides the path, as the seed
- * README says). Every container is prototype-less (V9).
+ * README says), unless a schema typed the path values (V11): then they come
+ * first. Every container is prototype-less (V9).
  */
 import type { Shape } from "./params.js";
 import { type Dict, dict } from "./query.js";
@@ -15,6 +16,10 @@ export interface Sources {
   method: string;
   headers: unknown;
   data: string | null;
+  /** The body as parsed (a JSON value, a form's fields), what a body schema checks (V10). */
+  parsed?: unknown;
+  /** V11: path values a schema typed: not overridden by query or body values of their names. */
+  pathFirst?: boolean;
 }
 
 /**
@@ -24,7 +29,10 @@ export interface Sources {
  */
 export function objectValues(s: Sources): Dict {
   const out = dict();
-  for (const k in s.query) out[k] = s.query[k];
+  if (s.pathFirst) {
+    for (let i = 0; i < s.pathNames.length; i++) out[s.pathNames[i]!] = s.pathValues[i];
+    for (const k in s.query) if (!(k in out)) out[k] = s.query[k];
+  } else for (const k in s.query) out[k] = s.query[k];
   if (s.body) for (const k in s.body) if (!(k in out)) out[k] = s.body[k];
   for (let i = 0; i < s.pathNames.length; i++) {
     const k = s.pathNames[i]!;
