@@ -499,7 +499,7 @@ function respond(
   senderPublicKey: string | null = null,
   hooked?: RequestContext,
 ): Maybe<Reply> {
-  if (route.schemas !== null) {
+  if (route.schemas?.checks) {
     return respondChecked(app, route, hit, inc, path, rawQuery, bytes, parsed, senderPublicKey, hooked);
   }
   const method = inc.method;
@@ -589,7 +589,7 @@ function respondChecked(
         ? checked.then((s) => prepared(route, ctx, s))
         : prepared(route, ctx, checked);
     const response = schemas.response;
-    if (response !== undefined) {
+    if (schemas.checkResponse && response !== undefined) {
       out =
         out instanceof Promise
           ? out.then((o) => checkAnswer(response, o, route.label))

@@ -16,6 +16,7 @@ import { loadCrypto } from "../secure/security.js";
 import { MemoryReplayStore, type ReplayStore, type ReplayWindow } from "../stores/replay.js";
 import { Group } from "./group.js";
 import type { Hooks } from "./hooks.js";
+import type { OpenAPIDocument, OpenAPIOptions } from "./openapi.js";
 import type { Route } from "./route.js";
 
 export type { Bind, GroupOptions } from "./group.js";
@@ -252,6 +253,43 @@ export class App extends Group<""> implements Core {
     }
     const { serve } = await import("../faces/serve.js"); // node:http: loaded only to serve
     return serve(this.listener, this.logger, options);
+  }
+
+  /**
+   * The OpenAPI 3.1 document of the routes bound so far (mounted and grouped
+   * ones included): path markups as typed parameters, schemas as JSON
+   * Schema, the error envelope. Loads its code on first call.
+   *
+   * @example
+   * const doc = await app.openapi({ title: "Shop", version: "1.2.0" });
+   * writeFileSync("openapi.json", JSON.stringify(doc, null, 2));
+   */
+  async openapi(options?: OpenAPIOptions): Promise<OpenAPIDocument> {
+    const { openapi } = await import("./openapi.js");
+    return openapi(
+      this.router.entries().map(([, route]) => route),
+      options,
+    );
+  }
+
+  /**
+   * Opt in: serves the OpenAPI document at `path` (GET and HEAD, default
+   * `/openapi.json`), made on its first request from every route bound by
+   * then, itself left out. Returns the app.
+   *
+   * @example
+   * app.serveOpenAPI("/openapi.json", { title: "Shop", version: "1.2.0" });
+   */
+  serveOpenAPI(path = "/openapi.json", options: OpenAPIOptions = {}): this {
+    let doc: Promise<OpenAPIDocument> | undefined;
+    this.bind(path, { style: "object" }, async () => {
+      doc ??= this.openapi({ ...options, exclude: [...(options.exclude ?? []), path] }).catch((e) => {
+        doc = undefined; // the next request tries again
+        throw e;
+      });
+      return [200, await doc];
+    });
+    return this;
   }
 }
 

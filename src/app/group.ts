@@ -373,9 +373,10 @@ function xOf(key: string): string | null {
 function schemasOf(options: BindOptions, checkResponses: boolean): RouteSchemas | null {
   const { query, body, headers, response } = options;
   const params = isStandardSchema(options.params) ? options.params : undefined;
-  const kept = checkResponses ? response : undefined;
-  if (!query && !body && !headers && !params && !kept) return null;
-  return { params, query, body, headers, response: kept };
+  if (!query && !body && !headers && !params && !response) return null;
+  const inputs = Boolean(query || body || headers || params);
+  const checkResponse = checkResponses && response !== undefined;
+  return { params, query, body, headers, response, checkResponse, checks: inputs || checkResponse };
 }
 
 function shapeOf(fn: Function, options: BindOptions): Shape {

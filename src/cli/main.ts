@@ -7,6 +7,7 @@
  *   usrv secret dump|load|migrate    (I2)
  *   usrv serve ...                   (S3-S5)
  *   usrv client PEER                 (C7)
+ *   usrv openapi BINDINGS            (issue 15)
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -18,6 +19,7 @@ commands:
   secret dump|load|migrate   store the identity secret under a PIN, or read it back
   serve [options] BINDINGS   serve binding modules (usrv serve --help)
   client PEER                interactive client (usrv client --help)
+  openapi BINDINGS           the OpenAPI 3.1 document of binding modules (usrv openapi --help)
 
 options:
   -h, --help                 this help
@@ -34,6 +36,7 @@ const COMMANDS = new Map<string, () => Promise<Command>>([
   ["secret", async () => (await import("./secret.js")).secretCommand],
   ["serve", async () => (await import("./serve.js")).serveCommand], // S3
   ["client", async () => (await import("./client.js")).clientCommand], // C7
+  ["openapi", async () => (await import("./openapi.js")).openapiCommand],
 ]);
 
 function version(): string {

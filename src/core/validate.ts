@@ -20,8 +20,12 @@ export interface RouteSchemas {
   query?: StandardSchemaV1 | undefined;
   headers?: StandardSchemaV1 | undefined;
   body?: StandardSchemaV1 | undefined;
-  /** Kept only when the app checks its answers: one schema for every 2xx, or one per status. */
+  /** One schema for every 2xx answer, or one per status; documented always, checked when `checkResponse`. */
   response?: StandardSchemaV1 | Readonly<Record<number, StandardSchemaV1>> | undefined;
+  /** The app checks answers (`checkResponses`) and this route has a response schema. */
+  checkResponse?: boolean;
+  /** Anything to check on a request: an input schema, or a checked response. */
+  checks?: boolean;
 }
 
 /** One failure, as the error body lists it. */
