@@ -8,7 +8,18 @@ if (process.argv[3] === "hooks") {
   app.addHook("onSend", (_req, _reply, payload, done) => done(null, payload));
 }
 app.get("/hello", () => ({ hello: "world" }));
-app.get("/user/:id", (req) => [Number(req.params.id), req.query.x]);
+// "fastify+schema": route b validates its query as usrv's "+zod" and "+valibot" do (ajv, Fastify's default)
+const schema =
+  process.argv[3] === "schema"
+    ? {
+        querystring: {
+          type: "object",
+          properties: { x: { type: "string", minLength: 1, maxLength: 64 } },
+          required: ["x"],
+        },
+      }
+    : undefined;
+app.get("/user/:id", { schema }, (req) => [Number(req.params.id), req.query.x]);
 for (let i = 0; i < 200; i++) {
   app.get(`/r${i}/:a/items/:b`, (req) => [i, req.params.a, Number(req.params.b)]);
 }

@@ -8,7 +8,18 @@ if (process.argv[3] === "hooks") {
   app.onResponse(() => {});
 }
 app.bind("/hello", () => [200, { hello: "world" }]);
-app.bind("/user/<int:id>", ({ id, x }) => [200, id, x]);
+// "usrv+zod", "usrv+valibot": route b validates its query (x, a string of 1-64 characters) as Fastify's
+// "+schema" does with its JSON schema (ajv)
+const variant = process.argv[3];
+if (variant === "zod" || variant === "valibot") {
+  const query =
+    variant === "zod"
+      ? (await import("zod")).z.object({ x: (await import("zod")).z.string().min(1).max(64) })
+      : await import("valibot").then((v) =>
+          v.object({ x: v.pipe(v.string(), v.minLength(1), v.maxLength(64)) }),
+        );
+  app.bind("/user/<int:id>", { query }, ({ id, x }) => [200, id, x]);
+} else app.bind("/user/<int:id>", ({ id, x }) => [200, id, x]);
 for (let i = 0; i < 200; i++) app.bind(`/r${i}/<a>/items/<int:b>`, ({ a, b }) => [200, i, a, b]);
 
 const server = await app.run({ host: "127.0.0.1", port });
