@@ -6,6 +6,7 @@
  * the query, answers checked when the app asks.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { it } from "node:test";
 import { BindError, createApp, type StandardSchemaV1 } from "usrv";
 import { decrypt, encrypt, generateKeypair, sign } from "usrv/secp256k1";
@@ -312,4 +313,69 @@ it("V10: a v1 encrypted request's body is checked once it is verified and decryp
   const good = await app.request("/pay", sealed('{"amount":3}'));
   assert.equal(good.status, 200);
   assert.equal(await opened(good), 3);
+});
+
+it("issue 15 item 4: the Python reference client's recorded requests pass validated routes, and its refusals reach it as JSON", async () => {
+  type Transcript = {
+    client_secret: string;
+    server_secret: string;
+    request: { method: string; path: string; headers: Record<string, string>; body?: string };
+  };
+  const transcripts = JSON.parse(
+    readFileSync(
+      new URL("../../test/fixtures/vectors/usrv-0.4.3-http-transcripts.json", import.meta.url),
+      "utf8",
+    ),
+  ) as Transcript[];
+  const [post, get] = transcripts as [Transcript, Transcript];
+  const client = generateKeypair(post.client_secret);
+  const opened = async (res: Response) =>
+    JSON.parse(decrypt(client.privateKey, res.headers.get("ephemeral-public-key")!, await res.text()));
+  const replay = (app: ReturnType<typeof createApp>, t: Transcript) =>
+    app.request(t.request.path, {
+      method: t.request.method,
+      headers: t.request.headers,
+      body: t.request.body,
+    });
+
+  for (const strict of [false, true]) {
+    // recorded three days ago: the nonces are old, so no age limit here
+    const app = createApp({ logLevel: 50, maxNonceAge: Number.POSITIVE_INFINITY });
+    await app.identify(post.server_secret);
+    const body = z.object({
+      value1: z.number(),
+      value2: z.string(),
+      ...(strict ? { value3: z.string() } : {}),
+    });
+    app.bind(
+      "/api/endpoint",
+      {
+        methods: ["GET", "POST"],
+        body,
+        query: z.object({ a: z.string().optional(), b: z.string().optional() }),
+      },
+      ({ method, value1, value2, a, b }) => (method === "POST" ? [202, { value1, value2 }] : [200, a, b]),
+    );
+    const answer = await replay(app, post);
+    if (strict) {
+      assert.equal(answer.status, 400);
+      const error = await opened(answer); // sealed for the client, as every answer to a sealed request
+      assert.equal(error.code, "USRV_ERR_VALIDATION");
+      assert.deepEqual(error.detail.issues[0].path, ["value3"]);
+    } else {
+      assert.equal(answer.status, 202);
+      assert.deepEqual(await opened(answer), { value1: 1, value2: "é" });
+    }
+  }
+  // the GET has no body: a route without a body schema serves it
+  const app = createApp({ logLevel: 50, maxNonceAge: Number.POSITIVE_INFINITY });
+  await app.identify(get.server_secret);
+  app.bind("/api/endpoint", { query: z.object({ a: z.coerce.number(), b: z.string() }) }, ({ a, b }) => [
+    200,
+    a,
+    b,
+  ]);
+  const res = await replay(app, get);
+  assert.equal(res.status, 200);
+  assert.deepEqual(await opened(res), [12, "test"]);
 });
