@@ -107,7 +107,7 @@ export function handle(app: Core, inc: Incoming): Maybe<Reply> {
   return inc
     .readBody(route.bodyLimit)
     .then((bytes) =>
-      parseBody(bytes, header(inc.headers, "content-type")).then((parsed) =>
+      parseBody(bytes, header(inc.headers, "content-type"), route.bodyShape).then((parsed) =>
         respond(app, route, hit, inc, path, rawQuery, bytes, parsed),
       ),
     )
@@ -261,7 +261,7 @@ class Hooked {
     return inc
       .readBody(route.bodyLimit)
       .then((bytes) =>
-        parseBody(bytes, header(inc.headers, "content-type")).then((parsed) =>
+        parseBody(bytes, header(inc.headers, "content-type"), route.bodyShape).then((parsed) =>
           respond(app, route, match, inc, path, rawQuery, bytes, parsed, null, ctx),
         ),
       )
@@ -398,7 +398,7 @@ async function secured(
   }
   let reply: Reply;
   try {
-    const parsed = await parseBody(opened.bytes, header(inc.headers, "content-type")); // 3. parse
+    const parsed = await parseBody(opened.bytes, header(inc.headers, "content-type"), route.bodyShape); // 3. parse
     reply = await respond(
       app,
       route,

@@ -5,6 +5,7 @@
 
 import { ConsoleLogger, type Logger, parseLevel } from "../common/log.js";
 import { type Check, checkOptions, count, type Spec, typeOf, withMethods } from "../common/options.js";
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_KEYS } from "../core/body-shape.js";
 import { type CookieKeys, cookieKeys } from "../core/cookies.js";
 import { Router } from "../core/router.js";
 import { fetchHandler } from "../faces/fetch.js";
@@ -29,6 +30,10 @@ export interface AppOptions {
   logger?: Logger;
   /** Body limit in bytes for every route (default 1 MiB); `bind` can set its own. */
   bodyLimit?: number;
+  /** Most pairs of a form body, or top-level keys of a JSON object body, default 1,000 (413 past it). */
+  maxKeys?: number;
+  /** Most nesting of a JSON body, default 64 (400 past it). */
+  maxDepth?: number;
   /** Longest time in ms an async handler may take before a 503 USRV_ERR_TIMEOUT, default 30,000; `bind` can set its own. */
   timeout?: number;
   /** Longest request target (path and query) in bytes before a 414, default 8 KiB. */
@@ -81,6 +86,8 @@ const APP_OPTIONS: Spec = {
   logLevel: level,
   logger: withMethods("a logger", "debug", "info", "warn", "error"),
   bodyLimit: count("bytes"),
+  maxKeys: count("keys", 1),
+  maxDepth: count("levels", 1),
   timeout: count("milliseconds", 1),
   maxUrlLength: count("bytes", 1),
   replayStore: withMethods("a replay store", "checkAndAdd"),
@@ -110,6 +117,8 @@ export class App extends Group<""> implements Core {
   readonly router = new Router<Route>();
   logger: Logger;
   bodyLimit: number;
+  readonly maxKeys: number;
+  readonly maxDepth: number;
   /** Default handler timeout in ms. */
   timeout: number;
   /** Longest request target in bytes (414 beyond). */
@@ -141,6 +150,8 @@ export class App extends Group<""> implements Core {
     this.#options = options;
     this.logger = options.logger ?? new ConsoleLogger(options.logLevel ?? 20);
     this.bodyLimit = options.bodyLimit ?? DEFAULT_BODY_LIMIT;
+    this.maxKeys = options.maxKeys ?? DEFAULT_MAX_KEYS;
+    this.maxDepth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
     this.timeout = options.timeout ?? 30_000;
     this.maxUrlLength = options.maxUrlLength ?? 8 * 1024;
     this.sealLimit = options.sealLimit ?? DEFAULT_SEAL_LIMIT;

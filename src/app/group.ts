@@ -48,6 +48,10 @@ export interface GroupOptions {
   hooks?: Hooks;
   /** Body limit in bytes (default: the enclosing group's, then the app's). */
   bodyLimit?: number;
+  /** Most pairs of a form body or top-level keys of a JSON object (default: the enclosing group's, then the app's). */
+  maxKeys?: number;
+  /** Most nesting of a JSON body (default: the enclosing group's, then the app's). */
+  maxDepth?: number;
   /** Longest time in ms an async handler may take before a 503 (default: the enclosing group's, then the app's). */
   timeout?: number;
   /** As `bind`'s: `true` (v1 or v2) or `"v2"` refuses requests that are not encrypted and signed. */
@@ -73,10 +77,15 @@ export interface Owner {
   readonly router: Router<Route>;
   readonly cookieKeys: CookieKeys;
   readonly bodyLimit: number;
+  readonly maxKeys: number;
+  readonly maxDepth: number;
   readonly timeout: number;
   /** Check answers against the routes' response schemas (`createApp({ checkResponses })`). */
   readonly checkResponses: boolean;
 }
+
+/** What a group inherits from its enclosing group, then the app. */
+type Setting = "bodyLimit" | "maxKeys" | "maxDepth" | "timeout" | "encrypted" | "allow";
 
 const METHOD = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/; // RFC 9110 token
 
@@ -102,6 +111,8 @@ const BIND_OPTIONS: Spec = {
   timeout: count("milliseconds", 1),
   encrypted: ENCRYPTED,
   allow: ALLOW,
+  maxKeys: count("keys", 1),
+  maxDepth: count("levels", 1),
   query: SCHEMA,
   body: SCHEMA,
   headers: SCHEMA,
@@ -111,6 +122,8 @@ const BIND_OPTIONS: Spec = {
 const GROUP_OPTIONS: Spec = {
   hooks: typeOf("object"),
   bodyLimit: count("bytes"),
+  maxKeys: count("keys", 1),
+  maxDepth: count("levels", 1),
   timeout: count("milliseconds", 1),
   encrypted: ENCRYPTED,
   allow: ALLOW,
@@ -153,13 +166,13 @@ export class Group<Prefix extends string = ""> {
   }
 
   /** A setting as this group gives it: its own, else its enclosing group's, else the app's. */
-  #setting<K extends "bodyLimit" | "timeout" | "encrypted" | "allow">(key: K): GroupOptions[K] {
+  #setting<K extends Setting>(key: K): GroupOptions[K] {
     const own = this.#options[key];
     if (own !== undefined) return own;
     if (this.#parent !== null) return this.#parent.#setting(key);
-    return key === "bodyLimit" || key === "timeout"
-      ? (this.#app[key as "bodyLimit" | "timeout"] as GroupOptions[K])
-      : undefined;
+    return key === "encrypted" || key === "allow"
+      ? undefined
+      : (this.#app[key as Exclude<Setting, "encrypted" | "allow">] as GroupOptions[K]);
   }
 
   /**
@@ -194,6 +207,10 @@ export class Group<Prefix extends string = ""> {
         fn,
         shape,
         bodyLimit: options.bodyLimit ?? (this.#setting("bodyLimit") as number),
+        bodyShape: {
+          maxKeys: options.maxKeys ?? (this.#setting("maxKeys") as number),
+          maxDepth: options.maxDepth ?? (this.#setting("maxDepth") as number),
+        },
         timeout: options.timeout ?? (this.#setting("timeout") as number),
         encrypted: encrypted === "v2" ? "v2" : encrypted === true || allow !== null,
         allow,

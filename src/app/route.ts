@@ -1,4 +1,5 @@
 /** A bound function as the router stores it, compiled at bind time (app.ts). */
+import type { BodyShape } from "../core/body-shape.js";
 import type { CookieKeys } from "../core/cookies.js";
 import type { Shape } from "../core/params.js";
 import type { RouteSchemas } from "../core/validate.js";
@@ -13,6 +14,8 @@ export interface Route {
   fn: Function;
   shape: Shape;
   bodyLimit: number;
+  /** Most keys and nesting of a form or JSON body (`maxKeys`, `maxDepth`). */
+  bodyShape: BodyShape;
   /** ms an async handler may take before a 503 */
   timeout: number;
   /** true: v1 or v2 sealed requests only; "v2": v2 only. */

@@ -9,6 +9,7 @@ export const ERRORS = {
   USRV_ERR_BAD_REQUEST: [400, "the request is malformed (request line, headers or framing)"],
   USRV_ERR_BAD_ENCODING: [400, "invalid percent-encoding in the path or the query string"],
   USRV_ERR_BAD_JSON: [400, "the body is declared as JSON but does not parse"],
+  USRV_ERR_TOO_DEEP: [400, "a JSON body nests deeper than the route's maxDepth (default 64)"],
   USRV_ERR_BAD_UTF8: [400, "a JSON or form body is not valid UTF-8"],
   USRV_ERR_BAD_MULTIPART: [400, "a multipart body is malformed, truncated or over its part limits"],
   USRV_ERR_VALIDATION: [
@@ -25,6 +26,10 @@ export const ERRORS = {
   USRV_ERR_BAD_RESULT: [406, "the handler did not return [status, ...values] with an integer status"],
   USRV_ERR_REPLAY: [412, "the Nonce is malformed, stale, in the future or already used"],
   USRV_ERR_BODY_TOO_LARGE: [413, "the body is over the route's limit"],
+  USRV_ERR_TOO_MANY_KEYS: [
+    413,
+    "a form body has more pairs, or a JSON object body more top-level keys, than the route's maxKeys (default 1,000)",
+  ],
   USRV_ERR_REQUEST_TIMEOUT: [408, "the request head or body did not arrive within the server's timeouts"],
   USRV_ERR_URI_TOO_LONG: [414, "the request target is over the app's limit"],
   USRV_ERR_BAD_CHARSET: [415, "the body declares a charset this server cannot decode"],

@@ -225,6 +225,14 @@ export interface BindOptions {
   style?: "object" | "positional";
   /** Body limit in bytes for this route (default: the app's, 1 MiB). */
   bodyLimit?: number;
+  /**
+   * Most pairs of a form body, or top-level keys of a JSON object body
+   * (default: the group's, then the app's, 1,000): a 413 `USRV_ERR_TOO_MANY_KEYS`
+   * before the body is parsed.
+   */
+  maxKeys?: number;
+  /** Most nesting of a JSON body (default: the app's, 64): a 400 `USRV_ERR_TOO_DEEP` before it is parsed. */
+  maxDepth?: number;
   /** Longest time in ms an async handler may take before a 503 (default: the app's, 30 s). */
   timeout?: number;
   /**

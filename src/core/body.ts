@@ -5,10 +5,12 @@
 import { latin1 } from "../common/bytes.js";
 import { HttpError } from "../common/errors.js";
 import { mediaType } from "../common/media-type.js";
+import { type BodyShape, checkForm, checkJson, DEFAULT_MAX_DEPTH, DEFAULT_MAX_KEYS } from "./body-shape.js";
 import { componentDecoder, declaredCharset, undeclaredText } from "./charset.js";
 import { type Dict, dict, parseQuery } from "./query.js";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
+const DEFAULT_SHAPE: BodyShape = { maxKeys: DEFAULT_MAX_KEYS, maxDepth: DEFAULT_MAX_DEPTH };
 // The JSON and multipart parsers load with the first body that needs them:
 // secure-json-parse alone costs ~4 ms at start-up (node's CommonJS loader), an
 // app's cold start that a GET-only app, or a fetch handler, need not pay.
@@ -45,6 +47,7 @@ function strictText(bytes: Uint8Array, what: string): string {
 export async function parseBody(
   bytes: Uint8Array | null,
   contentType: string | undefined,
+  shape: BodyShape = DEFAULT_SHAPE,
 ): Promise<ParsedBody> {
   if (!bytes || bytes.length === 0) return { data: null, fields: null };
   const type = mediaType(contentType);
@@ -55,6 +58,7 @@ export async function parseBody(
   const utf8 = declared === null || declared.encoding === "utf-8";
   if (type === "application/json" || type.endsWith("+json")) {
     const data = utf8 ? strictText(bytes, "JSON") : declared.decode(bytes);
+    checkJson(data, shape); // before the work: a 413 or a 400 costs one pass
     const parse = await (json ??= loadJson());
     let parsed: unknown;
     try {
@@ -82,11 +86,14 @@ export async function parseBody(
   if (type === "application/x-www-form-urlencoded") {
     if (utf8) {
       const data = strictText(bytes, "form");
+      checkForm(data, shape);
       const fields = parseQuery(data, "form body");
       return { data, fields, value: fields };
     }
     // percent escapes are bytes of the declared charset too
-    const fields = parseQuery(latin1(bytes), "form body", componentDecoder(declared));
+    const text = latin1(bytes);
+    checkForm(text, shape);
+    const fields = parseQuery(text, "form body", componentDecoder(declared));
     return { data: declared.decode(bytes), fields, value: fields };
   }
   const data = declared === null ? undeclaredText(bytes) : declared.decode(bytes);
