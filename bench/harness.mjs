@@ -128,9 +128,17 @@ export async function waitIdle(maxSeconds = 30) {
   return false;
 }
 
-/** Runs wrk pinned to core 1 and returns its parsed summary. */
-export function wrk(url, seconds, connections) {
-  const [cmd, args] = pinned(1, "wrk", ["-t1", `-c${connections}`, `-d${seconds}s`, "--latency", url]);
+/** Runs wrk pinned to core 1 and returns its parsed summary; `headers` go with every request. */
+export function wrk(url, seconds, connections, headers = {}) {
+  const extra = Object.entries(headers).flatMap(([k, v]) => ["-H", `${k}: ${v}`]);
+  const [cmd, args] = pinned(1, "wrk", [
+    "-t1",
+    `-c${connections}`,
+    `-d${seconds}s`,
+    "--latency",
+    ...extra,
+    url,
+  ]);
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
     live.add(child);

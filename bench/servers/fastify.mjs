@@ -3,6 +3,9 @@ import Fastify from "fastify";
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 const app = Fastify({ logger: false });
 
+if (process.argv[3] === "cors") {
+  await app.register((await import("@fastify/cors")).default, { origin: ["https://app.example.com"] });
+}
 if (process.argv[3] === "hooks") {
   app.addHook("onRequest", (_req, _reply, done) => done());
   app.addHook("onSend", (_req, _reply, payload, done) => done(null, payload));

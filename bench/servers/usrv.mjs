@@ -3,6 +3,10 @@ import { createApp } from "../../dist/index.js";
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 const app = createApp({ logLevel: 40 }); // 40 = errors only, no access log
 
+if (process.argv[3] === "cors") {
+  const { cors } = await import("../../dist/middleware/cors.js");
+  app.use(cors({ origins: ["https://app.example.com"] }));
+}
 if (process.argv[3] === "hooks") {
   app.onRequest(() => {});
   app.onResponse(() => {});

@@ -301,6 +301,23 @@ export class Group<Prefix extends string = ""> {
     return this;
   }
 
+  /**
+   * Adds a set of hooks at once, as middleware gives them (`usrv/cors`,
+   * `usrv/otel`): each kind runs where its own method would put it.
+   *
+   * @example
+   * app.use(cors({ origins: ["https://app.example.com"] }));
+   */
+  use(hooks: Hooks): this {
+    if (hooks === null || typeof hooks !== "object") {
+      throw new BindError(
+        `use(hooks) takes an object of hooks ({ onRequest, onResponse, ... }), not ${kind(hooks)}`,
+      );
+    }
+    this.scope.add(hooks, `${this.#owner === null ? "app" : `group("${this.prefix}")`}.use`);
+    return this;
+  }
+
   /** Adds `onRequest` hooks: before the body is read, the route known or not; a result answers now. */
   onRequest(...hooks: OnRequest[]): this {
     return this.#hook({ onRequest: hooks });
