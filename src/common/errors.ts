@@ -25,6 +25,10 @@ export const ERRORS = {
   USRV_ERR_METHOD_NOT_ALLOWED: [405, "the path exists, but not for this method (see the Allow header)"],
   USRV_ERR_BAD_RESULT: [406, "the handler did not return [status, ...values] with an integer status"],
   USRV_ERR_REPLAY: [412, "the Nonce is malformed, stale, in the future or already used"],
+  USRV_ERR_PRECONDITION_FAILED: [
+    412,
+    "If-Match or If-Unmodified-Since does not hold for the current representation (usrv/conditional)",
+  ],
   USRV_ERR_BODY_TOO_LARGE: [413, "the body is over the route's limit"],
   USRV_ERR_TOO_MANY_KEYS: [
     413,
