@@ -2,6 +2,7 @@
 // server per cell, warm-up, wrk pinned apart, server CPU from /proc), on one route, each framework with and
 // without the feature.
 //   node bench/variants.mjs validation   route b with a query schema: usrv+zod, usrv+valibot against fastify+schema (ajv)
+//   node bench/variants.mjs compress     a 100 KB JSON answer, gzip: usrv+compress against fastify+compress
 //   node bench/variants.mjs cors         route a with an Origin: usrv+cors against fastify+cors (@fastify/cors)
 //   --quick: 1 round x 2 s, bench/RESULTS.md left alone; env: BENCH_ROUNDS BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS
 // Build first. Writes the preset's own section of bench/RESULTS.md (between its markers).
@@ -9,6 +10,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { check, cpuMicros, pinning, SCENARIOS, startServer, stopServer, waitIdle, wrk } from "./harness.mjs";
 import { fmt, median, table } from "./report.mjs";
+import { BIG_TEXT } from "./servers/big.mjs";
 
 const PRESETS = {
   validation: {
@@ -22,6 +24,17 @@ const PRESETS = {
     notes:
       '"+zod", "+valibot": usrv with `bind(path, { query: schema })`; "+schema": Fastify\'s `schema.querystring` ' +
       "(ajv); each checks x, a string of 1-64 characters, and refuses a request without it (400)",
+  },
+  compress: {
+    title: "Compression: a 100 KB JSON answer, gzip",
+    scenario: { label: "GET /big", path: "/big", body: BIG_TEXT },
+    frameworks: ["node-http", "fastify", "fastify+compress", "usrv", "usrv+compress"],
+    anchor: "fastify+compress",
+    headers: { "accept-encoding": "gzip" },
+    encoded: "gzip",
+    notes:
+      '"+compress": usrv with `app.use(compress())`, Fastify with @fastify/compress (threshold 1024); every request ' +
+      "accepts gzip only, the coding both write at level 6; node:http and the plain servers send the 100 KB as it is",
   },
   cors: {
     title: "CORS: route a with an admitted Origin",
@@ -63,6 +76,12 @@ async function measure(framework) {
       await refused.body?.cancel();
       if (refused.status !== preset.refused.status)
         throw new Error(`${framework}: ${preset.refused.path} answered ${refused.status}`);
+    }
+    if (preset.encoded && framework.includes("+")) {
+      const res = await fetch(url, { headers: preset.headers });
+      await res.body?.cancel();
+      if (res.headers.get("content-encoding") !== preset.encoded)
+        throw new Error(`${framework}: not ${preset.encoded}-encoded`);
     }
     if (preset.headers.origin && framework.includes("+")) {
       const res = await fetch(url, { headers: preset.headers });

@@ -1,4 +1,5 @@
 import Fastify from "fastify";
+import { BIG } from "./big.mjs";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 const app = Fastify({ logger: false });
@@ -6,11 +7,15 @@ const app = Fastify({ logger: false });
 if (process.argv[3] === "cors") {
   await app.register((await import("@fastify/cors")).default, { origin: ["https://app.example.com"] });
 }
+if (process.argv[3] === "compress") {
+  await app.register((await import("@fastify/compress")).default, { threshold: 1024 });
+}
 if (process.argv[3] === "hooks") {
   app.addHook("onRequest", (_req, _reply, done) => done());
   app.addHook("onSend", (_req, _reply, payload, done) => done(null, payload));
 }
 app.get("/hello", () => ({ hello: "world" }));
+app.get("/big", () => BIG);
 // "fastify+schema": route b validates its query as usrv's "+zod" and "+valibot" do (ajv, Fastify's default)
 const schema =
   process.argv[3] === "schema"

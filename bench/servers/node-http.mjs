@@ -1,5 +1,6 @@
 // The anchor: what a careful developer writes on node:http without a framework.
 import { createServer } from "node:http";
+import { BIG } from "./big.mjs";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 
@@ -9,7 +10,10 @@ function json(res, value) {
   res.end(body);
 }
 
-const statics = new Map([["/hello", () => ({ hello: "world" })]]);
+const statics = new Map([
+  ["/hello", () => ({ hello: "world" })],
+  ["/big", () => BIG],
+]);
 const user = /^\/user\/(\d+)$/;
 const items = Array.from({ length: 200 }, (_, i) => new RegExp(`^/r${i}/([^/]+)/items/(\\d+)$`));
 

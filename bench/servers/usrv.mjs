@@ -1,4 +1,5 @@
 import { createApp } from "../../dist/index.js";
+import { BIG } from "./big.mjs";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 const app = createApp({ logLevel: 40 }); // 40 = errors only, no access log
@@ -7,11 +8,16 @@ if (process.argv[3] === "cors") {
   const { cors } = await import("../../dist/middleware/cors.js");
   app.use(cors({ origins: ["https://app.example.com"] }));
 }
+if (process.argv[3] === "compress") {
+  const { compress } = await import("../../dist/middleware/compress.js");
+  app.use(compress());
+}
 if (process.argv[3] === "hooks") {
   app.onRequest(() => {});
   app.onResponse(() => {});
 }
 app.bind("/hello", () => [200, { hello: "world" }]);
+app.bind("/big", () => [200, BIG]);
 // "usrv+zod", "usrv+valibot": route b validates its query (x, a string of 1-64 characters) as Fastify's
 // "+schema" does with its JSON schema (ajv)
 const variant = process.argv[3];

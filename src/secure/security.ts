@@ -38,7 +38,11 @@ export const VERSIONS = "1, 2";
 
 /** True when a request asks for any secure step. */
 export function wantsSecurity(inc: Incoming): boolean {
-  const h = inc.headers;
+  return carriesKeys(inc.headers);
+}
+
+/** True when request headers carry keys, a signature or a nonce (its answer will be sealed or signed). */
+export function carriesKeys(h: Incoming["headers"]): boolean {
   return (
     h.nonce !== undefined ||
     h["usrv-encryption"] !== undefined ||
