@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { createApp } from "usrv";
+import { RedisRateLimitStore, rateLimit } from "usrv/rate-limit";
 import { decrypt, encrypt, generateKeypair, sign, verify } from "usrv/secp256k1";
 import { RedisReplayStore } from "usrv/stores";
 import { freePort, which } from "./fixtures/serve-helpers.js";
@@ -283,6 +284,32 @@ describe("S3/I2, S5: usrv serve on several hosts sharing a Redis replay store", 
       assert.equal(first.status, 200, await first.clone().text());
       assert.deepEqual(await open(first), ['"once"', 0]);
       assert.equal(await code(await apps[1]!.request("/echo", init), 412), "USRV_ERR_REPLAY");
+    } finally {
+      await Promise.all(stores.map((store) => store.close()));
+    }
+  });
+
+  it("issue 16 item 6: two apps given one RedisRateLimitStore share the buckets (one atomic script a request)", async () => {
+    const stores = [0, 1].map(
+      () => new RedisRateLimitStore(`redis://127.0.0.1:${redisPort}`, { prefix: `rl:${Date.now()}:` }),
+    );
+    const apps = stores.map((store) => {
+      const app = createApp({ logLevel: 50 });
+      app.use(rateLimit({ limit: 3, window: 60_000, key: () => "one client", store }));
+      app.bind("/x", () => [200, "ok"]);
+      return app;
+    });
+    try {
+      const statuses: number[] = [];
+      // at once, on both apps: exactly 3 of 8 pass, whichever app they reach
+      const answers = await Promise.all(Array.from({ length: 8 }, (_, i) => apps[i % 2]!.request("/x")));
+      for (const res of answers) {
+        statuses.push(res.status);
+        await res.body?.cancel();
+      }
+      assert.deepEqual(statuses.sort(), [200, 200, 200, 429, 429, 429, 429, 429]);
+      const limited = answers.find((r) => r.status === 429)!;
+      assert.equal(limited.headers.get("retry-after"), "20");
     } finally {
       await Promise.all(stores.map((store) => store.close()));
     }

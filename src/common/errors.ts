@@ -37,6 +37,7 @@ export const ERRORS = {
   USRV_ERR_REQUEST_TIMEOUT: [408, "the request head or body did not arrive within the server's timeouts"],
   USRV_ERR_URI_TOO_LONG: [414, "the request target is over the app's limit"],
   USRV_ERR_BAD_CHARSET: [415, "the body declares a charset this server cannot decode"],
+  USRV_ERR_RATE_LIMITED: [429, "over the rate limit (usrv/rate-limit): wait Retry-After seconds"],
   USRV_ERR_HEADERS_TOO_LARGE: [431, "the request headers are over the server's limit"],
   USRV_ERR_INTERNAL: [500, "the handler threw or rejected (logged with its stack, never sent)"],
   USRV_ERR_UNSERIALIZABLE: [500, "the handler's values cannot be written as JSON (circular, BigInt)"],
@@ -54,6 +55,7 @@ export const ERRORS = {
   ],
   USRV_ERR_TIMEOUT: [503, "the handler did not answer within the route's timeout (logged)"],
   USRV_ERR_REPLAY_STORE: [503, "the replay memory is full or unreachable: requests with a Nonce fail closed"],
+  USRV_ERR_RATE_LIMIT_STORE: [503, "the rate limit store is unreachable and rateLimit's onStoreError is \"refuse\""],
   USRV_ERR_STATUS: [null, "the handler itself answered this error status (status >= 400)"],
 } as const satisfies Record<string, readonly [number | null, string]>;
 
