@@ -8,6 +8,7 @@ import { contentText } from "../core/charset.js";
 import { type RawPart, readParts } from "../core/multipart.js";
 import { ClientError } from "./errors.js";
 import { typeOfName } from "./mime.js";
+import { checkClientOptions, DEFAULT_MAX_BODY_SIZE, DUMP_OPTIONS } from "./options.js";
 import { type DumpedPart, type FileRef, type FormPart, isFileRef, type Platform } from "./platform.js";
 
 /** Options of a file part. */
@@ -16,6 +17,14 @@ export interface FileOptions {
   filename?: string;
   /** The part's Content-Type, default: guessed from the file name. */
   type?: string;
+}
+
+/** Bounds of {@link FormDataBase.dump}: what a hostile answer may cost the disk. */
+export interface DumpOptions {
+  /** Most parts written (default 1000, the multipart reader's own bound): more, and nothing is. */
+  maxParts?: number;
+  /** Most bytes written, all parts together (default 64 MiB, the default `maxBodySize`); `Infinity`: none. */
+  maxBytes?: number;
 }
 
 /** A multipart body ready to send. */
@@ -314,13 +323,26 @@ export class FormDataBase implements Iterable<FormPart> {
   /**
    * Writes each part to a file in `folder` (created if needed) and returns
    * what was written. Never writes outside the folder: names are reduced to
-   * a safe base name, a taken name gets `-1`, `-2`..., an existing file or
-   * symbolic link is never opened, let alone overwritten.
+   * a safe base name, stripped of invisible and bidirectional characters, a
+   * taken name gets `-1`, `-2`..., an existing file or symbolic link is never
+   * opened, let alone overwritten. All or nothing: a form over `maxParts` or
+   * `maxBytes` is refused before the first write
+   * (`USRV_ERR_CLIENT_DUMP_LIMIT`), and a write that fails removes the files
+   * written before it.
    *
    * @example
    * const written = await form.dump("./uploads"); // [{ name: "file", filename: "a.png", path: "/abs/uploads/a.png", ... }]
+   * await form.dump("./uploads", { maxParts: 10, maxBytes: 1024 * 1024 });
    */
-  dump(folder: string): Promise<DumpedPart[]> {
-    return this.platform.dump(this.parts, folder);
+  dump(folder: string, options: DumpOptions = {}): Promise<DumpedPart[]> {
+    try {
+      checkClientOptions("dump", options, DUMP_OPTIONS);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.platform.dump(this.parts, folder, {
+      maxParts: options.maxParts ?? 1000,
+      maxBytes: options.maxBytes ?? DEFAULT_MAX_BODY_SIZE,
+    });
   }
 }

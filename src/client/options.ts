@@ -157,6 +157,9 @@ export const CLIENT_OPTIONS: Spec = {
   maxBodySize: bytes,
 };
 
+/** The options of `FormData.dump`. */
+export const DUMP_OPTIONS: Spec = { maxParts: count("parts", 0, true), maxBytes: bytes };
+
 /** The options of `connect`. */
 export const CONNECT_OPTIONS: Spec = { timeout: ms, signal };
 

@@ -41,6 +41,12 @@ export interface DumpedPart {
   readonly path: string;
 }
 
+/** Bounds of one `dump()`: see {@link DumpOptions}. */
+export interface DumpLimits {
+  readonly maxParts: number;
+  readonly maxBytes: number;
+}
+
 /** The platform-specific operations. */
 export interface Platform {
   readonly name: "node" | "browser";
@@ -50,8 +56,8 @@ export interface Platform {
   loadV2(): Promise<V2>;
   /** A file as a Blob that reads from disk as it is sent, with its name and guessed type. */
   openFile(ref: FileRef): Promise<{ blob: Blob; filename: string; type: string }>;
-  /** Writes each part to a file inside `folder`, never outside it. */
-  dump(parts: readonly FormPart[], folder: string): Promise<DumpedPart[]>;
+  /** Writes each part to a file inside `folder`, never outside it, all or none, within `limits`. */
+  dump(parts: readonly FormPart[], folder: string, limits: DumpLimits): Promise<DumpedPart[]>;
   /** Sends a large Blob body with bounded memory, when the runtime's fetch cannot (Node); absent in a browser. */
   readonly upload?: { readonly threshold: number; readonly fetch: FetchLike };
 }
