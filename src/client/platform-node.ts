@@ -32,8 +32,8 @@ async function openFile(ref: FileRef): Promise<{ blob: Blob; filename: string; t
   }
 }
 
-/** The Node {@link Platform}. */
-export const nodePlatform: Platform = {
+/** The Node {@link Platform}: what `#platform` is everywhere but under the `browser` condition. */
+export const platform: Platform = {
   name: "node",
   loadCrypto: () => (curve ??= import("../secp256k1/index.js").then((m) => m.loadSecp256k1("node"))),
   loadV2: () => (v2 ??= import("../secp256k1/index.js").then((m) => m.loadV2("node"))),

@@ -1,8 +1,10 @@
 /**
  * What differs between Node and a browser, behind one interface: the curve
- * backend, files and writing parts to disk. The Node
- * entry (index.ts) plugs in platform-node.ts; the browser entry (browser.ts)
- * plugs in platform-browser.ts, which imports nothing from node:.
+ * backend, files and writing parts to disk. The client imports its platform
+ * as `#platform`, which package.json's `imports` maps to platform-node.ts,
+ * or under the `browser` condition (bundlers, import maps) to
+ * platform-browser.ts, which imports nothing from node:. One entry, no
+ * injection: the resolver picks the file.
  */
 import type { Secp256k1 } from "../secp256k1/api.js";
 import type { V2 } from "../secp256k1/v2.js";
