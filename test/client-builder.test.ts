@@ -4,7 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
+import ts from "typescript";
 import type { ServerHandle } from "usrv";
 import * as clientModule from "usrv/client";
 import { ClientError, connect, createClient, defaultClient, FormData, GET, POST } from "usrv/client";
@@ -475,5 +477,39 @@ describe("C3: options", () => {
       "identify",
     ]);
     assert.ok(new ClientError("USRV_ERR_CLIENT_TIMEOUT", "x") instanceof Error);
+  });
+
+  it("exports of usrv/client: the types, as its declarations give them (no plumbing: Platform, Exchange, Runtime)", () => {
+    const dts = fileURLToPath(new URL("../../dist/client/index.d.ts", import.meta.url));
+    const program = ts.createProgram([dts], {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+    });
+    const checker = program.getTypeChecker();
+    const module = checker.getSymbolAtLocation(program.getSourceFile(dts)!)!;
+    const values = new Set(Object.keys(clientModule));
+    const types = checker
+      .getExportsOfModule(module)
+      .map((s) => s.name)
+      .filter((name) => !values.has(name))
+      .sort();
+    assert.deepEqual(types, [
+      "CallOptions",
+      "ClientErrorCode",
+      "ClientOptions",
+      "DumpOptions",
+      "DumpedPart",
+      "EncodedBody",
+      "EncodedForm",
+      "Encoder",
+      "Endpoint",
+      "FetchLike",
+      "FileOptions",
+      "FileRef",
+      "FormPart",
+      "FullAnswer",
+      "RetryOptions",
+    ]);
   });
 });

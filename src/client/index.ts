@@ -19,14 +19,16 @@ import { type Endpoint, endpoint } from "./builder.js";
 import { Client } from "./client.js";
 import type { ClientOptions } from "./options.js";
 
-export type { Endpoint, EndpointArg } from "./builder.js";
+// What a user names: the client, its errors, its options and answers, FormData's
+// vocabulary; the plumbing between the steps (the platform, an exchange) stays inside.
+export type { Endpoint } from "./builder.js";
 export { Client } from "./client.js";
-export type { EncodedBody, Encoder, EncoderName } from "./encode.js";
+export type { EncodedBody, Encoder } from "./encode.js";
 export { CLIENT_ERRORS, ClientError, type ClientErrorCode, ClientHttpError } from "./errors.js";
 export { type DumpOptions, type EncodedForm, type FileOptions, FormData } from "./form-data.js";
 export { type CallOptions, type ClientOptions, DEFAULT_MAX_BODY_SIZE, type FullAnswer } from "./options.js";
-export type { DumpedPart, FileRef, FormPart, Platform } from "./platform.js";
-export type { Exchange, FetchLike, RetryOptions } from "./transport.js";
+export type { DumpedPart, FileRef, FormPart } from "./platform.js";
+export type { FetchLike, RetryOptions } from "./transport.js";
 
 /**
  * An isolated client: its own peer, fetch, identity and defaults.
