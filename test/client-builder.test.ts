@@ -9,7 +9,16 @@ import { inspect } from "node:util";
 import ts from "typescript";
 import type { ServerHandle } from "usrv";
 import * as clientModule from "usrv/client";
-import { ClientError, connect, createClient, defaultClient, FormData, GET, POST } from "usrv/client";
+import {
+  ClientError,
+  connect,
+  createClient,
+  defaultClient,
+  endpoint,
+  FormData,
+  GET,
+  POST,
+} from "usrv/client";
 import { quietApp } from "./_setup.js";
 import { clientApp, inProcess, recorder } from "./fixtures/client-helpers.js";
 
@@ -123,6 +132,25 @@ describe("C1: endpoint builder", () => {
       '{"value1": 1, "value2": 2}',
       null,
     ]);
+  });
+
+  it("C1: endpoint(kind, send): a sender of one's own gets the client's paths, splitting and checks", async () => {
+    const calls: unknown[][] = [];
+    const SGET = endpoint("SGET", async (...args) => calls.push(args));
+    assert.equal(String(SGET.api.v3.account), "SGET /api/v3/account");
+    assert.equal(inspect(SGET.api), "[Endpoint SGET /api]");
+    assert.equal(SGET.api, SGET.api);
+    assert.equal(SGET.then, undefined);
+    await SGET.api.v3.account();
+    await SGET.v._1("x", 2, { symbol: "A" }, { timeout: 5 });
+    assert.deepEqual(calls, [
+      ["SGET", ["api", "v3", "account"], undefined, {}],
+      ["SGET", ["v", "1", "x", "2"], { symbol: "A" }, { timeout: 5 }],
+    ]);
+    await assert.rejects(SGET.x(Number.POSITIVE_INFINITY), { code: "USRV_ERR_CLIENT_BAD_SEGMENT" });
+    await assert.rejects(SGET.x({}, {}, {}), { code: "USRV_ERR_CLIENT_BAD_ARGUMENT" });
+    await assert.rejects(SGET.x({}, new Map()), { code: "USRV_ERR_CLIENT_BAD_ARGUMENT" });
+    assert.equal(calls.length, 2, "nothing sent for a bad shape");
   });
 
   it("C1: wrong argument shapes are typed errors", async () => {
@@ -474,6 +502,7 @@ describe("C3: options", () => {
       "connect",
       "createClient",
       "defaultClient",
+      "endpoint",
       "identify",
     ]);
     assert.ok(new ClientError("USRV_ERR_CLIENT_TIMEOUT", "x") instanceof Error);
@@ -504,6 +533,7 @@ describe("C3: options", () => {
       "EncodedForm",
       "Encoder",
       "Endpoint",
+      "EndpointSend",
       "FetchLike",
       "FileOptions",
       "FileRef",

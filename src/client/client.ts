@@ -8,11 +8,11 @@
 import { platform } from "#platform";
 import type { Keypair } from "../secp256k1/api.js";
 import { answer, openAnswer } from "./answer.js";
-import { type Dispatch, type Endpoint, endpoint } from "./builder.js";
+import { type Endpoint, type EndpointSend, endpoint } from "./builder.js";
 import { encodeBody } from "./encode.js";
 import { ClientError } from "./errors.js";
 import type { CallOptions, ClientOptions, FullAnswer } from "./options.js";
-import { CLIENT_OPTIONS, CONNECT_OPTIONS, checkClientOptions, splitArgs } from "./options.js";
+import { CALL_OPTIONS, CLIENT_OPTIONS, CONNECT_OPTIONS, checkClientOptions, seedOptions } from "./options.js";
 import { type ClientDefaults, QUERY_METHODS, settle, target } from "./prepare.js";
 import { CLIENT_VERSIONS, V2_HEADERS } from "./seal-v2.js";
 import { sealing } from "./sealing.js";
@@ -69,20 +69,15 @@ export class Client {
     this.#peer = peer === undefined ? undefined : normalizePeer(peer);
   }
 
-  /** The endpoint builder for any method, e.g. `client.endpoint("PROPFIND")`. */
+  /**
+   * The endpoint of any method, e.g. `client.endpoint("PROPFIND")`.
+   *
+   * @example
+   * await client.endpoint("PROPFIND").files("a"); // PROPFIND /files/a
+   */
   endpoint(method: string): Endpoint {
-    return endpoint(method, Object.freeze([]), this.dispatch);
+    return endpoint(method, sendOn(this));
   }
-
-  /** Calls an endpoint with its raw arguments (what the builder does); a bad argument is a rejection, never a throw. */
-  readonly dispatch: Dispatch = (method, segments, args) => {
-    try {
-      const { segments: more, values, options } = splitArgs(args);
-      return this.call(method, more.length === 0 ? segments : [...segments, ...more], values, options);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-  };
 
   /**
    * C2: HEAD on the peer's `/`; on a 2xx answer, remembers the peer and
@@ -194,6 +189,7 @@ export class Client {
     options: CallOptions = {},
   ): Promise<T> {
     // 1. options: the call's over the client's; where, how long, how often, how much
+    checkClientOptions("call", options, CALL_OPTIONS);
     const peer = this.#peerFor(method, segments, options);
     const settled = settle(method, options, this.#options);
     // 2. URL: segments, and the values as the query for bodiless methods
@@ -267,4 +263,18 @@ export class Client {
     const announced = response.headers.get(V2_HEADERS.version);
     this.#versions.set(peer, new Set((announced ?? "1").split(",").map((v) => v.trim())));
   }
+}
+
+/**
+ * What the client's endpoints send through: the seed's underscore keys
+ * taken out of the values and options, then `client.call`.
+ *
+ * @example
+ * const GET = endpoint("GET", sendOn(client));
+ */
+export function sendOn(client: Client): EndpointSend {
+  return (method, segments, values, given) => {
+    const { values: rest, options } = seedOptions(values, given);
+    return client.call(method, segments, rest, options);
+  };
 }

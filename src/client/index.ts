@@ -16,12 +16,12 @@
  */
 import type { Keypair } from "../secp256k1/api.js";
 import { type Endpoint, endpoint } from "./builder.js";
-import { Client } from "./client.js";
+import { Client, sendOn } from "./client.js";
 import type { ClientOptions } from "./options.js";
 
 // What a user names: the client, its errors, its options and answers, FormData's
 // vocabulary; the plumbing between the steps (the platform, an exchange) stays inside.
-export type { Endpoint } from "./builder.js";
+export { type Endpoint, type EndpointSend, endpoint } from "./builder.js";
 export { Client } from "./client.js";
 export type { EncodedBody, Encoder } from "./encode.js";
 export { CLIENT_ERRORS, ClientError, type ClientErrorCode, ClientHttpError } from "./errors.js";
@@ -57,7 +57,7 @@ export function defaultClient(): Client {
 
 /** A module-level endpoint: bound to the default client at each call, so nothing is made at import. */
 const root = (method: string): Endpoint =>
-  endpoint(method, Object.freeze([]), (m, segments, args) => defaultClient().dispatch(m, segments, args));
+  endpoint(method, (m, segments, values, options) => sendOn(defaultClient())(m, segments, values, options));
 
 /**
  * C2: HEAD on the peer's `/`; remembers the peer on a 2xx answer and

@@ -8,9 +8,10 @@ import {
   ClientHttpError,
   createClient,
   type Endpoint,
+  endpoint,
   type FullAnswer,
 } from "../client/index.js";
-import { endpoint } from "./binance-endpoint.js";
+import { type Check, checkOptions, typeOf } from "../common/options.js";
 import { BinanceError, fromAnswer, translate } from "./binance-errors.js";
 import { signingFetch, toParams } from "./binance-sign.js";
 import { loggingFetch, pause } from "./binance-transport.js";
@@ -21,6 +22,17 @@ import {
   type BinanceOptions,
   type SecretStoreOptions,
 } from "./binance-types.js";
+
+const ms: Check = (v) => (typeof v === "number" && v >= 0 ? undefined : "a number of milliseconds >= 0");
+/** The options of a call: a typo is an error, never an option silently left out. */
+const CALL_OPTIONS = {
+  timeout: ms,
+  signal: (v: unknown) =>
+    v !== null && typeof v === "object" && typeof (v as AbortSignal).aborted === "boolean"
+      ? undefined
+      : "an AbortSignal",
+  full: typeOf("boolean"),
+};
 
 function checkCount(value: unknown, max: number, what: string): number | undefined {
   if (value === undefined) return undefined;
@@ -106,9 +118,7 @@ export class Binance {
       ...timeout,
     });
     const kind = (k: BinanceKind) =>
-      endpoint(k, [], (segments, values, opts) =>
-        this.request(k, segments, values, opts as BinanceCallOptions),
-      );
+      endpoint(k, (_, segments, values, opts) => this.request(k, segments, values, opts));
     this.GET = kind("GET");
     this.SGET = kind("SGET");
     this.SPOST = kind("SPOST");
@@ -233,8 +243,7 @@ export class Binance {
         "USRV_ERR_BINANCE_NO_SECRET",
         `${label}: no secret: call link(apiKey, secret) first`,
       );
-    if (options === null || typeof options !== "object")
-      throw new BinanceError("USRV_ERR_BINANCE_BAD_ARGUMENT", `${label}: the options must be an object`);
+    checkOptions(label, options, CALL_OPTIONS, (m) => new BinanceError("USRV_ERR_BINANCE_BAD_ARGUMENT", m));
     const params = toParams(values, signed);
     if (signed && this.#recvWindow !== undefined && params.recvWindow === undefined)
       params.recvWindow = String(this.#recvWindow);

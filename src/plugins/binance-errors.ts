@@ -12,7 +12,7 @@ export const BINANCE_ERRORS = {
   USRV_ERR_BINANCE_NO_SECRET:
     "no secret: none was given to link() and the secret store did not open (no PIN, wrong PIN, nothing stored)",
   USRV_ERR_BINANCE_BAD_ARGUMENT:
-    "a parameter cannot travel in a query string or form body, or is one the plugin adds (timestamp, signature)",
+    "a parameter cannot travel in a query string or form body, or is one the plugin adds (timestamp, signature); or a call option is unknown or of the wrong type",
   USRV_ERR_BINANCE_RATE_LIMITED:
     "Binance answered 429, or one is still in force: wait retryAfter ms (the plugin waits for you within its retry policy)",
   USRV_ERR_BINANCE_BANNED:
