@@ -504,6 +504,7 @@ describe("C3: options", () => {
       "defaultClient",
       "endpoint",
       "identify",
+      "loggingFetch",
     ]);
     assert.ok(new ClientError("USRV_ERR_CLIENT_TIMEOUT", "x") instanceof Error);
   });
@@ -527,6 +528,7 @@ describe("C3: options", () => {
       "CallOptions",
       "ClientErrorCode",
       "ClientOptions",
+      "DebugLogger",
       "DumpOptions",
       "DumpedPart",
       "EncodedBody",
@@ -539,6 +541,7 @@ describe("C3: options", () => {
       "FileRef",
       "FormPart",
       "FullAnswer",
+      "LoggingFetchOptions",
       "RetryOptions",
     ]);
   });

@@ -26,6 +26,7 @@ export { Client } from "./client.js";
 export type { EncodedBody, Encoder } from "./encode.js";
 export { CLIENT_ERRORS, ClientError, type ClientErrorCode, ClientHttpError } from "./errors.js";
 export { type DumpOptions, type EncodedForm, type FileOptions, FormData } from "./form-data.js";
+export { type DebugLogger, type LoggingFetchOptions, loggingFetch } from "./logging-fetch.js";
 export { type CallOptions, type ClientOptions, DEFAULT_MAX_BODY_SIZE, type FullAnswer } from "./options.js";
 export type { DumpedPart, FileRef, FormPart } from "./platform.js";
 export type { FetchLike, RetryOptions } from "./transport.js";

@@ -10,6 +10,7 @@
 import { concatBytes } from "../common/bytes.js";
 import { deadline } from "./deadline.js";
 import { ClientError } from "./errors.js";
+import { retryAfter, sleep } from "./wait.js";
 
 /** The fetch the client calls: the global one, or any look-alike (`(input, init) => app.request(input, init)`). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -189,33 +190,6 @@ function attempt(
       },
       (e) => done() && reject(failure(e, o, false)),
     );
-  });
-}
-
-/** Milliseconds to wait from a Retry-After header (delay-seconds or an HTTP date), or undefined. */
-export function retryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined, label: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const stop = () => {
-      clearTimeout(timer);
-      reject(
-        new ClientError("USRV_ERR_CLIENT_ABORTED", `${label}: aborted by the caller's signal`, {
-          cause: signal!.reason,
-        }),
-      );
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", stop);
-      resolve();
-    }, ms);
-    if (signal?.aborted) stop();
-    else signal?.addEventListener("abort", stop, { once: true });
   });
 }
 

@@ -10,11 +10,12 @@ import {
   type Endpoint,
   endpoint,
   type FullAnswer,
+  loggingFetch,
 } from "../client/index.js";
+import { sleep } from "../client/wait.js";
 import { type Check, checkOptions, typeOf } from "../common/options.js";
 import { BinanceError, fromAnswer, translate } from "./binance-errors.js";
 import { signingFetch, toParams } from "./binance-sign.js";
-import { loggingFetch, pause } from "./binance-transport.js";
 import {
   BINANCE_URL,
   type BinanceCallOptions,
@@ -108,7 +109,11 @@ export class Binance {
     this.#recvWindow = checkCount(options.recvWindow, 60_000, "recvWindow");
     this.#retries = checkCount(options.retry?.retries, 100, "retry.retries") ?? 1;
     this.#maxDelay = checkCount(options.retry?.maxDelay, 3_600_000, "retry.maxDelay") ?? 10_000;
-    const base = loggingFetch(options.fetch, options.logger);
+    const base = loggingFetch(options.logger, {
+      name: "binance",
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      fields: (response) => ({ weight: response.headers.get("x-mbx-used-weight-1m") }),
+    });
     const timeout = options.timeout === undefined ? {} : { timeout: options.timeout };
     this.#public = createClient({ peer: this.baseUrl, fetch: base, ...timeout });
     const credentials = () => ({ apiKey: this.#apiKey!, secret: this.#secret! });
@@ -319,7 +324,7 @@ export class Binance {
           `${label}: not sent: rate limited (429) for ${left} more ms`,
           { status: 429, retryAfter: left },
         );
-      await pause(left, signal);
+      await sleep(left, signal, `${label}: backing off`);
     }
   }
 

@@ -15,6 +15,7 @@ import { type Endpoint, endpoint } from "../client/index.js";
 import { type Binance, createBinance } from "./binance-api.js";
 import type { BinanceCallOptions, BinanceKind, SecretStoreOptions } from "./binance-types.js";
 
+export type { DebugLogger } from "../client/index.js";
 export { Binance, createBinance } from "./binance-api.js";
 export {
   BINANCE_ERRORS,
@@ -23,7 +24,6 @@ export {
   type BinanceErrorDetails,
 } from "./binance-errors.js";
 export { type ParamValue, sign } from "./binance-sign.js";
-export type { DebugLogger } from "./binance-transport.js";
 export {
   BINANCE_URL,
   type BinanceCallOptions,
