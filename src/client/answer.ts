@@ -115,17 +115,24 @@ export function answer(
       ? body.then(refuse, () => refuse(new TextDecoder().decode(plain)))
       : refuse(body);
   }
-  const shape = (data: unknown): unknown =>
-    full
-      ? ({
-          status: response.status,
-          headers: response.headers,
-          data,
-          encrypted: encryption !== null,
-          encryption,
-        } satisfies FullAnswer)
-      : data;
   const data = decodeBody(plain, type);
   // multipart only: the common path takes no extra turn
-  return data instanceof Promise ? data.then(shape) : shape(data);
+  if (data instanceof Promise) return data.then((d) => shaped(response, d, encryption, full));
+  return full ? shaped(response, data, encryption, full) : data;
+}
+
+function shaped(
+  response: Response,
+  data: unknown,
+  encryption: Opened["encryption"],
+  full: boolean | undefined,
+) {
+  if (!full) return data;
+  return {
+    status: response.status,
+    headers: response.headers,
+    data,
+    encrypted: encryption !== null,
+    encryption,
+  } satisfies FullAnswer;
 }

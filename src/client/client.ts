@@ -188,12 +188,13 @@ export class Client {
     values?: unknown,
     options: CallOptions = {},
   ): Promise<T> {
-    // 1. options: the call's over the client's; where, how long, how often, how much
+    // 1. options: the call's over the client's; where (the peer), then how
+    // long, how often, how much (once step 2 names the call)
     checkClientOptions("call", options, CALL_OPTIONS);
     const peer = this.#peerFor(method, segments, options);
-    const settled = settle(method, options, this.#options);
     // 2. URL: segments, and the values as the query for bodiless methods
     const { url, label } = target(method, segments, values, peer);
+    const how = settle(method, options, this.#options, label);
     // 3. body: the values encoded
     const hasBody = !QUERY_METHODS.has(method) && values !== undefined;
     const encoded = hasBody ? await encodeBody(values, options.encoder) : undefined;
@@ -214,10 +215,7 @@ export class Client {
     });
     if (sealed instanceof Promise) sealed = await sealed;
     // 5. send, with timeout, signal and retries
-    const { response, bytes } = await exchange(sealed.upload ?? this.#fetch, sealed.build, {
-      ...settled,
-      label,
-    });
+    const { response, bytes } = await exchange(sealed.upload ?? this.#fetch, sealed.build, how);
     // connect asks which versions a peer speaks: learnt once, from that answer
     if (mode === "auto" && spoken === undefined && headers?.has(V2_HEADERS.version))
       this.#learn(peer, response);

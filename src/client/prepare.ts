@@ -6,7 +6,7 @@
 import { ClientError } from "./errors.js";
 import { FormData } from "./form-data.js";
 import { type CallOptions, type ClientOptions, DEFAULT_MAX_BODY_SIZE } from "./options.js";
-import { normalizeRetry, type RetryOptions } from "./transport.js";
+import { normalizeRetry, type RetryOptions, type SendOptions } from "./transport.js";
 import { buildUrl } from "./url.js";
 
 /** Methods whose values go to the query string (the reference's list); the others send a body. */
@@ -18,22 +18,19 @@ const DEFAULT_TIMEOUT = 30_000;
 /** The client's own defaults, its retry checked once. */
 export type ClientDefaults = Omit<ClientOptions, "retry"> & { retry?: RetryOptions | undefined };
 
-/** How one call is sent: its bounds in time, tries and bytes. */
-export interface Settled {
-  readonly timeout: number;
-  readonly retry: RetryOptions | undefined;
-  readonly maxBodySize: number;
-  readonly signal: AbortSignal | undefined;
-}
-
 /**
- * 1. The call's options over the client's: retries for idempotent methods
+ * 1. How the call is sent: its options over the client's: retries for idempotent methods
  * only (a POST may have been applied already), a timeout, a body bound.
  *
  * @example
- * settle("GET", { timeout: 50 }, {}); // { timeout: 50, retry: undefined, maxBodySize: 67108864, signal: undefined }
+ * settle("GET", { timeout: 50 }, {}, "GET http://x/a"); // { timeout: 50, retry: undefined, maxBodySize: 67108864, signal: undefined, label: "GET http://x/a" }
  */
-export function settle(method: string, options: CallOptions, defaults: ClientDefaults): Settled {
+export function settle(
+  method: string,
+  options: CallOptions,
+  defaults: ClientDefaults,
+  label: string,
+): SendOptions {
   const idempotent = IDEMPOTENT.has(method);
   if (options.retry !== undefined && !idempotent) {
     throw new ClientError(
@@ -49,6 +46,7 @@ export function settle(method: string, options: CallOptions, defaults: ClientDef
     retry: idempotent ? (normalizeRetry(options.retry) ?? defaults.retry) : undefined,
     maxBodySize: options.maxBodySize ?? defaults.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
     signal: options.signal,
+    label,
   };
 }
 
