@@ -173,6 +173,8 @@ const PAGE = `<!doctype html>
     result.big = [(await bounded.GET.big()).length, await refused(bounded.GET.big({}, { maxBodySize: 2047 }))];
     result.endless = await refused(bounded.GET.endless());
     result.bomb = await refused(bounded.GET.bomb());
+    // C9: a browser hides where a manual redirect leads: refused, unless the caller lets the browser follow
+    result.moved = [await refused(client.GET.moved()), (await client.GET.moved({}, { redirect: "follow" })) === puk];
   } catch (e) {
     result.error = String(e.code) + " " + e.message;
   }
@@ -201,6 +203,7 @@ describe("browser: an encrypted call from a page in headless Chromium", () => {
     const seen: Record<string, string>[] = [];
     app.bind("/", () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }));
     app.bind("/puk", () => [200, app.publicKey]);
+    app.bind("/moved", () => new Response(null, { status: 307, headers: { location: "/puk" } }));
     app.bind("/api/endpoint", { methods: ["GET", "POST"] }, ({ a, b, method, data, headers }, ctx) => {
       seen.push(headers as Record<string, string>);
       return method === "POST" ? [202, data, ctx.senderPublicKey] : [200, a, b];
@@ -290,6 +293,7 @@ describe("browser: an encrypted call from a page in headless Chromium", () => {
       assert.deepEqual(result.big, [2046, "USRV_ERR_CLIENT_TOO_LARGE"]);
       assert.equal(result.endless, "USRV_ERR_CLIENT_TOO_LARGE");
       assert.equal(result.bomb, "USRV_ERR_CLIENT_TOO_LARGE");
+      assert.deepEqual(result.moved, ["USRV_ERR_CLIENT_REDIRECT", true]);
       // the endless stream's connection was closed: its source is cancelled (generous wait)
       for (let i = 0; i < 200 && !cancelled; i++) await new Promise((r) => setTimeout(r, 50));
       assert.ok(cancelled, "the server's stream was cancelled");

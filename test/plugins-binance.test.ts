@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -460,6 +462,32 @@ describe("P2: the Binance endpoints are the client's builder (they had drifted f
     });
     await b.GET.api.v3.x({ _peer: "http://evil.test", _headers: "x" });
     assert.deepEqual(seen, ["http://binance.test/api/v3/x?_peer=http%3A%2F%2Fevil.test&_headers=x", ""]);
+  });
+
+  it("P2: a Binance host that redirects to another origin gets the call refused: the key and signature stay home", async () => {
+    const reached: string[] = [];
+    const elsewhere = createServer((req, res) => {
+      reached.push(`${req.url} ${req.headers["x-mbx-apikey"] ?? ""}`);
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    const mirror = createServer((req, res) => {
+      const port = (elsewhere.address() as AddressInfo).port;
+      res.writeHead(307, { location: `http://127.0.0.1:${port}${req.url}` }).end();
+    });
+    for (const s of [elsewhere, mirror]) await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    try {
+      const b = createBinance({ baseUrl: `http://127.0.0.1:${(mirror.address() as AddressInfo).port}` });
+      await b.link(KEY, SECRET);
+      for (const call of [
+        () => b.SGET.api.v3.account(),
+        () => b.SPOST.api.v3.order({ symbol: "A" }),
+        () => b.GET.api.v3.time(),
+      ])
+        await assert.rejects(call(), { name: "ClientError", code: "USRV_ERR_CLIENT_REDIRECT" });
+      assert.deepEqual(reached, []);
+    } finally {
+      for (const s of [elsewhere, mirror]) await new Promise((r) => s.close(r));
+    }
   });
 
   it("P2: an option typo is refused, as the client refuses its own, never sent without it", async () => {

@@ -189,7 +189,7 @@ export class Client {
     options: CallOptions = {},
   ): Promise<T> {
     // 1. options: the call's over the client's; where (the peer), then how
-    // long, how often, how much (once step 2 names the call)
+    // long, how often, how much, which redirects (once step 2 names the call)
     checkClientOptions("call", options, CALL_OPTIONS);
     const peer = this.#peerFor(method, segments, options);
     // 2. URL: segments, and the values as the query for bodiless methods

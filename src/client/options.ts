@@ -9,6 +9,7 @@ import { type Check, checkOptions, count, either, oneOf, type Spec, typeOf } fro
 import type { Keypair } from "../secp256k1/api.js";
 import type { Encoder } from "./encode.js";
 import { ClientError } from "./errors.js";
+import type { Redirect } from "./redirect.js";
 import type { FetchLike, RetryOptions } from "./transport.js";
 
 /** Options of one call (the last argument of an endpoint call). */
@@ -52,6 +53,15 @@ export interface CallOptions {
   maxBodySize?: number;
   /** Retries, for idempotent methods only (GET, HEAD, OPTIONS, PUT, DELETE): a count or {@link RetryOptions}. */
   retry?: number | RetryOptions;
+  /**
+   * Which redirects are followed (default: the client's, "same-origin"):
+   * "same-origin", within the peer's origin only, so that headers, keys and
+   * sealed bodies meant for it reach no other (`USRV_ERR_CLIENT_REDIRECT`
+   * otherwise; in a browser, which hides where a redirect leads, none);
+   * "follow", anywhere, as fetch does (it drops only Authorization and
+   * Cookie); "manual", none: the 3xx answer is the answer.
+   */
+  redirect?: Redirect;
   /** Resolve to `{ status, headers, data, encrypted }` instead of the data alone. */
   full?: boolean;
   /** The seed's spellings, accepted too. */
@@ -80,6 +90,8 @@ export interface ClientOptions {
   headers?: HeadersInit;
   /** Default retries of idempotent calls (default none). */
   retry?: number | RetryOptions;
+  /** Default redirects followed (default "same-origin"); see {@link CallOptions.redirect}. */
+  redirect?: Redirect;
   /**
    * Default bound on an answer's body in bytes, decoded (default
    * {@link DEFAULT_MAX_BODY_SIZE}, 64 MiB; `Infinity`: none); see {@link CallOptions.maxBodySize}.
@@ -126,6 +138,7 @@ const signal: Check = (v) =>
 const key: Check = () => undefined;
 
 const encryption = oneOf("auto", "v1", "v2");
+const redirect = oneOf("same-origin", "follow", "manual");
 
 /** The options of a call. */
 export const CALL_OPTIONS: Spec = {
@@ -137,6 +150,7 @@ export const CALL_OPTIONS: Spec = {
   timeout: ms,
   signal,
   retry,
+  redirect,
   maxBodySize: bytes,
   full: typeOf("boolean"),
   _peer: typeOf("string"),
@@ -154,6 +168,7 @@ export const CLIENT_OPTIONS: Spec = {
   encryption,
   headers,
   retry,
+  redirect,
   maxBodySize: bytes,
 };
 

@@ -20,10 +20,11 @@ export type ClientDefaults = Omit<ClientOptions, "retry"> & { retry?: RetryOptio
 
 /**
  * 1. How the call is sent: its options over the client's: retries for idempotent methods
- * only (a POST may have been applied already), a timeout, a body bound.
+ * only (a POST may have been applied already), a timeout, a body bound,
+ * the redirects followed.
  *
  * @example
- * settle("GET", { timeout: 50 }, {}, "GET http://x/a"); // { timeout: 50, retry: undefined, maxBodySize: 67108864, signal: undefined, label: "GET http://x/a" }
+ * settle("GET", { timeout: 50 }, {}, "GET http://x/a"); // { timeout: 50, retry: undefined, maxBodySize: 67108864, signal: undefined, redirect: "same-origin", label: "GET http://x/a" }
  */
 export function settle(
   method: string,
@@ -46,6 +47,7 @@ export function settle(
     retry: idempotent ? (normalizeRetry(options.retry) ?? defaults.retry) : undefined,
     maxBodySize: options.maxBodySize ?? defaults.maxBodySize ?? DEFAULT_MAX_BODY_SIZE,
     signal: options.signal,
+    redirect: options.redirect ?? defaults.redirect ?? "same-origin",
     label,
   };
 }
