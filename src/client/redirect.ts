@@ -43,8 +43,6 @@ function nextRequest(status: number, init: RequestInit): RequestInit {
   return { ...init, method: "GET", headers, body: null };
 }
 
-const MANUAL: RequestInit = Object.freeze({ redirect: "manual" });
-
 /**
  * The init to send under a policy: fetch's own following for "follow";
  * else "manual", so that fetch hands each redirect back to be checked (or,
@@ -55,7 +53,8 @@ const MANUAL: RequestInit = Object.freeze({ redirect: "manual" });
  */
 export function sendInit(init: RequestInit | undefined, redirect: Redirect): RequestInit | undefined {
   if (redirect === "follow" || init?.redirect === "manual") return init;
-  return init === undefined ? MANUAL : { ...init, redirect: "manual" };
+  // a fresh object each time: a fetch wrapper may write to the init it is given
+  return { ...init, redirect: "manual" };
 }
 
 /**
@@ -84,7 +83,7 @@ export async function follow(
   label: string,
   alive: () => boolean,
 ): Promise<Response> {
-  let request: RequestInit = init ?? MANUAL;
+  let request: RequestInit = init ?? { redirect: "manual" };
   let response = first;
   for (let hops = 0; ; hops++) {
     // a browser hides a manual redirect's target (an opaque redirect): it cannot be checked, so it is not followed
