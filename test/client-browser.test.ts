@@ -1,8 +1,9 @@
 /**
  * Browser: the client, encryption included, runs in a browser with no Node
- * built-ins. (1) The module graph of the browser entry (dist/client/browser.js,
- * the `browser` condition of `usrv/client`) imports no node: module, no
- * Node-only package, and uses no Buffer or process. (2) A usrv app serves a
+ * built-ins. (1) The module graph of `usrv/client` (dist/client/index.js,
+ * its `#platform` resolved under the `browser` condition of package.json's
+ * `imports`) imports no node: module, no Node-only package, and uses no
+ * Buffer or process. (2) A usrv app serves a
  * page, the built modules and their @noble/* dependencies (an import map, no
  * bundler); headless Chromium (playwright-core) makes an encrypted call from
  * the page, and the decrypted result is read from the DOM; answers over
@@ -21,7 +22,12 @@ import { createApp } from "usrv";
 import { canonicalKey, generateKeypair } from "usrv/secp256k1";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const ENTRY = join(ROOT, "dist/client/browser.js");
+const ENTRY = join(ROOT, "dist/client/index.js");
+const PKG = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+/** package.json's subpath imports under the browser condition: `#platform` -> "./dist/client/platform-browser.js". */
+const SUBPATHS: Record<string, string> = Object.fromEntries(
+  Object.entries<Record<string, string>>(PKG.imports).map(([k, v]) => [k, v.browser ?? v.default!]),
+);
 const CHROMIUM = "/usr/bin/chromium";
 const NOBLE = ["@noble/curves/", "@noble/hashes/", "@noble/ciphers/"];
 /** v2's HPKE core: bare specifiers, mapped to their ES module entries. */
@@ -72,6 +78,7 @@ function graph(entry: string): Map<string, string[]> {
     seen.set(file, specs);
     for (const s of specs) {
       if (s.startsWith(".")) todo.push(join(dirname(file), s));
+      else if (SUBPATHS[s] !== undefined) todo.push(join(ROOT, SUBPATHS[s]));
       else if (NOBLE.some((p) => s.startsWith(p))) todo.push(join(ROOT, "node_modules", s));
       else if (HPKE[s] !== undefined) todo.push(join(ROOT, HPKE[s]));
     }
@@ -79,7 +86,7 @@ function graph(entry: string): Map<string, string[]> {
   return seen;
 }
 
-describe("browser: the browser entry is free of Node", () => {
+describe("browser: usrv/client under the browser condition is free of Node", () => {
   it("its module graph imports no node: module, no Node-only package; our files use no Buffer or process", () => {
     const files = graph(ENTRY);
     const builtins = new Set(builtinModules);
@@ -88,7 +95,7 @@ describe("browser: the browser entry is free of Node", () => {
       for (const s of specs) {
         if (FALLBACK(file, s)) continue;
         assert.ok(!s.startsWith("node:") && !builtins.has(s), `${relative(ROOT, file)} imports ${s}`);
-        if (!s.startsWith(".")) bare.add(s);
+        if (!s.startsWith(".") && SUBPATHS[s] === undefined) bare.add(s);
       }
       if (file.startsWith(join(ROOT, "dist"))) {
         const code = readFileSync(file, "utf8")
@@ -106,9 +113,9 @@ describe("browser: the browser entry is free of Node", () => {
       ours.includes("dist/client/platform-browser.js") && ours.includes("dist/secp256k1/portable.js"),
     );
     for (const nodeOnly of [
-      "client/index",
       "client/platform-node",
       "client/dump-node",
+      "client/upload-node",
       "secp256k1/index",
       "secp256k1/node",
       "secp256k1/curve-tiny",
@@ -119,12 +126,15 @@ describe("browser: the browser entry is free of Node", () => {
     }
   });
 
-  it("package.json maps usrv/client to it under the browser condition", () => {
-    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
-    assert.deepEqual(pkg.exports["./client"], {
+  it("package.json: one entry for usrv/client; its #platform is the browser's under the browser condition", () => {
+    assert.deepEqual(PKG.exports["./client"], {
       types: "./dist/client/index.d.ts",
-      browser: "./dist/client/browser.js",
       default: "./dist/client/index.js",
+    });
+    assert.deepEqual(PKG.imports["#platform"], {
+      types: "./dist/client/platform-node.d.ts",
+      browser: "./dist/client/platform-browser.js",
+      default: "./dist/client/platform-node.js",
     });
   });
 });
@@ -134,7 +144,8 @@ const PAGE = `<!doctype html>
 <title>usrv client</title>
 <script type="importmap">${JSON.stringify({
   imports: {
-    "usrv/client": "/dist/client/browser.js",
+    "usrv/client": "/dist/client/index.js",
+    ...Object.fromEntries(Object.entries(SUBPATHS).map(([k, v]) => [k, v.slice(1)])),
     ...Object.fromEntries(NOBLE.map((p) => [p, `/node_modules/${p}`])),
     ...Object.fromEntries(Object.entries(HPKE).map(([p, f]) => [p, `/${f}`])),
   },
@@ -162,6 +173,8 @@ const PAGE = `<!doctype html>
     result.big = [(await bounded.GET.big()).length, await refused(bounded.GET.big({}, { maxBodySize: 2047 }))];
     result.endless = await refused(bounded.GET.endless());
     result.bomb = await refused(bounded.GET.bomb());
+    // C9: a browser hides where a manual redirect leads: refused, unless the caller lets the browser follow
+    result.moved = [await refused(client.GET.moved()), (await client.GET.moved({}, { redirect: "follow" })) === puk];
   } catch (e) {
     result.error = String(e.code) + " " + e.message;
   }
@@ -190,6 +203,7 @@ describe("browser: an encrypted call from a page in headless Chromium", () => {
     const seen: Record<string, string>[] = [];
     app.bind("/", () => new Response(PAGE, { headers: { "content-type": "text/html; charset=utf-8" } }));
     app.bind("/puk", () => [200, app.publicKey]);
+    app.bind("/moved", () => new Response(null, { status: 307, headers: { location: "/puk" } }));
     app.bind("/api/endpoint", { methods: ["GET", "POST"] }, ({ a, b, method, data, headers }, ctx) => {
       seen.push(headers as Record<string, string>);
       return method === "POST" ? [202, data, ctx.senderPublicKey] : [200, a, b];
@@ -279,6 +293,7 @@ describe("browser: an encrypted call from a page in headless Chromium", () => {
       assert.deepEqual(result.big, [2046, "USRV_ERR_CLIENT_TOO_LARGE"]);
       assert.equal(result.endless, "USRV_ERR_CLIENT_TOO_LARGE");
       assert.equal(result.bomb, "USRV_ERR_CLIENT_TOO_LARGE");
+      assert.deepEqual(result.moved, ["USRV_ERR_CLIENT_REDIRECT", true]);
       // the endless stream's connection was closed: its source is cancelled (generous wait)
       for (let i = 0; i < 200 && !cancelled; i++) await new Promise((r) => setTimeout(r, 50));
       assert.ok(cancelled, "the server's stream was cancelled");

@@ -4,10 +4,21 @@
  */
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
+import ts from "typescript";
 import type { ServerHandle } from "usrv";
 import * as clientModule from "usrv/client";
-import { ClientError, connect, createClient, defaultClient, FormData, GET, POST } from "usrv/client";
+import {
+  ClientError,
+  connect,
+  createClient,
+  defaultClient,
+  endpoint,
+  FormData,
+  GET,
+  POST,
+} from "usrv/client";
 import { quietApp } from "./_setup.js";
 import { clientApp, inProcess, recorder } from "./fixtures/client-helpers.js";
 
@@ -121,6 +132,25 @@ describe("C1: endpoint builder", () => {
       '{"value1": 1, "value2": 2}',
       null,
     ]);
+  });
+
+  it("C1: endpoint(kind, send): a sender of one's own gets the client's paths, splitting and checks", async () => {
+    const calls: unknown[][] = [];
+    const SGET = endpoint("SGET", async (...args) => calls.push(args));
+    assert.equal(String(SGET.api.v3.account), "SGET /api/v3/account");
+    assert.equal(inspect(SGET.api), "[Endpoint SGET /api]");
+    assert.equal(SGET.api, SGET.api);
+    assert.equal(SGET.then, undefined);
+    await SGET.api.v3.account();
+    await SGET.v._1("x", 2, { symbol: "A" }, { timeout: 5 });
+    assert.deepEqual(calls, [
+      ["SGET", ["api", "v3", "account"], undefined, {}],
+      ["SGET", ["v", "1", "x", "2"], { symbol: "A" }, { timeout: 5 }],
+    ]);
+    await assert.rejects(SGET.x(Number.POSITIVE_INFINITY), { code: "USRV_ERR_CLIENT_BAD_SEGMENT" });
+    await assert.rejects(SGET.x({}, {}, {}), { code: "USRV_ERR_CLIENT_BAD_ARGUMENT" });
+    await assert.rejects(SGET.x({}, new Map()), { code: "USRV_ERR_CLIENT_BAD_ARGUMENT" });
+    assert.equal(calls.length, 2, "nothing sent for a bad shape");
   });
 
   it("C1: wrong argument shapes are typed errors", async () => {
@@ -472,8 +502,47 @@ describe("C3: options", () => {
       "connect",
       "createClient",
       "defaultClient",
+      "endpoint",
       "identify",
+      "loggingFetch",
     ]);
     assert.ok(new ClientError("USRV_ERR_CLIENT_TIMEOUT", "x") instanceof Error);
+  });
+
+  it("exports of usrv/client: the types, as its declarations give them (no plumbing: Platform, Exchange, Runtime)", () => {
+    const dts = fileURLToPath(new URL("../../dist/client/index.d.ts", import.meta.url));
+    const program = ts.createProgram([dts], {
+      module: ts.ModuleKind.NodeNext,
+      moduleResolution: ts.ModuleResolutionKind.NodeNext,
+      strict: true,
+    });
+    const checker = program.getTypeChecker();
+    const module = checker.getSymbolAtLocation(program.getSourceFile(dts)!)!;
+    const values = new Set(Object.keys(clientModule));
+    const types = checker
+      .getExportsOfModule(module)
+      .map((s) => s.name)
+      .filter((name) => !values.has(name))
+      .sort();
+    assert.deepEqual(types, [
+      "CallOptions",
+      "ClientErrorCode",
+      "ClientOptions",
+      "DebugLogger",
+      "DumpOptions",
+      "DumpedPart",
+      "EncodedBody",
+      "EncodedForm",
+      "Encoder",
+      "Endpoint",
+      "EndpointSend",
+      "FetchLike",
+      "FileOptions",
+      "FileRef",
+      "FormPart",
+      "FullAnswer",
+      "LoggingFetchOptions",
+      "RetryOptions",
+    ]);
   });
 });

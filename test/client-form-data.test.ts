@@ -228,7 +228,17 @@ describe("C6: dump(folder) never writes outside the folder", () => {
     ["..\\..\\win.ini", "win.ini"],
     ["..", "part.bin"],
     [".bashrc", "_bashrc"],
-    ["a\u0000b\nc.txt", "a_b_c.txt"],
+    ["a\u0000b\nc.txt", "abc.txt"],
+    // what shows nothing or reorders what is shown is removed: the name seen is the name on disk
+    ["file\u202Egnp.exe", "filegnp.exe"],
+    ["\u2066x\u2069\u202a\u202b\u202c\u202d\u200e\u200f\u061c.txt", "x.txt"],
+    ["a\u0085b\u009bc\u007fd.txt", "abcd.txt"],
+    ["in\u200bvi\u200c\u200dsi\u2060ble\ufeff\u00ad.txt", "invisible.txt"],
+    ["tag\u{e0041}\u3164\u034f\ufe0f.txt", "tag.txt"],
+    ["a\u2028b\u2029.txt", "ab.txt"],
+    ["no\u00a0break\u3000space.txt", "no break space.txt"],
+    ["\u202e\u200b", "part-1.bin"], // nothing left: the fallback name, numbered after ".." took it
+    [".\u200b.", "part-2.bin"],
     ["CON.txt", "_CON.txt"],
     ["trailing. . ", "trailing"],
     [`${"\u00e9".repeat(300)}.png`, `${"\u00e9".repeat(98)}.png`],
@@ -288,5 +298,106 @@ describe("C6: dump(folder) never writes outside the folder", () => {
     const [w] = await form.dump(dir);
     assert.equal(w!.path, join(dir, "a.txt"));
     assert.equal(text(readFileSync(w!.path)), "data");
+  });
+});
+
+describe("C6: dump is bounded, and writes all or nothing", () => {
+  /** A Blob whose reading fails, as a disk that fills up or a stream that breaks would. */
+  class BrokenBlob extends Blob {
+    override stream(): ReadableStream<Uint8Array<ArrayBuffer>> {
+      return new ReadableStream({ pull: (c) => c.error(new Error("the disk is on fire")) });
+    }
+  }
+  const many = (n: number, name = (i: number) => `f${i}.txt`) => {
+    const form = new FormData();
+    for (let i = 0; i < n; i++) form.appendFile("f", new Blob(["x"]), { filename: name(i) });
+    return form;
+  };
+
+  it("C6: a 20,000-part form is refused before the first write (USRV_ERR_CLIENT_DUMP_LIMIT), its folder not even made", async (t) => {
+    const dir = tmp();
+    const form = many(20_000);
+    const start = performance.now();
+    await assert.rejects(form.dump(join(dir, "out")), {
+      name: "ClientError",
+      code: "USRV_ERR_CLIENT_DUMP_LIMIT",
+      message: /20000 parts, over maxParts: nothing was written; pass a larger \{ maxParts, maxBytes \}/,
+    });
+    t.diagnostic(`refused in ${(performance.now() - start).toFixed(2)} ms`);
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it("C6: a 20,000-part answer is refused by the reader, before any dump (USRV_ERR_CLIENT_BAD_BODY)", async (t) => {
+    const body = `${'--b\r\nContent-Disposition: form-data; name="f"; filename="x.txt"\r\n\r\nx\r\n'.repeat(20_000)}--b--`;
+    const c = createClient({
+      peer: "http://x",
+      fetch: async () =>
+        new Response(body, { headers: { "content-type": "multipart/form-data; boundary=b" } }),
+    });
+    const start = performance.now();
+    await assert.rejects(c.GET.parts(), {
+      code: "USRV_ERR_CLIENT_BAD_BODY",
+      message: /more than 1000 parts/,
+    });
+    t.diagnostic(`refused in ${(performance.now() - start).toFixed(2)} ms`);
+  });
+
+  it("C6: maxBytes counts every part (bytes, Blobs, files on disk) before the first write", async () => {
+    const dir = tmp();
+    const path = join(dir, "ten.bin");
+    writeFileSync(path, Buffer.alloc(10));
+    const form = new FormData()
+      .appendValue("a", new Uint8Array(5))
+      .appendFile("b", new Blob(["12345"]))
+      .appendFile("c", path);
+    await assert.rejects(form.dump(join(dir, "out"), { maxBytes: 19 }), {
+      code: "USRV_ERR_CLIENT_DUMP_LIMIT",
+      message: /20 bytes, over maxBytes/,
+    });
+    assert.deepEqual(readdirSync(dir), ["ten.bin"]);
+    const written = await form.dump(join(dir, "out"), { maxBytes: 20 });
+    assert.deepEqual(
+      written.map((w) => readFileSync(w.path).length),
+      [5, 5, 10],
+    );
+    await assert.rejects(form.dump(dir, { maxParts: 2 }), { code: "USRV_ERR_CLIENT_DUMP_LIMIT" });
+    await assert.rejects(form.dump(dir, { maxParts: -1 }), { code: "USRV_ERR_CLIENT_BAD_ARGUMENT" });
+    await assert.rejects(form.dump(dir, { maxBytez: 1 } as never), {
+      code: "USRV_ERR_CLIENT_BAD_ARGUMENT",
+      message: /did you mean "maxBytes"/,
+    });
+    assert.equal(
+      (await many(3).dump(join(dir, "inf"), { maxParts: Infinity, maxBytes: Infinity })).length,
+      3,
+    );
+  });
+
+  it("C6: the 1,001st write fails: the 1,000 files before it are removed, and the folder dump made", async () => {
+    const dir = tmp();
+    const form = many(1000);
+    form.appendFile("f", new BrokenBlob(["never"]), { filename: "last.txt" });
+    await assert.rejects(form.dump(join(dir, "a", "b"), { maxParts: 1001 }), {
+      code: "USRV_ERR_CLIENT_FILE",
+      message: /cannot write last\.txt: the disk is on fire/,
+    });
+    assert.deepEqual(readdirSync(dir), []);
+  });
+
+  it("C6: a failed dump into a folder that exists removes its own files only", async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, "f0.txt"), "precious");
+    writeFileSync(join(dir, "other.txt"), "theirs");
+    const form = many(3).appendFile("f", new BrokenBlob(["never"]), { filename: "f1.txt" });
+    await assert.rejects(form.dump(dir), { code: "USRV_ERR_CLIENT_FILE" });
+    assert.deepEqual(readdirSync(dir).sort(), ["f0.txt", "other.txt"]);
+    assert.equal(readFileSync(join(dir, "f0.txt"), "utf8"), "precious");
+  });
+
+  it("C6: 1,500 parts of one name are all written, numbered (no give-up after 1,000 names)", async () => {
+    const dir = tmp();
+    const written = await many(1500, () => "same.txt").dump(dir, { maxParts: 1500 });
+    assert.equal(written.length, 1500);
+    assert.equal(readdirSync(dir).length, 1500);
+    assert.equal(written.at(-1)!.path, join(dir, "same-1499.txt"));
   });
 });

@@ -3,11 +3,15 @@
  * follow the Python reference's transcripts (header names, hex body,
  * signature base, nonce format, plaintext Content-Type); our client opens
  * the reference server's recorded answers; and client and server talk
- * encrypted, in process and over a real socket, on both client entries
- * (the Node one and the browser one, which runs in Node too).
+ * encrypted, in process and over a real socket, on both platforms of the
+ * one client entry: Node's, and the browser's (`#platform` under the
+ * `browser` condition, which runs in Node too: the file runs itself again
+ * in a child `node --conditions=browser`).
  */
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import type { App, ServerHandle } from "usrv";
 import * as nodeEntry from "usrv/client";
 import { canonicalKey, decrypt, encrypt, generateKeypair, sign, verify } from "usrv/secp256k1";
@@ -37,13 +41,30 @@ const names = (h: Iterable<string>) =>
     .filter((k) => !TRANSPORT.has(k))
     .sort();
 
-const browserEntry = (await import(
-  new URL("../../dist/client/browser.js", import.meta.url).href
-)) as typeof nodeEntry;
-const entries = [
-  ["node entry", nodeEntry],
-  ["browser entry", browserEntry],
-] as const;
+/** Set in the child that runs this file again under the browser condition. */
+const BROWSER = process.env.USRV_TEST_CONDITION === "browser";
+const entries = [[BROWSER ? "browser platform" : "node platform", nodeEntry]] as const;
+
+describe("docs/wire.md: both platforms of usrv/client", () => {
+  it("#platform is the one the condition asks for", async () => {
+    const { platform } = await import("#platform");
+    assert.equal(platform.name, BROWSER ? "browser" : "node");
+  });
+
+  it("every suite of this file passes under the browser condition too (portable curve, no files)", {
+    skip: BROWSER,
+    timeout: 120_000,
+  }, () => {
+    const r = spawnSync(process.execPath, ["--conditions=browser", fileURLToPath(import.meta.url)], {
+      // without the runner's NODE_TEST_CONTEXT, the child reports in TAP rather than to this runner
+      env: { ...process.env, NODE_TEST_CONTEXT: "", USRV_TEST_CONDITION: "browser" },
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+    assert.match(r.stdout, /browser platform/);
+    assert.match(r.stdout, /# fail 0/);
+  });
+});
 
 describe("docs/wire.md: the nonce", () => {
   it("the reference's format, unique and increasing even within one millisecond, close to the clock", async () => {
@@ -340,3 +361,27 @@ for (const [entryName, { createClient, FormData }] of entries) {
     });
   }
 }
+
+describe("docs/wire.md: a large body sealed in v1", () => {
+  it("a 2 MiB multipart body travels sealed in v1 over a socket (it took the v2 upload path and failed)", async () => {
+    const { quietApp } = await import("./_setup.js");
+    const { app } = quietApp({ bodyLimit: 16 * 1024 * 1024 });
+    await app.identify("server-secret");
+    app.bind("/up", { methods: ["POST"] }, ({ f }, ctx) => [
+      200,
+      (f as { data: Uint8Array }).data.length,
+      ctx.senderPublicKey !== null,
+    ]);
+    const handle = await app.run({ port: 0 });
+    try {
+      const c = nodeEntry.createClient({ peer: handle.url, encryption: "v1" });
+      const got = await c.POST.up(
+        { f: new Blob([new Uint8Array(2 * 1024 * 1024).fill(0x41)]) },
+        { puk: app.publicKey!, encoder: "multipart", full: true },
+      );
+      assert.deepEqual([got.encryption, got.data], ["v1", [2 * 1024 * 1024, true]]);
+    } finally {
+      await handle.close();
+    }
+  });
+});

@@ -5,10 +5,13 @@
  */
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { ClientError, type FullAnswer } from "usrv/client";
+import { inspect } from "node:util";
+import { ClientError, createClient, type Endpoint, type FullAnswer } from "usrv/client";
 import * as plugin from "usrv/plugins/binance";
 import { BINANCE_ERRORS, type Binance, BinanceError, createBinance, sign } from "usrv/plugins/binance";
 import { dumpSecret } from "usrv/secp256k1";
@@ -344,7 +347,11 @@ describe("P2: Binance plugin", () => {
     ];
     for (const values of bad)
       await keep(binance.SPOST.api.v3.order(values as object), "USRV_ERR_BINANCE_BAD_ARGUMENT");
-    await keep(binance.SGET.api.v3.account({}, {}, {}), "USRV_ERR_BINANCE_BAD_ARGUMENT");
+    // the shape of a call is the client's builder's to check, and its error
+    await assert.rejects(binance.SGET.api.v3.account({}, {}, {}), {
+      name: "ClientError",
+      code: "USRV_ERR_CLIENT_BAD_ARGUMENT",
+    });
     assert.equal(fake.hits("/api/v3/order"), hits);
   });
 
@@ -369,7 +376,7 @@ describe("P2: Binance plugin", () => {
     assert.equal(main, plugin.defaultBinance());
     assert.equal(main.baseUrl, "https://api.binance.com");
     assert.equal(plugin.BINANCE_URL, "https://api.binance.com");
-    assert.equal(String(plugin.SGET.api.v3.account), "[Endpoint SGET /api/v3/account]");
+    assert.equal(String(plugin.SGET.api.v3.account), "SGET /api/v3/account");
     assert.equal(plugin.SGET.api.then, undefined, "not thenable: awaiting an endpoint sends nothing");
     // nothing goes to the real Binance: the signed calls stop at the missing key
     await rejectsWith(plugin.SGET.api.v3.account(), "USRV_ERR_BINANCE_NO_KEY");
@@ -387,6 +394,111 @@ describe("P2: Binance plugin", () => {
     assert.equal(main.linked, true);
     assert.equal(typeof plugin.serverTime, "function");
     assert.equal(typeof plugin.GET.api.v3.time, "function");
+  });
+});
+
+describe("P2: the Binance endpoints are the client's builder (they had drifted from it)", () => {
+  /** A client's GET and a Binance account's GET, both on a recording fetch. */
+  const pair = () => {
+    const sent: string[] = [];
+    const fetch = async (input: string) => {
+      sent.push(new URL(input).pathname);
+      return Response.json({});
+    };
+    const client = createClient({ peer: "http://binance.test", fetch });
+    const b = createBinance({ baseUrl: "http://binance.test", fetch });
+    return { client: client.GET, binance: b.GET, sent };
+  };
+  const probes: Array<[string, (ep: Endpoint) => unknown]> = [
+    ["String()", (ep) => String(ep.api.v3)],
+    ["JSON.stringify", (ep) => JSON.stringify({ ep: ep.api.v3 })],
+    ["Object.prototype.toString", (ep) => Object.prototype.toString.call(ep.api)],
+    ["inspect", (ep) => inspect(ep.api.v3)],
+    [
+      "a child is kept (GET.api is the same object each time)",
+      (ep) => {
+        const first = ep.api;
+        return first === ep.api;
+      },
+    ],
+    ['"in" says no segment exists', (ep) => "x" in ep],
+    [
+      "assigning a property throws",
+      (ep) => {
+        try {
+          (ep as { x?: number }).x = 1;
+          return "assigned";
+        } catch (e) {
+          return (e as Error).name;
+        }
+      },
+    ],
+  ];
+  for (const [name, probe] of probes) {
+    it(`P2: ${name} as the client's`, () => {
+      const { client, binance } = pair();
+      assert.deepEqual(probe(binance), probe(client));
+    });
+  }
+
+  it("P2: the seed's _1 spelling is the segment 1; a NaN segment is refused before sending", async () => {
+    const { client, binance, sent } = pair();
+    await client.v._1.x();
+    await binance.v._1.x();
+    assert.deepEqual(sent, ["/v/1/x", "/v/1/x"]);
+    await assert.rejects(client.api(Number.NaN), { code: "USRV_ERR_CLIENT_BAD_SEGMENT" });
+    await assert.rejects(binance.api(Number.NaN), { code: "USRV_ERR_CLIENT_BAD_SEGMENT" });
+    assert.equal(sent.length, 2);
+  });
+
+  it("P2: a parameter spelt like the seed's options (_peer, _headers) is a parameter, never a peer or a header", async () => {
+    const seen: string[] = [];
+    const b = createBinance({
+      baseUrl: "http://binance.test",
+      fetch: async (input, init) => {
+        seen.push(input, new Headers(init?.headers).get("x-evil") ?? "");
+        return Response.json({});
+      },
+    });
+    await b.GET.api.v3.x({ _peer: "http://evil.test", _headers: "x" });
+    assert.deepEqual(seen, ["http://binance.test/api/v3/x?_peer=http%3A%2F%2Fevil.test&_headers=x", ""]);
+  });
+
+  it("P2: a Binance host that redirects to another origin gets the call refused: the key and signature stay home", async () => {
+    const reached: string[] = [];
+    const elsewhere = createServer((req, res) => {
+      reached.push(`${req.url} ${req.headers["x-mbx-apikey"] ?? ""}`);
+      res.writeHead(200, { "content-type": "application/json" }).end("{}");
+    });
+    const mirror = createServer((req, res) => {
+      const port = (elsewhere.address() as AddressInfo).port;
+      res.writeHead(307, { location: `http://127.0.0.1:${port}${req.url}` }).end();
+    });
+    for (const s of [elsewhere, mirror]) await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    try {
+      const b = createBinance({ baseUrl: `http://127.0.0.1:${(mirror.address() as AddressInfo).port}` });
+      await b.link(KEY, SECRET);
+      for (const call of [
+        () => b.SGET.api.v3.account(),
+        () => b.SPOST.api.v3.order({ symbol: "A" }),
+        () => b.GET.api.v3.time(),
+      ])
+        await assert.rejects(call(), { name: "ClientError", code: "USRV_ERR_CLIENT_REDIRECT" });
+      assert.deepEqual(reached, []);
+    } finally {
+      for (const s of [elsewhere, mirror]) await new Promise((r) => s.close(r));
+    }
+  });
+
+  it("P2: an option typo is refused, as the client refuses its own, never sent without it", async () => {
+    const { binance, sent } = pair();
+    await assert.rejects(binance.api.v3.time({}, { timeot: 10 }), (e: Error) => {
+      assert.ok(e instanceof BinanceError);
+      assert.equal(e.code, "USRV_ERR_BINANCE_BAD_ARGUMENT");
+      assert.match(e.message, /did you mean "timeout"/);
+      return true;
+    });
+    assert.deepEqual(sent, []);
   });
 });
 

@@ -8,7 +8,7 @@
 import { mediaType } from "../common/media-type.js";
 import { contentText } from "../core/charset.js";
 import { ClientError } from "./errors.js";
-import type { FormDataBase } from "./form-data.js";
+import { FormData } from "./form-data.js";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
 
@@ -47,13 +47,9 @@ function formFields(text: string): Record<string, string | string[]> {
  * (a promise of a FormData). Throws `USRV_ERR_CLIENT_BAD_BODY`.
  *
  * @example
- * decodeBody(new TextEncoder().encode('["12","test"]'), "application/json", FormData); // ["12", "test"]
+ * decodeBody(new TextEncoder().encode('["12","test"]'), "application/json"); // ["12", "test"]
  */
-export function decodeBody(
-  bytes: Uint8Array,
-  contentType: string | null,
-  Form: typeof FormDataBase,
-): unknown {
+export function decodeBody(bytes: Uint8Array, contentType: string | null): unknown {
   if (bytes.length === 0) return null;
   const type = mediaType(contentType);
   if (type === "application/json" || type.endsWith("+json")) {
@@ -69,7 +65,7 @@ export function decodeBody(
     }
   }
   if (type === "application/x-www-form-urlencoded") return formFields(strictText(bytes, "url-encoded"));
-  if (type === "multipart/form-data") return Form.decode(bytes, contentType!);
+  if (type === "multipart/form-data") return FormData.decode(bytes, contentType!);
   if (type.startsWith("text/")) return charsetText(bytes, contentType!);
   return bytes;
 }

@@ -4,7 +4,7 @@
  * caller's own encoder function.
  */
 import { ClientError } from "./errors.js";
-import { FormDataBase } from "./form-data.js";
+import { FormData } from "./form-data.js";
 import { pythonJson } from "./json.js";
 import { isFileRef } from "./platform.js";
 import { describe, formText, refuseOpaque } from "./url.js";
@@ -28,8 +28,8 @@ function hasFiles(values: object): boolean {
 }
 
 /** A standard (WHATWG) FormData as usrv's: text entries as values, Files and Blobs as files. */
-function fromStandard(values: globalThis.FormData, Form: typeof FormDataBase): FormDataBase {
-  const form = new Form();
+function fromStandard(values: globalThis.FormData): FormData {
+  const form = new FormData();
   for (const [name, value] of values) {
     if (typeof value === "string") form.appendValue(name, value);
     else form.appendFile(name, value, { filename: value.name, type: value.type || undefined });
@@ -44,13 +44,9 @@ function fromStandard(values: globalThis.FormData, Form: typeof FormDataBase): F
  * another iterable that JSON would write as `{}` is refused.
  *
  * @example
- * await encodeBody({ value1: 1 }, undefined, FormData); // { body: '{"value1": 1}', contentType: "application/json" }
+ * await encodeBody({ value1: 1 }, undefined); // { body: '{"value1": 1}', contentType: "application/json" }
  */
-export async function encodeBody(
-  values: unknown,
-  encoder: Encoder | undefined,
-  Form: typeof FormDataBase,
-): Promise<EncodedBody> {
+export async function encodeBody(values: unknown, encoder: Encoder | undefined): Promise<EncodedBody> {
   if (typeof encoder === "function") {
     const out = await encoder(values);
     if (!out || typeof out.contentType !== "string" || out.body === undefined) {
@@ -68,14 +64,14 @@ export async function encodeBody(
     );
   }
   if (typeof globalThis.FormData === "function" && values instanceof globalThis.FormData) {
-    values = fromStandard(values, Form);
+    values = fromStandard(values);
   }
   if (values instanceof URLSearchParams) {
     if (encoder === undefined || encoder === "form")
       return { body: values.toString(), contentType: "application/x-www-form-urlencoded" };
     values = Object.fromEntries(values);
   }
-  const isForm = values instanceof FormDataBase;
+  const isForm = values instanceof FormData;
   if (!isForm) refuseOpaque(values, encoder === undefined || encoder === "json" ? "JSON" : "named values");
   const files = isForm || (values !== null && typeof values === "object" && hasFiles(values));
   const name = encoder ?? (files ? "multipart" : "json");
@@ -97,19 +93,19 @@ export async function encodeBody(
       body: formText(values as Record<string, unknown>),
       contentType: "application/x-www-form-urlencoded",
     };
-  const form = isForm ? (values as FormDataBase) : toForm(values as Record<string, unknown>, Form);
+  const form = isForm ? (values as FormData) : toForm(values as Record<string, unknown>);
   return form.encode();
 }
 
 /** The named values as parts: files as files, bytes as bytes, objects as JSON, the rest as text. */
-function toForm(values: Record<string, unknown>, Form: typeof FormDataBase): FormDataBase {
-  const form = new Form();
+function toForm(values: Record<string, unknown>): FormData {
+  const form = new FormData();
   for (const name of Object.keys(values)) {
     const value = values[name];
     if (value === undefined) continue;
     if (isFileRef(value) || value instanceof Blob) form.appendFile(name, value);
     else if (value instanceof Uint8Array) form.appendValue(name, value);
-    else if (value instanceof FormDataBase) form.parts.push(...value.parts);
+    else if (value instanceof FormData) form.parts.push(...value.parts);
     else if (value !== null && typeof value === "object") form.appendJson(name, value);
     else form.appendValue(name, value === null ? "" : (value as string | number | boolean));
   }

@@ -26,6 +26,10 @@ export const CLIENT_ERRORS = {
   USRV_ERR_CLIENT_NOT_ENCRYPTED: "an encrypted answer was asked for (puk) and a plaintext body came back",
   USRV_ERR_CLIENT_DECRYPT: "an answer signed by the server does not decrypt with the client's key",
   USRV_ERR_CLIENT_FILE: "a file to send cannot be read, or dump() refused a path",
+  USRV_ERR_CLIENT_DUMP_LIMIT:
+    "dump() refused a form over its maxParts (default 1000) or maxBytes (default 64 MiB): nothing was written",
+  USRV_ERR_CLIENT_REDIRECT:
+    'a redirect was not followed: to another origin (pass { redirect: "follow" }), hidden by the runtime (a browser), or past 20 hops',
   USRV_ERR_CLIENT_UNSUPPORTED:
     "the operation needs a platform feature this runtime lacks (a file system in a browser)",
   USRV_ERR_CLIENT_HTTP: "the server answered with an error status (>= 400)",

@@ -2,13 +2,16 @@
  * C6: `multipart/form-data` (RFC 7578) to send and to read. The parts are
  * kept as bytes, Blobs or references to files on disk, so a file is read
  * only while the body is sent (a disk-backed Blob on Node), never loaded
- * whole. Each entry (Node, browser) subclasses this with its {@link Platform}.
+ * whole. Reading a file from disk and writing parts to disk are the
+ * platform's (`#platform`: Node, or a browser, which has neither).
  */
+import { platform } from "#platform";
+import { typeOfName } from "../common/mime.js";
 import { contentText } from "../core/charset.js";
 import { type RawPart, readParts } from "../core/multipart.js";
 import { ClientError } from "./errors.js";
-import { typeOfName } from "./mime.js";
-import { type DumpedPart, type FileRef, type FormPart, isFileRef, type Platform } from "./platform.js";
+import { checkClientOptions, DEFAULT_MAX_BODY_SIZE, DUMP_OPTIONS } from "./options.js";
+import { type DumpedPart, type FileRef, type FormPart, isFileRef } from "./platform.js";
 
 /** Options of a file part. */
 export interface FileOptions {
@@ -18,27 +21,20 @@ export interface FileOptions {
   type?: string;
 }
 
+/** Bounds of {@link FormData.dump}: what a hostile answer may cost the disk. */
+export interface DumpOptions {
+  /** Most parts written (default 1000, the multipart reader's own bound): more, and nothing is. */
+  maxParts?: number;
+  /** Most bytes written, all parts together (default 64 MiB, the default `maxBodySize`); `Infinity`: none. */
+  maxBytes?: number;
+}
+
 /** A multipart body ready to send. */
 export interface EncodedForm {
   readonly body: Blob;
   readonly contentType: string;
   readonly boundary: string;
 }
-
-const unsupported = (what: string) => () =>
-  Promise.reject(
-    new ClientError(
-      "USRV_ERR_CLIENT_UNSUPPORTED",
-      `${what} needs the platform entry: import FormData from "usrv/client"`,
-    ),
-  );
-const noPlatform: Platform = {
-  name: "browser",
-  loadCrypto: unsupported("encryption"),
-  loadV2: unsupported("encryption"),
-  openFile: unsupported("reading a file"),
-  dump: unsupported("dump"),
-};
 
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
@@ -70,17 +66,18 @@ function boundary(): string {
 }
 
 /**
- * A multipart form: build it part by part, send it, read one, write its
- * parts to a folder. Use the `FormData` of `usrv/client`, which knows its
- * platform.
+ * A multipart form (RFC 7578, C6): build it part by part, send it, read
+ * one, write its parts to a folder. Files are streamed from disk as the body
+ * is sent (Node), or are Blobs and Files (a browser, which has no `dump`);
+ * `decode` is the server's own reader, so both read the Python peer's forms
+ * alike.
  *
  * @example
  * const form = new FormData().appendValue("note", "hi").appendJson("meta", { a: 1 }).appendFile("file", "./a.png");
  * await POST.upload(form);
+ * const written = await (await FormData.decode(body, contentType)).dump("./uploads");
  */
-export class FormDataBase implements Iterable<FormPart> {
-  /** The platform operations; each entry's subclass sets its own. */
-  static platform: Platform = noPlatform;
+export class FormData implements Iterable<FormPart> {
   /** The parts, in order. */
   readonly parts: FormPart[] = [];
 
@@ -105,11 +102,7 @@ export class FormDataBase implements Iterable<FormPart> {
    * const form = await FormData.decode(bytes, "multipart/form-data; boundary=abc");
    * form.get("note"); // { name: "note", type: "", data: Uint8Array [...] }
    */
-  static async decode<T extends FormDataBase>(
-    this: { new (): T; platform: Platform },
-    body: Uint8Array | ArrayBuffer | string,
-    contentType?: string,
-  ): Promise<T> {
+  static async decode(body: Uint8Array | ArrayBuffer | string, contentType?: string): Promise<FormData> {
     const bytes =
       typeof body === "string" ? utf8.encode(body) : body instanceof Uint8Array ? body : new Uint8Array(body);
     if (contentType === undefined) {
@@ -130,7 +123,7 @@ export class FormDataBase implements Iterable<FormPart> {
         `not a valid multipart body: ${(e as Error).message.replace("invalid multipart body: ", "")}`,
       );
     }
-    const form = new this();
+    const form = new FormData();
     for (const p of parts) {
       // copies: the rest of the body stays out of each part's buffer
       form.parts.push({
@@ -142,11 +135,6 @@ export class FormDataBase implements Iterable<FormPart> {
       });
     }
     return form;
-  }
-
-  /** The platform of this form's class. */
-  protected get platform(): Platform {
-    return (this.constructor as typeof FormDataBase).platform;
   }
 
   /**
@@ -194,7 +182,7 @@ export class FormDataBase implements Iterable<FormPart> {
 
   /**
    * Adds a file: a path (Node: streamed from disk when sent), a Blob or File
-   * (browser, or Node), or a {@link FormDataBase.file} reference.
+   * (browser, or Node), or a {@link FormData.file} reference.
    *
    * @example
    * form.appendFile("file", "./a.png");                                  // Node
@@ -203,8 +191,7 @@ export class FormDataBase implements Iterable<FormPart> {
    */
   appendFile(name: string, source: string | Blob | FileRef, options: FileOptions = {}): this {
     if (typeof source === "string" || isFileRef(source)) {
-      const ref =
-        typeof source === "string" ? (this.constructor as typeof FormDataBase).file(source, options) : source;
+      const ref = typeof source === "string" ? FormData.file(source, options) : source;
       const filename = options.filename ?? ref.filename ?? ref.path.split(/[/\\]/).pop()!;
       const type = options.type ?? ref.type ?? typeOfName(filename);
       return this.#push({
@@ -301,7 +288,7 @@ export class FormDataBase implements Iterable<FormPart> {
       if (p.type) head += `Content-Type: ${headerValue("Content-Type", p.type)}\r\n`;
       for (const [k, v] of Object.entries(p.headers)) head += `${k}: ${headerValue(k, v)}\r\n`;
       chunks.push(`${head}\r\n`);
-      chunks.push(isFileRef(p.data) ? (await this.platform.openFile(p.data)).blob : (p.data as BlobPart));
+      chunks.push(isFileRef(p.data) ? (await platform.openFile(p.data)).blob : (p.data as BlobPart));
       chunks.push("\r\n");
     }
     // No CRLF after the close delimiter (RFC 2046 makes it part of an optional
@@ -314,13 +301,26 @@ export class FormDataBase implements Iterable<FormPart> {
   /**
    * Writes each part to a file in `folder` (created if needed) and returns
    * what was written. Never writes outside the folder: names are reduced to
-   * a safe base name, a taken name gets `-1`, `-2`..., an existing file or
-   * symbolic link is never opened, let alone overwritten.
+   * a safe base name, stripped of invisible and bidirectional characters, a
+   * taken name gets `-1`, `-2`..., an existing file or symbolic link is never
+   * opened, let alone overwritten. All or nothing: a form over `maxParts` or
+   * `maxBytes` is refused before the first write
+   * (`USRV_ERR_CLIENT_DUMP_LIMIT`), and a write that fails removes the files
+   * written before it.
    *
    * @example
    * const written = await form.dump("./uploads"); // [{ name: "file", filename: "a.png", path: "/abs/uploads/a.png", ... }]
+   * await form.dump("./uploads", { maxParts: 10, maxBytes: 1024 * 1024 });
    */
-  dump(folder: string): Promise<DumpedPart[]> {
-    return this.platform.dump(this.parts, folder);
+  dump(folder: string, options: DumpOptions = {}): Promise<DumpedPart[]> {
+    try {
+      checkClientOptions("dump", options, DUMP_OPTIONS);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return platform.dump(this.parts, folder, {
+      maxParts: options.maxParts ?? 1000,
+      maxBytes: options.maxBytes ?? DEFAULT_MAX_BODY_SIZE,
+    });
   }
 }

@@ -1,8 +1,10 @@
 /**
- * `usrv/client` on Node: call a usrv server (ours or a Python one) or any
- * JSON API in one line, with encrypted bodies on demand (docs/wire.md). Rows
- * C1-C7 of the behaviour spec. Browsers get `./browser.ts` through the
- * `browser` export condition: same API, no node: imports.
+ * `usrv/client`: call a usrv server (ours or a Python one) or any JSON API
+ * in one line, with encrypted bodies on demand (docs/wire.md). Rows C1-C7
+ * of the behaviour spec. One entry for Node and browsers: what differs
+ * (the curve backend, files) is `#platform`, which package.json's `imports`
+ * resolves to platform-node.ts, or to platform-browser.ts (no node: import)
+ * under the `browser` condition.
  *
  * @example
  * import { connect, GET, POST, FormData } from "usrv/client";
@@ -13,31 +15,21 @@
  * await POST.upload({ file: FormData.file("./a.png"), note: "hi" }, { encoder: "multipart" });
  */
 import type { Keypair } from "../secp256k1/api.js";
-import type { Endpoint } from "./builder.js";
-import type { Client } from "./client.js";
-import { defineEntry } from "./entry.js";
-import { FormDataBase } from "./form-data.js";
+import { type Endpoint, endpoint } from "./builder.js";
+import { Client, sendOn } from "./client.js";
 import type { ClientOptions } from "./options.js";
-import { nodePlatform } from "./platform-node.js";
 
-export * from "./exports.js";
-
-/**
- * A multipart form (RFC 7578, C6): files are streamed from disk as the body
- * is sent; `decode` reads one (the server's own reader, so both read the
- * Python peer's forms alike); `dump` writes the parts into a
- * folder and never outside it.
- *
- * @example
- * const form = new FormData().appendValue("note", "hi").appendFile("file", "./a.png");
- * await POST.upload(form);
- * const written = await (await FormData.decode(body, contentType)).dump("./uploads");
- */
-export class FormData extends FormDataBase {
-  static override platform = nodePlatform;
-}
-
-const entry = defineEntry({ platform: nodePlatform, FormData });
+// What a user names: the client, its errors, its options and answers, FormData's
+// vocabulary; the plumbing between the steps (the platform, an exchange) stays inside.
+export { type Endpoint, type EndpointSend, endpoint } from "./builder.js";
+export { Client } from "./client.js";
+export type { EncodedBody, Encoder } from "./encode.js";
+export { CLIENT_ERRORS, ClientError, type ClientErrorCode, ClientHttpError } from "./errors.js";
+export { type DumpOptions, type EncodedForm, type FileOptions, FormData } from "./form-data.js";
+export { type DebugLogger, type LoggingFetchOptions, loggingFetch } from "./logging-fetch.js";
+export { type CallOptions, type ClientOptions, DEFAULT_MAX_BODY_SIZE, type FullAnswer } from "./options.js";
+export type { DumpedPart, FileRef, FormPart } from "./platform.js";
+export type { FetchLike, RetryOptions } from "./transport.js";
 
 /**
  * An isolated client: its own peer, fetch, identity and defaults.
@@ -48,13 +40,25 @@ const entry = defineEntry({ platform: nodePlatform, FormData });
  * await client.GET.hi(); // "hi", without a socket
  */
 export function createClient(options?: ClientOptions): Client {
-  return entry.createClient(options);
+  return new Client(options);
 }
 
-/** The client behind the module-level `GET`, `POST`..., `connect` and `identify`. */
+let main: Client | undefined;
+
+/**
+ * The client behind the module-level `GET`, `POST`..., `connect` and
+ * `identify`, made on first use (not at import).
+ *
+ * @example
+ * defaultClient().connectError; // why the last connect failed
+ */
 export function defaultClient(): Client {
-  return entry.defaultClient();
+  return (main ??= new Client());
 }
+
+/** A module-level endpoint: bound to the default client at each call, so nothing is made at import. */
+const root = (method: string): Endpoint =>
+  endpoint(method, (m, segments, values, options) => sendOn(defaultClient())(m, segments, values, options));
 
 /**
  * C2: HEAD on the peer's `/`; remembers the peer on a 2xx answer and
@@ -67,7 +71,7 @@ export function connect(
   peer: string,
   options?: { timeout?: number; signal?: AbortSignal },
 ): Promise<number | false> {
-  return entry.defaultClient().connect(peer, options);
+  return defaultClient().connect(peer, options);
 }
 
 /**
@@ -77,7 +81,7 @@ export function connect(
  * await identify("my client secret"); // resolves to the public key
  */
 export function identify(identity?: string | Keypair): Promise<string> {
-  return entry.defaultClient().identify(identity);
+  return defaultClient().identify(identity);
 }
 
 /**
@@ -87,46 +91,46 @@ export function identify(identity?: string | Keypair): Promise<string> {
  * await GET.api.endpoint({ a: 12, b: "test" }); // ["12", "test"]
  * await GET.user("42");                         // GET /user/42
  */
-export const GET: Endpoint = entry.GET;
+export const GET: Endpoint = root("GET");
 /**
  * POST through the default client: the values are the body (JSON by default).
  *
  * @example
  * await POST.api.endpoint({ value1: 1 }, { puk }); // encrypted for the server
  */
-export const POST: Endpoint = entry.POST;
+export const POST: Endpoint = root("POST");
 /**
  * PUT through the default client (a body; idempotent, so `retry` is allowed).
  *
  * @example
  * await PUT.items("7", { name: "x" }, { retry: 2 });
  */
-export const PUT: Endpoint = entry.PUT;
+export const PUT: Endpoint = root("PUT");
 /**
  * PATCH through the default client (a body).
  *
  * @example
  * await PATCH.items("7", { name: "y" });
  */
-export const PATCH: Endpoint = entry.PATCH;
+export const PATCH: Endpoint = root("PATCH");
 /**
  * DELETE through the default client (values in the query).
  *
  * @example
  * await DELETE.items("7");
  */
-export const DELETE: Endpoint = entry.DELETE;
+export const DELETE: Endpoint = root("DELETE");
 /**
  * HEAD through the default client (resolves to `null`; `{ full: true }` gives the status and headers).
  *
  * @example
  * (await HEAD.file({}, { full: true })).status; // 200
  */
-export const HEAD: Endpoint = entry.HEAD;
+export const HEAD: Endpoint = root("HEAD");
 /**
  * OPTIONS through the default client (values in the query).
  *
  * @example
  * await OPTIONS.api({}, { full: true });
  */
-export const OPTIONS: Endpoint = entry.OPTIONS;
+export const OPTIONS: Endpoint = root("OPTIONS");

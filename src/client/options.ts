@@ -9,8 +9,8 @@ import { type Check, checkOptions, count, either, oneOf, type Spec, typeOf } fro
 import type { Keypair } from "../secp256k1/api.js";
 import type { Encoder } from "./encode.js";
 import { ClientError } from "./errors.js";
+import type { Redirect } from "./redirect.js";
 import type { FetchLike, RetryOptions } from "./transport.js";
-import { describe } from "./url.js";
 
 /** Options of one call (the last argument of an endpoint call). */
 export interface CallOptions {
@@ -53,6 +53,15 @@ export interface CallOptions {
   maxBodySize?: number;
   /** Retries, for idempotent methods only (GET, HEAD, OPTIONS, PUT, DELETE): a count or {@link RetryOptions}. */
   retry?: number | RetryOptions;
+  /**
+   * Which redirects are followed (default: the client's, "same-origin"):
+   * "same-origin", within the peer's origin only, so that headers, keys and
+   * sealed bodies meant for it reach no other (`USRV_ERR_CLIENT_REDIRECT`
+   * otherwise; in a browser, which hides where a redirect leads, none);
+   * "follow", anywhere, as fetch does (it drops only Authorization and
+   * Cookie); "manual", none: the 3xx answer is the answer.
+   */
+  redirect?: Redirect;
   /** Resolve to `{ status, headers, data, encrypted }` instead of the data alone. */
   full?: boolean;
   /** The seed's spellings, accepted too. */
@@ -81,6 +90,8 @@ export interface ClientOptions {
   headers?: HeadersInit;
   /** Default retries of idempotent calls (default none). */
   retry?: number | RetryOptions;
+  /** Default redirects followed (default "same-origin"); see {@link CallOptions.redirect}. */
+  redirect?: Redirect;
   /**
    * Default bound on an answer's body in bytes, decoded (default
    * {@link DEFAULT_MAX_BODY_SIZE}, 64 MiB; `Infinity`: none); see {@link CallOptions.maxBodySize}.
@@ -127,8 +138,10 @@ const signal: Check = (v) =>
 const key: Check = () => undefined;
 
 const encryption = oneOf("auto", "v1", "v2");
+const redirect = oneOf("same-origin", "follow", "manual");
 
-const CALL_OPTIONS: Spec = {
+/** The options of a call. */
+export const CALL_OPTIONS: Spec = {
   peer: typeOf("string"),
   headers,
   puk: key,
@@ -137,6 +150,7 @@ const CALL_OPTIONS: Spec = {
   timeout: ms,
   signal,
   retry,
+  redirect,
   maxBodySize: bytes,
   full: typeOf("boolean"),
   _peer: typeOf("string"),
@@ -154,8 +168,12 @@ export const CLIENT_OPTIONS: Spec = {
   encryption,
   headers,
   retry,
+  redirect,
   maxBodySize: bytes,
 };
+
+/** The options of `FormData.dump`. */
+export const DUMP_OPTIONS: Spec = { maxParts: count("parts", 0, true), maxBytes: bytes };
 
 /** The options of `connect`. */
 export const CONNECT_OPTIONS: Spec = { timeout: ms, signal };
@@ -171,13 +189,6 @@ export function checkClientOptions(where: string, options: unknown, spec: Spec):
   checkOptions(where, options, spec, (m) => new ClientError("USRV_ERR_CLIENT_BAD_ARGUMENT", m));
 }
 
-/** The parts of a call's arguments. */
-export interface SplitArgs {
-  segments: string[];
-  values: unknown;
-  options: CallOptions;
-}
-
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   if (v === null || typeof v !== "object") return false;
   const proto = Object.getPrototypeOf(v);
@@ -185,57 +196,27 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Splits `(...segments, values?, options?)`.
+ * The seed's underscore spellings (`_peer`, `_headers`, `_puk`, `_encoder`),
+ * in the options or among the values (as the reference's keyword arguments
+ * were), made options; the values without them. The caller's objects are
+ * never changed. Only the client's own endpoints read them: a plugin's
+ * values are its service's parameters, never a peer to send them to.
  *
  * @example
- * splitArgs(["5", "test", { a: 1 }, { timeout: 50 }]); // { segments: ["5", "test"], values: { a: 1 }, options: { timeout: 50 } }
+ * seedOptions({ value1: 1, _puk: puk }, {}); // { values: { value1: 1 }, options: { puk } }
  */
-export function splitArgs(args: readonly unknown[]): SplitArgs {
-  if (args.length === 0) return { segments: [], values: undefined, options: {} };
-  let i = 0;
-  const segments: string[] = [];
-  while (i < args.length && (typeof args[i] === "string" || typeof args[i] === "number")) {
-    const arg = args[i++];
-    if (typeof arg === "number" && !Number.isFinite(arg)) {
-      throw new ClientError(
-        "USRV_ERR_CLIENT_BAD_SEGMENT",
-        `${arg} is not a valid path segment (a finite number or a string)`,
-      );
-    }
-    segments.push(String(arg));
+export function seedOptions(
+  values: unknown,
+  given: Readonly<Record<string, unknown>>,
+): { values: unknown; options: CallOptions } {
+  const options: Record<string, unknown> = { ...given };
+  for (const key of SEED_KEYS) if (options[key] !== undefined) options[key.slice(1)] ??= options[key];
+  if (!isPlainObject(values) || !SEED_KEYS.some((k) => Object.hasOwn(values, k)))
+    return { values, options: options as CallOptions };
+  const rest: Record<string, unknown> = Object.create(null); // "__proto__" stays a plain key
+  for (const key of Object.keys(values)) {
+    if ((SEED_KEYS as readonly string[]).includes(key)) options[key.slice(1)] ??= values[key];
+    else rest[key] = values[key];
   }
-  const [values, options, ...extra] = args.slice(i);
-  if (extra.length > 0 || typeof options === "string" || typeof options === "number") {
-    throw new ClientError(
-      "USRV_ERR_CLIENT_BAD_ARGUMENT",
-      "a call takes path segments first, then one object of values, then one of options",
-    );
-  }
-  if (options !== undefined && !isPlainObject(options)) {
-    throw new ClientError(
-      "USRV_ERR_CLIENT_BAD_ARGUMENT",
-      `the options must be a plain object, got ${describe(options)}`,
-    );
-  }
-  checkClientOptions("call", options, CALL_OPTIONS);
-  return withSeedKeys(segments, values ?? undefined, { ...(options as CallOptions | undefined) });
-}
-
-function withSeedKeys(segments: string[], values: unknown, options: CallOptions): SplitArgs {
-  for (const key of SEED_KEYS) {
-    const plain = key.slice(1) as "peer" | "headers" | "puk" | "encoder";
-    if (options[key] !== undefined) (options as Record<string, unknown>)[plain] ??= options[key];
-  }
-  if (isPlainObject(values) && SEED_KEYS.some((k) => Object.hasOwn(values as object, k))) {
-    // never mutate the caller's object: copy it without the option keys
-    const rest: Record<string, unknown> = Object.create(null); // "__proto__" stays a plain key
-    for (const key of Object.keys(values)) {
-      if ((SEED_KEYS as readonly string[]).includes(key)) {
-        const plain = key.slice(1) as "peer" | "headers" | "puk" | "encoder";
-        (options as Record<string, unknown>)[plain] ??= values[key];
-      } else rest[key] = values[key];
-    }
-    values = rest;
-  }
-  return { segments, values, options };
+  return { values: rest, options: options as CallOptions };
 }

@@ -19,8 +19,8 @@ const noFiles = (what: string) => () =>
     ),
   );
 
-/** The browser {@link Platform}. */
-export const browserPlatform: Platform = {
+/** The browser {@link Platform}: what `#platform` is under the `browser` condition. */
+export const platform: Platform = {
   name: "browser",
   loadCrypto: () => (curve ??= import("../secp256k1/portable.js").then((m) => m.portable)),
   loadV2: () => (v2 ??= import("../secp256k1/portable-v2.js").then((m) => m.portableV2)),

@@ -7,11 +7,11 @@
 import { openAsBlob } from "node:fs";
 import { stat } from "node:fs/promises";
 import { basename } from "node:path";
+import { typeOfName } from "../common/mime.js";
 import type { Secp256k1 } from "../secp256k1/api.js";
 import type { V2 } from "../secp256k1/v2.js";
 import { dumpParts } from "./dump-node.js";
 import { ClientError } from "./errors.js";
-import { typeOfName } from "./mime.js";
 import type { FileRef, Platform } from "./platform.js";
 
 let v2: Promise<V2> | undefined;
@@ -32,8 +32,8 @@ async function openFile(ref: FileRef): Promise<{ blob: Blob; filename: string; t
   }
 }
 
-/** The Node {@link Platform}. */
-export const nodePlatform: Platform = {
+/** The Node {@link Platform}: what `#platform` is everywhere but under the `browser` condition. */
+export const platform: Platform = {
   name: "node",
   loadCrypto: () => (curve ??= import("../secp256k1/index.js").then((m) => m.loadSecp256k1("node"))),
   loadV2: () => (v2 ??= import("../secp256k1/index.js").then((m) => m.loadV2("node"))),

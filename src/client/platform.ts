@@ -1,8 +1,10 @@
 /**
  * What differs between Node and a browser, behind one interface: the curve
- * backend, files and writing parts to disk. The Node
- * entry (index.ts) plugs in platform-node.ts; the browser entry (browser.ts)
- * plugs in platform-browser.ts, which imports nothing from node:.
+ * backend, files and writing parts to disk. The client imports its platform
+ * as `#platform`, which package.json's `imports` maps to platform-node.ts,
+ * or under the `browser` condition (bundlers, import maps) to
+ * platform-browser.ts, which imports nothing from node:. One entry, no
+ * injection: the resolver picks the file.
  */
 import type { Secp256k1 } from "../secp256k1/api.js";
 import type { V2 } from "../secp256k1/v2.js";
@@ -41,6 +43,12 @@ export interface DumpedPart {
   readonly path: string;
 }
 
+/** Bounds of one `dump()`: see {@link DumpOptions}. */
+export interface DumpLimits {
+  readonly maxParts: number;
+  readonly maxBytes: number;
+}
+
 /** The platform-specific operations. */
 export interface Platform {
   readonly name: "node" | "browser";
@@ -50,8 +58,8 @@ export interface Platform {
   loadV2(): Promise<V2>;
   /** A file as a Blob that reads from disk as it is sent, with its name and guessed type. */
   openFile(ref: FileRef): Promise<{ blob: Blob; filename: string; type: string }>;
-  /** Writes each part to a file inside `folder`, never outside it. */
-  dump(parts: readonly FormPart[], folder: string): Promise<DumpedPart[]>;
+  /** Writes each part to a file inside `folder`, never outside it, all or none, within `limits`. */
+  dump(parts: readonly FormPart[], folder: string, limits: DumpLimits): Promise<DumpedPart[]>;
   /** Sends a large Blob body with bounded memory, when the runtime's fetch cannot (Node); absent in a browser. */
   readonly upload?: { readonly threshold: number; readonly fetch: FetchLike };
 }

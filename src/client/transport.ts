@@ -4,12 +4,15 @@
  * an injected fetch that never settles) and in size (C8: the body as read,
  * Content-Encoding undone, counted as it streams in), cancellable, and
  * retried for idempotent methods on network failures, timeouts and
- * 408/429/502/503/504, honouring Retry-After.
+ * 408/429/502/503/504, honouring Retry-After. Redirects are followed within
+ * the peer's origin only, unless the call says otherwise (redirect.ts).
  */
 
 import { concatBytes } from "../common/bytes.js";
 import { deadline } from "./deadline.js";
 import { ClientError } from "./errors.js";
+import { follow, isRedirect, type Redirect, sendInit } from "./redirect.js";
+import { retryAfter, sleep } from "./wait.js";
 
 /** The fetch the client calls: the global one, or any look-alike (`(input, init) => app.request(input, init)`). */
 export type FetchLike = (input: string, init?: RequestInit) => Promise<Response>;
@@ -37,6 +40,8 @@ export interface SendOptions {
   readonly retry: RetryOptions | undefined;
   /** Most bytes of an answer's body (decoded: after Content-Encoding), or Infinity. */
   readonly maxBodySize: number;
+  /** Which redirects are followed (redirect.ts). */
+  readonly redirect: Redirect;
   /** "GET http://host/path", for messages. */
   readonly label: string;
 }
@@ -140,7 +145,6 @@ function attempt(
     let settled = false;
     let timedOut = false;
     let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
-    let head: Promise<Response>;
     const done = (): boolean => {
       if (settled) return false;
       settled = true;
@@ -173,49 +177,26 @@ function attempt(
       o.signal.addEventListener("abort", onAbort, { once: true });
       init = { ...init, signal: o.signal };
     }
-    try {
-      head = fetch(url, init);
-    } catch (e) {
-      return void (done() && reject(failure(e, o, false)));
-    }
-    head.then(
-      (response) => {
-        // a head that comes after the deadline: nobody waits for it, free the connection
-        if (settled) return void response.body?.cancel().catch(() => undefined);
-        readAll(response, (r) => (reader = r), o).then(
-          (bytes) => done() && resolve({ response, bytes }),
-          (e) => done() && reject(failure(e, o, false)),
-        );
-      },
-      (e) => done() && reject(failure(e, o, false)),
-    );
-  });
-}
-
-/** Milliseconds to wait from a Retry-After header (delay-seconds or an HTTP date), or undefined. */
-export function retryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined, label: string): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const stop = () => {
-      clearTimeout(timer);
-      reject(
-        new ClientError("USRV_ERR_CLIENT_ABORTED", `${label}: aborted by the caller's signal`, {
-          cause: signal!.reason,
-        }),
-      );
+    // redirects come back to be checked, unless the call lets fetch follow them (redirect.ts)
+    const chase = o.redirect === "same-origin" && init?.redirect !== "manual";
+    const sent = sendInit(init, o.redirect);
+    const fail = (e: unknown) => done() && reject(failure(e, o, false));
+    const read = (response: Response) => {
+      // a head that comes after the deadline: nobody waits for it, free the connection
+      if (settled) return void response.body?.cancel().catch(() => undefined);
+      readAll(response, (r) => (reader = r), o).then((bytes) => done() && resolve({ response, bytes }), fail);
     };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener("abort", stop);
-      resolve();
-    }, ms);
-    if (signal?.aborted) stop();
-    else signal?.addEventListener("abort", stop, { once: true });
+    let head: Promise<Response>;
+    try {
+      head = fetch(url, sent);
+    } catch (e) {
+      return void fail(e);
+    }
+    head.then((response) => {
+      if (chase && isRedirect(response))
+        follow(fetch, url, sent, response, o.label, () => !settled).then(read, fail);
+      else read(response);
+    }, fail);
   });
 }
 

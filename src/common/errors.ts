@@ -55,7 +55,10 @@ export const ERRORS = {
   ],
   USRV_ERR_TIMEOUT: [503, "the handler did not answer within the route's timeout (logged)"],
   USRV_ERR_REPLAY_STORE: [503, "the replay memory is full or unreachable: requests with a Nonce fail closed"],
-  USRV_ERR_RATE_LIMIT_STORE: [503, "the rate limit store is unreachable and rateLimit's onStoreError is \"refuse\""],
+  USRV_ERR_RATE_LIMIT_STORE: [
+    503,
+    'the rate limit store is unreachable and rateLimit\'s onStoreError is "refuse"',
+  ],
   USRV_ERR_STATUS: [null, "the handler itself answered this error status (status >= 400)"],
 } as const satisfies Record<string, readonly [number | null, string]>;
 

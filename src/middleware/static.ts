@@ -17,7 +17,7 @@ import { realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { Readable } from "node:stream";
 import { type App, createApp } from "../app/app.js";
-import { typeOfName } from "../client/mime.js";
+import { typeOfName } from "../common/mime.js";
 import type { Context } from "../common/types.js";
 import { type Encoding, negotiate } from "./compress.js";
 

@@ -8,12 +8,14 @@ import {
   ClientHttpError,
   createClient,
   type Endpoint,
+  endpoint,
   type FullAnswer,
+  loggingFetch,
 } from "../client/index.js";
-import { endpoint } from "./binance-endpoint.js";
+import { sleep } from "../client/wait.js";
+import { type Check, checkOptions, typeOf } from "../common/options.js";
 import { BinanceError, fromAnswer, translate } from "./binance-errors.js";
 import { signingFetch, toParams } from "./binance-sign.js";
-import { loggingFetch, pause } from "./binance-transport.js";
 import {
   BINANCE_URL,
   type BinanceCallOptions,
@@ -21,6 +23,17 @@ import {
   type BinanceOptions,
   type SecretStoreOptions,
 } from "./binance-types.js";
+
+const ms: Check = (v) => (typeof v === "number" && v >= 0 ? undefined : "a number of milliseconds >= 0");
+/** The options of a call: a typo is an error, never an option silently left out. */
+const CALL_OPTIONS = {
+  timeout: ms,
+  signal: (v: unknown) =>
+    v !== null && typeof v === "object" && typeof (v as AbortSignal).aborted === "boolean"
+      ? undefined
+      : "an AbortSignal",
+  full: typeOf("boolean"),
+};
 
 function checkCount(value: unknown, max: number, what: string): number | undefined {
   if (value === undefined) return undefined;
@@ -96,7 +109,11 @@ export class Binance {
     this.#recvWindow = checkCount(options.recvWindow, 60_000, "recvWindow");
     this.#retries = checkCount(options.retry?.retries, 100, "retry.retries") ?? 1;
     this.#maxDelay = checkCount(options.retry?.maxDelay, 3_600_000, "retry.maxDelay") ?? 10_000;
-    const base = loggingFetch(options.fetch, options.logger);
+    const base = loggingFetch(options.logger, {
+      name: "binance",
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+      fields: (response) => ({ weight: response.headers.get("x-mbx-used-weight-1m") }),
+    });
     const timeout = options.timeout === undefined ? {} : { timeout: options.timeout };
     this.#public = createClient({ peer: this.baseUrl, fetch: base, ...timeout });
     const credentials = () => ({ apiKey: this.#apiKey!, secret: this.#secret! });
@@ -106,9 +123,7 @@ export class Binance {
       ...timeout,
     });
     const kind = (k: BinanceKind) =>
-      endpoint(k, [], (segments, values, opts) =>
-        this.request(k, segments, values, opts as BinanceCallOptions),
-      );
+      endpoint(k, (_, segments, values, opts) => this.request(k, segments, values, opts));
     this.GET = kind("GET");
     this.SGET = kind("SGET");
     this.SPOST = kind("SPOST");
@@ -233,8 +248,7 @@ export class Binance {
         "USRV_ERR_BINANCE_NO_SECRET",
         `${label}: no secret: call link(apiKey, secret) first`,
       );
-    if (options === null || typeof options !== "object")
-      throw new BinanceError("USRV_ERR_BINANCE_BAD_ARGUMENT", `${label}: the options must be an object`);
+    checkOptions(label, options, CALL_OPTIONS, (m) => new BinanceError("USRV_ERR_BINANCE_BAD_ARGUMENT", m));
     const params = toParams(values, signed);
     if (signed && this.#recvWindow !== undefined && params.recvWindow === undefined)
       params.recvWindow = String(this.#recvWindow);
@@ -310,7 +324,7 @@ export class Binance {
           `${label}: not sent: rate limited (429) for ${left} more ms`,
           { status: 429, retryAfter: left },
         );
-      await pause(left, signal);
+      await sleep(left, signal, `${label}: backing off`);
     }
   }
 

@@ -4,6 +4,7 @@
  * client's own `ClientError` (`USRV_ERR_CLIENT_UNREACHABLE`...).
  */
 import { ClientError, type ClientHttpError } from "../client/index.js";
+import { retryAfter } from "../client/wait.js";
 import { defineErrors } from "../common/define-errors.js";
 
 /** Every code a {@link BinanceError} can carry, with what it means. */
@@ -12,7 +13,7 @@ export const BINANCE_ERRORS = {
   USRV_ERR_BINANCE_NO_SECRET:
     "no secret: none was given to link() and the secret store did not open (no PIN, wrong PIN, nothing stored)",
   USRV_ERR_BINANCE_BAD_ARGUMENT:
-    "a parameter cannot travel in a query string or form body, or is one the plugin adds (timestamp, signature)",
+    "a parameter cannot travel in a query string or form body, or is one the plugin adds (timestamp, signature); or a call option is unknown or of the wrong type",
   USRV_ERR_BINANCE_RATE_LIMITED:
     "Binance answered 429, or one is still in force: wait retryAfter ms (the plugin waits for you within its retry policy)",
   USRV_ERR_BINANCE_BANNED:
@@ -57,19 +58,6 @@ export class BinanceError extends defineErrors<typeof BINANCE_ERRORS, Omit<Binan
 ) {}
 
 /**
- * Milliseconds to wait from a Retry-After header (seconds, or an HTTP date).
- *
- * @example
- * retryAfterMs("2"); // 2000
- */
-export function retryAfterMs(value: string | null, now = Date.now()): number | undefined {
-  if (value === null) return undefined;
-  if (/^\s*\d+\s*$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-/**
  * Binance's error answer (`{"code": -1021, "msg": "..."}`) as a {@link BinanceError}.
  *
  * @example
@@ -79,7 +67,7 @@ export function fromAnswer(err: ClientHttpError, label: string): BinanceError {
   const body = err.body as { code?: unknown; msg?: unknown } | null;
   const apiCode = typeof body?.code === "number" ? body.code : undefined;
   const msg = typeof body?.msg === "string" ? body.msg.slice(0, 200) : undefined;
-  const retryAfter = retryAfterMs(err.headers.get("retry-after"));
+  const after = retryAfter(err.headers.get("retry-after"));
   const code: BinanceErrorCode =
     err.status === 418
       ? "USRV_ERR_BINANCE_BANNED"
@@ -87,11 +75,11 @@ export function fromAnswer(err: ClientHttpError, label: string): BinanceError {
         ? "USRV_ERR_BINANCE_RATE_LIMITED"
         : "USRV_ERR_BINANCE_API";
   const said = `${apiCode === undefined ? "" : ` ${apiCode}`}${msg ? `: ${msg}` : ""}`;
-  const wait = retryAfter === undefined ? "" : ` (retry after ${retryAfter} ms)`;
+  const wait = after === undefined ? "" : ` (retry after ${after} ms)`;
   return new BinanceError(code, `${label} answered ${err.status}${said}${wait}`, {
     status: err.status,
     apiCode,
-    retryAfter,
+    retryAfter: after,
     body: err.body,
     cause: err,
   });

@@ -1,8 +1,7 @@
 /**
  * P2: the types of the Binance plugin: options of an account and of a call.
  */
-import type { FetchLike } from "../client/index.js";
-import type { DebugLogger } from "./binance-transport.js";
+import type { DebugLogger, FetchLike } from "../client/index.js";
 
 /** Binance's API host, as the real service has it. */
 export const BINANCE_URL = "https://api.binance.com";

@@ -11,11 +11,11 @@
  * await binance.GET.api.v3.ticker.price({ symbol: "BTCUSDT" });
  * await binance.SGET.api.v3.account();
  */
-import type { Endpoint } from "../client/index.js";
+import { type Endpoint, endpoint } from "../client/index.js";
 import { type Binance, createBinance } from "./binance-api.js";
-import { endpoint } from "./binance-endpoint.js";
 import type { BinanceCallOptions, BinanceKind, SecretStoreOptions } from "./binance-types.js";
 
+export type { DebugLogger } from "../client/index.js";
 export { Binance, createBinance } from "./binance-api.js";
 export {
   BINANCE_ERRORS,
@@ -24,7 +24,6 @@ export {
   type BinanceErrorDetails,
 } from "./binance-errors.js";
 export { type ParamValue, sign } from "./binance-sign.js";
-export type { DebugLogger } from "./binance-transport.js";
 export {
   BINANCE_URL,
   type BinanceCallOptions,
@@ -66,9 +65,7 @@ export function serverTime(call?: Omit<BinanceCallOptions, "full">): Promise<num
 }
 
 const onDefault = (kind: BinanceKind): Endpoint =>
-  endpoint(kind, [], (segments, values, options) =>
-    defaultBinance().request(kind, segments, values, options as BinanceCallOptions),
-  );
+  endpoint(kind, (_, segments, values, options) => defaultBinance().request(kind, segments, values, options));
 
 /**
  * Public GET on the default account.

@@ -5,7 +5,7 @@
  * host, files named by an id within a network). Only the JWT is shared.
  */
 import { stat } from "node:fs/promises";
-import { type Client, createClient, FormData } from "../client/index.js";
+import { type Client, createClient, FormData, loggingFetch } from "../client/index.js";
 import { PinataError, translate } from "./pinata-errors.js";
 import { baseUrl, pinataFetch } from "./pinata-transport.js";
 import {
@@ -101,10 +101,14 @@ export class Pinata {
     const apiUrl = baseUrl(options.apiUrl ?? PINATA_API_URL, "apiUrl");
     const uploadsUrl = baseUrl(options.uploadsUrl ?? PINATA_UPLOADS_URL, "uploadsUrl");
     const jwt = () => this.#jwt;
+    const logged = loggingFetch(options.logger, {
+      name: "pinata",
+      ...(options.fetch === undefined ? {} : { fetch: options.fetch }),
+    });
     const client = (peer: string) =>
       createClient({
         peer,
-        fetch: pinataFetch(peer, jwt, options.fetch, options.logger),
+        fetch: pinataFetch(peer, jwt, logged),
         ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
       });
     this.api = client(apiUrl);

@@ -2,8 +2,7 @@
  * P1: the types of the Pinata plugin: options, answers, and the two APIs
  * (`legacy`, `files`) an account offers.
  */
-import type { FetchLike } from "../client/index.js";
-import type { DebugLogger } from "./pinata-transport.js";
+import type { DebugLogger, FetchLike } from "../client/index.js";
 
 /** Pinata's hosts, as the real service has them. */
 export const PINATA_API_URL = "https://api.pinata.cloud";

@@ -14,6 +14,7 @@
 import { createPinata, type Pinata } from "./pinata-api.js";
 import type { FilesApi, KeyValues, PinataCallOptions, PinOptions, PinResult } from "./pinata-types.js";
 
+export type { DebugLogger } from "../client/index.js";
 export { createPinata, Pinata } from "./pinata-api.js";
 export {
   PINATA_ERRORS,
@@ -21,7 +22,6 @@ export {
   type PinataErrorCode,
   type PinataErrorDetails,
 } from "./pinata-errors.js";
-export type { DebugLogger } from "./pinata-transport.js";
 export {
   type FilesApi,
   type KeyValues,

@@ -1,7 +1,8 @@
 /**
- * A small media type table for file parts (guessed from the extension, as
- * the reference's `mimetypes.guess_type`) and for the extension `dump()`
- * gives a part without a file name. Portable: no node: import.
+ * A small media type table, portable (no node: import): the type of the
+ * client's file parts and of `usrv/static`'s files, guessed from the
+ * extension as the reference's `mimetypes.guess_type` does, and the
+ * extension `dump()` gives a part without a file name.
  */
 
 const BY_EXT: Record<string, string> = {
