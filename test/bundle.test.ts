@@ -21,11 +21,14 @@ const KB = 1024;
 /**
  * The static graph's minified size, at most. Issue 13's target is 25 KB and it
  * is NOT met: 80,640 bytes were measured when this test was written, 69,638
- * (68.0 KB) once the JSON and multipart parsers and the cookies' HMAC loaded on
- * first use; the budget is that rounded up to the next KB plus 2 KB. Lower it
- * as the core shrinks; never raise it without saying why in the commit.
+ * once the JSON and multipart parsers and the cookies' HMAC loaded on first
+ * use; then 72,290 with what issues 15 and 16 added to the core (schema
+ * options, body shape limits, `use()`, `openapi()`, seven error codes), the
+ * schema checks and the body shape scan themselves loading on first use. The
+ * budget is the last figure rounded up to the next KB plus 2 KB. Lower it as
+ * the core shrinks; never raise it without saying why in the commit.
  */
-const BUDGET = 70 * KB;
+const BUDGET = 73 * KB;
 /** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
 const LAZY: Record<string, string> = {
   "the Node server": "dist/faces/serve.js",
@@ -34,6 +37,7 @@ const LAZY: Record<string, string> = {
   "the JSON parser": "node_modules/secure-json-parse/index.js",
   "the HMAC of signed cookies": "node_modules/@noble/hashes/hmac.js",
   "the schema checks": "dist/core/validate.js",
+  "the body shape checks": "dist/core/body-shape.js",
 };
 
 const builtin = new Set(builtinModules);

@@ -5,7 +5,7 @@
 
 import { ConsoleLogger, type Logger, parseLevel } from "../common/log.js";
 import { type Check, checkOptions, count, type Spec, typeOf, withMethods } from "../common/options.js";
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_KEYS } from "../core/body-shape.js";
+import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_KEYS } from "../core/body.js";
 import { type CookieKeys, cookieKeys } from "../core/cookies.js";
 import { Router } from "../core/router.js";
 import { fetchHandler } from "../faces/fetch.js";

@@ -1,5 +1,5 @@
 /** A bound function as the router stores it, compiled at bind time (app.ts). */
-import type { BodyShape } from "../core/body-shape.js";
+import type { BodyShape } from "../core/body.js";
 import type { CookieKeys } from "../core/cookies.js";
 import type { Shape } from "../core/params.js";
 import type { RouteSchemas } from "../core/validate.js";

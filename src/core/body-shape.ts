@@ -9,17 +9,7 @@
  */
 import { HttpError } from "../common/errors.js";
 
-/** How many keys and how deep a body may be. */
-export interface BodyShape {
-  /** Most pairs of a form body, or top-level keys of a JSON object body. */
-  readonly maxKeys: number;
-  /** Most nesting of a JSON body (arrays and objects). */
-  readonly maxDepth: number;
-}
-
-/** Defaults no normal API reaches: Express's urlencoded parameterLimit is 1,000 too. */
-export const DEFAULT_MAX_KEYS = 1000;
-export const DEFAULT_MAX_DEPTH = 64;
+import type { BodyShape } from "./body.js";
 
 function tooMany(what: string, max: number): HttpError {
   return new HttpError(

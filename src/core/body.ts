@@ -5,11 +5,21 @@
 import { latin1 } from "../common/bytes.js";
 import { HttpError } from "../common/errors.js";
 import { mediaType } from "../common/media-type.js";
-import { type BodyShape, checkForm, checkJson, DEFAULT_MAX_DEPTH, DEFAULT_MAX_KEYS } from "./body-shape.js";
 import { componentDecoder, declaredCharset, undeclaredText } from "./charset.js";
 import { type Dict, dict, parseQuery } from "./query.js";
 
 const strict = new TextDecoder("utf-8", { fatal: true });
+/** How many keys and how deep a body may be (checked by ./body-shape.ts). */
+export interface BodyShape {
+  /** Most pairs of a form body, or top-level keys of a JSON object body. */
+  readonly maxKeys: number;
+  /** Most nesting of a JSON body (arrays and objects). */
+  readonly maxDepth: number;
+}
+
+/** Defaults no normal API reaches: Express's urlencoded parameterLimit is 1,000 too. */
+export const DEFAULT_MAX_KEYS = 1000;
+export const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_SHAPE: BodyShape = { maxKeys: DEFAULT_MAX_KEYS, maxDepth: DEFAULT_MAX_DEPTH };
 // The JSON and multipart parsers load with the first body that needs them:
 // secure-json-parse alone costs ~4 ms at start-up (node's CommonJS loader), an
@@ -17,6 +27,8 @@ const DEFAULT_SHAPE: BodyShape = { maxKeys: DEFAULT_MAX_KEYS, maxDepth: DEFAULT_
 // a CommonJS module: Node's loader names its exports, a bundler's may give only `default`
 const loadJson = () => import("secure-json-parse").then((m) => m.parse ?? m.default.parse);
 const loadMultipart = () => import("./multipart.js");
+const loadShapes = () => import("./body-shape.js");
+let shapes: ReturnType<typeof loadShapes> | undefined;
 let json: ReturnType<typeof loadJson> | undefined;
 let multipart: ReturnType<typeof loadMultipart> | undefined;
 /** secure-json-parse's message for a poisoned body. */
@@ -58,7 +70,7 @@ export async function parseBody(
   const utf8 = declared === null || declared.encoding === "utf-8";
   if (type === "application/json" || type.endsWith("+json")) {
     const data = utf8 ? strictText(bytes, "JSON") : declared.decode(bytes);
-    checkJson(data, shape); // before the work: a 413 or a 400 costs one pass
+    (await (shapes ??= loadShapes())).checkJson(data, shape); // before the work: a 413 or a 400 costs one pass
     const parse = await (json ??= loadJson());
     let parsed: unknown;
     try {
@@ -86,13 +98,13 @@ export async function parseBody(
   if (type === "application/x-www-form-urlencoded") {
     if (utf8) {
       const data = strictText(bytes, "form");
-      checkForm(data, shape);
+      (await (shapes ??= loadShapes())).checkForm(data, shape);
       const fields = parseQuery(data, "form body");
       return { data, fields, value: fields };
     }
     // percent escapes are bytes of the declared charset too
     const text = latin1(bytes);
-    checkForm(text, shape);
+    (await (shapes ??= loadShapes())).checkForm(text, shape);
     const fields = parseQuery(text, "form body", componentDecoder(declared));
     return { data: declared.decode(bytes), fields, value: fields };
   }
