@@ -3,6 +3,7 @@
 // without the feature.
 //   node bench/variants.mjs validation   route b with a query schema: usrv+zod, usrv+valibot against fastify+schema (ajv)
 //   node bench/variants.mjs compress     a 100 KB JSON answer, gzip: usrv+compress against fastify+compress
+//   node bench/variants.mjs static       a 1 MiB file from disk: usrv+static against fastify+static
 //   node bench/variants.mjs cors         route a with an Origin: usrv+cors against fastify+cors (@fastify/cors)
 //   --quick: 1 round x 2 s, bench/RESULTS.md left alone; env: BENCH_ROUNDS BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS
 // Build first. Writes the preset's own section of bench/RESULTS.md (between its markers).
@@ -10,7 +11,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { check, cpuMicros, pinning, SCENARIOS, startServer, stopServer, waitIdle, wrk } from "./harness.mjs";
 import { fmt, median, table } from "./report.mjs";
-import { BIG_TEXT } from "./servers/big.mjs";
+import { BIG_TEXT, STATIC_FILE } from "./servers/big.mjs";
 
 const PRESETS = {
   validation: {
@@ -35,6 +36,16 @@ const PRESETS = {
     notes:
       '"+compress": usrv with `app.use(compress())`, Fastify with @fastify/compress (threshold 1024); every request ' +
       "accepts gzip only, the coding both write at level 6; node:http and the plain servers send the 100 KB as it is",
+  },
+  static: {
+    title: "Static files: a 1 MiB file from disk",
+    scenario: { label: "GET /static/file.bin", path: "/static/file.bin", size: STATIC_FILE.length },
+    frameworks: ["fastify+static", "usrv+static"],
+    anchor: "fastify+static",
+    headers: {},
+    notes:
+      '"+static": usrv with `app.mount("/static", serveStatic(dir))`, Fastify with @fastify/static `{ root: dir, prefix: "/static/" }`; ' +
+      "the same 1 MiB file, streamed from disk (page cache) on every request",
   },
   cors: {
     title: "CORS: route a with an admitted Origin",
@@ -70,7 +81,13 @@ async function measure(framework) {
   const server = await startServer(framework, ROOT);
   try {
     const url = server.url + scenario.path;
-    await check(url, scenario);
+    if (scenario.size === undefined) await check(url, scenario);
+    else {
+      const res = await fetch(url);
+      const got = (await res.arrayBuffer()).byteLength;
+      if (res.status !== 200 || got !== scenario.size)
+        throw new Error(`${framework}: ${res.status}, ${got} bytes`);
+    }
     if (preset.refused && framework.includes("+")) {
       const refused = await fetch(server.url + preset.refused.path);
       await refused.body?.cancel();
@@ -121,7 +138,7 @@ const used = (f) => {
 const ratio = (f, anchor, key) => {
   const rs = [];
   for (let i = 0; i < ROUNDS; i++) {
-    const [a, b] = [results[f][i], results[anchor][i]];
+    const [a, b] = [results[f][i], results[anchor]?.[i]];
     if (a && b && a.busy >= DISTURBED && b.busy >= DISTURBED) rs.push(a[key] / b[key]);
   }
   return rs.length ? median(rs) : Number.NaN;

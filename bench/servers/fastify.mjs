@@ -1,11 +1,14 @@
 import Fastify from "fastify";
-import { BIG } from "./big.mjs";
+import { BIG, STATIC_DIR } from "./big.mjs";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 const app = Fastify({ logger: false });
 
 if (process.argv[3] === "cors") {
   await app.register((await import("@fastify/cors")).default, { origin: ["https://app.example.com"] });
+}
+if (process.argv[3] === "static") {
+  await app.register((await import("@fastify/static")).default, { root: STATIC_DIR, prefix: "/static/" });
 }
 if (process.argv[3] === "compress") {
   await app.register((await import("@fastify/compress")).default, { threshold: 1024 });

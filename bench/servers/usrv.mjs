@@ -1,5 +1,5 @@
 import { createApp } from "../../dist/index.js";
-import { BIG } from "./big.mjs";
+import { BIG, STATIC_DIR } from "./big.mjs";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
 const app = createApp({ logLevel: 40 }); // 40 = errors only, no access log
@@ -7,6 +7,10 @@ const app = createApp({ logLevel: 40 }); // 40 = errors only, no access log
 if (process.argv[3] === "cors") {
   const { cors } = await import("../../dist/middleware/cors.js");
   app.use(cors({ origins: ["https://app.example.com"] }));
+}
+if (process.argv[3] === "static") {
+  const { serveStatic } = await import("../../dist/middleware/static.js");
+  app.mount("/static", serveStatic(STATIC_DIR));
 }
 if (process.argv[3] === "compress") {
   const { compress } = await import("../../dist/middleware/compress.js");

@@ -150,15 +150,19 @@ export function serveStatic(root: string, options: StaticOptions = {}): App {
     let served = found;
     if (options.precompressed !== false) {
       headers.vary = "Accept-Encoding";
-      const siblings = new Map<Encoding, Found>();
-      for (const [coding, ext] of SIBLINGS) {
-        const sibling = await file(`${found.path}${ext}`);
-        if (sibling !== null) siblings.set(coding, sibling);
-      }
-      const coding = negotiate(ctx.headers["accept-encoding"] as string | undefined, [...siblings.keys()]);
-      if (coding !== null) {
-        served = siblings.get(coding)!;
-        headers["content-encoding"] = coding;
+      // only the codings the client accepts are looked for (a lookup that fails costs ~100 µs)
+      const accepted = String(ctx.headers["accept-encoding"] ?? "");
+      let offered: Encoding[] = SIBLINGS.map(([coding]) => coding);
+      while (accepted !== "" && offered.length > 0) {
+        const coding = negotiate(accepted, offered);
+        if (coding === null) break;
+        const sibling = await file(`${found.path}${SIBLINGS.find(([c]) => c === coding)![1]}`);
+        if (sibling !== null) {
+          served = sibling;
+          headers["content-encoding"] = coding;
+          break;
+        }
+        offered = offered.filter((c) => c !== coding);
       }
     }
     let [start, end, status] = [0, served.size - 1, 200];
