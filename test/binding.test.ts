@@ -57,6 +57,8 @@ describe("router conformance", () => {
     ["GET", "//", "GET /", []],
     ["GET", "/api//endpoint", 404], // an empty segment inside the path stays one
     ["GET", "//api//endpoint//", 404],
+    ["GET", "/files//raw", 404], // B5: an untyped markup never takes an empty segment
+    ["DELETE", "/files//raw", 404], // B6: nor does it lend its methods to a 405
     ["DELETE", "//user/42/", 405],
     ["HEAD", "/user/42", "GET /user/<int:id>", [42]], // B6: HEAD from GET
     ["POST", "/user/42", "POST /user/<int:id>", [42]],

@@ -4,12 +4,15 @@
  * recorded requests answered by our server.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { request as httpRequest } from "node:http";
+import { after, before, describe, it } from "node:test";
+import type { ServerHandle } from "usrv";
 import { createApp, MemoryReplayStore } from "usrv";
 import { decrypt, encrypt, generateKeypair, sign, verify } from "usrv/secp256k1";
 import { json, matrix, quietApp, withoutId } from "./_setup.js";
 import { jsonFixture } from "./fixtures/helpers.js";
 import { client, nonce, open, sealed, server } from "./fixtures/v1-requests.js";
+import { v2Request } from "./fixtures/v2-requests.js";
 
 const transcripts = jsonFixture<any[]>("vectors/usrv-0.4.3-http-transcripts.json");
 
@@ -349,5 +352,90 @@ describe("I2: replay memory", () => {
     }
     assert.equal(store.size, 50);
     store.close();
+  });
+});
+
+/** One request over a real socket from the given local address (all of 127.0.0.0/8 reaches a server on 127.0.0.1). */
+function postFrom(
+  url: string,
+  localAddress: string,
+  init: { method?: string; headers: Record<string, string>; body?: unknown },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: init.method ?? "POST", headers: init.headers, localAddress },
+      (res) => {
+        let text = "";
+        res.setEncoding("latin1");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode!, text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(typeof init.body === "string" || init.body instanceof Uint8Array ? init.body : undefined);
+  });
+}
+
+describe("I2: the replay memory is keyed on the Sender-Public-Key, not on the client's address (real socket)", () => {
+  const { app } = quietApp();
+  void app.identify("server-secret");
+  app.bind("/who", { methods: ["POST"], style: "object" }, (_values, ctx) => [200, ctx.remoteAddress]);
+  let handle: ServerHandle;
+  let url: string;
+  before(async () => {
+    handle = await app.run({ host: "127.0.0.1", port: 0 });
+    url = `${handle.url}/who`;
+  });
+  after(() => handle.close());
+
+  it("I2: the two test addresses really reach the server as two addresses", async () => {
+    const a = await postFrom(url, "127.0.0.1", { headers: { nonce: nonce() } });
+    const b = await postFrom(url, "127.0.0.2", { headers: { nonce: nonce() } });
+    assert.deepEqual([a.status, JSON.parse(a.text)], [200, "127.0.0.1"]);
+    assert.deepEqual([b.status, JSON.parse(b.text)], [200, "127.0.0.2"]);
+  });
+  it("I2: a signed request replayed from another address is refused (412)", async () => {
+    const init = sealed("{}");
+    assert.equal((await postFrom(url, "127.0.0.1", init)).status, 200);
+    const again = await postFrom(url, "127.0.0.2", init);
+    assert.equal(again.status, 412, again.text);
+    assert.equal(JSON.parse(again.text).code, "USRV_ERR_REPLAY");
+  });
+  it("I2: two signers may use the same Nonce from one address", async () => {
+    const n = nonce();
+    const other = generateKeypair();
+    assert.equal((await postFrom(url, "127.0.0.1", sealed("{}", { nonce: n }))).status, 200);
+    const second = await postFrom(url, "127.0.0.1", sealed("{}", { nonce: n, key: other }));
+    assert.equal(second.status, 200, second.text);
+  });
+  it("E5: a v2 request replayed from another address is refused (412)", async () => {
+    const req = await v2Request("/who", { body: "{}" });
+    assert.equal((await postFrom(url, "127.0.0.1", req.init)).status, 200);
+    const again = await postFrom(url, "127.0.0.2", req.init);
+    assert.equal(again.status, 412, again.text);
+  });
+  it("E5: two v2 senders may use the same Nonce from one address", async () => {
+    const n = nonce();
+    const mine = await v2Request("/who", { body: "{}", nonce: n });
+    const theirs = await v2Request("/who", { body: "{}", nonce: n, key: generateKeypair() });
+    assert.equal((await postFrom(url, "127.0.0.1", mine.init)).status, 200);
+    const second = await postFrom(url, "127.0.0.1", theirs.init);
+    assert.equal(second.status, 200, second.text);
+  });
+  it("I2: an unsigned Nonce with a Sender-Public-Key is counted per key, whatever the address", async () => {
+    const n = nonce();
+    const other = generateKeypair();
+    const mine = { headers: { nonce: n, "sender-public-key": client.publicKey } };
+    assert.equal((await postFrom(url, "127.0.0.1", mine)).status, 200);
+    assert.equal((await postFrom(url, "127.0.0.2", mine)).status, 412, "same key, other address");
+    const theirs = { headers: { nonce: n, "sender-public-key": other.publicKey } };
+    assert.equal((await postFrom(url, "127.0.0.1", theirs)).status, 200, "other key, same address");
+  });
+  it("I2: an unsigned Nonce without a key is counted per address", async () => {
+    const init = { headers: { nonce: nonce() } };
+    assert.equal((await postFrom(url, "127.0.0.1", init)).status, 200);
+    assert.equal((await postFrom(url, "127.0.0.2", init)).status, 200, "another address");
+    assert.equal((await postFrom(url, "127.0.0.1", init)).status, 412, "the same address again");
   });
 });
