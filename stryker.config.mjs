@@ -26,13 +26,9 @@ export const groups = {
     mutate: ["src/secure/*.ts", "src/stores/replay.ts"],
     tests: ["secure", "secure-v2", "secure-attacks"],
   },
-  pipeline: {
-    mutate: ["src/pipeline.ts"],
-    tests: ["binding", "values", "responses", "body", "hooks", "secure", "hardening-catalogue"],
-  },
 };
 
-const name = process.env.USRV_MUTATE ?? "core";
+const name = process.env.USRV_MUTATE || "core";
 const group = groups[name];
 if (group === undefined) throw new Error(`USRV_MUTATE=${name}: known groups are ${Object.keys(groups).join(", ")}`);
 
