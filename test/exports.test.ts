@@ -5,6 +5,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { it } from "node:test";
 import * as usrv from "usrv";
+import * as otel from "usrv/otel";
+import * as stores from "usrv/stores";
 
 it("exports of usrv", () => {
   assert.deepEqual(Object.keys(usrv).sort(), [
@@ -25,6 +27,20 @@ it("exports of usrv", () => {
     "registerConverter",
     "run",
     "setParamParser",
+  ]);
+});
+
+// usrv/secp256k1's names are held by test/secp256k1-api.test.ts
+it("exports of usrv/otel", () => {
+  assert.deepEqual(Object.keys(otel).sort(), ["spanOf", "tracing"]);
+});
+
+it("exports of usrv/stores", () => {
+  assert.deepEqual(Object.keys(stores).sort(), [
+    "ClusterReplayStore",
+    "MemoryReplayStore",
+    "RedisReplayStore",
+    "serveReplay",
   ]);
 });
 

@@ -17,6 +17,21 @@ async function asPythonReads(res: Response): Promise<string> {
   return new TextDecoder(charset).decode(await res.arrayBuffer());
 }
 
+/** R3: what a handler may wrongly return, and how the 406 names it: its kind, never its content. */
+const returned: Record<string, unknown> = {
+  string: "secret text",
+  object: { a: 1 },
+  null: null,
+  undefined: undefined,
+  integer: 42,
+  fraction: 1.5,
+  "array-status": [[200]],
+  "status-150": [150],
+  "status-600": [600],
+  "status-599": [599],
+  "status-400": [400, "why"],
+};
+
 const circular: Record<string, unknown> = {};
 circular.self = circular;
 
@@ -59,6 +74,13 @@ matrix(
     app.bind("/gone", () => [410]);
     app.bind("/empty", () => [204, "ignored"]);
     app.bind("/not-modified", () => [304]);
+    app.bind("/returns/<kind>", ({ kind }) => returned[kind as string] as [number]);
+    app.bind("/throws-undefined", () => {
+      throw undefined;
+    });
+    app.bind("/bigint-detail", () => {
+      throw new HttpError(409, "taken", { detail: { n: 1n } });
+    });
     app.bind("/never", { timeout: 50 }, () => new Promise<[number]>(() => {}));
     app.bind(
       "/response",
@@ -111,6 +133,56 @@ matrix(
         assert.equal(body.code, "USRV_ERR_BAD_RESULT");
         assert.match(body.message, new RegExp(`GET ${path}`));
       }
+    });
+    it("R3: a result that is not [status, ...values] is a 406 that names its kind, never its content", async () => {
+      for (const [kind, said] of [
+        ["string", "a string, not"],
+        ["object", "an object, not"],
+        ["null", "null, not"],
+        ["undefined", "undefined, not"],
+        ["integer", "42, not"],
+        ["fraction", "a number, not"],
+        ["array-status", "an array as the status"],
+        ["status-150", "150 as the status"],
+        ["status-600", "600 as the status"],
+      ]) {
+        const body = (await json(await send()(`/returns/${kind}`), 406)) as { code: string; message: string };
+        assert.equal(body.code, "USRV_ERR_BAD_RESULT", kind);
+        assert.ok(body.message.includes(`GET /returns/<kind> returned ${said}`), `${kind}: ${body.message}`);
+        assert.doesNotMatch(body.message, /secret/);
+      }
+    });
+    it("R5: 400 and 599 are error statuses like any from 400 to 599", async () => {
+      const bad = (await json(await send()("/returns/status-400"), 400)) as Record<string, unknown>;
+      assert.deepEqual([bad.code, bad.detail], ["USRV_ERR_STATUS", "why"]);
+      const last = (await json(await send()("/returns/status-599"), 599)) as Record<string, unknown>;
+      assert.equal(last.code, "USRV_ERR_STATUS");
+    });
+    it("R4: throw undefined is a 500 that still leaves a log line", async () => {
+      const body = (await json(await send()("/throws-undefined"), 500)) as { code: string };
+      assert.equal(body.code, "USRV_ERR_INTERNAL");
+      assert.ok(logs().some((l) => l.includes("threw undefined")));
+    });
+    it("R5: an HttpError whose detail cannot be JSON still answers, with the detail replaced", async () => {
+      assert.deepEqual(withoutId(await json(await send()("/bigint-detail"), 409)), {
+        status: 409,
+        error: "Conflict",
+        code: "USRV_ERR_STATUS",
+        message: "taken",
+        detail: "[unserializable detail]",
+      });
+    });
+    it("R7: HEAD says the length of the GET body, errors included; 204 and 304 say none", async () => {
+      const head = async (path: string) => {
+        const res = await send()(path, { method: "HEAD" });
+        assert.equal(await res.text(), "");
+        return res.headers.get("content-length");
+      };
+      assert.equal(await head("/one"), String('{"a":1}'.length));
+      const gone = await (await send()("/gone")).arrayBuffer(); // its request id: the same length each time
+      assert.equal(await head("/gone"), String(gone.byteLength));
+      assert.equal(await head("/empty"), null);
+      assert.equal(await head("/not-modified"), null);
     });
     it("R4: a throw or a rejection answers 500 with no internals, logged with the stack", async () => {
       for (const path of ["/throws", "/rejects"]) {

@@ -4,12 +4,15 @@
  * recorded requests answered by our server.
  */
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { request as httpRequest } from "node:http";
+import { after, before, describe, it } from "node:test";
+import type { ServerHandle } from "usrv";
 import { createApp, MemoryReplayStore } from "usrv";
 import { decrypt, encrypt, generateKeypair, sign, verify } from "usrv/secp256k1";
 import { json, matrix, quietApp, withoutId } from "./_setup.js";
 import { jsonFixture } from "./fixtures/helpers.js";
 import { client, nonce, open, sealed, server } from "./fixtures/v1-requests.js";
+import { v2Request } from "./fixtures/v2-requests.js";
 
 const transcripts = jsonFixture<any[]>("vectors/usrv-0.4.3-http-transcripts.json");
 
@@ -351,3 +354,304 @@ describe("I2: replay memory", () => {
     store.close();
   });
 });
+
+/** One request over a real socket from the given local address (all of 127.0.0.0/8 reaches a server on 127.0.0.1). */
+function postFrom(
+  url: string,
+  localAddress: string,
+  init: { method?: string; headers: Record<string, string>; body?: unknown },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: init.method ?? "POST", headers: init.headers, localAddress },
+      (res) => {
+        let text = "";
+        res.setEncoding("latin1");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode!, text }));
+      },
+    );
+    req.on("error", reject);
+    req.end(typeof init.body === "string" || init.body instanceof Uint8Array ? init.body : undefined);
+  });
+}
+
+describe("I2: the replay memory is keyed on the Sender-Public-Key, not on the client's address (real socket)", () => {
+  const { app } = quietApp();
+  void app.identify("server-secret");
+  app.bind("/who", { methods: ["POST"], style: "object" }, (_values, ctx) => [200, ctx.remoteAddress]);
+  let handle: ServerHandle;
+  let url: string;
+  before(async () => {
+    handle = await app.run({ host: "127.0.0.1", port: 0 });
+    url = `${handle.url}/who`;
+  });
+  after(() => handle.close());
+
+  it("I2: the two test addresses really reach the server as two addresses", async () => {
+    const a = await postFrom(url, "127.0.0.1", { headers: { nonce: nonce() } });
+    const b = await postFrom(url, "127.0.0.2", { headers: { nonce: nonce() } });
+    assert.deepEqual([a.status, JSON.parse(a.text)], [200, "127.0.0.1"]);
+    assert.deepEqual([b.status, JSON.parse(b.text)], [200, "127.0.0.2"]);
+  });
+  it("I2: a signed request replayed from another address is refused (412)", async () => {
+    const init = sealed("{}");
+    assert.equal((await postFrom(url, "127.0.0.1", init)).status, 200);
+    const again = await postFrom(url, "127.0.0.2", init);
+    assert.equal(again.status, 412, again.text);
+    assert.equal(JSON.parse(again.text).code, "USRV_ERR_REPLAY");
+  });
+  it("I2: two signers may use the same Nonce from one address", async () => {
+    const n = nonce();
+    const other = generateKeypair();
+    assert.equal((await postFrom(url, "127.0.0.1", sealed("{}", { nonce: n }))).status, 200);
+    const second = await postFrom(url, "127.0.0.1", sealed("{}", { nonce: n, key: other }));
+    assert.equal(second.status, 200, second.text);
+  });
+  it("E5: a v2 request replayed from another address is refused (412)", async () => {
+    const req = await v2Request("/who", { body: "{}" });
+    assert.equal((await postFrom(url, "127.0.0.1", req.init)).status, 200);
+    const again = await postFrom(url, "127.0.0.2", req.init);
+    assert.equal(again.status, 412, again.text);
+  });
+  it("E5: two v2 senders may use the same Nonce from one address", async () => {
+    const n = nonce();
+    const mine = await v2Request("/who", { body: "{}", nonce: n });
+    const theirs = await v2Request("/who", { body: "{}", nonce: n, key: generateKeypair() });
+    assert.equal((await postFrom(url, "127.0.0.1", mine.init)).status, 200);
+    const second = await postFrom(url, "127.0.0.1", theirs.init);
+    assert.equal(second.status, 200, second.text);
+  });
+  it("I2: an unsigned Nonce with a Sender-Public-Key is counted per key, whatever the address", async () => {
+    const n = nonce();
+    const other = generateKeypair();
+    const mine = { headers: { nonce: n, "sender-public-key": client.publicKey } };
+    assert.equal((await postFrom(url, "127.0.0.1", mine)).status, 200);
+    assert.equal((await postFrom(url, "127.0.0.2", mine)).status, 412, "same key, other address");
+    const theirs = { headers: { nonce: n, "sender-public-key": other.publicKey } };
+    assert.equal((await postFrom(url, "127.0.0.1", theirs)).status, 200, "other key, same address");
+  });
+  it("I2: an unsigned Nonce without a key is counted per address", async () => {
+    const init = { headers: { nonce: nonce() } };
+    assert.equal((await postFrom(url, "127.0.0.1", init)).status, 200);
+    assert.equal((await postFrom(url, "127.0.0.2", init)).status, 200, "another address");
+    assert.equal((await postFrom(url, "127.0.0.1", init)).status, 412, "the same address again");
+  });
+});
+
+/** The status and code (and message) of a refusal. */
+async function refusal(res: Response): Promise<[number, string, string]> {
+  const body = (await res.json()) as { code: string; message: string };
+  return [res.status, body.code, body.message];
+}
+
+describe("the secure steps' rows a mutant found unpinned (docs/mutation.md)", () => {
+  const { app } = quietApp({ sealLimit: 8 });
+  void app.identify("server-secret");
+  app.bind("/plain", { methods: ["GET", "POST"] }, () => [200, "ok"]);
+  app.bind("/secret", { methods: ["POST"], encrypted: true }, () => [200, "ok"]);
+  app.bind("/empty", { methods: ["GET", "POST"] }, () => [204]);
+  app.bind("/text/<which>", ({ which }) => {
+    const chunks: Record<string, Uint8Array[]> = {
+      // "aé" and 5 more bytes: 8 bytes, é split across the two chunks
+      exact: [new Uint8Array([0x61, 0xc3]), new Uint8Array([0xa9, 0x62, 0x63, 0x64, 0x65, 0x66])],
+      over: [new Uint8Array(9).fill(0x61)],
+    };
+    const parts = chunks[which as string]!;
+    const body = new ReadableStream<Uint8Array>({
+      start(c) {
+        for (const p of parts) c.enqueue(p);
+        c.close();
+      },
+    });
+    return new Response(body, { headers: { "content-encoding": " Identity" } });
+  });
+
+  it("E2: a stale or future Nonce's 412 says the window in seconds", async () => {
+    for (const [offset, said] of [
+      [-11_000, "the Nonce is older than 10 s"],
+      [11_000, "the Nonce is more than 10 s in the future"],
+    ] as const) {
+      const [status, , message] = await refusal(
+        await app.request("/plain", sealed("{}", { nonce: nonce(offset) })),
+      );
+      assert.deepEqual([status, message], [412, said]);
+    }
+  });
+
+  it("412: a Nonce's date is checked field by field: the last valid value of each is a date (stale), one more is not", async () => {
+    const stale = "the Nonce is older than 10 s";
+    const invalid = "the Nonce is not a valid date";
+    for (const [n, said] of [
+      ["2024-02-29T00:00:00Z", stale], // a leap year
+      ["2000-02-29T00:00:00Z", stale], // divisible by 400
+      ["2023-02-29T00:00:00Z", invalid],
+      ["2100-02-29T00:00:00Z", invalid], // divisible by 100 only
+      ["2023-02-28T00:00:00Z", stale],
+      ["2023-01-31T00:00:00Z", stale],
+      ["2023-01-01T00:00:00Z", stale],
+      ["2023-01-00T00:00:00Z", invalid],
+      ["2023-04-31T00:00:00Z", invalid],
+      ["2023-01-01T23:59:59Z", stale],
+      ["2023-01-01T24:00:00Z", invalid],
+      ["2023-01-01T00:60:00Z", invalid],
+      ["2023-01-01T00:00:60Z", invalid],
+      ["2023-01-01T00:00:00+23:59", stale],
+      ["2023-01-01T00:00:00+24:00", invalid],
+      ["2023-01-01T00:00:00+00:60", invalid],
+    ]) {
+      const [status, , message] = await refusal(await app.request("/plain", sealed("{}", { nonce: n })));
+      assert.deepEqual([status, message], [412, said], n);
+    }
+  });
+
+  it("401: a signed request lacking any one of its three key headers, or carrying a signature alone", async () => {
+    for (const name of ["sender-public-key", "ephemeral-public-key", "sender-signature"]) {
+      const init = sealed("{}");
+      delete init.headers[name];
+      const [status, code] = await refusal(await app.request("/plain", init));
+      assert.deepEqual([status, code], [401, "USRV_ERR_BAD_SIGNATURE"], name);
+    }
+    for (const name of ["ephemeral-public-key", "sender-signature"]) {
+      const init = sealed("{}");
+      const res = await app.request("/plain", { method: "POST", headers: { [name]: init.headers[name]! } });
+      assert.deepEqual((await refusal(res)).slice(0, 2), [401, "USRV_ERR_BAD_SIGNATURE"], `${name} alone`);
+    }
+  });
+
+  it("412: a route that demands encryption demands a Nonce; a route that does not takes a signed request without one", async () => {
+    const init = sealed("{}");
+    delete init.headers.nonce;
+    const [status, code, message] = await refusal(await app.request("/secret", init));
+    assert.deepEqual([status, code], [412, "USRV_ERR_REPLAY"]);
+    assert.match(message, /accepts only requests with a Nonce/);
+    // signed over an empty nonce; nothing to remember, so twice is fine
+    const unsigned = sealed("{}", { nonce: "" });
+    delete unsigned.headers.nonce;
+    assert.equal((await app.request("/plain", unsigned)).status, 200);
+    assert.equal((await app.request("/plain", unsigned)).status, 200);
+  });
+
+  it("403: the refusal of a plain request says what the route accepts", async () => {
+    const [status, code, message] = await refusal(
+      await app.request("/secret", { method: "POST", body: "{}" }),
+    );
+    assert.deepEqual([status, code], [403, "USRV_ERR_ENCRYPTION_REQUIRED"]);
+    assert.match(message, /accepts only encrypted, signed requests/);
+  });
+
+  it("E5: a v2 request lacking a key, its Nonce or its record is refused before anything is opened", async () => {
+    const req = await v2Request("/plain", { body: "{}" });
+    const without = (name: string) => {
+      const headers = { ...req.init.headers };
+      delete headers[name];
+      return { ...req.init, headers };
+    };
+    assert.deepEqual((await refusal(await app.request("/plain", without("sender-public-key")))).slice(0, 2), [
+      400,
+      "USRV_ERR_BAD_REQUEST",
+    ]);
+    assert.deepEqual(
+      (await refusal(await app.request("/plain", without("ephemeral-public-key")))).slice(0, 2),
+      [400, "USRV_ERR_BAD_REQUEST"],
+    );
+    assert.deepEqual((await refusal(await app.request("/plain", without("nonce")))).slice(0, 2), [
+      412,
+      "USRV_ERR_REPLAY",
+    ]);
+    const both = { ...req.init, headers: { ...req.init.headers, "usrv-record": "AAAA" } };
+    const [s1, c1, m1] = await refusal(await app.request("/plain", both));
+    assert.deepEqual([s1, c1], [400, "USRV_ERR_DECRYPT"]);
+    assert.match(m1, /in the body or in Usrv-Record, not both/);
+    const bodiless = await v2Request("/plain");
+    const noRecord = { ...bodiless.init, headers: { ...bodiless.init.headers } };
+    delete noRecord.headers["usrv-record"];
+    const [s2, , m2] = await refusal(await app.request("/plain", noRecord));
+    assert.deepEqual([s2, m2], [400, "a v2 request without a body carries its one record in Usrv-Record"]);
+    const short = { ...bodiless.init, headers: { ...bodiless.init.headers, "usrv-record": "AAAA" } };
+    const [s3, , m3] = await refusal(await app.request("/plain", short));
+    assert.equal(s3, 400);
+    assert.match(m3, /^Usrv-Record must be base64 of the \d+-byte empty record$/);
+  });
+
+  it("E5: Usrv-Encryption: 2 alone is a v2 request, refused for its missing keys", async () => {
+    const res = await app.request("/plain", { headers: { "usrv-encryption": "2" } });
+    assert.deepEqual((await refusal(res)).slice(0, 2), [400, "USRV_ERR_BAD_REQUEST"]);
+  });
+
+  it("E4: a handler's Response of exactly sealLimit bytes is sealed, a character split across chunks kept; one byte more is refused", async () => {
+    const res = await app.request("/text/exact", { headers: { "sender-public-key": client.publicKey } });
+    assert.equal(res.status, 200);
+    const hex = await res.text();
+    assert.equal(decrypt(client.privateKey, res.headers.get("ephemeral-public-key")!, hex), "aébcdef");
+    const over = await app.request("/text/over", { headers: { "sender-public-key": client.publicKey } });
+    assert.equal(over.status, 500);
+    // sealed too: the sender asked for an encrypted answer
+    const sealedError = decrypt(
+      client.privateKey,
+      over.headers.get("ephemeral-public-key")!,
+      await over.text(),
+    );
+    assert.equal(JSON.parse(sealedError).code, "USRV_ERR_UNSEALABLE");
+  });
+
+  it("R7: an answer without a body is not sealed: no keys, no signature", async () => {
+    const res = await app.request("/empty", { headers: { "sender-public-key": client.publicKey } });
+    assert.equal(res.status, 204);
+    assert.equal(res.headers.get("ephemeral-public-key"), null);
+    assert.equal(res.headers.get("sender-signature"), null);
+  });
+});
+
+describe("I2: the replay memory's store (MemoryReplayStore)", () => {
+  const later = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  it("a nonce whose entry expired may be used again, before any flush removed it", async () => {
+    const store = new MemoryReplayStore({ flushEvery: 60_000 });
+    assert.equal(await store.checkAndAdd("k", Date.now() + 20), true);
+    await later(40);
+    assert.equal(store.size, 1, "not flushed yet");
+    assert.equal(await store.checkAndAdd("k", Date.now() + 20), true);
+    store.close();
+  });
+
+  it("when full, an expired entry is made room for, even one inserted out of order", async () => {
+    const store = new MemoryReplayStore({ maxEntries: 3, flushEvery: 60_000 });
+    const now = Date.now();
+    await store.checkAndAdd("a", now + 60_000);
+    await store.checkAndAdd("b", now + 20); // expires first, but is not the oldest inserted
+    await store.checkAndAdd("c", now + 60_000);
+    await later(40);
+    assert.equal(await store.checkAndAdd("d", Date.now() + 60_000), true);
+    assert.equal(store.size, 3);
+    store.close();
+  });
+
+  it("when full of live entries it refuses (503, Retry-After: 5), and takes a new nonce again once the earliest expires", async () => {
+    const store = new MemoryReplayStore({ maxEntries: 2, flushEvery: 60_000 });
+    const now = Date.now();
+    // the earliest expiry first in the map: the full pass must keep the minimum, not the last one seen
+    await store.checkAndAdd("early", now + 40);
+    await store.checkAndAdd("late", now + 60_000);
+    await assert.rejects(store.checkAndAdd("x", now + 60_000), (e: HttpErrorLike) => {
+      assert.deepEqual([e.status, e.code, e.headers?.["retry-after"]], [503, "USRV_ERR_REPLAY_STORE", "5"]);
+      return true;
+    });
+    await later(60);
+    assert.equal(await store.checkAndAdd("y", Date.now() + 60_000), true);
+    store.close();
+  });
+
+  it("evictOldest: when full, the oldest entry is forgotten instead of refusing", async () => {
+    const store = new MemoryReplayStore({ maxEntries: 2, evictOldest: true, flushEvery: 60_000 });
+    const t = Date.now() + 60_000;
+    for (const k of ["a", "b", "c"]) assert.equal(await store.checkAndAdd(k, t), true, k);
+    assert.equal(store.size, 2);
+    assert.equal(await store.checkAndAdd("a", t), true, "a was forgotten");
+    assert.equal(await store.checkAndAdd("c", t), false, "c is remembered");
+    store.close();
+  });
+});
+
+type HttpErrorLike = { status: number; code: string; headers?: Record<string, string> };

@@ -18,6 +18,15 @@ matrix(
     });
     app.bind("/repeat-obj", ({ a }, ctx) => [200, a, ctx.query.getAll("a")]);
     app.bind("/headers", ({ headers }) => [200, headers["x-custom-thing"]]);
+    app.bind("/arity", function (a: unknown) {
+      // biome-ignore lint/complexity/noArguments: the count of what the handler was given is the point
+      return [200, a, arguments.length];
+    });
+    app.bind("/array-pattern", ([x]: unknown[] = ["default"], b: unknown) => [200, x, b]);
+    app.bind("/query-values", { style: "object" }, (values) => {
+      const { method, headers, data, ...kw } = values as Record<string, unknown>;
+      return [200, kw];
+    });
     app.bind("/<int:id>/fields", { methods: ["POST"] }, ({ id, a, b, data }) => [200, id, a, b, data]);
     app.bind("/proto", ({ ...all }) => {
       const { method, headers, data, ...kw } = all;
@@ -74,6 +83,28 @@ matrix(
         body: "a=&b",
       });
       assert.deepEqual(await json(res, 200), [7, null, null, "a=&b"]);
+    });
+    it("V1: the pairs of a query string are split at every & and at the first = of each, and nowhere else", async () => {
+      const values = async (query: string) => json(await send()(`/query-values?${query}`), 200);
+      assert.deepEqual(await values("&a=1"), { a: "1" }, "a leading &");
+      assert.deepEqual(await values("a=1&b"), { a: "1" }, "a last pair without =");
+      assert.deepEqual(await values("=x&a=1"), { "": "x", a: "1" }, "an empty name is a name");
+      assert.deepEqual(await values("a=b=c&d=1"), { a: "b=c", d: "1" }, "the first = splits");
+      assert.deepEqual(await values("a&b&c=1&d&e=2"), { c: "1", e: "2" }, "the = after pairs without one");
+    });
+    it("400: a bad escape's message quotes at most 64 characters of it, in the query and the path", async () => {
+      for (const path of [`/query-values?a=%zz${"a".repeat(1000)}`, `/x/%zz${"a".repeat(1000)}`]) {
+        const body = (await json(await send()(path), 400)) as { code: string; message: string };
+        assert.equal(body.code, "USRV_ERR_BAD_ENCODING", path);
+        assert.ok(body.message.includes(`%zz${"a".repeat(61)}"`), body.message);
+        assert.ok(!body.message.includes("a".repeat(62)), body.message);
+      }
+    });
+    it("V1: a positional handler without a rest parameter gets exactly its parameters", async () => {
+      assert.deepEqual(await json(await send()("/arity?a=1&b=2"), 200), ["1", 1]);
+    });
+    it("V1: a parameter that is a pattern binds nothing, even from a key named null", async () => {
+      assert.deepEqual(await json(await send()("/array-pattern?null=zz&b=1"), 200), ["default", "1"]);
     });
     it("V4: a repeated key: last one wins, all stay reachable", async () => {
       assert.deepEqual(await json(await send()("/repeat?a=1&a=2&a=3"), 200), ["3", ["1", "2", "3"]]);

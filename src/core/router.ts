@@ -206,7 +206,7 @@ function walk<T>(node: TreeNode<T>, w: Walk, pos: number, k: number): Entry<T> |
       try {
         v = t.convert(seg);
       } catch {
-        v = undefined; // a throwing converter is a refusal, not a 500 (B5)
+        // a throwing converter is a refusal, not a 500 (B5): v stays undefined
       }
       if (v === undefined) continue;
       w.values.push(v);

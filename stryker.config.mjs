@@ -1,0 +1,51 @@
+// Mutation testing (docs/mutation.md): `npm run mutate` (scripts/mutate.mjs)
+// runs every group in turn, `USRV_MUTATE=core npm run mutate` one of them.
+//
+// The tests import usrv from dist/, so Stryker mutates src/ in its sandbox and
+// buildCommand compiles that instrumented copy once: every mutant sits in the
+// one build, switched on at run time by __STRYKER_ACTIVE_MUTANT__. The tap
+// runner starts one node process per test file (node:test prints TAP), and
+// its per-file coverage picks the files a mutant runs against. Each group
+// names the few test files that pin its steps down: the whole suite per
+// mutant would take hours on two cores.
+
+/** group -> [files to mutate, test files that exercise them] */
+export const groups = {
+  core: {
+    mutate: [
+      "src/core/router.ts",
+      "src/core/path.ts",
+      "src/core/query.ts",
+      "src/core/converters.ts",
+      "src/core/values.ts",
+      "src/core/render.ts",
+    ],
+    tests: ["binding", "params", "values", "responses", "body", "hardening-catalogue"],
+  },
+  secure: {
+    mutate: ["src/secure/*.ts", "src/stores/replay.ts"],
+    tests: ["secure", "secure-v2", "secure-attacks"],
+  },
+};
+
+const name = process.env.USRV_MUTATE || "core";
+const group = groups[name];
+if (group === undefined) throw new Error(`USRV_MUTATE=${name}: known groups are ${Object.keys(groups).join(", ")}`);
+
+export default {
+  testRunner: "tap",
+  tap: {
+    testFiles: group.tests.map((t) => `build/test/${t}.test.js`),
+    nodeArgs: ["--test-reporter=tap", "-r", "{{hookFile}}", "{{testFile}}"],
+  },
+  buildCommand: "npm run mutate:build",
+  mutate: group.mutate,
+  ignorePatterns: ["/tools", "/bench", "/build", "/dist", "/reports"],
+  coverageAnalysis: "perTest",
+  concurrency: 1,
+  reporters: ["clear-text", "progress", "html", "json"],
+  htmlReporter: { fileName: `reports/mutation/${name}.html` },
+  jsonReporter: { fileName: `reports/mutation/${name}.json` },
+  clearTextReporter: { allowColor: false, logTests: false, maxTestsToLog: 0 },
+  tempDirName: ".stryker-tmp",
+};
