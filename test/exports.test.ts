@@ -44,6 +44,87 @@ it("exports of usrv/stores", () => {
   ]);
 });
 
+/** The runtime names of every other subpath (usrv/client's types: test/client-builder.test.ts). */
+const SUBPATHS: Record<string, string[]> = {
+  client: [
+    "CLIENT_ERRORS",
+    "Client",
+    "ClientError",
+    "ClientHttpError",
+    "DEFAULT_MAX_BODY_SIZE",
+    "DELETE",
+    "FormData",
+    "GET",
+    "HEAD",
+    "OPTIONS",
+    "PATCH",
+    "POST",
+    "PUT",
+    "connect",
+    "createClient",
+    "defaultClient",
+    "endpoint",
+    "identify",
+    "loggingFetch",
+  ],
+  "plugins/pinata": [
+    "PINATA_API_URL",
+    "PINATA_ERRORS",
+    "PINATA_UPLOADS_URL",
+    "Pinata",
+    "PinataError",
+    "createPinata",
+    "defaultPinata",
+    "files",
+    "link",
+    "pinFile",
+    "testAuthentication",
+    "updateMetadata",
+  ],
+  "plugins/binance": [
+    "BINANCE_ERRORS",
+    "BINANCE_URL",
+    "Binance",
+    "BinanceError",
+    "GET",
+    "SDELETE",
+    "SGET",
+    "SPOST",
+    "createBinance",
+    "defaultBinance",
+    "link",
+    "serverTime",
+    "sign",
+  ],
+  cors: ["cors"],
+  compress: ["compress", "compressible", "negotiate"],
+  conditional: ["conditional", "etagOf", "preconditions"],
+  static: ["serveStatic"],
+  "rate-limit": ["MemoryRateLimitStore", "RedisRateLimitStore", "rateLimit"],
+};
+
+for (const [subpath, names] of Object.entries(SUBPATHS)) {
+  it(`exports of usrv/${subpath}`, async () => {
+    assert.deepEqual(Object.keys(await import(`usrv/${subpath}`)).sort(), names);
+  });
+}
+
+it("every subpath of package.json's exports has its snapshot", () => {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+  const held = new Set([
+    ".",
+    "./package.json",
+    "./secp256k1",
+    "./otel",
+    "./stores",
+    ...Object.keys(SUBPATHS).map((s) => `./${s}`),
+  ]);
+  assert.deepEqual(
+    Object.keys(pkg.exports).filter((k) => !held.has(k)),
+    [],
+  );
+});
+
 it("package.json: ESM, exports with types first, engines", () => {
   const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
   assert.equal(pkg.type, "module");
