@@ -78,6 +78,9 @@ matrix(
     app.bind("/throws-undefined", () => {
       throw undefined;
     });
+    app.bind("/problem", () => {
+      throw new HttpError(409, "taken", { headers: { "Content-Type": "application/problem+json" } });
+    });
     app.bind("/bigint-detail", () => {
       throw new HttpError(409, "taken", { detail: { n: 1n } });
     });
@@ -159,8 +162,9 @@ matrix(
       assert.equal(last.code, "USRV_ERR_STATUS");
     });
     it("R4: throw undefined is a 500 that still leaves a log line", async () => {
-      const body = (await json(await send()("/throws-undefined"), 500)) as { code: string };
+      const body = (await json(await send()("/throws-undefined"), 500)) as { code: string; message: string };
       assert.equal(body.code, "USRV_ERR_INTERNAL");
+      assert.equal(body.message, "the handler for GET /throws-undefined failed; see the server log");
       assert.ok(logs().some((l) => l.includes("threw undefined")));
     });
     it("R5: an HttpError whose detail cannot be JSON still answers, with the detail replaced", async () => {
@@ -197,8 +201,9 @@ matrix(
       );
     });
     it("R4: a value that cannot be JSON answers 500 USRV_ERR_UNSERIALIZABLE", async () => {
-      const body = (await json(await send()("/circular"), 500)) as { code: string };
+      const body = (await json(await send()("/circular"), 500)) as { code: string; message: string };
       assert.equal(body.code, "USRV_ERR_UNSERIALIZABLE");
+      assert.equal(body.message, "the values returned for GET /circular cannot be written as JSON");
     });
     it("R5: status >= 400 gives {status, error} and the values under detail", async () => {
       assert.deepEqual(withoutId(await json(await send()("/teapot"), 418)), {
@@ -223,6 +228,14 @@ matrix(
       const res2 = await send()("/not-modified");
       assert.equal(res2.status, 304);
       assert.equal(await res2.text(), "");
+      // nor say the length of one
+      assert.deepEqual([res.headers.get("content-length"), res2.headers.get("content-length")], [null, null]);
+    });
+    it("R5: an HttpError's own Content-Type replaces ours, whatever its spelling", async () => {
+      const res = await send()("/problem");
+      assert.equal(res.status, 409);
+      assert.equal(res.headers.get("content-type"), "application/problem+json");
+      await res.body?.cancel();
     });
     it("a handler that never resolves: 503 USRV_ERR_TIMEOUT after the route's timeout, logged", async () => {
       const res = await send()("/never");

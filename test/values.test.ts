@@ -96,6 +96,7 @@ matrix(
       for (const path of [`/query-values?a=%zz${"a".repeat(1000)}`, `/x/%zz${"a".repeat(1000)}`]) {
         const body = (await json(await send()(path), 400)) as { code: string; message: string };
         assert.equal(body.code, "USRV_ERR_BAD_ENCODING", path);
+        assert.match(body.message, path.includes("?") ? /in the query string: / : /in the path: /);
         assert.ok(body.message.includes(`%zz${"a".repeat(61)}"`), body.message);
         assert.ok(!body.message.includes("a".repeat(62)), body.message);
       }

@@ -243,11 +243,11 @@ function collectAllow<T>(node: TreeNode<T>, segs: string[], i: number, allow: Se
   const stat = node.statics?.get(seg);
   if (stat) collectAllow(stat, segs, i + 1, allow);
   for (const t of node.typed ?? []) {
-    let ok: boolean;
+    let ok = false;
     try {
       ok = t.convert(seg) !== undefined;
     } catch {
-      ok = false;
+      // a throwing converter is a refusal here too (B5): ok stays false
     }
     if (ok) collectAllow(t.node, segs, i + 1, allow);
   }
