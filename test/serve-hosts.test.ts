@@ -290,9 +290,9 @@ describe("S3/I2, S5: usrv serve on several hosts sharing a Redis replay store", 
   });
 
   it("issue 16 item 6: two apps given one RedisRateLimitStore share the buckets (one atomic script a request)", async () => {
-    const stores = [0, 1].map(
-      () => new RedisRateLimitStore(`redis://127.0.0.1:${redisPort}`, { prefix: `rl:${Date.now()}:` }),
-    );
+    // one prefix for both stores (two Date.now() calls may straddle a millisecond: two sets of buckets)
+    const prefix = `rl:${Date.now()}:`;
+    const stores = [0, 1].map(() => new RedisRateLimitStore(`redis://127.0.0.1:${redisPort}`, { prefix }));
     const apps = stores.map((store) => {
       const app = createApp({ logLevel: 50 });
       app.use(rateLimit({ limit: 3, window: 60_000, key: () => "one client", store }));
