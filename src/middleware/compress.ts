@@ -15,6 +15,7 @@
  */
 import type { Hooks } from "../app/hooks.js";
 import { carriesKeys } from "../secure/security.js";
+import { addToken } from "./vary.js";
 
 /** A content coding usrv can write. */
 export type Encoding = "br" | "zstd" | "gzip" | "deflate";
@@ -78,16 +79,6 @@ export function negotiate(header: string | undefined, offered: readonly Encoding
     if (v > bestQ) [best, bestQ] = [e, v];
   }
   return best;
-}
-
-function addToken(current: string | undefined, value: string): string {
-  if (current === undefined || current.trim() === "") return value;
-  return current
-    .toLowerCase()
-    .split(",")
-    .some((t) => t.trim() === value.toLowerCase())
-    ? current
-    : `${current}, ${value}`;
 }
 
 /**

@@ -13,6 +13,7 @@
  */
 import type { Hooks } from "../app/hooks.js";
 import type { Context } from "../common/types.js";
+import { addToken } from "./vary.js";
 
 /** Options of {@link cors}. */
 export interface CorsOptions {
@@ -87,13 +88,6 @@ function originCheck(origins: CorsOptions["origins"], credentials: boolean): (or
   }
   const admitted = new Set(origins);
   return (origin) => admitted.has(origin);
-}
-
-/** `value` added to a comma-separated header, once. */
-function addToken(current: string | undefined, value: string): string {
-  if (current === undefined || current.trim() === "") return value;
-  const lower = value.toLowerCase();
-  return current.split(",").some((t) => t.trim().toLowerCase() === lower) ? current : `${current}, ${value}`;
 }
 
 /**
