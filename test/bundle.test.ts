@@ -24,11 +24,15 @@ const KB = 1024;
  * once the JSON and multipart parsers and the cookies' HMAC loaded on first
  * use; then 72,290 with what issues 15 and 16 added to the core (schema
  * options, body shape limits, `use()`, `openapi()`, seven error codes), the
- * schema checks and the body shape scan themselves loading on first use. The
- * budget is the last figure rounded up to the next KB plus 2 KB. Lower it as
- * the core shrinks; never raise it without saying why in the commit.
+ * schema checks and the body shape scan themselves loading on first use; then
+ * 75,142 with WebSocket routes (issue 17): 0.9 KB of `ws()`'s bind-time checks,
+ * and about 1 KB of import and export lists because esbuild now splits the
+ * pipeline's steps into a chunk shared with the lazily loaded WebSocket face
+ * (no code on the request path). The budget is the last figure rounded up to
+ * the next KB plus 2 KB. Lower it as the core shrinks; never raise it without
+ * saying why in the commit.
  */
-const BUDGET = 73 * KB;
+const BUDGET = 76 * KB;
 /** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
 const LAZY: Record<string, string> = {
   "the Node server": "dist/faces/serve.js",
@@ -38,6 +42,8 @@ const LAZY: Record<string, string> = {
   "the HMAC of signed cookies": "node_modules/@noble/hashes/hmac.js",
   "the schema checks": "dist/core/validate.js",
   "the body shape checks": "dist/core/body-shape.js",
+  "the WebSocket face": "dist/ws/upgrade.js",
+  "the WebSocket connections": "dist/ws/socket.js",
 };
 
 const builtin = new Set(builtinModules);

@@ -15,6 +15,7 @@ import type { Core } from "../pipeline.js";
 import type { Keypair } from "../secp256k1/api.js";
 import { loadCrypto } from "../secure/security.js";
 import { MemoryReplayStore, type ReplayStore, type ReplayWindow } from "../stores/replay.js";
+import type { WsRoute } from "../ws/types.js";
 import { Group } from "./group.js";
 import type { Hooks } from "./hooks.js";
 import type { OpenAPIDocument, OpenAPIOptions } from "./openapi.js";
@@ -143,6 +144,7 @@ export class App extends Group<""> implements Core {
   #keypair: Promise<Keypair> | undefined;
   #publicKey: string | undefined;
   readonly replayWindow: ReplayWindow;
+  #wsRouter: Router<WsRoute> | undefined;
 
   constructor(options: AppOptions = {}) {
     checkOptions("createApp", options, APP_OPTIONS, (m) => new TypeError(`[usrv] ${m}`));
@@ -173,6 +175,11 @@ export class App extends Group<""> implements Core {
    */
   get unsignedNonces(): ReplayStore {
     return (this.#unsigned ??= new MemoryReplayStore({ maxEntries: 10_000, evictOldest: true }));
+  }
+
+  /** The WebSocket routes (`app.ws`), made on first use. */
+  get wsRouter(): Router<WsRoute> {
+    return (this.#wsRouter ??= new Router());
   }
 
   /** The replay memory; the in-memory default is made on first use. */
@@ -262,8 +269,11 @@ export class App extends Group<""> implements Core {
       }
       this.logger.level = parseLevel(options.logLevel);
     }
-    const { serve } = await import("../faces/serve.js"); // node:http: loaded only to serve
-    return serve(this.listener, this.logger, options);
+    const [{ serve }, { withUpgrades }] = await Promise.all([
+      import("../faces/serve.js"), // node:http: loaded only to serve
+      import("../ws/attach.js"),
+    ]);
+    return withUpgrades(this, await serve(this.listener, this.logger, options), options.drainTimeout);
   }
 
   /**

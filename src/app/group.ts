@@ -31,6 +31,8 @@ import { readShape, type Shape } from "../core/params.js";
 import { normalisePath, parsePattern } from "../core/path.js";
 import type { Router } from "../core/router.js";
 import type { RouteSchemas } from "../core/validate.js";
+import { wsRoute } from "../ws/route.js";
+import type { WsHandlers, WsOptions, WsRoute } from "../ws/types.js";
 import {
   type BeforeHandle,
   type Hooks,
@@ -75,6 +77,8 @@ export interface Bind<Prefix extends string = ""> {
 /** What a group needs of its app. */
 export interface Owner {
   readonly router: Router<Route>;
+  /** WebSocket routes (`ws`), apart: an ordinary GET to their path is no match. */
+  readonly wsRouter: Router<WsRoute>;
   readonly cookieKeys: CookieKeys;
   readonly bodyLimit: number;
   readonly maxKeys: number;
@@ -222,6 +226,41 @@ export class Group<Prefix extends string = ""> {
     return fn;
   };
 
+  /**
+   * Binds a WebSocket route under this group's prefix, on the `ws` package
+   * (an optional peer: `npm install ws`), loaded on the first upgrade. The
+   * group's `onRequest` hooks run before the upgrade, and a result they
+   * return is sent as a plain HTTP answer instead. Node only (`run`,
+   * `usrv serve`, or `nodeUpgrade` from `usrv/ws` on your own server).
+   *
+   * @example
+   * app.ws("/chat/<int:room>", {
+   *   open: (ws) => ws.send(`welcome to room ${ws.params.room}`),
+   *   message: (ws, data) => ws.send(data),
+   * }, { maxPayload: 64 * 1024 });
+   */
+  ws<P extends string>(path: P, handlers: WsHandlers<`${Prefix}${P}`>, options: WsOptions = {}): this {
+    if (typeof path !== "string")
+      throw new BindError(`ws(path, ...) needs the path as a string, not ${kind(path)}`);
+    const full = joinPath(this.prefix, path);
+    const sealed = Boolean(this.#setting("encrypted")) || this.#setting("allow") !== undefined;
+    const timeout = this.#setting("timeout") as number;
+    const { cookieKeys } = this.#app;
+    const route = wsRoute(full, handlers as WsHandlers, options, {
+      timeout,
+      cookieKeys,
+      scope: this.scope,
+      sealed,
+    });
+    this.#addWs(route);
+    return this;
+  }
+
+  #addWs(route: WsRoute): void {
+    route.pattern = this.#app.wsRouter.add("GET", route.pattern, route).pattern;
+    route.label = `WS ${route.pattern}`;
+  }
+
   #add(route: Route): void {
     const { pattern } = this.#app.router.add(route.method, route.pattern, route);
     route.pattern = pattern;
@@ -276,11 +315,17 @@ export class Group<Prefix extends string = ""> {
     }
     if (other === (this.#app as unknown))
       throw new BindError(`mount("${full}", app): an app cannot mount itself`);
-    const copies = new Map<Scope, Scope>();
-    this.scope.adopt(other.scope, full, copies);
     // this group's encryption and allowed senders hold for what it mounts: the stricter of both
     const encrypted = this.#setting("encrypted");
     const allow = allowed(full, this.#setting("allow"));
+    const sockets = (other as unknown as Owner).wsRouter.entries();
+    if ((encrypted || allow !== null) && sockets.length > 0) {
+      throw new BindError(
+        `mount("${full}", app): ${sockets[0]![1].label} would be served where requests must be encrypted and signed, which a WebSocket upgrade cannot carry; mount it outside that group`,
+      );
+    }
+    const copies = new Map<Scope, Scope>();
+    this.scope.adopt(other.scope, full, copies);
     for (const [, route] of (other as unknown as Owner).router.entries()) {
       const both =
         route.allow !== null && allow !== null
@@ -295,6 +340,14 @@ export class Group<Prefix extends string = ""> {
             ? "v2"
             : route.encrypted || encrypted === true || both !== null,
         allow: both,
+        cookieKeys: this.#app.cookieKeys,
+      });
+    }
+    for (const [, route] of sockets) {
+      this.#addWs({
+        ...route,
+        pattern: joinPath(full, route.pattern),
+        scope: copies.get(route.scope) ?? this.scope,
         cookieKeys: this.#app.cookieKeys,
       });
     }

@@ -1,0 +1,232 @@
+/**
+ * The Node face of WebSocket routes: node:http's `upgrade` event, routed by
+ * the app's WebSocket router, through the route's `onRequest` hooks, then
+ * handed to the `ws` package (socket.ts, loaded on the first upgrade that
+ * gets that far). A refusal (no route, a hook's answer, a hook that throws
+ * or outlives the route's timeout) is written as a plain HTTP answer on the
+ * socket, which is then closed: it is never upgraded.
+ *
+ * `app.run()` and `usrv serve` wire it themselves; a server of your own
+ * takes it from `usrv/ws`.
+ */
+import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
+import { hookResult, runHooks } from "../app/hooks.js";
+import type { Route } from "../app/route.js";
+import { HttpError, reason } from "../common/errors.js";
+import type { RequestHeaders } from "../common/types.js";
+import { RequestContext } from "../core/context.js";
+import { type Reply, renderError, renderThrown } from "../core/render.js";
+import { requestId } from "../core/request-id.js";
+import type { Match, Router } from "../core/router.js";
+import type { Incoming } from "../faces/incoming.js";
+import { type Core, logReply } from "../pipeline.js";
+import type { Sockets } from "./socket.js";
+import type { WsRoute } from "./types.js";
+
+export type { WsHandlers, WsOptions, WsSocket } from "./types.js";
+
+/** What the upgrade face needs of an app. */
+export interface UpgradeApp extends Core {
+  readonly wsRouter: Router<WsRoute>;
+  readonly accessLog: boolean;
+}
+
+/** node:http's `upgrade` listener for an app's WebSocket routes, with what a server's shutdown needs. */
+export interface UpgradeListener {
+  (req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Open WebSocket connections. */
+  readonly size: number;
+  /**
+   * Closes every open connection with 1001 (going away) and resolves once
+   * all are closed; those still open after `timeout` ms (default 10,000) are cut.
+   */
+  close(timeout?: number): Promise<void>;
+}
+
+/** The upgrade request as the pipeline's context sees it: no body, and a signal that fires when the connection ends. */
+class UpgradeIncoming implements Incoming {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: RequestHeaders;
+  readonly hasBody = false;
+  readonly remoteAddress: string | null;
+  readonly #socket: Duplex;
+  #abort: AbortController | undefined;
+  #id: string | undefined;
+
+  constructor(req: IncomingMessage, url: string, socket: Duplex) {
+    this.method = req.method ?? "GET";
+    this.url = url;
+    this.headers = req.headers;
+    this.remoteAddress = req.socket.remoteAddress ?? null;
+    this.#socket = socket;
+  }
+
+  get requestId(): string {
+    return (this.#id ??= requestId(this.headers));
+  }
+
+  get signal(): AbortSignal {
+    if (this.#abort === undefined) {
+      const abort = new AbortController();
+      this.#abort = abort;
+      if (this.#socket.destroyed) abort.abort();
+      else this.#socket.once("close", () => abort.abort());
+    }
+    return this.#abort.signal;
+  }
+
+  readBody(): Promise<Uint8Array | null> {
+    return Promise.resolve(null);
+  }
+}
+
+/**
+ * Makes the `upgrade` listener of an app's WebSocket routes, for a server of
+ * your own that serves `app.listener` (`app.run()` and `usrv serve` already
+ * wire one).
+ *
+ * @example
+ * import { createServer } from "node:http";
+ * import { nodeUpgrade } from "usrv/ws";
+ * const server = createServer(app.listener);
+ * const upgrade = nodeUpgrade(app);
+ * server.on("upgrade", upgrade);
+ * // on shutdown: await upgrade.close(); server.close();
+ */
+export function nodeUpgrade(app: UpgradeApp): UpgradeListener {
+  let sockets: Promise<Sockets> | undefined;
+  let loaded: Sockets | undefined;
+  const load = () =>
+    (sockets ??= import("./socket.js").then(async ({ Sockets }) => {
+      loaded = await Sockets.load(app.logger);
+      return loaded;
+    })).catch((e) => {
+      sockets = undefined; // the next upgrade tries again (ws installed meanwhile)
+      throw e;
+    });
+  const listener = ((req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on("error", () => socket.destroy()); // a peer that resets mid-handshake: ws adds its own once it has the socket
+    const start = app.accessLog ? performance.now() : 0;
+    const url = req.url ?? "/";
+    const inc = new UpgradeIncoming(req, url, socket);
+    const refuse = (reply: Reply) => {
+      logReply(app, inc, reply, start);
+      void writeReply(socket, reply);
+    };
+    if (url.length > app.maxUrlLength) {
+      return refuse(
+        renderError(
+          new HttpError("USRV_ERR_URI_TOO_LONG", `the request target is over ${app.maxUrlLength} bytes`),
+          "GET",
+        ),
+      );
+    }
+    const q = url.indexOf("?");
+    const path = q < 0 ? url : url.slice(0, q);
+    let hit: ReturnType<Router<WsRoute>["find"]>;
+    try {
+      hit = app.wsRouter.find(inc.method, path);
+    } catch (e) {
+      return refuse(renderThrown(e, inc.method, `${inc.method} ${path}`)); // a path that does not decode: 400
+    }
+    if ("status" in hit) {
+      const message = `no WebSocket route at ${path.slice(0, 200)}`;
+      return refuse(renderError(new HttpError("USRV_ERR_NOT_FOUND", message), inc.method));
+    }
+    const route = hit.value;
+    // the context reads only the route's pattern: a WebSocket route is no handler's Route
+    const ctx = new RequestContext(
+      inc,
+      path,
+      q < 0 ? "" : url.slice(q + 1),
+      route as unknown as Route,
+      route.cookieKeys,
+      app.logger,
+    ).bound(hit as unknown as Match<Route>, null, null);
+    const accept = () => {
+      if (socket.destroyed) return;
+      (loaded ? Promise.resolve(loaded) : load()).then(
+        (s) => {
+          if (socket.destroyed) return;
+          try {
+            s.accept(route, req, socket, head, ctx, hit.names, hit.values);
+          } catch (e) {
+            return refuse(renderThrown(e, inc.method, route.label));
+          }
+          if (start > 0) logReply(app, inc, { status: 101, headers: {}, body: null }, start);
+        },
+        (e) => refuse(renderThrown(e, inc.method, route.label)),
+      );
+    };
+    const hooks = route.scope.chains.onRequest;
+    if (hooks.length === 0) return accept();
+    const answered = (answer: unknown) => {
+      if (answer === undefined) return accept();
+      let reply: Reply;
+      try {
+        reply = ctx.complete(hookResult(answer, "onRequest", inc.method, route.label));
+      } catch (e) {
+        reply = renderThrown(e, inc.method, route.label);
+      }
+      refuse(reply);
+    };
+    let answer: unknown;
+    try {
+      answer = runHooks(hooks, ctx, undefined, ctx);
+    } catch (e) {
+      return refuse(renderThrown(e, inc.method, route.label));
+    }
+    if (!(answer instanceof Promise)) return answered(answer);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new HttpError(
+          "USRV_ERR_TIMEOUT",
+          `the onRequest hooks of ${route.label} took over ${route.timeout} ms`,
+        );
+        ctx.timedOut(error);
+        reject(error);
+      }, route.timeout);
+    });
+    Promise.race([answer, late])
+      .finally(() => clearTimeout(timer))
+      .then(answered, (e) => refuse(renderThrown(e, inc.method, route.label)));
+  }) as UpgradeListener;
+  Object.defineProperty(listener, "size", { get: () => loaded?.size ?? 0 });
+  listener.close = (timeout = 10_000) => loaded?.close(timeout) ?? Promise.resolve();
+  return listener;
+}
+
+/**
+ * A refusal as a plain HTTP/1.1 answer on the socket, which is then ended:
+ * the client's WebSocket fails with that status, never upgraded.
+ */
+async function writeReply(socket: Duplex, reply: Reply): Promise<void> {
+  if (socket.destroyed || !socket.writable) return void socket.destroy();
+  let status = reply.status;
+  const lines: string[] = [];
+  let body: Uint8Array | string | null = reply.body;
+  const r = reply.response;
+  if (r !== undefined) {
+    status = r.status;
+    r.headers.forEach((v, k) => {
+      if (k !== "set-cookie" && k !== "content-length" && k !== "transfer-encoding" && k !== "connection")
+        lines.push(`${k}: ${v}`);
+    });
+    for (const c of r.headers.getSetCookie()) lines.push(`set-cookie: ${c}`);
+    try {
+      body = new Uint8Array(await r.arrayBuffer()); // the app's own answer, not the client's bytes
+    } catch {
+      body = null;
+    }
+  } else {
+    for (const k in reply.headers) lines.push(`${k}: ${reply.headers[k]}`);
+    for (const c of reply.cookies ?? []) lines.push(`set-cookie: ${c}`);
+  }
+  const length = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
+  lines.push(`content-length: ${length}`, "connection: close");
+  socket.write(`HTTP/1.1 ${status} ${reason(status)}\r\n${lines.join("\r\n")}\r\n\r\n`);
+  socket.end(body ?? undefined);
+}
