@@ -16,6 +16,7 @@ import { type App, BindError, createApp, type ServerHandle } from "usrv";
 import { nodeUpgrade, type WsSocket } from "usrv/ws";
 import WebSocket from "ws";
 import { quietApp } from "./_setup.js";
+import { startServe } from "./fixtures/serve-helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ROOT = new URL("../../", import.meta.url);
@@ -533,4 +534,19 @@ describe("W1: nodeUpgrade on a server of one's own", () => {
     assert.equal(upgrade.size, 0);
     await new Promise((r) => server.close(r));
   });
+});
+
+describe("W7: usrv serve serves WebSocket routes", () => {
+  for (const threads of ["1", "2"]) {
+    it(`W7: usrv serve -t ${threads}: a binding module's WebSocket route answers; SIGTERM closes it with 1001`, async () => {
+      const s = await startServe(["-p", "0", "-l", "40", "-t", threads, "bind-ws.mjs"], {});
+      const c = await Client.open(`${s.url.replace(/^http/, "ws")}/echo/3`);
+      assert.equal(JSON.parse((await c.next()).data as string).n, 3);
+      c.ws.send("ping?");
+      assert.equal((await c.next()).data, "ping?");
+      s.child.kill("SIGTERM");
+      assert.equal((await c.closed).code, 1001);
+      assert.equal(await s.exit, 0);
+    });
+  }
 });
