@@ -5,6 +5,7 @@
 //   node bench/variants.mjs compress     a 100 KB JSON answer, gzip: usrv+compress against fastify+compress
 //   node bench/variants.mjs static       a 1 MiB file from disk: usrv+static against fastify+static
 //   node bench/variants.mjs cors         route a with an Origin: usrv+cors against fastify+cors (@fastify/cors)
+//   node bench/variants.mjs ws           route a with a WebSocket route bound: usrv+ws against usrv
 //   --quick: 1 round x 2 s, bench/RESULTS.md left alone; env: BENCH_ROUNDS BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS
 // Build first. Writes the preset's own section of bench/RESULTS.md (between its markers).
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -56,6 +57,16 @@ const PRESETS = {
     notes:
       '"+cors": usrv with `app.use(cors({ origins: [origin] }))`, Fastify with @fastify/cors `{ origin: [origin] }`; ' +
       "every request carries that Origin, so each answer gets Access-Control-Allow-Origin and Vary",
+  },
+  ws: {
+    title: "WebSocket routes bound: route a over HTTP",
+    scenario: SCENARIOS.a,
+    frameworks: ["node-http", "usrv", "usrv+ws"],
+    anchor: "usrv",
+    headers: {},
+    notes:
+      '"+ws": usrv with a WebSocket route bound (`app.ws("/ws/<int:room>", ...)`) that no request uses: a route ' +
+      "nobody calls must cost plain HTTP nothing (WebSocket messages themselves: bench/ws.mjs)",
   },
 };
 

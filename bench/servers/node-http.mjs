@@ -31,4 +31,18 @@ const server = createServer((req, res) => {
   res.end('{"error":"not found"}');
 });
 
+if (process.argv[3] === "ws") {
+  // the WebSocket anchor: the ws package as its README shows it, on the same server (bench/ws.mjs)
+  const { WebSocketServer } = await import("ws");
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024, perMessageDeflate: false });
+  const room = /^\/ws\/\d+$/;
+  server.on("upgrade", (req, socket, head) => {
+    if (!room.test(req.url)) return socket.destroy();
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      ws.on("error", () => {});
+      ws.on("message", (data, isBinary) => ws.send(isBinary ? data : data.toString(), { binary: isBinary }));
+    });
+  });
+}
+
 server.listen(port, "127.0.0.1", () => console.log(`ready http://127.0.0.1:${server.address().port}`));

@@ -20,6 +20,10 @@ if (process.argv[3] === "hooks") {
   app.onRequest(() => {});
   app.onResponse(() => {});
 }
+if (process.argv[3] === "ws") {
+  // a WebSocket route bound (bench/variants.mjs ws: what it costs plain HTTP; bench/ws.mjs: echo)
+  app.ws("/ws/<int:room>", { message: (ws, data) => void ws.send(data) });
+}
 app.bind("/hello", () => [200, { hello: "world" }]);
 app.bind("/big", () => [200, BIG]);
 // "usrv+zod", "usrv+valibot": route b validates its query (x, a string of 1-64 characters) as Fastify's
