@@ -149,6 +149,7 @@ describe("W1-W7: WebSocket routes over run()", () => {
     },
   });
   app.ws("/beat", { close: (_, code) => void closes.push({ code, route: "/beat" }) }, { pingInterval: 200 });
+  app.ws("/two", {}, { maxConnections: 2 });
   app.bind("/plain", () => [200, "plain"]);
 
   before(async () => {
@@ -269,6 +270,23 @@ describe("W1-W7: WebSocket routes over run()", () => {
     assert.deepEqual(got, { most: 1, order: ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"] });
     c.ws.close();
     await c.closed;
+  });
+
+  it("W9: past maxConnections an upgrade is a 503 USRV_ERR_WS_FULL; a closed connection frees its place", async () => {
+    const a = await Client.open(wsUrl(server, "/two"));
+    const b = await Client.open(wsUrl(server, "/two"));
+    const full = await refusal(wsUrl(server, "/two"));
+    assert.equal(full.status, 503);
+    assert.equal(JSON.parse(full.body).code, "USRV_ERR_WS_FULL");
+    a.ws.close();
+    await a.closed;
+    let c: Client | undefined;
+    await until(async () => {
+      c = await Client.open(wsUrl(server, "/two")).catch(() => undefined);
+      return c !== undefined;
+    }, "a place to free");
+    for (const x of [b, c!]) x.ws.close();
+    await Promise.all([b.closed, c!.closed]);
   });
 
   it("W7: close() on the server sends 1001 to open connections and finishes", async () => {

@@ -55,6 +55,10 @@ export const ERRORS = {
   ],
   USRV_ERR_TIMEOUT: [503, "the handler did not answer within the route's timeout (logged)"],
   USRV_ERR_REPLAY_STORE: [503, "the replay memory is full or unreachable: requests with a Nonce fail closed"],
+  USRV_ERR_WS_FULL: [
+    503,
+    "a WebSocket route holds its maxConnections open connections: the upgrade is refused",
+  ],
   USRV_ERR_RATE_LIMIT_STORE: [
     503,
     'the rate limit store is unreachable and rateLimit\'s onStoreError is "refuse"',

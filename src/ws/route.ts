@@ -13,6 +13,7 @@ const WS_OPTIONS: Spec = {
   maxPayload: count("bytes", 1),
   pingInterval: count("milliseconds"),
   maxBuffered: count("bytes", 1),
+  maxConnections: count("connections", 1),
   timeout: count("milliseconds", 1),
 };
 
@@ -55,6 +56,7 @@ export function wsRoute(full: string, handlers: WsHandlers, options: WsOptions, 
     maxPayload: options.maxPayload ?? 1024 * 1024,
     pingInterval: options.pingInterval ?? 30_000,
     maxBuffered: options.maxBuffered ?? 8 * 1024 * 1024,
+    maxConnections: options.maxConnections ?? 10_000,
     timeout: options.timeout ?? s.timeout,
     cookieKeys: s.cookieKeys,
     scope: s.scope,

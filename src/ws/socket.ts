@@ -8,6 +8,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
+import { HttpError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import { importPeer } from "../common/peer.js";
 import type { Context } from "../common/types.js";
@@ -58,9 +59,16 @@ export class Sockets {
     ctx: Context,
     names: readonly string[],
     values: unknown[],
+    opened: () => void,
   ): void {
     let server = this.#servers.get(route);
     if (server === undefined) this.#servers.set(route, (server = new Server(this.#ws, route, this.#logger)));
+    if (server.size >= route.maxConnections) {
+      throw new HttpError(
+        "USRV_ERR_WS_FULL",
+        `${route.label} holds its ${route.maxConnections} connections (maxConnections)`,
+      );
+    }
     const params: Record<string, unknown> = Object.create(null);
     names.forEach((n, i) => {
       params[n] = values[i];
@@ -73,6 +81,7 @@ export class Sockets {
         this.peers.delete(peer);
         server.delete(peer);
       });
+      opened();
       peer.open();
     });
   }
@@ -119,6 +128,10 @@ class Server {
       logger.debug({ err, route: route.label }, `${route.label}: a handshake was refused`);
       if (!socket.destroyed) socket.destroy();
     });
+  }
+
+  get size(): number {
+    return this.#peers.size;
   }
 
   add(peer: Peer): void {

@@ -71,6 +71,12 @@ export interface WsOptions {
    * reader never grows server memory without bound.
    */
   maxBuffered?: number;
+  /**
+   * Most open connections on this route (default 10,000): past it an upgrade
+   * is refused with a 503 `USRV_ERR_WS_FULL`, so a flood of idle connections
+   * that answer pings cannot hold the server's memory without bound.
+   */
+  maxConnections?: number;
   /** Longest time in ms the async `onRequest` hooks may take before the upgrade is refused with a 503 (default: the group's, then the app's timeout). */
   timeout?: number;
 }
@@ -84,6 +90,7 @@ export interface WsRoute {
   maxPayload: number;
   pingInterval: number;
   maxBuffered: number;
+  maxConnections: number;
   timeout: number;
   cookieKeys: CookieKeys;
   /** The group's hooks: onRequest runs before the upgrade. */

@@ -150,12 +150,14 @@ export function nodeUpgrade(app: UpgradeApp): UpgradeListener {
       (loaded ? Promise.resolve(loaded) : load()).then(
         (s) => {
           if (socket.destroyed) return;
+          const opened = () => {
+            if (start > 0) logReply(app, inc, { status: 101, headers: {}, body: null }, start);
+          };
           try {
-            s.accept(route, req, socket, head, ctx, hit.names, hit.values);
+            s.accept(route, req, socket, head, ctx, hit.names, hit.values, opened);
           } catch (e) {
-            return refuse(renderThrown(e, inc.method, route.label));
+            refuse(renderThrown(e, inc.method, route.label));
           }
-          if (start > 0) logReply(app, inc, { status: 101, headers: {}, body: null }, start);
         },
         (e) => refuse(renderThrown(e, inc.method, route.label)),
       );
