@@ -8,8 +8,11 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { type AddressInfo, connect as tcp } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
 import { type App, BindError, createApp, type ServerHandle } from "usrv";
@@ -567,4 +570,37 @@ describe("W7: usrv serve serves WebSocket routes", () => {
       assert.equal(await s.exit, 0);
     });
   }
+});
+
+describe("W1: ws is an optional peer", () => {
+  it("W1: without the ws package, run() of an app with WebSocket routes fails with one line naming it", async () => {
+    // usrv installed alone (its dist and package.json), as an app without ws has it
+    const dir = mkdtempSync(join(tmpdir(), "usrv-no-ws-"));
+    try {
+      const pkg = join(dir, "node_modules", "usrv");
+      cpSync(new URL("dist", ROOT), join(pkg, "dist"), { recursive: true });
+      cpSync(new URL("package.json", ROOT), join(pkg, "package.json"));
+      writeFileSync(
+        join(dir, "main.mjs"),
+        `import { createApp } from "usrv";
+        const app = createApp({ logLevel: "error" });
+        app.bind("/", () => [200, "plain routes need nothing"]);
+        const plain = await app.run({ port: 0 });
+        console.log(await (await fetch(plain.url)).json());
+        await plain.close();
+        app.ws("/live", {});
+        await app.run({ port: 0 }).then(() => console.log("served"), (e) => console.log(e.message));`,
+      );
+      const child = spawn(process.execPath, ["main.mjs"], { cwd: dir, stdio: ["ignore", "pipe", "inherit"] });
+      let out = "";
+      child.stdout!.on("data", (d) => (out += d));
+      await once(child, "exit");
+      assert.equal(
+        out,
+        "plain routes need nothing\n[usrv] app.ws (WebSocket routes) needs the package ws: npm install ws\n",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

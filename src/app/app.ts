@@ -269,11 +269,17 @@ export class App extends Group<""> implements Core {
       }
       this.logger.level = parseLevel(options.logLevel);
     }
-    const [{ serve }, { withUpgrades }] = await Promise.all([
+    const [{ serve }, ws] = await Promise.all([
       import("../faces/serve.js"), // node:http: loaded only to serve
       import("../ws/attach.js"),
     ]);
-    return withUpgrades(this, await serve(this.listener, this.logger, options), options.drainTimeout);
+    const upgrade = await ws.prepare(this);
+    return ws.withUpgrades(
+      this,
+      await serve(this.listener, this.logger, options),
+      options.drainTimeout,
+      upgrade,
+    );
   }
 
   /**

@@ -3,15 +3,30 @@
  * their face (upgrade.ts, then `ws`) on the first upgrade, so that a server
  * without them pays only this listener, and a `close()` that also closes
  * the open connections (1001) so that the server's own close can finish.
+ * An app that has WebSocket routes when it starts loads them at once
+ * (`prepare`): a missing `ws` fails `run()`, not the first client.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { ServerHandle } from "../faces/serve.js";
 import type { UpgradeApp, UpgradeListener } from "./upgrade.js";
 
-/** `handle` with WebSocket upgrades served for `app`. */
-export function withUpgrades(app: UpgradeApp, handle: ServerHandle, drainTimeout?: number): ServerHandle {
-  let upgrade: UpgradeListener | undefined;
+/** The upgrade listener, loaded now when `app` has WebSocket routes (rejects with a `MissingPeerError` without `ws`). */
+export async function prepare(app: UpgradeApp): Promise<UpgradeListener | undefined> {
+  if (app.wsRouter.entries().length === 0) return undefined;
+  const upgrade = (await import("./upgrade.js")).nodeUpgrade(app);
+  await upgrade.ready();
+  return upgrade;
+}
+
+/** `handle` with WebSocket upgrades served for `app` (through `upgrade` when prepared). */
+export function withUpgrades(
+  app: UpgradeApp,
+  handle: ServerHandle,
+  drainTimeout?: number,
+  prepared?: UpgradeListener,
+): ServerHandle {
+  let upgrade = prepared;
   let loading: Promise<void> | undefined;
   handle.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (upgrade !== undefined) return upgrade(req, socket, head);

@@ -37,6 +37,8 @@ export interface UpgradeListener {
   (req: IncomingMessage, socket: Duplex, head: Buffer): void;
   /** Open WebSocket connections. */
   readonly size: number;
+  /** Loads `ws` now rather than on the first upgrade; rejects with a one-line `MissingPeerError` when it is not installed. */
+  ready(): Promise<void>;
   /**
    * Closes every open connection with 1001 (going away) and resolves once
    * all are closed; those still open after `timeout` ms (default 10,000) are cut.
@@ -197,6 +199,7 @@ export function nodeUpgrade(app: UpgradeApp): UpgradeListener {
       .then(answered, (e) => refuse(renderThrown(e, inc.method, route.label)));
   }) as UpgradeListener;
   Object.defineProperty(listener, "size", { get: () => loaded?.size ?? 0 });
+  listener.ready = () => load().then(() => {});
   listener.close = (timeout = 10_000) => loaded?.close(timeout) ?? Promise.resolve();
   return listener;
 }
