@@ -191,6 +191,26 @@ describe("W1-W7: WebSocket routes over run()", () => {
     assert.equal(await (await fetch(`${server.url}/plain`)).json(), "plain");
   });
 
+  it("W1: a malformed handshake is a 400 answer naming what is wrong, never upgraded", async () => {
+    for (const [head, why] of [
+      ["Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13", /Sec-WebSocket-Key/],
+      [
+        "Upgrade: h2c\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        /Upgrade header/,
+      ],
+    ] as const) {
+      const sock = tcp(server.port, "127.0.0.1");
+      await once(sock, "connect");
+      sock.write(`GET /small HTTP/1.1\r\nHost: x\r\n${head}\r\n\r\n`);
+      let text = "";
+      for await (const chunk of sock) text += chunk;
+      const [status, body] = [text.slice(0, text.indexOf("\r\n")), text.slice(text.indexOf("\r\n\r\n") + 4)];
+      assert.equal(status, "HTTP/1.1 400 Bad Request");
+      assert.equal(JSON.parse(body).code, "USRV_ERR_BAD_REQUEST");
+      assert.match(JSON.parse(body).message, why);
+    }
+  });
+
   it("W2: onRequest refuses before the upgrade: its status as a plain answer, open never runs", async () => {
     const r = await refusal(wsUrl(server, "/private/room"));
     assert.equal(r.status, 401);

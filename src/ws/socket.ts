@@ -12,6 +12,8 @@ import { HttpError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
 import { importPeer } from "../common/peer.js";
 import type { Context } from "../common/types.js";
+import { renderError } from "../core/render.js";
+import { writeReply } from "./answer.js";
 import type { WsRoute, WsSocket } from "./types.js";
 
 type WsModule = typeof import("ws");
@@ -125,8 +127,10 @@ class Server {
       perMessageDeflate: false, // no inflate bombs; compress at the proxy if needed
     });
     this.wss.on("wsClientError", (err, socket) => {
-      logger.debug({ err, route: route.label }, `${route.label}: a handshake was refused`);
-      if (!socket.destroyed) socket.destroy();
+      // ws's own messages ("Missing or invalid Sec-WebSocket-Key header"): no stack, nothing of ours
+      const error = new HttpError("USRV_ERR_BAD_REQUEST", `${route.label}: ${err.message}`);
+      logger.info({ route: route.label, status: 400 }, error.message);
+      void writeReply(socket, renderError(error, "GET"));
     });
   }
 

@@ -13,7 +13,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { hookResult, runHooks } from "../app/hooks.js";
 import type { Route } from "../app/route.js";
-import { HttpError, reason } from "../common/errors.js";
+import { HttpError } from "../common/errors.js";
 import type { RequestHeaders } from "../common/types.js";
 import { RequestContext } from "../core/context.js";
 import { type Reply, renderError, renderThrown } from "../core/render.js";
@@ -21,6 +21,7 @@ import { requestId } from "../core/request-id.js";
 import type { Match, Router } from "../core/router.js";
 import type { Incoming } from "../faces/incoming.js";
 import { type Core, logReply } from "../pipeline.js";
+import { writeReply } from "./answer.js";
 import type { Sockets } from "./socket.js";
 import type { WsRoute } from "./types.js";
 
@@ -202,36 +203,4 @@ export function nodeUpgrade(app: UpgradeApp): UpgradeListener {
   listener.ready = () => load().then(() => {});
   listener.close = (timeout = 10_000) => loaded?.close(timeout) ?? Promise.resolve();
   return listener;
-}
-
-/**
- * A refusal as a plain HTTP/1.1 answer on the socket, which is then ended:
- * the client's WebSocket fails with that status, never upgraded.
- */
-async function writeReply(socket: Duplex, reply: Reply): Promise<void> {
-  if (socket.destroyed || !socket.writable) return void socket.destroy();
-  let status = reply.status;
-  const lines: string[] = [];
-  let body: Uint8Array | string | null = reply.body;
-  const r = reply.response;
-  if (r !== undefined) {
-    status = r.status;
-    r.headers.forEach((v, k) => {
-      if (k !== "set-cookie" && k !== "content-length" && k !== "transfer-encoding" && k !== "connection")
-        lines.push(`${k}: ${v}`);
-    });
-    for (const c of r.headers.getSetCookie()) lines.push(`set-cookie: ${c}`);
-    try {
-      body = new Uint8Array(await r.arrayBuffer()); // the app's own answer, not the client's bytes
-    } catch {
-      body = null;
-    }
-  } else {
-    for (const k in reply.headers) lines.push(`${k}: ${reply.headers[k]}`);
-    for (const c of reply.cookies ?? []) lines.push(`set-cookie: ${c}`);
-  }
-  const length = body === null ? 0 : typeof body === "string" ? Buffer.byteLength(body) : body.byteLength;
-  lines.push(`content-length: ${length}`, "connection: close");
-  socket.write(`HTTP/1.1 ${status} ${reason(status)}\r\n${lines.join("\r\n")}\r\n\r\n`);
-  socket.end(body ?? undefined);
 }
