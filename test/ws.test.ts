@@ -22,6 +22,19 @@ import { quietApp } from "./_setup.js";
 import { startServe } from "./fixtures/serve-helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
+
+// B4 for WebSocket routes: the route string (a group's prefix included) types `ws.params`; tsc fails otherwise
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+type Expect<T extends true> = T;
+export type WsCases = [
+  Expect<Equal<WsSocket<"/g/<int:org>/room/<uuid:id>">["params"], { org: number; id: string }>>,
+  Expect<Equal<WsSocket<"/live">["params"], {}>>,
+];
+createApp({ logLevel: "error" }).group("/g/<int:org>", (g) =>
+  g.ws("/room/<uuid:id>", {
+    open: (ws) => void ws.send(`${ws.params.org.toFixed(0)} ${ws.params.id.toUpperCase()}`),
+  }),
+);
 const ROOT = new URL("../../", import.meta.url);
 
 /** Polls `check` until it holds (a busy machine: generous). */
