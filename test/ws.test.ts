@@ -164,7 +164,18 @@ describe("W1-W7: WebSocket routes over run()", () => {
       if (data === "9") void ws.send(JSON.stringify({ most, order }));
     },
   });
-  app.ws("/beat", { close: (_, code) => void closes.push({ code, route: "/beat" }) }, { pingInterval: 200 });
+  app.ws(
+    "/beat",
+    {
+      close: (_, code) => void closes.push({ code, route: "/beat" }),
+      // a handler that outlasts several intervals: the connection is not read meanwhile, so no verdict
+      message: async (ws) => {
+        await new Promise((r) => setTimeout(r, 1_000));
+        await ws.send("done");
+      },
+    },
+    { pingInterval: 200 },
+  );
   app.ws("/two", {}, { maxConnections: 2 });
   app.bind("/plain", () => [200, "plain"]);
 
@@ -283,6 +294,12 @@ describe("W1-W7: WebSocket routes over run()", () => {
       assert.deepEqual(c.messages, []);
       assert.ok(logs.some((l) => l.includes(`${kind === "sync" ? "handler" : "async"} secret detail`)));
     }
+    // the server read the peer's answer to its 1011 (not ws's 30 s close timeout)
+    await until(
+      () => closes.filter((x) => x.route === "/fail" && x.code === 1011).length === 2,
+      "1011 twice",
+      10_000,
+    );
     assert.ok(errors.some((e) => (e as Error).message === "handler secret detail"));
     assert.ok(errors.some((e) => (e as Error).message === "async secret detail"));
   });
@@ -295,6 +312,9 @@ describe("W1-W7: WebSocket routes over run()", () => {
     assert.equal(live.ws.readyState, WebSocket.OPEN);
     await until(() => closes.some((x) => x.route === "/beat" && x.code === 1006), "the close handler");
     assert.ok(logs.some((l) => l.includes("no pong since the last ping")));
+    live.ws.send("slow");
+    assert.equal((await live.next()).data, "done");
+    assert.equal(live.ws.readyState, WebSocket.OPEN);
     live.ws.close();
     await live.closed;
   });

@@ -206,7 +206,7 @@ class Peer implements WsSocket {
       try {
         const fault = code === 1006 ? this.#fault : undefined;
         const out = h.close(this, fault ?? code, fault === undefined ? why.toString("utf8") : "");
-        if (out instanceof Promise) out.catch((e) => this.#log(e, "close"));
+        if (out instanceof Promise) out.catch((e) => this.#log(e, "the close handler"));
       } catch (e) {
         this.#log(e, "the close handler");
       }
@@ -253,6 +253,7 @@ class Peer implements WsSocket {
 
   /** Keep-alive tick: cut a peer that did not answer the last ping, else ping it. */
   beat(): void {
+    if (this.#busy) return; // not reading while a handler runs: its pong may wait unread, no verdict
     if (!this.#alive) {
       this.#logger.info(
         { route: this.#route.label, requestId: this.ctx.requestId },
@@ -310,6 +311,7 @@ class Peer implements WsSocket {
     this.#queue.length = 0;
     this.#log(e, "a handler");
     this.#tell(e);
+    this.raw.resume(); // to read the peer's answer to the close below
     if (this.raw.readyState === 0 || this.raw.readyState === 1)
       this.raw.close(INTERNAL_ERROR, "internal error");
   }
