@@ -102,6 +102,7 @@ describe("W1-W7: WebSocket routes over run()", () => {
 
   app.onRequest((ctx) => {
     ctx.state.seen = "app hook";
+    if (ctx.route === "/private/room") ctx.header("x-hook", "yes").setCookie("seen", "1");
   });
   app.group("/rooms/<str:house>", { hooks: { onRequest: (ctx) => void (ctx.state.group = true) } }, (g) => {
     g.ws("/chat/<int:room>", {
@@ -239,9 +240,10 @@ describe("W1-W7: WebSocket routes over run()", () => {
     const r = await refusal(wsUrl(server, "/private/room"));
     assert.equal(r.status, 401);
     assert.equal(JSON.parse(r.body).detail, "sign in first");
-    const c = await Client.open(wsUrl(server, "/private/room"), {
-      headers: { authorization: "Bearer good" },
-    });
+    const c = new Client(wsUrl(server, "/private/room"), { headers: { authorization: "Bearer good" } });
+    const [res] = (await once(c.ws, "upgrade")) as [import("node:http").IncomingMessage];
+    assert.equal(res.headers["x-hook"], "yes", "what the hooks add through ctx goes on the 101");
+    assert.deepEqual(res.headers["set-cookie"], ["seen=1; Path=/; HttpOnly; SameSite=Lax"]);
     assert.equal((await c.next()).data, "welcome ada");
     c.ws.close();
     await c.closed;

@@ -62,6 +62,7 @@ export class Sockets {
     names: readonly string[],
     values: unknown[],
     opened: () => void,
+    lines: string[],
   ): void {
     let server = this.#servers.get(route);
     if (server === undefined) this.#servers.set(route, (server = new Server(this.#ws, route, this.#logger)));
@@ -75,6 +76,7 @@ export class Sockets {
     names.forEach((n, i) => {
       params[n] = values[i];
     });
+    if (lines.length > 0) server.extra.set(req, lines);
     server.wss.handleUpgrade(req, socket, head, (raw) => {
       const peer = new Peer(raw, ctx, params, route, this.#logger);
       this.peers.add(peer);
@@ -116,6 +118,8 @@ class Server {
   readonly wss: WebSocketServer;
   readonly #route: WsRoute;
   readonly #peers = new Set<Peer>();
+  /** Header lines the hooks added for an upgrade, written on its 101. */
+  readonly extra = new WeakMap<IncomingMessage, string[]>();
   #timer: ReturnType<typeof setInterval> | undefined;
 
   constructor(ws: WsModule, route: WsRoute, logger: Logger) {
@@ -125,6 +129,10 @@ class Server {
       maxPayload: route.maxPayload,
       clientTracking: false, // Sockets keeps them
       perMessageDeflate: false, // no inflate bombs; compress at the proxy if needed
+    });
+    this.wss.on("headers", (headers, req) => {
+      const lines = this.extra.get(req);
+      if (lines !== undefined) headers.push(...lines);
     });
     this.wss.on("wsClientError", (err, socket) => {
       // ws's own messages ("Missing or invalid Sec-WebSocket-Key header"): no stack, nothing of ours

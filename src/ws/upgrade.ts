@@ -156,8 +156,12 @@ export function nodeUpgrade(app: UpgradeApp): UpgradeListener {
           const opened = () => {
             if (start > 0) logReply(app, inc, { status: 101, headers: {}, body: null }, start);
           };
+          // headers and cookies the hooks added through ctx go on the 101
+          const added = ctx.complete({ status: 101, headers: {}, body: null });
+          const lines = Object.entries(added.headers).map(([k, v]) => `${k}: ${v}`);
+          for (const c of added.cookies ?? []) lines.push(`set-cookie: ${c}`);
           try {
-            s.accept(route, req, socket, head, ctx, hit.names, hit.values, opened);
+            s.accept(route, req, socket, head, ctx, hit.names, hit.values, opened, lines);
           } catch (e) {
             refuse(renderThrown(e, inc.method, route.label));
           }
