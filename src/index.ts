@@ -72,6 +72,7 @@ export {
   type ReplayStore,
   type ReplayWindow,
 } from "./stores/replay.js";
+export type { WsHandlers, WsOptions, WsSocket } from "./ws/types.js";
 
 // One registry per process, as the seed's: kept on globalThis so that two
 // copies of usrv (say, one transpiled to CommonJS by a TypeScript loader)
