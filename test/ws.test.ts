@@ -16,6 +16,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
 import { type App, BindError, createApp, type ServerHandle } from "usrv";
+import { rateLimit } from "usrv/rate-limit";
 import { nodeUpgrade, type WsSocket } from "usrv/ws";
 import WebSocket from "ws";
 import { quietApp } from "./_setup.js";
@@ -656,6 +657,28 @@ describe("W1: ws is an optional peer", () => {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("W2: middleware before the upgrade", () => {
+  it("W2: usrv/rate-limit by address (an onRequest hook) limits upgrades: 429 past it, never upgraded", async () => {
+    const { app } = quietApp();
+    app.group("/limited", { hooks: rateLimit({ limit: 2, window: 60_000 }) }, (g) => g.ws("/x", {}));
+    const server = await app.run({ port: 0 });
+    try {
+      const open = [
+        await Client.open(wsUrl(server, "/limited/x")),
+        await Client.open(wsUrl(server, "/limited/x")),
+      ];
+      const r = await refusal(wsUrl(server, "/limited/x"));
+      assert.equal(r.status, 429);
+      assert.equal(JSON.parse(r.body).code, "USRV_ERR_RATE_LIMITED");
+      assert.ok(Number(r.headers["retry-after"]) > 0);
+      for (const c of open) c.ws.close();
+      await Promise.all(open.map((c) => c.closed));
+    } finally {
+      await server.close();
     }
   });
 });
