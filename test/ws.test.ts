@@ -172,11 +172,11 @@ describe("W1-W7: WebSocket routes over run()", () => {
       close: (_, code) => void closes.push({ code, route: "/beat" }),
       // a handler that outlasts several intervals: the connection is not read meanwhile, so no verdict
       message: async (ws) => {
-        await new Promise((r) => setTimeout(r, 1_000));
+        await new Promise((r) => setTimeout(r, 3_500));
         await ws.send("done");
       },
     },
-    { pingInterval: 200 },
+    { pingInterval: 1_000 },
   );
   app.ws("/two", {}, { maxConnections: 2 });
   app.bind("/plain", () => [200, "plain"]);
