@@ -11,6 +11,7 @@
  */
 
 import { HttpError } from "../common/errors.js";
+import { responseAsIs } from "../common/response.js";
 import type { Context, Result } from "../common/types.js";
 import { checkHeader } from "../core/context.js";
 import { normaliseRequestPath } from "../core/path.js";
@@ -386,7 +387,7 @@ export function unview(a: View, method: string, label: string): Reply {
   if (source !== null && (none || body !== source)) cancel(source);
   if (body instanceof ReadableStream) {
     if (none) cancel(body);
-    const response = new Response(none ? null : body, { status, headers: lower });
+    const response = responseAsIs(none ? null : body, status, lower);
     for (const c of cookies ?? []) response.headers.append("set-cookie", c);
     return { status, headers: {}, body: null, response, cause: before.cause };
   }

@@ -5,6 +5,7 @@
 
 import { concatBytes } from "../common/bytes.js";
 import { HttpError } from "../common/errors.js";
+import { responseAsIs } from "../common/response.js";
 import type { RequestHeaders } from "../common/types.js";
 import { type Reply, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
@@ -129,9 +130,9 @@ function toResponse(method: string, reply: Reply): Response {
   }
   const cookies = reply.cookies;
   if (cookies === undefined) {
-    return new Response(reply.body as BodyInit | null, { status: reply.status, headers: reply.headers });
+    return responseAsIs(reply.body as BodyInit | null, reply.status, reply.headers);
   }
   const headers = new Headers(reply.headers);
   for (const c of cookies) headers.append("set-cookie", c);
-  return new Response(reply.body as BodyInit | null, { status: reply.status, headers });
+  return responseAsIs(reply.body as BodyInit | null, reply.status, headers);
 }
