@@ -63,7 +63,11 @@ export interface Answer {
   status: number;
   /** Lower-case names; `Set-Cookie` lines are added with `ctx.setCookie`. */
   headers: Record<string, string>;
-  /** JSON text as usrv wrote it, bytes, a stream (a handler's Response), or none. */
+  /**
+   * JSON text as usrv wrote it, bytes, a stream (a handler's Response), or
+   * none. For HEAD, the body a GET would get: it is not sent, but a hook
+   * can derive headers from it (an ETag).
+   */
   body: string | Uint8Array | ReadableStream<Uint8Array> | null;
 }
 
@@ -333,7 +337,7 @@ export function view(reply: Reply): View {
     return {
       status: reply.status,
       headers: { ...reply.headers },
-      body: reply.body,
+      body: reply.body ?? reply.omitted ?? null, // HEAD: what GET would send, as a Response's body is
       [FROM]: reply,
       [SEEN]: reply.headers,
     };
@@ -396,7 +400,8 @@ export function unview(a: View, method: string, label: string): Reply {
   }
   const reply: Reply = { status, headers: lower, body: none ? null : body, cause: before.cause };
   // usrv's own error body, untouched, still gets the request id
-  if (body === before.body && before.error !== undefined) reply.error = before.error;
+  if (body === (before.body ?? before.omitted ?? null) && before.error !== undefined)
+    reply.error = before.error;
   if (cookies !== undefined && cookies.length > 0) reply.cookies = cookies;
   return reply;
 }
