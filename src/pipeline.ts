@@ -567,10 +567,14 @@ function respondChecked(
   const { checkAnswer, checkInputs } = validation;
   const { method } = inc;
   const schemas = route.schemas!;
+  const shape = route.shape;
+  // the context is built only for a function or a hook that can receive it, as in respond()
   const ctx =
     hooked !== undefined
       ? hooked.bound(hit, bytes, sender)
-      : context(app, route, hit, inc, path, rawQuery, bytes, sender);
+      : shape.style === "object" && shape.arity <= 1 && route.scope.chains.beforeHandle.length === 0
+        ? undefined
+        : context(app, route, hit, inc, path, rawQuery, bytes, sender);
   let out: unknown;
   try {
     const sources: Sources = {
@@ -619,10 +623,13 @@ function context(
   );
 }
 
-/** 5 with hooks: beforeHandle in order, then the handler unless one answered. */
-function prepared(route: Route, ctx: RequestContext, sources: Sources): unknown {
+/**
+ * 5 with hooks: beforeHandle in order, then the handler unless one answered.
+ * `ctx` is left out only for an object-style function of one parameter and no beforeHandle.
+ */
+function prepared(route: Route, ctx: RequestContext | undefined, sources: Sources): unknown {
   const before = route.scope.chains.beforeHandle;
-  if (before.length === 0) return call(route, ctx, sources, null);
+  if (before.length === 0 || ctx === undefined) return call(route, ctx, sources, null);
   const values = objectValues(sources);
   const answer = runHooks(before, values, ctx, ctx);
   if (answer instanceof Promise) return answer.then((a) => handled(route, ctx, sources, values, a));
@@ -652,7 +659,7 @@ function handled(
 /** The handler, called in its style; object style gets the values beforeHandle saw. */
 function call(
   route: Route,
-  ctx: RequestContext,
+  ctx: RequestContext | undefined,
   sources: Sources,
   values: Record<string, unknown> | null,
 ): unknown {
