@@ -103,6 +103,7 @@ export function handle(app: Core, inc: Incoming): Maybe<Reply> {
     const reply = respond(app, route, hit, inc, path, rawQuery, null, null);
     return reply instanceof Promise ? reply.then((r) => out(inc, r)) : out(inc, reply);
   }
+  if (route.intake !== null) return intake(app, route, hit, inc, path, rawQuery); // 3-6, streamed or spooled
   // 3. read the body, then parse it
   return inc
     .readBody(route.bodyLimit)
@@ -113,6 +114,38 @@ export function handle(app: Core, inc: Incoming): Maybe<Reply> {
     )
     .catch((e) => renderThrown(e, method, route.label))
     .then((reply) => out(inc, reply));
+}
+
+let uploads: Promise<typeof import("./core/uploads.js")> | undefined;
+
+/**
+ * Steps 3-6 for a route that takes its body as it arrives: with
+ * `body: "stream"` the handler reads `ctx.stream`; with `uploads` the file
+ * parts are spooled to disk first (core/uploads.ts, loaded on first use)
+ * and removed once the answer is out.
+ */
+function intake(
+  app: Core,
+  route: Route,
+  hit: Match<Route>,
+  inc: Incoming,
+  path: string,
+  rawQuery: string,
+  hooks?: Hooked,
+): Maybe<Reply> {
+  const done = (r: Reply) => (hooks === undefined ? out(inc, r) : hooks.finished(r));
+  if (route.intake === "stream") {
+    const reply = respond(app, route, hit, inc, path, rawQuery, null, null, null, hooks?.ctx);
+    return reply instanceof Promise ? reply.then(done) : done(reply);
+  }
+  return (uploads ??= import("./core/uploads.js"))
+    .then((m) =>
+      m.spooled(inc, route, (bytes, parsed) =>
+        respond(app, route, hit, inc, path, rawQuery, bytes, parsed, null, hooks?.ctx),
+      ),
+    )
+    .catch((e) => renderThrown(e, inc.method, route.label))
+    .then(done);
 }
 
 /** The 404 or the 405 of a path no route matches for this method. */
@@ -258,6 +291,7 @@ class Hooked {
       const reply = respond(app, route, match, inc, path, rawQuery, null, null, null, ctx);
       return reply instanceof Promise ? reply.then((r) => this.finished(r)) : this.finished(reply);
     }
+    if (route.intake !== null) return intake(app, route, match, inc, path, rawQuery, this);
     return inc
       .readBody(route.bodyLimit)
       .then((bytes) =>
@@ -389,6 +423,12 @@ async function secured(
   let opened: Opened;
   let steps: Awaited<ReturnType<typeof loadSteps>>;
   try {
+    if (route.intake !== null) {
+      throw new HttpError(
+        "USRV_ERR_ENCRYPTED_STREAM",
+        `${route.label} reads its body as it arrives: send it in clear`,
+      );
+    }
     steps = await loadSteps();
     opened = await steps.open(app, inc, route); // 2. open (reads the body: the signature covers it)
   } catch (e) {
