@@ -15,7 +15,7 @@ import { createWriteStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Readable } from "node:stream";
+import type { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Busboy, FieldInfo, FileInfo } from "busboy";
 import type { Route, UploadLimits } from "../app/route.js";
@@ -120,23 +120,35 @@ async function spool(
   );
   const fields = dict();
   const writes: Promise<unknown>[] = [];
+  const streams: (Readable | Writable)[] = [];
   let failure: unknown;
-  let fail: (e: unknown) => void = () => {};
-  const failed = new Promise<never>((_, reject) => {
-    fail = (e) => {
-      if (failure !== undefined) return;
-      failure = e;
-      reject(e);
-    };
-  });
-  failed.catch(() => {});
+  let reader: ReadableStreamDefaultReader<Uint8Array> | undefined;
+  // No Promise.race against a failure promise here: each race would leave a
+  // reaction on it holding its chunk until the end (the whole body in memory).
+  let wake: (() => void) | undefined;
+  const fail = (e: unknown) => {
+    if (failure !== undefined) return;
+    failure = e;
+    reader?.cancel(e).catch(() => {}); // a pending read ends
+    wake?.();
+  };
+  /** Until busboy emits `event`, or something fails. */
+  const until = (event: string) =>
+    new Promise<void>((resolve) => {
+      if (failure !== undefined) return resolve();
+      wake = resolve;
+      bb.once(event, resolve);
+    }).then(() => {
+      bb.off(event, wake!);
+      wake = undefined;
+    });
   let bb: Busboy;
   try {
     bb = busboy({
       headers: { "content-type": contentType },
       defParamCharset: "utf8", // browsers write file names in UTF-8
       limits: {
-        fileSize: limits.maxFileSize,
+        fileSize: limits.maxFileSize + 1, // busboy's "limit" comes on reaching it: a file of maxFileSize passes
         files: limits.maxFiles,
         fields: MULTIPART_LIMITS.fields,
         parts: MULTIPART_LIMITS.parts,
@@ -191,7 +203,10 @@ async function spool(
     });
     // "wx": a fresh name in a fresh folder; 0600: the uploader's bytes are no one else's
     const out = createWriteStream(file.path, { flags: "wx", mode: 0o600 });
-    writes.push(pipeline(stream, out).catch((e) => fail(e)));
+    streams.push(stream, out);
+    // done once the file is closed, written whole or destroyed
+    writes.push(new Promise<void>((resolve) => out.once("close", () => resolve())));
+    pipeline(stream, out).catch(fail);
   });
   bb.on("filesLimit", () =>
     fail(
@@ -204,24 +219,26 @@ async function spool(
   bb.on("fieldsLimit", () => bad(`more than ${MULTIPART_LIMITS.fields} fields`));
   bb.on("partsLimit", () => bad(`more than ${MULTIPART_LIMITS.parts} parts`));
   bb.on("error", (e: Error) => bad(e.message));
-  const closed = new Promise<void>((resolve) => bb.once("close", resolve));
-  const drained = () => new Promise<void>((resolve) => bb.once("drain", resolve));
   const counter = delimiters(contentType);
-  // the stream bounds the whole body: the files, plus the text parts and the framing
-  const body = inc.bodyStream(limits.maxTotal + fieldBytes);
+  // the stream bounds the whole body: the files, the text parts, and 1 MiB for the part headers and boundaries
+  const body = inc.bodyStream(limits.maxTotal + fieldBytes + 1024 * 1024);
   if (body === null) throw new HttpError("USRV_ERR_BAD_MULTIPART", "invalid multipart body: it is empty");
-  const reader = body.getReader();
+  reader = body.getReader();
   try {
     for (;;) {
-      const { done, value } = await Promise.race([reader.read(), failed]);
+      const { done, value } = await reader.read();
+      if (failure !== undefined) throw failure;
       if (done) break;
       counter.count(value);
-      if (!bb.write(value)) await Promise.race([drained(), failed]);
+      if (!bb.write(value)) await until("drain");
     }
-    bb.end();
-    await Promise.race([closed, failed]);
-    await Promise.race([Promise.all(writes), failed]);
-    if (parts !== counter.parts()) {
+    if (failure === undefined) {
+      bb.end();
+      await until("close");
+    }
+    if (failure !== undefined) throw failure; // before waiting on files that may never end
+    await Promise.all(writes);
+    if (failure === undefined && parts !== counter.parts()) {
       bad(
         `busboy could not read ${counter.parts() - parts} of ${counter.parts()} parts (a Content-Disposition that is not form-data with a name)`,
       );
@@ -230,8 +247,8 @@ async function spool(
     return fields;
   } catch (e) {
     fail(e);
-    reader.cancel(e).catch(() => {});
     bb.destroy();
+    for (const stream of streams) stream.destroy();
     await Promise.allSettled(writes); // every file closed before its folder goes
     throw failure;
   }
