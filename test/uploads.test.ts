@@ -348,3 +348,36 @@ describe("V16: bind checks", () => {
     assert.throws(() => app.bind("/d", { body: "streams" as never }, () => [200]), BindError);
   });
 });
+
+matrix(
+  "V13, V14 with hooks",
+  (app) => {
+    const dir = join(root, "hooked");
+    mkdirSync(dir, { recursive: true });
+    app.onRequest((ctx) => {
+      ctx.state.seen = true;
+    });
+    app.onResponse((answer) => {
+      answer.headers["x-hooked"] = "1";
+    });
+    app.bind("/h/stream", { methods: ["POST"], body: "stream", style: "object" }, async (_, ctx) => [
+      200,
+      await text(ctx.stream!),
+      ctx.state.seen,
+    ]);
+    app.bind("/h/up", { methods: ["POST"], uploads: { dir } }, ({ f }) => [200, (f as SpooledFile).size]);
+  },
+  (send) => {
+    it("V13: a streamed body reaches a handler under hooks", async () => {
+      const res = await send()("/h/stream", { method: "POST", body: "abc" });
+      assert.equal(res.headers.get("x-hooked"), "1");
+      assert.deepEqual(await json(res, 200), ["abc", true]);
+    });
+    it("V14: spooled uploads under hooks, the folder gone after", async () => {
+      const res = await send()("/h/up", { method: "POST", body: form(["f", new Blob(["abcd"]), "f"]) });
+      assert.equal(res.headers.get("x-hooked"), "1");
+      assert.equal(await json(res, 200), 4);
+      await emptied(join(root, "hooked"));
+    });
+  },
+);
