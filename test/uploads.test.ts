@@ -265,12 +265,24 @@ describe("V13, V14 over a socket: cut at the limit, cleaned up on abort", () => 
     started = true;
     return [200];
   });
+  let handling = false;
+  // a handler that ignores ctx.signal and outlives the test: only the abort can remove its files
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
+  app.bind("/up-wait", { methods: ["POST"], uploads: { dir }, timeout: 600_000 }, async () => {
+    handling = true;
+    await released;
+    return [200];
+  });
   let server: ServerHandle;
   before(async () => {
     server = await app.run({ port: 0 });
     server.server.on("connection", (s) => s.on("data", (d: Buffer) => (received += d.length)));
   });
-  after(() => server.close());
+  after(() => {
+    release();
+    return server.close();
+  });
 
   it("V13: a chunked body is cut as soon as it crosses bodyLimit (413, the rest never read)", async () => {
     received = 0;
@@ -314,6 +326,21 @@ describe("V13, V14 over a socket: cut at the limit, cleaned up on abort", () => 
     req.destroy();
     await emptied(dir);
     assert.equal(started, false);
+  });
+
+  it("V14: a client that leaves while the handler runs: the folder is removed then", async () => {
+    const req = request(`${server.url}/up-wait`, { method: "POST", headers: {} });
+    req.on("error", () => {}); // destroyed on purpose
+    const body = new FormData();
+    body.append("f", new Blob(["spooled"]), "f");
+    const encoded = new Response(body);
+    req.setHeader("content-type", encoded.headers.get("content-type")!);
+    req.end(Buffer.from(await encoded.arrayBuffer()));
+    for (let i = 0; i < 1000 && !handling; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(handling, "the handler runs");
+    assert.notDeepEqual(readdirSync(dir), [], "its files are there while it runs");
+    req.destroy();
+    await emptied(dir);
   });
 });
 
