@@ -25,10 +25,12 @@ const KB = 1024;
  * use; then 72,290 with what issues 15 and 16 added to the core (schema
  * options, body shape limits, `use()`, `openapi()`, seven error codes), the
  * schema checks and the body shape scan themselves loading on first use; then
- * 75,339 with issue 17 item 2 (`body: "stream"` on both faces, whose stream
- * a handler gets synchronously, the bind checks of `uploads`, four error
- * codes), the upload spooler itself loading on first use. The budget is the last figure rounded up to the next KB plus 2 KB. Lower it as
- * the core shrinks; never raise it without saying why in the commit.
+ * 75,659 (72,599 before) with issue 17 item 2 (`body: "stream"` on both
+ * faces, whose stream a handler gets synchronously, the bind checks of
+ * `uploads`, four error codes), the upload spooler itself loading on first
+ * use. The budget is the last figure rounded up to the next KB plus 2 KB.
+ * Lower it as the core shrinks; never raise it without saying why in the
+ * commit.
  */
 const BUDGET = 76 * KB;
 /** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
