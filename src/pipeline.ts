@@ -6,7 +6,8 @@
  *   1. route          (404/405)          core/router.ts
  *   2. open           (403/412/400/401)  secure/open.ts: policy, nonce, key, signature, replay, decrypt;
  *                                        only for requests with keys or a nonce, or routes that demand them
- *   3. read the body  (413)              the face, then core/body.ts (400)
+ *   3. read the body  (413)              the face, then core/body.ts (400); or as it arrives
+ *                                        (`body: "stream"`: ctx.stream; `uploads`: core/uploads.ts)
  *   4. bind values    (400)              core/values.ts, core/query.ts
  *   5. call           (406/500/503)      here, with core/context.ts
  *   6. render         (R1-R8)            core/render.ts

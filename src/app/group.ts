@@ -415,7 +415,6 @@ function xOf(key: string): string | null {
   return XY.test(key) ? atob(key).slice(0, 32) : null;
 }
 
-/** A route's schemas, `null` when it has none (the seed's binding, untouched). */
 /** An encrypted body must be read whole: its signature covers it, and it is opened before anything reads it. */
 function encryptedIntake(path: string): string {
   return `"${path}": body: "stream" or uploads cannot go with encrypted or allow (an encrypted body is read whole)`;
@@ -439,6 +438,7 @@ function intakeOf(path: string, options: BindOptions, encrypted: boolean): Route
   return { dir: uploads!.dir, maxFileSize, maxFiles, maxTotal: uploads!.maxTotal ?? maxFileSize * maxFiles };
 }
 
+/** A route's schemas, `null` when it has none (the seed's binding, untouched). */
 function schemasOf(options: BindOptions, checkResponses: boolean): RouteSchemas | null {
   const { query, headers, response } = options;
   const body = isStandardSchema(options.body) ? options.body : undefined;
