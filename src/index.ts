@@ -56,8 +56,10 @@ export type {
   RequestHeaders,
   RequestValues,
   Result,
+  SpooledFile,
   State,
   UploadedFile,
+  UploadOptions,
   Values,
   ValuesOf,
 } from "./common/types.js";

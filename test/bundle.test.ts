@@ -24,11 +24,15 @@ const KB = 1024;
  * once the JSON and multipart parsers and the cookies' HMAC loaded on first
  * use; then 72,290 with what issues 15 and 16 added to the core (schema
  * options, body shape limits, `use()`, `openapi()`, seven error codes), the
- * schema checks and the body shape scan themselves loading on first use. The
- * budget is the last figure rounded up to the next KB plus 2 KB. Lower it as
- * the core shrinks; never raise it without saying why in the commit.
+ * schema checks and the body shape scan themselves loading on first use; then
+ * 75,659 (72,599 before) with issue 17 item 2 (`body: "stream"` on both
+ * faces, whose stream a handler gets synchronously, the bind checks of
+ * `uploads`, four error codes), the upload spooler itself loading on first
+ * use. The budget is the last figure rounded up to the next KB plus 2 KB.
+ * Lower it as the core shrinks; never raise it without saying why in the
+ * commit.
  */
-const BUDGET = 73 * KB;
+const BUDGET = 76 * KB;
 /** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
 const LAZY: Record<string, string> = {
   "the Node server": "build/lib/faces/serve.js",
@@ -38,6 +42,7 @@ const LAZY: Record<string, string> = {
   "the HMAC of signed cookies": "node_modules/@noble/hashes/hmac.js",
   "the schema checks": "build/lib/core/validate.js",
   "the body shape checks": "build/lib/core/body-shape.js",
+  "the upload spooler": "build/lib/core/uploads.js",
 };
 
 const builtin = new Set(builtinModules);
@@ -85,7 +90,8 @@ describe('S2: import "usrv" loads no node: module and no acorn until needed (iss
       minify: true,
       format: "esm",
       platform: "neutral",
-      external: ["node:*", ...builtinModules],
+      // busboy, an optional peer (CommonJS, "main" only), loads only with a spooled upload
+      external: ["node:*", ...builtinModules, "busboy"],
       logLevel: "silent",
     });
     outputs = result.metafile.outputs;

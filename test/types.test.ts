@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { createApp, type PathParams, type Values, type ValuesOf } from "usrv";
+import { type Context, createApp, type PathParams, type SpooledFile, type Values, type ValuesOf } from "usrv";
 import * as v from "valibot";
 import { z } from "zod";
 
@@ -37,6 +37,10 @@ export type Cases = [
   Expect<
     Equal<ValuesOf<"/x", { headers: typeof query }>["headers"], { n: number; tag?: string | undefined }>
   >,
+  // V13: body: "stream" is no schema: the values stay open, the body comes through ctx.stream
+  Expect<Equal<ValuesOf<"/x", { body: "stream" }>["other"], unknown>>,
+  Expect<Equal<Context["stream"], ReadableStream<Uint8Array> | null>>,
+  Expect<Equal<SpooledFile, { filename: string; type: string; size: number; path: string }>>,
 ];
 
 it("B4: parameter types flow from the path into the handler", async () => {
@@ -51,6 +55,8 @@ it("B4: parameter types flow from the path into the handler", async () => {
   app.bind("/y", () => "200");
   // @ts-expect-error n is a number once the query schema ran
   app.bind("/z", { query }, ({ n }) => [200, n.toUpperCase()]);
+  // @ts-expect-error body is a schema or "stream" (and bind refuses it at run time too)
+  assert.throws(() => app.bind("/s", { body: "streams" }, () => [200]), /or "stream", not "streams"/);
   const res = await app.request("/5/test");
   assert.deepEqual(await res.json(), ["TEST", 6]);
 });

@@ -81,6 +81,7 @@ export class RequestContext implements Context {
   #query: URLSearchParams | undefined;
   #cookies: Record<string, string> | undefined;
   #abort: AbortController | undefined;
+  #stream: ReadableStream<Uint8Array> | null | undefined;
   #late: HttpError | undefined;
   /** Answer headers and Set-Cookie lines the handler added. */
   #answer: Record<string, string> | undefined;
@@ -167,6 +168,14 @@ export class RequestContext implements Context {
 
   deleteCookie(name: string, options: Pick<CookieOptions, "path" | "domain" | "secure"> = {}): this {
     return this.setCookie(name, "", { ...options, maxAge: 0 });
+  }
+
+  get stream(): ReadableStream<Uint8Array> | null {
+    if (this.#stream === undefined) {
+      const route = this.#hit.value as Route | undefined;
+      this.#stream = route?.intake === "stream" ? this.#inc.bodyStream(route.bodyLimit) : null;
+    }
+    return this.#stream;
   }
 
   get signal(): AbortSignal {
