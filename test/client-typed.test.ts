@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative, sep } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -206,7 +206,7 @@ describe("C10: usrv types BINDINGS", () => {
     const r = run("bind-typed.ts");
     assert.equal(r.status, 0, r.stderr);
     assert.equal(bare(r.stdout), bare(readFileSync(table, "utf8")));
-    assert.match(r.stderr, /1 of 12 routes have a handler no module exports/);
+    assert.match(r.stderr, /1 of 12 routes have a handler no TypeScript module exports/);
   });
 
   it("C10: a route's module is imported relative to the output file, .ts as .js", () => {
@@ -217,6 +217,29 @@ describe("C10: usrv types BINDINGS", () => {
       assert.equal(r.status, 0, r.stderr);
       const spec = relative(dir, module).split(sep).join("/").replace(/\.ts$/, ".js");
       assert.ok(readFileSync(out, "utf8").includes(`typeof import("${spec}")["getUser"]`));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("C10: a JavaScript module's handlers are typed only with --allow-js", () => {
+    // inside the package, so that the module's `import "usrv"` finds it
+    const dir = mkdtempSync(fileURLToPath(new URL("../types-js-", import.meta.url)));
+    try {
+      const js = join(dir, "routes.mjs");
+      writeFileSync(
+        js,
+        'import { createApp } from "usrv";\nconst app = createApp();\nexport default app;\nexport const hi = app.bind("/hi", () => [200, "hi"]);\n',
+      );
+      const plain = run(js);
+      const allowed = run(js, "--allow-js");
+      assert.equal(plain.status, 0, plain.stderr);
+      assert.equal(allowed.status, 0, allowed.stderr);
+      assert.match(plain.stdout, /readonly hi: TypedCall<"GET", \[\], unknown>/);
+      assert.match(
+        allowed.stdout,
+        /readonly hi: TypedCall<"GET", \[\], typeof import\("[^"]*routes\.mjs"\)\["hi"\]>/,
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -27,6 +27,9 @@ bind() returns: export const getUser = bind("/user/<int:id>", ...).
 
 options:
   -o, --out FILE        write the table to FILE, a .ts file (default: stdout)
+  --allow-js            type the handlers of JavaScript modules too (a tsconfig
+                        with allowJs reads their types; without it, a type
+                        reference to a .js module does not compile)
   -h, --help            this help
 `;
 
@@ -80,6 +83,7 @@ export async function typesCommand(args: string[]): Promise<number> {
   const names = new Map<unknown, { module: string; name: string }>();
   for (const spec of positionals) {
     const url = locate(spec, process.cwd());
+    if (!values["allow-js"] && !/\.[cm]?tsx?$/.test(new URL(url).pathname)) continue;
     const exports = (await import(url)) as Record<string, unknown>;
     for (const [name, value] of Object.entries(exports)) {
       if (typeof value === "function" && !names.has(value)) {
@@ -95,7 +99,7 @@ export async function typesCommand(args: string[]): Promise<number> {
   const untyped = routes.filter((r) => r.handler === null).length;
   if (untyped > 0) {
     process.stderr.write(
-      `usrv types: ${untyped} of ${routes.length} routes have a handler no module exports: their values and answers are untyped (export what bind() returns to type them)\n`,
+      `usrv types: ${untyped} of ${routes.length} routes have a handler no TypeScript module exports: their values and answers are untyped (export what bind() returns to type them; --allow-js for JavaScript modules)\n`,
     );
   }
   const text = routeTypes(
@@ -113,6 +117,7 @@ function parse(args: string[]) {
     allowPositionals: true,
     options: {
       out: { type: "string", short: "o" },
+      "allow-js": { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
