@@ -222,20 +222,23 @@ describe("C10: usrv types BINDINGS", () => {
     }
   });
 
-  it("C10: a JavaScript module's handlers are typed only with --allow-js", () => {
+  it("C10: a JavaScript module's handlers are typed only with --allow-js; a method the client lacks is left out", () => {
     // inside the package, so that the module's `import "usrv"` finds it
     const dir = mkdtempSync(fileURLToPath(new URL("../types-js-", import.meta.url)));
     try {
       const js = join(dir, "routes.mjs");
       writeFileSync(
         js,
-        'import { createApp } from "usrv";\nconst app = createApp();\nexport default app;\nexport const hi = app.bind("/hi", () => [200, "hi"]);\n',
+        'import { createApp } from "usrv";\nconst app = createApp();\nexport default app;\nexport const hi = app.bind("/hi", () => [200, "hi"]);\n' +
+          'app.bind("/cache", { methods: ["PURGE"] }, () => [204]);\n',
       );
       const plain = run(js);
       const allowed = run(js, "--allow-js");
       assert.equal(plain.status, 0, plain.stderr);
       assert.equal(allowed.status, 0, allowed.stderr);
       assert.match(plain.stdout, /readonly hi: TypedCall<"GET", \[\], unknown>/);
+      assert.doesNotMatch(plain.stdout, /PURGE/);
+      assert.match(plain.stderr, /left out, the client has no property for their method .*: PURGE \/cache/);
       assert.match(
         allowed.stdout,
         /readonly hi: TypedCall<"GET", \[\], typeof import\("[^"]*routes\.mjs"\)\["hi"\]>/,

@@ -22,6 +22,17 @@ interface Node {
 
 const node = (): Node => ({ calls: [], children: new Map() });
 
+/** The methods a `Client` has a property for; others are called through `client.endpoint(method)`, untyped. */
+export const CLIENT_METHODS: ReadonlySet<string> = new Set([
+  "GET",
+  "POST",
+  "PUT",
+  "PATCH",
+  "DELETE",
+  "HEAD",
+  "OPTIONS",
+]);
+
 /** The client's argument type for a markup: what the route's converter reads. */
 function markupType(type: string): string {
   if (type === "int" || type === "float") return "number";
@@ -69,7 +80,7 @@ function print(n: Node, indent: string): string {
 /**
  * The source of the route table `Routes` for `createClient<Routes>()`.
  * Routes with an empty segment (`/a//b`) are left out: the client cannot
- * send one.
+ * send one; so are methods the client has no property for (`PURGE`).
  *
  * @example
  * routeTypes([{ method: "GET", pattern: "/user/<int:id>", handler: { module: "./routes.js", name: "getUser" } }]);
@@ -78,6 +89,7 @@ function print(n: Node, indent: string): string {
 export function routeTypes(routes: readonly TypedRoute[], header = ""): string {
   const roots = new Map<string, Node>();
   for (const { method, pattern, handler } of routes) {
+    if (!CLIENT_METHODS.has(method)) continue;
     const segments = parsePattern(pattern);
     if (segments.some((s) => s.kind === "static" && s.text === "")) continue;
     const { path, args } = place(segments);

@@ -14,7 +14,7 @@ import type { Route } from "../app/route.js";
 import { ConsoleLogger } from "../common/log.js";
 import { defaultApp } from "../index.js";
 import { firstSentence, UsageError } from "./errors.js";
-import { routeTypes, type TypedRoute } from "./route-types.js";
+import { CLIENT_METHODS, routeTypes, type TypedRoute } from "./route-types.js";
 import { loadBindings, locate } from "./serve-bindings.js";
 
 const USAGE = `usage: usrv types [options] BINDINGS...
@@ -96,7 +96,13 @@ export async function typesCommand(args: string[]): Promise<number> {
     pattern: route.pattern,
     handler: names.get(route.fn) ?? null,
   }));
-  const untyped = routes.filter((r) => r.handler === null).length;
+  const other = routes.filter((r) => !CLIENT_METHODS.has(r.method)).map((r) => `${r.method} ${r.pattern}`);
+  if (other.length > 0) {
+    process.stderr.write(
+      `usrv types: left out, the client has no property for their method (call client.endpoint(method)): ${other.join(", ")}\n`,
+    );
+  }
+  const untyped = routes.filter((r) => r.handler === null && CLIENT_METHODS.has(r.method)).length;
   if (untyped > 0) {
     process.stderr.write(
       `usrv types: ${untyped} of ${routes.length} routes have a handler no TypeScript module exports: their values and answers are untyped (export what bind() returns to type them; --allow-js for JavaScript modules)\n`,
