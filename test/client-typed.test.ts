@@ -248,6 +248,25 @@ describe("C10: usrv types BINDINGS", () => {
     }
   });
 
+  it("C10: a line break in a module's name does not end the header comment", () => {
+    const dir = mkdtempSync(fileURLToPath(new URL("../types-nl-", import.meta.url)));
+    try {
+      const odd = join(dir, "a\nexport const injected = 1;\n.ts");
+      writeFileSync(odd, readFileSync(module, "utf8"));
+      const r = run(odd);
+      assert.equal(r.status, 0, r.stderr);
+      const [header, next] = r.stdout.split("\n");
+      assert.match(header!, /^\/\/ Written by `usrv types .*a export const injected = 1; \.ts`/);
+      assert.equal(next, 'import type { TypedCall } from "usrv/client";');
+      assert.ok(
+        r.stdout.includes('a\\nexport const injected = 1;\\n.js")'),
+        "the specifier keeps its escapes",
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("C10: usage errors exit 2 with the usage", () => {
     const none = run();
     assert.equal(none.status, 2);

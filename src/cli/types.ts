@@ -102,15 +102,17 @@ export async function typesCommand(args: string[]): Promise<number> {
       `usrv types: left out, the client has no property for their method (call client.endpoint(method)): ${other.join(", ")}\n`,
     );
   }
-  const untyped = routes.filter((r) => r.handler === null && CLIENT_METHODS.has(r.method)).length;
+  const typed = routes.filter((r) => CLIENT_METHODS.has(r.method));
+  const untyped = typed.filter((r) => r.handler === null).length;
   if (untyped > 0) {
     process.stderr.write(
-      `usrv types: ${untyped} of ${routes.length} routes have a handler no TypeScript module exports: their values and answers are untyped (export what bind() returns to type them; --allow-js for JavaScript modules)\n`,
+      `usrv types: ${untyped} of ${typed.length} routes have a handler no TypeScript module exports: their values and answers are untyped (export what bind() returns to type them; --allow-js for JavaScript modules)\n`,
     );
   }
   const text = routeTypes(
     routes,
-    `// Written by \`usrv types ${positionals.join(" ")}\`: do not edit, run it again when the routes change.\n`,
+    // a line break in an argument would end the comment: the rest would be code
+    `// Written by \`usrv types ${positionals.join(" ").replace(/[\r\n\u2028\u2029]/g, " ")}\`: do not edit, run it again when the routes change.\n`,
   );
   if (values.out === undefined) process.stdout.write(text);
   else writeFileSync(values.out, text);
