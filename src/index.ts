@@ -48,6 +48,7 @@ export { ConsoleLogger, type Logger, parseLevel } from "./common/log.js";
 export type { StandardSchemaV1 } from "./common/standard-schema.js";
 export type {
   BindOptions,
+  Bound,
   Context,
   ConverterTypes,
   ObjectHandler,

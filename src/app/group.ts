@@ -20,10 +20,11 @@ import {
 import { isStandardSchema } from "../common/standard-schema.js";
 import type {
   BindOptions,
+  Bound,
   Context,
-  ObjectHandler,
   PositionalHandler,
   Result,
+  Values,
   ValuesOf,
 } from "../common/types.js";
 import type { CookieKeys } from "../core/cookies.js";
@@ -60,14 +61,24 @@ export interface GroupOptions {
   allow?: readonly string[] | ((publicKey: string) => boolean);
 }
 
-/** `bind`'s overloads under a prefix: object style (typed from the full path) first, positional second. */
+/**
+ * `bind`'s overloads under a prefix: object style (typed from the full path) first, positional second.
+ * Object style returns the handler, its type kept whole (literal statuses
+ * included, hence `const R`) and marked with its options ({@link Bound}), so
+ * that `usrv types` can type a client from it. `| Promise<Result>` keeps the
+ * contextual type of an answer R cannot be inferred from
+ * (`() => new Promise(() => {})` would infer `Promise<unknown>`).
+ */
 export interface Bind<Prefix extends string = ""> {
-  <P extends string>(path: P, fn: ObjectHandler<`${Prefix}${P}`>): ObjectHandler<`${Prefix}${P}`>;
-  <P extends string, const O extends BindOptions>(
+  <P extends string, const R extends Result | Promise<Result>>(
+    path: P,
+    fn: (values: Values<`${Prefix}${P}`>, ctx: Context) => R | Promise<Result>,
+  ): Bound<{}, (values: Values<`${Prefix}${P}`>, ctx: Context) => R>;
+  <P extends string, const O extends BindOptions, const R extends Result | Promise<Result>>(
     path: P,
     options: O,
-    fn: (values: ValuesOf<`${Prefix}${P}`, O>, ctx: Context) => Result | Promise<Result>,
-  ): (values: ValuesOf<`${Prefix}${P}`, O>, ctx: Context) => Result | Promise<Result>;
+    fn: (values: ValuesOf<`${Prefix}${P}`, O>, ctx: Context) => R | Promise<Result>,
+  ): Bound<O, (values: ValuesOf<`${Prefix}${P}`, O>, ctx: Context) => R>;
   (path: string, fn: PositionalHandler): PositionalHandler;
   (path: string, options: BindOptions, fn: PositionalHandler): PositionalHandler;
 }
@@ -263,7 +274,7 @@ export class Group<Prefix extends string = ""> {
     if (define !== undefined && typeof define !== "function") {
       throw new BindError(`group("${full}", options, define): define is a function that binds on the group`);
     }
-    const group = new Group<string>(this.#app, this as Group<string>, full, options);
+    const group = new Group<string>(this.#app, this as unknown as Group<string>, full, options);
     define?.(group);
     return group;
   }

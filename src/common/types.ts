@@ -228,6 +228,17 @@ export interface Context {
 /** What a handler returns: `[status, ...values]` (R1) or a standard Response (R8). */
 export type Result = readonly [number, ...unknown[]] | Response;
 
+/**
+ * What an object-style `bind` returns: the handler itself, its type marked
+ * with the route's options. The mark is a type only (nothing is set at run
+ * time): `usrv types` reads the options' schemas from it to type a client.
+ *
+ * @example
+ * export const getUser = bind("/user/<int:id>", { query: z.object({ x: z.string() }) }, ({ id, x }) => [200, { id, x }]);
+ * // typeof getUser: Bound<{ query: ... }, (values, ctx) => readonly [200, { id: number; x: string }]>
+ */
+export type Bound<O, F> = F & { readonly "~usrv"?: { readonly options: O } };
+
 /** Object style: one values object (destructure it), and the context. */
 export type ObjectHandler<P extends string> = (values: Values<P>, ctx: Context) => Result | Promise<Result>;
 
