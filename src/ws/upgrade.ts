@@ -83,6 +83,10 @@ class UpgradeIncoming implements Incoming {
   readBody(): Promise<Uint8Array | null> {
     return Promise.resolve(null);
   }
+
+  bodyStream(): ReadableStream<Uint8Array> | null {
+    return null;
+  }
 }
 
 /**
