@@ -195,10 +195,26 @@ class Peer implements WsSocket {
     raw.on("pong", () => {
       this.#alive = true;
     });
-    raw.on("message", (data: Buffer, isBinary: boolean) => {
-      if (h.message === undefined) return;
-      this.#run(() => h.message!(this, isBinary ? data : data.toString("utf8"), isBinary));
-    });
+    const message = h.message;
+    if (message !== undefined) {
+      raw.on("message", (data: Buffer, isBinary: boolean) => {
+        const value = isBinary ? data : data.toString("utf8");
+        if (this.#busy) {
+          this.#queue.push(() => message(this, value, isBinary));
+          return;
+        }
+        if (this.#failed) return;
+        // the common case inline, no closure: a message while none is pending
+        let out: unknown;
+        try {
+          out = message(this, value, isBinary);
+        } catch (e) {
+          this.#fail(e);
+          return;
+        }
+        if (out instanceof Promise) this.#wait(out);
+      });
+    }
     raw.on("error", (err: Error & { code?: string }) => {
       if (err.code?.startsWith("WS_ERR_")) this.#fault = FAULTS[err.code] ?? 1002;
       // ws has already closed with the code (1009 over maxPayload, 1002 bad framing, 1007 bad UTF-8)
@@ -293,23 +309,28 @@ class Peer implements WsSocket {
         return;
       }
       if (out instanceof Promise) {
-        this.#busy = true;
-        this.raw.pause();
-        out.then(
-          () => {
-            this.#busy = false;
-            const queued = this.#queue.shift();
-            if (queued !== undefined) this.#run(queued);
-            if (!this.#busy && !this.#failed) this.raw.resume();
-          },
-          (e) => {
-            this.#busy = false;
-            this.#fail(e);
-          },
-        );
+        this.#wait(out);
         return;
       }
     }
+  }
+
+  /** A handler's promise is pending: read no further until it settles, then what queued meanwhile. */
+  #wait(out: Promise<unknown>): void {
+    this.#busy = true;
+    this.raw.pause();
+    out.then(
+      () => {
+        this.#busy = false;
+        const queued = this.#queue.shift();
+        if (queued !== undefined) this.#run(queued);
+        if (!this.#busy && !this.#failed) this.raw.resume();
+      },
+      (e) => {
+        this.#busy = false;
+        this.#fail(e);
+      },
+    );
   }
 
   /** A handler failed: logged with its stack, told to `error`, and the peer gets 1011 and nothing more. */
