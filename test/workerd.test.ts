@@ -58,7 +58,8 @@ async function writeWorker(dir: string): Promise<string> {
     format: "esm",
     platform: "neutral",
     conditions: ["workerd", "worker", "browser"], // wrangler's
-    external: ["node:*", ...builtinModules],
+    // busboy (CommonJS, "main" only) is imported by the upload spooler's chunk, which a worker never loads
+    external: ["node:*", ...builtinModules, "busboy"],
     metafile: true,
     logLevel: "error",
   });
