@@ -58,8 +58,7 @@ async function writeWorker(dir: string): Promise<string> {
     format: "esm",
     platform: "neutral",
     conditions: ["workerd", "worker", "browser"], // wrangler's
-    // busboy (CommonJS, "main" only) is imported by the upload spooler's chunk, which a worker never loads
-    external: ["node:*", ...builtinModules, "busboy"],
+    external: ["node:*", ...builtinModules],
     metafile: true,
     logLevel: "error",
   });

@@ -107,6 +107,19 @@ const tooLarge = (
  * their order, never by the client), or the first error: a limit (413), a
  * malformed body (400), the client gone (400).
  */
+/** What Node's loader gives for busboy, a CommonJS module: its export as `default`. */
+type BusboyModule = { default: typeof import("busboy") };
+
+/**
+ * `import(name)` with the name out of a bundler's sight: this chunk sits in
+ * the graph of `import "usrv"` (behind a dynamic import), and a bundler that
+ * follows it (esbuild in wrangler, Vite) would fail on, or pull in, an
+ * optional peer that only a Node server with uploads loads.
+ */
+function importNamed<T>(name: string): Promise<T> {
+  return import(name) as Promise<T>;
+}
+
 async function spool(
   inc: Incoming,
   contentType: string,
@@ -115,9 +128,9 @@ async function spool(
   dir: string,
 ): Promise<Dict> {
   // a CommonJS module: Node's loader gives it as `default`
-  const busboy = await importPeer("busboy", "bind({ uploads })", () => import("busboy")).then(
-    (m) => m.default,
-  );
+  const busboy = await importPeer("busboy", "bind({ uploads })", () =>
+    importNamed<BusboyModule>("busboy"),
+  ).then((m) => m.default);
   const fields = dict();
   const writes: Promise<unknown>[] = [];
   const streams: (Readable | Writable)[] = [];
