@@ -24,6 +24,10 @@ export const ERRORS = {
   USRV_ERR_NOT_FOUND: [404, "no route matches the path"],
   USRV_ERR_METHOD_NOT_ALLOWED: [405, "the path exists, but not for this method (see the Allow header)"],
   USRV_ERR_BAD_RESULT: [406, "the handler did not return [status, ...values] with an integer status"],
+  USRV_ERR_STREAM_NEEDS_V2: [
+    406,
+    "the answer is an event stream (SSE, NDJSON) and the request asked for v1 encryption, which seals an answer whole: ask with v2",
+  ],
   USRV_ERR_REPLAY: [412, "the Nonce is malformed, stale, in the future or already used"],
   USRV_ERR_PRECONDITION_FAILED: [
     412,
