@@ -88,6 +88,12 @@ matrix(
         { heartbeat: 20 },
       ),
     );
+    app.bind("/gen", () => [
+      200,
+      (async function* () {
+        yield 1;
+      })(),
+    ]);
     app.bind("/resume", { style: "object" }, (_, ctx) => [200, lastEventId(ctx)]);
   },
   (send) => {
@@ -130,6 +136,17 @@ matrix(
       const res = await send()("/rows");
       assert.equal(res.headers.get("content-type"), "application/x-ndjson");
       assert.equal(await res.text(), '1\n"two\\nlines"\n{"three":[3]}\nnull\nnull\n');
+    });
+
+    it("R10: [200, asyncGenerator] is not a silent {}: 500 USRV_ERR_UNSERIALIZABLE naming usrv/stream", async () => {
+      const res = await send()("/gen");
+      assert.equal(res.status, 500);
+      const body = (await res.json()) as { code: string; message: string };
+      assert.equal(body.code, "USRV_ERR_UNSERIALIZABLE");
+      assert.match(
+        body.message,
+        /returned an async iterable as its value; stream it with sse\(ctx, it\) or ndjson\(ctx, it\) from usrv\/stream/,
+      );
     });
 
     it("R10: a value that is not JSON (BigInt) ends the stream as a failure", async () => {

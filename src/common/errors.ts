@@ -44,7 +44,10 @@ export const ERRORS = {
   USRV_ERR_RATE_LIMITED: [429, "over the rate limit (usrv/rate-limit): wait Retry-After seconds"],
   USRV_ERR_HEADERS_TOO_LARGE: [431, "the request headers are over the server's limit"],
   USRV_ERR_INTERNAL: [500, "the handler threw or rejected (logged with its stack, never sent)"],
-  USRV_ERR_UNSERIALIZABLE: [500, "the handler's values cannot be written as JSON (circular, BigInt)"],
+  USRV_ERR_UNSERIALIZABLE: [
+    500,
+    "the handler's values cannot be written as JSON (circular, BigInt, an async iterable: stream it with usrv/stream)",
+  ],
   USRV_ERR_BAD_RESPONSE: [
     500,
     "the handler's answer does not hold under its route's response schema (checked when createApp({ checkResponses: true }))",
