@@ -11,7 +11,7 @@ import { matrix } from "./_setup.js";
 import { client } from "./fixtures/v1-requests.js";
 import { v2Request } from "./fixtures/v2-requests.js";
 
-const seen = { finally: 0 };
+const seen = { returned: 0 };
 
 async function until(ok: () => boolean, what: string): Promise<void> {
   for (const end = Date.now() + 30_000; !ok(); ) {
@@ -20,12 +20,21 @@ async function until(ok: () => boolean, what: string): Promise<void> {
   }
 }
 
-async function* endless() {
-  try {
-    for (let n = 0; ; n++) yield { id: String(n), data: "x".repeat(1000) };
-  } finally {
-    seen.finally++;
-  }
+/** An endless source whose return() is seen (a generator never started would skip its finally). */
+function endless(): AsyncIterableIterator<{ id: string; data: string }> {
+  let n = 0;
+  return {
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+    async next() {
+      return { done: false, value: { id: String(n++), data: "x".repeat(1000) } };
+    },
+    async return() {
+      seen.returned++;
+      return { done: true, value: undefined };
+    },
+  };
 }
 
 matrix(
@@ -39,7 +48,7 @@ matrix(
   (send) => {
     it("E8: under v1 an event stream is refused at once, sealed, USRV_ERR_STREAM_NEEDS_V2, and its source stopped", async () => {
       for (const path of ["/endless", "/rows"]) {
-        const before = seen.finally;
+        const before = seen.returned;
         const res = await send()(path, { headers: { "sender-public-key": client.publicKey } });
         assert.equal(res.status, 406);
         const R = res.headers.get("ephemeral-public-key");
@@ -47,7 +56,7 @@ matrix(
         const body = JSON.parse(decrypt(client.privateKey, R, await res.text()));
         assert.equal(body.code, "USRV_ERR_STREAM_NEEDS_V2");
         assert.match(body.message, /v1 encryption seals an answer whole/);
-        if (path === "/endless") await until(() => seen.finally > before, "the generator's finally block");
+        if (path === "/endless") await until(() => seen.returned > before, "the source's return()");
       }
     });
 
@@ -65,7 +74,7 @@ matrix(
     });
 
     it("E8: under v2 an endless event stream flows in records, and leaving stops its source", async () => {
-      const before = seen.finally;
+      const before = seen.returned;
       const req = await v2Request("/endless");
       const res = await send()("/endless", req.init);
       assert.equal(res.status, 200);
@@ -73,7 +82,7 @@ matrix(
       let got = 0;
       while (got < 200_000) got += (await reader.read()).value!.length;
       await reader.cancel();
-      await until(() => seen.finally > before, "the generator's finally block");
+      await until(() => seen.returned > before, "the source's return()");
     });
   },
 );

@@ -1,8 +1,8 @@
 /**
  * A source the handler iterates (an async generator, any async or sync
- * iterable) as a byte stream pulled at the reader's pace: one value is taken
- * from the source only when the stream's one-chunk queue is empty, so a
- * reader that stops reading stops the source (the Node face writes at the
+ * iterable) as a byte stream pulled at the reader's pace: a value is taken
+ * from the source only while a read waits for one, so a reader that stops
+ * reading stops the source (the Node face writes at the
  * socket's pace, faces/node.ts). Ending the stream, from either side, ends
  * the iteration: the source's `return()` runs, and with it a generator's
  * `finally` blocks.
@@ -83,13 +83,6 @@ export function pull<T>(
     {
       start(controller) {
         if (framing.prelude) controller.enqueue(utf8.encode(framing.prelude));
-        if (framing.heartbeat > 0 && framing.beat) {
-          const beat = utf8.encode(framing.beat);
-          timer = setInterval(() => {
-            // only into an empty queue: a reader that does not read gets no pile of beats
-            if (!over && (controller.desiredSize ?? 0) > 0) controller.enqueue(beat);
-          }, framing.heartbeat);
-        }
         if (signal.aborted) {
           end(true);
           controller.close();
@@ -106,6 +99,14 @@ export function pull<T>(
         signal.addEventListener("abort", onAbort, { once: true });
       },
       async pull(controller) {
+        // beats start with the first read: a Response never read (dropped by a hook) holds no timer
+        if (timer === undefined && framing.heartbeat > 0 && framing.beat && !over) {
+          const beat = utf8.encode(framing.beat);
+          timer = setInterval(() => {
+            // only into an empty queue: a reader that does not read gets one beat, not a pile
+            if (!over && (controller.desiredSize ?? -1) >= 0) controller.enqueue(beat);
+          }, framing.heartbeat);
+        }
         // a value that frames to nothing is skipped here: a pull that enqueues nothing is not called again
         for (;;) {
           if (over) return;
@@ -139,7 +140,7 @@ export function pull<T>(
         end(true);
       },
     },
-    // one chunk ahead at most: the reader's pace is the source's
-    { highWaterMark: 1 },
+    // nothing ahead: pull() runs only while a read waits, so the reader's pace is the source's
+    { highWaterMark: 0 },
   );
 }
