@@ -8,7 +8,7 @@ import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
 import type { ServerHandle } from "usrv";
-import { encodeEvent, lastEventId, MAX_LAST_EVENT_ID, ndjson, sse } from "usrv/stream";
+import { encodeEvent, lastEventId, MAX_LAST_EVENT_ID, ndjson, openStreams, sse } from "usrv/stream";
 import { matrix, quietApp } from "./_setup.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -312,6 +312,38 @@ source.addEventListener("tick", (e) => {
   });
 });
 
+describe("R14: open streams are bounded in count", () => {
+  it("R14: every stream above has ended; past maxStreams a stream is refused 503 USRV_ERR_TOO_MANY_STREAMS, and taken again once one ends", async () => {
+    await until(() => openStreams() === 0, "every stream of the suites above to end (none leaked)");
+    const { app } = quietApp();
+    app.bind("/capped", { style: "object" }, (_, ctx) =>
+      ndjson(
+        ctx,
+        (async function* () {
+          for (;;) yield 1;
+        })(),
+        { maxStreams: 2 },
+      ),
+    );
+    const first = await app.request("/capped");
+    const second = await app.request("/capped");
+    assert.deepEqual([first.status, second.status, openStreams()], [200, 200, 2]);
+    const third = await app.request("/capped");
+    assert.equal(third.status, 503);
+    assert.equal(third.headers.get("retry-after"), "5");
+    const body = (await third.json()) as { code: string; message: string };
+    assert.equal(body.code, "USRV_ERR_TOO_MANY_STREAMS");
+    assert.equal(body.message, "ndjson: this process holds 2 open streams, its limit (maxStreams 2)");
+    await first.body!.cancel();
+    assert.equal(openStreams(), 1);
+    const again = await app.request("/capped");
+    assert.equal(again.status, 200);
+    await again.body!.cancel();
+    await second.body!.cancel();
+    assert.equal(openStreams(), 0);
+  });
+});
+
 describe("R9: encodeEvent", () => {
   it("R9: an event is typed: a bare value does not compile where an event is expected", async () => {
     const ctx = { signal: new AbortController().signal };
@@ -319,7 +351,9 @@ describe("R9: encodeEvent", () => {
     // @ts-expect-error: a value travels as { data: value }
     const res = sse(ctx, wrong);
     await assert.rejects(res.body!.getReader().read(), TypeError);
-    assert.ok(sse(ctx, [{ data: { price: 3 } }, "text"]) instanceof Response);
+    const right = sse(ctx, [{ data: { price: 3 } }, "text"]);
+    assert.ok(right instanceof Response);
+    await right.body!.cancel();
   });
 
   it("R9: refuses what is not an event, and a field that would start another", () => {

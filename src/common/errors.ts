@@ -61,6 +61,10 @@ export const ERRORS = {
     "a hook returned something that is not [status, ...values], a Response or nothing, or onResponse left a bad status, header or body",
   ],
   USRV_ERR_TIMEOUT: [503, "the handler did not answer within the route's timeout (logged)"],
+  USRV_ERR_TOO_MANY_STREAMS: [
+    503,
+    "the process holds its limit of open event streams (usrv/stream's maxStreams): retry after Retry-After seconds",
+  ],
   USRV_ERR_REPLAY_STORE: [503, "the replay memory is full or unreachable: requests with a Nonce fail closed"],
   USRV_ERR_RATE_LIMIT_STORE: [
     503,

@@ -4,5 +4,5 @@
  * loads none of it.
  */
 export { type NdjsonOptions, ndjson } from "./ndjson.js";
-export type { Source, StreamContext } from "./pull.js";
+export { MAX_STREAMS, openStreams, type Source, type StreamContext } from "./pull.js";
 export { encodeEvent, lastEventId, MAX_LAST_EVENT_ID, type SseEvent, type SseOptions, sse } from "./sse.js";

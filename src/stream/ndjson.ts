@@ -2,7 +2,7 @@
  * Newline-delimited JSON: a source of values as an `application/x-ndjson`
  * answer, one JSON text per line.
  */
-import { pull, type Source, type StreamContext } from "./pull.js";
+import { checkCount, MAX_STREAMS, pull, type Source, type StreamContext } from "./pull.js";
 
 /** Options of {@link ndjson}. */
 export interface NdjsonOptions {
@@ -10,6 +10,8 @@ export interface NdjsonOptions {
   readonly heartbeat?: number;
   /** The answer's status. Default 200. */
   readonly status?: number;
+  /** Refuse this stream (503 `USRV_ERR_TOO_MANY_STREAMS`) when the process holds this many open streams already (SSE and NDJSON). Default 10,000. */
+  readonly maxStreams?: number;
 }
 
 function line(value: unknown): string {
@@ -30,11 +32,9 @@ function line(value: unknown): string {
  * // {"id":1}\n{"id":2}\n...
  */
 export function ndjson<T>(ctx: StreamContext, source: Source<T>, options: NdjsonOptions = {}): Response {
-  const heartbeat = options.heartbeat ?? 0;
-  if (!Number.isFinite(heartbeat) || heartbeat < 0) {
-    throw new TypeError(`[usrv] ndjson: heartbeat must be milliseconds >= 0, got ${String(heartbeat)}`);
-  }
-  const body = pull(ctx, source, { encode: line, beat: "\n", heartbeat });
+  const heartbeat = checkCount("ndjson", "heartbeat", options.heartbeat ?? 0);
+  const maxStreams = checkCount("ndjson", "maxStreams", options.maxStreams ?? MAX_STREAMS);
+  const body = pull(ctx, source, { encode: line, beat: "\n", heartbeat, maxStreams, name: "ndjson" });
   return new Response(body, {
     status: options.status ?? 200,
     headers: {

@@ -8,6 +8,8 @@
  * `finally` blocks.
  */
 
+import { HttpError } from "../common/errors.js";
+
 /** What a streamed answer needs of the handler's context. */
 export interface StreamContext {
   /** Fires when the client leaves (`Context.signal`). */
@@ -24,6 +26,34 @@ export interface Framing<T> {
   readonly beat?: string;
   /** Milliseconds between two beats; 0 sends none. */
   readonly heartbeat: number;
+  /** Refuse the stream (503) when the process holds this many open already. */
+  readonly maxStreams: number;
+  /** "sse" or "ndjson", for messages. */
+  readonly name: string;
+}
+
+/** The default of `maxStreams`: about 300 MB of open streams on Node (bench/sse-fanout.mjs). */
+export const MAX_STREAMS = 10_000;
+
+let open = 0;
+
+/**
+ * How many streamed answers of usrv/stream this process holds open now (begun
+ * and not yet ended, by their source's end, a failure or the client leaving).
+ *
+ * @example
+ * app.bind("/health", () => [200, { streams: openStreams() }]);
+ */
+export function openStreams(): number {
+  return open;
+}
+
+/** Checks a `heartbeat` or `maxStreams` option: a number >= 0. */
+export function checkCount(name: string, option: string, value: number): number {
+  if (typeof value !== "number" || !(value >= 0) || value === Number.POSITIVE_INFINITY) {
+    throw new TypeError(`[usrv] ${name}: ${option} must be a number >= 0, got ${String(value)}`);
+  }
+  return value;
 }
 
 const utf8 = new TextEncoder();
@@ -56,6 +86,15 @@ export function pull<T>(
   framing: Framing<T>,
 ): ReadableStream<Uint8Array> {
   const it = iteratorOf(source);
+  if (open >= framing.maxStreams) {
+    // a client that opens stream after stream must not hold the process's memory: each one costs ~30 KB
+    throw new HttpError(
+      "USRV_ERR_TOO_MANY_STREAMS",
+      `${framing.name}: this process holds ${open} open streams, its limit (maxStreams ${framing.maxStreams})`,
+      { headers: { "retry-after": "5" } },
+    );
+  }
+  open++;
   let timer: ReturnType<typeof setInterval> | undefined;
   let over = false;
   let onAbort: (() => void) | undefined;
@@ -67,6 +106,7 @@ export function pull<T>(
   const end = (early: boolean) => {
     if (over) return;
     over = true;
+    open--;
     clearInterval(timer);
     if (onAbort !== undefined) signal.removeEventListener("abort", onAbort);
     if (early) {

@@ -4,7 +4,7 @@
  * the `Last-Event-ID` a reconnecting `EventSource` sends back.
  */
 import type { RequestHeaders } from "../common/types.js";
-import { pull, type Source, type StreamContext } from "./pull.js";
+import { checkCount, MAX_STREAMS, pull, type Source, type StreamContext } from "./pull.js";
 
 /** One event. `data` that is not a string is sent as its JSON. */
 export interface SseEvent {
@@ -28,6 +28,8 @@ export interface SseOptions {
   readonly retry?: number;
   /** The answer's status. Default 200. */
   readonly status?: number;
+  /** Refuse this stream (503 `USRV_ERR_TOO_MANY_STREAMS`, Retry-After: 5) when the process holds this many open streams already (SSE and NDJSON). Default 10,000. */
+  readonly maxStreams?: number;
 }
 
 /** The longest `Last-Event-ID` {@link lastEventId} takes, in characters. */
@@ -115,12 +117,17 @@ export function sse(
   source: Source<SseEvent | string>,
   options: SseOptions = {},
 ): Response {
-  const heartbeat = options.heartbeat ?? 15_000;
-  if (!Number.isFinite(heartbeat) || heartbeat < 0) {
-    throw new TypeError(`[usrv] sse: heartbeat must be milliseconds >= 0, got ${String(heartbeat)}`);
-  }
+  const heartbeat = checkCount("sse", "heartbeat", options.heartbeat ?? 15_000);
+  const maxStreams = checkCount("sse", "maxStreams", options.maxStreams ?? MAX_STREAMS);
   const prelude = options.retry === undefined ? undefined : `${retryField(options.retry)}\n`;
-  const body = pull(ctx, source, { encode: encodeEvent, prelude, beat: ":\n\n", heartbeat });
+  const body = pull(ctx, source, {
+    encode: encodeEvent,
+    prelude,
+    beat: ":\n\n",
+    heartbeat,
+    maxStreams,
+    name: "sse",
+  });
   return new Response(body, {
     status: options.status ?? 200,
     headers: {
