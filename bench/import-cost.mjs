@@ -18,7 +18,7 @@ if (process.argv[2] === "--child") {
   const out = [["node start to the main module", performance.now()]];
   for (const group of JSON.parse(process.argv[3])) {
     const t = performance.now();
-    for (const spec of group.specs) await import(spec.startsWith("dist/") ? `../${spec}` : spec);
+    for (const spec of group.specs) await import(spec.startsWith("dist/") || spec.startsWith("build/") ? `../${spec}` : spec);
     out.push([group.label, performance.now() - t]);
   }
   console.log(JSON.stringify(out));
@@ -30,9 +30,9 @@ const ALONE = [
   [g("usrv (dist/index.js, everything it imports)", "usrv")],
   [g("secure-json-parse (CommonJS)", "secure-json-parse")],
   [g("@noble/hashes hmac + sha2", "@noble/hashes/hmac.js", "@noble/hashes/sha2.js")],
-  [g("what run() imports: faces/serve (node:http, node:https)", "dist/faces/serve.js")],
+  [g("what run() imports: faces/serve (node:http, node:https)", "build/lib/faces/serve.js")],
 ];
-const d = (dir, ...files) => files.map((f) => `dist/${dir}/${f}.js`);
+const d = (dir, ...files) => files.map((f) => `build/lib/${dir}/${f}.js`);
 const STEPS = [
   g("secure-json-parse (CommonJS)", "secure-json-parse"),
   g("@noble/hashes hmac + sha2", "@noble/hashes/hmac.js", "@noble/hashes/sha2.js"),
@@ -52,17 +52,17 @@ const STEPS = [
   ),
   g(
     "secure/security (the loader of the secure steps), stores/replay",
-    "dist/secure/security.js",
-    "dist/stores/replay.js",
+    "build/lib/secure/security.js",
+    "build/lib/stores/replay.js",
   ),
   g("faces: incoming, node, fetch", ...d("faces", "incoming", "node", "fetch")),
   g(
     "pipeline, app/hooks, app/group, app/app, index",
-    "dist/pipeline.js",
+    "build/lib/pipeline.js",
     ...d("app", "hooks", "group", "app"),
-    "dist/index.js",
+    "build/lib/index.js",
   ),
-  g("run(): faces/serve (node:http, node:https)", "dist/faces/serve.js"),
+  g("run(): faces/serve (node:http, node:https)", "build/lib/faces/serve.js"),
 ];
 
 function runs(groups) {

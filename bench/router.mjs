@@ -3,7 +3,7 @@
 //   npm run build && node bench/router.mjs          (BENCH_ROUNDS, default 5; --quick for 1 round)
 //   taskset -c 0 node bench/router.mjs              (steadier on a busy machine)
 import FindMyWay from "find-my-way";
-import { Router } from "../dist/core/router.js";
+import { Router } from "../build/lib/core/router.js";
 import { fmt, median, table } from "./report.mjs";
 
 const SIZES = [10, 200, 2000];

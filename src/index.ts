@@ -48,6 +48,7 @@ export { ConsoleLogger, type Logger, parseLevel } from "./common/log.js";
 export type { StandardSchemaV1 } from "./common/standard-schema.js";
 export type {
   BindOptions,
+  Bound,
   Context,
   ConverterTypes,
   ObjectHandler,
@@ -56,8 +57,10 @@ export type {
   RequestHeaders,
   RequestValues,
   Result,
+  SpooledFile,
   State,
   UploadedFile,
+  UploadOptions,
   Values,
   ValuesOf,
 } from "./common/types.js";

@@ -6,7 +6,8 @@
  *   1. route          (404/405)          core/router.ts
  *   2. open           (403/412/400/401)  secure/open.ts: policy, nonce, key, signature, replay, decrypt;
  *                                        only for requests with keys or a nonce, or routes that demand them
- *   3. read the body  (413)              the face, then core/body.ts (400)
+ *   3. read the body  (413)              the face, then core/body.ts (400); or as it arrives
+ *                                        (`body: "stream"`: ctx.stream; `uploads`: core/uploads.ts)
  *   4. bind values    (400)              core/values.ts, core/query.ts
  *   5. call           (406/500/503)      here, with core/context.ts
  *   6. render         (R1-R8)            core/render.ts
@@ -103,6 +104,7 @@ export function handle(app: Core, inc: Incoming): Maybe<Reply> {
     const reply = respond(app, route, hit, inc, path, rawQuery, null, null);
     return reply instanceof Promise ? reply.then((r) => out(inc, r)) : out(inc, reply);
   }
+  if (route.intake !== null) return intake(app, route, hit, inc, path, rawQuery); // 3-6, streamed or spooled
   // 3. read the body, then parse it
   return inc
     .readBody(route.bodyLimit)
@@ -113,6 +115,38 @@ export function handle(app: Core, inc: Incoming): Maybe<Reply> {
     )
     .catch((e) => renderThrown(e, method, route.label))
     .then((reply) => out(inc, reply));
+}
+
+let uploads: Promise<typeof import("./core/uploads.js")> | undefined;
+
+/**
+ * Steps 3-6 for a route that takes its body as it arrives: with
+ * `body: "stream"` the handler reads `ctx.stream`; with `uploads` the file
+ * parts are spooled to disk first (core/uploads.ts, loaded on first use)
+ * and removed once the answer is out.
+ */
+function intake(
+  app: Core,
+  route: Route,
+  hit: Match<Route>,
+  inc: Incoming,
+  path: string,
+  rawQuery: string,
+  hooks?: Hooked,
+): Maybe<Reply> {
+  const done = (r: Reply) => (hooks === undefined ? out(inc, r) : hooks.finished(r));
+  if (route.intake === "stream") {
+    const reply = respond(app, route, hit, inc, path, rawQuery, null, null, null, hooks?.ctx);
+    return reply instanceof Promise ? reply.then(done) : done(reply);
+  }
+  return (uploads ??= import("./core/uploads.js"))
+    .then((m) =>
+      m.spooled(inc, route, (bytes, parsed) =>
+        respond(app, route, hit, inc, path, rawQuery, bytes, parsed, null, hooks?.ctx),
+      ),
+    )
+    .catch((e) => renderThrown(e, inc.method, route.label))
+    .then(done);
 }
 
 /** The 404 or the 405 of a path no route matches for this method. */
@@ -258,6 +292,7 @@ class Hooked {
       const reply = respond(app, route, match, inc, path, rawQuery, null, null, null, ctx);
       return reply instanceof Promise ? reply.then((r) => this.finished(r)) : this.finished(reply);
     }
+    if (route.intake !== null) return intake(app, route, match, inc, path, rawQuery, this);
     return inc
       .readBody(route.bodyLimit)
       .then((bytes) =>
@@ -389,6 +424,12 @@ async function secured(
   let opened: Opened;
   let steps: Awaited<ReturnType<typeof loadSteps>>;
   try {
+    if (route.intake !== null) {
+      throw new HttpError(
+        "USRV_ERR_ENCRYPTED_STREAM",
+        `${route.label} reads its body as it arrives: send it in clear`,
+      );
+    }
     steps = await loadSteps();
     opened = await steps.open(app, inc, route); // 2. open (reads the body: the signature covers it)
   } catch (e) {
@@ -567,10 +608,14 @@ function respondChecked(
   const { checkAnswer, checkInputs } = validation;
   const { method } = inc;
   const schemas = route.schemas!;
+  const shape = route.shape;
+  // the context is built only for a function or a hook that can receive it, as in respond()
   const ctx =
     hooked !== undefined
       ? hooked.bound(hit, bytes, sender)
-      : context(app, route, hit, inc, path, rawQuery, bytes, sender);
+      : shape.style === "object" && shape.arity <= 1 && route.scope.chains.beforeHandle.length === 0
+        ? undefined
+        : context(app, route, hit, inc, path, rawQuery, bytes, sender);
   let out: unknown;
   try {
     const sources: Sources = {
@@ -619,10 +664,13 @@ function context(
   );
 }
 
-/** 5 with hooks: beforeHandle in order, then the handler unless one answered. */
-function prepared(route: Route, ctx: RequestContext, sources: Sources): unknown {
+/**
+ * 5 with hooks: beforeHandle in order, then the handler unless one answered.
+ * `ctx` is left out only for an object-style function of one parameter and no beforeHandle.
+ */
+function prepared(route: Route, ctx: RequestContext | undefined, sources: Sources): unknown {
   const before = route.scope.chains.beforeHandle;
-  if (before.length === 0) return call(route, ctx, sources, null);
+  if (before.length === 0 || ctx === undefined) return call(route, ctx, sources, null);
   const values = objectValues(sources);
   const answer = runHooks(before, values, ctx, ctx);
   if (answer instanceof Promise) return answer.then((a) => handled(route, ctx, sources, values, a));
@@ -652,7 +700,7 @@ function handled(
 /** The handler, called in its style; object style gets the values beforeHandle saw. */
 function call(
   route: Route,
-  ctx: RequestContext,
+  ctx: RequestContext | undefined,
   sources: Sources,
   values: Record<string, unknown> | null,
 ): unknown {

@@ -2,8 +2,8 @@
  * S2: the fetch face is portable, so `import "usrv"` loads no `node:` module
  * and no acorn until a part that needs them is called (issue 13 item 7).
  *
- * esbuild bundles dist/index.js (minified, split at every dynamic import, no
- * platform), and the test walks the static import graph from the entry chunk:
+ * esbuild bundles tsc's build/lib/index.js (minified, split at every dynamic
+ * import, no platform), and the test walks the static import graph from the entry chunk:
  * what a runtime loads for `import "usrv"` before any dynamic import runs.
  * Node's built-ins are left external, so that one reached statically shows up
  * as an import of the graph instead of failing the build.
@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { build, type Metafile } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const ENTRY = "dist/index.js";
+const ENTRY = "build/lib/index.js";
 const KB = 1024;
 /**
  * The static graph's minified size, at most. Issue 13's target is 25 KB and it
@@ -24,20 +24,25 @@ const KB = 1024;
  * once the JSON and multipart parsers and the cookies' HMAC loaded on first
  * use; then 72,290 with what issues 15 and 16 added to the core (schema
  * options, body shape limits, `use()`, `openapi()`, seven error codes), the
- * schema checks and the body shape scan themselves loading on first use. The
- * budget is the last figure rounded up to the next KB plus 2 KB. Lower it as
- * the core shrinks; never raise it without saying why in the commit.
+ * schema checks and the body shape scan themselves loading on first use; then
+ * 75,659 (72,599 before) with issue 17 item 2 (`body: "stream"` on both
+ * faces, whose stream a handler gets synchronously, the bind checks of
+ * `uploads`, four error codes), the upload spooler itself loading on first
+ * use. The budget is the last figure rounded up to the next KB plus 2 KB.
+ * Lower it as the core shrinks; never raise it without saying why in the
+ * commit.
  */
-const BUDGET = 73 * KB;
+const BUDGET = 76 * KB;
 /** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
 const LAZY: Record<string, string> = {
-  "the Node server": "dist/faces/serve.js",
-  "the secure steps": "dist/secure/steps.js",
-  "the multipart parser": "dist/core/multipart.js",
+  "the Node server": "build/lib/faces/serve.js",
+  "the secure steps": "build/lib/secure/steps.js",
+  "the multipart parser": "build/lib/core/multipart.js",
   "the JSON parser": "node_modules/secure-json-parse/index.js",
   "the HMAC of signed cookies": "node_modules/@noble/hashes/hmac.js",
-  "the schema checks": "dist/core/validate.js",
-  "the body shape checks": "dist/core/body-shape.js",
+  "the schema checks": "build/lib/core/validate.js",
+  "the body shape checks": "build/lib/core/body-shape.js",
+  "the upload spooler": "build/lib/core/uploads.js",
 };
 
 const builtin = new Set(builtinModules);
@@ -85,7 +90,8 @@ describe('S2: import "usrv" loads no node: module and no acorn until needed (iss
       minify: true,
       format: "esm",
       platform: "neutral",
-      external: ["node:*", ...builtinModules],
+      // busboy, an optional peer (CommonJS, "main" only), loads only with a spooled upload
+      external: ["node:*", ...builtinModules, "busboy"],
       logLevel: "silent",
     });
     outputs = result.metafile.outputs;

@@ -499,6 +499,7 @@ describe("C3: options", () => {
       "PATCH",
       "POST",
       "PUT",
+      "attempt",
       "connect",
       "createClient",
       "defaultClient",
@@ -525,9 +526,11 @@ describe("C3: options", () => {
       .filter((name) => !values.has(name))
       .sort();
     assert.deepEqual(types, [
+      "Attempt",
       "CallOptions",
       "ClientErrorCode",
       "ClientOptions",
+      "DataOf",
       "DebugLogger",
       "DumpOptions",
       "DumpedPart",
@@ -536,6 +539,7 @@ describe("C3: options", () => {
       "Encoder",
       "Endpoint",
       "EndpointSend",
+      "ErrorOf",
       "FetchLike",
       "FileOptions",
       "FileRef",
@@ -543,6 +547,12 @@ describe("C3: options", () => {
       "FullAnswer",
       "LoggingFetchOptions",
       "RetryOptions",
+      "RouteHttpError",
+      "RoutePromise",
+      "TypedCall",
+      "TypedClient",
+      "UsrvHttpError",
+      "ValidationIssue",
     ]);
   });
 });

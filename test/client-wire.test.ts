@@ -71,7 +71,7 @@ describe("docs/wire.md: both platforms of usrv/client", () => {
 
 describe("docs/wire.md: the nonce", () => {
   it("the reference's format, unique and increasing even within one millisecond, close to the clock", async () => {
-    const { nonce } = (await import(new URL("../../dist/client/nonce.js", import.meta.url).href)) as {
+    const { nonce } = (await import(new URL("../../build/lib/client/nonce.js", import.meta.url).href)) as {
       nonce: () => string;
     };
     const t0 = Date.now();

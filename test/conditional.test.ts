@@ -45,6 +45,19 @@ matrix(
       await post.body?.cancel();
     });
 
+    it("HEAD gets the ETag its GET gets, and a 304 for If-None-Match naming it", async () => {
+      const tag = (await send()("/doc")).headers.get("etag")!;
+      const head = await send()("/doc", { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.get("etag"), tag);
+      assert.equal(await head.text(), "");
+      const fresh = await send()("/doc", { method: "HEAD", headers: { "if-none-match": tag } });
+      assert.equal(fresh.status, 304);
+      assert.equal(fresh.headers.get("etag"), tag);
+      const stale = await send()("/doc", { method: "HEAD", headers: { "if-none-match": '"other"' } });
+      assert.equal(stale.status, 200);
+    });
+
     it("If-None-Match naming it (weakly, or *) is a 304 with no body and the validators", async () => {
       const tag = (await send()("/doc")).headers.get("etag")!;
       for (const inm of [tag, tag.slice(2), `"other", ${tag}`, "*"]) {

@@ -183,6 +183,36 @@ describe("cookies: RFC 6265bis rules and key rotation", () => {
     assert.equal(await (await dropped.request("/get-v", { headers: { cookie: moved } })).json(), null);
   });
 
+  it("ctx.header: names and values checked once are remembered apart, and a bad one is refused after good ones", async () => {
+    const app = createApp({ logLevel: "silent" });
+    app.bind("/x", { style: "object" }, (_, ctx) => {
+      const refused = (name: string, value: string) => {
+        try {
+          ctx.header(name, value);
+          return false;
+        } catch {
+          return true;
+        }
+      };
+      // each name and value below passes alone first, so a memo keyed on either one is exercised
+      return [
+        200,
+        [
+          refused("x-memo", "fine"),
+          refused("x-memo", "fine"),
+          refused("x-memo", "bad\r\nx-injected: 1"),
+          refused("bad name", "fine"),
+          refused("x-memo", "\u0100"),
+          refused("x-other", "fine"),
+        ],
+      ];
+    });
+    for (let i = 0; i < 3; i++) {
+      const got = await (await app.request("/x")).json();
+      assert.deepEqual(got, [false, false, true, true, true, false]);
+    }
+  });
+
   it("ctx.header refuses the headers usrv sets itself", async () => {
     const app = createApp({ logLevel: "silent" });
     const seen: string[] = [];

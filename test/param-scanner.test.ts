@@ -16,16 +16,16 @@ import { after, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { parseExpressionAt } from "acorn";
 import fc from "fast-check";
-import { BindError, createApp } from "usrv";
+import { BindError, createApp, setParamParser } from "usrv";
 
-// Internal modules, from the build the tests run against (../../dist from build/test).
+// Internal modules, from tsc's output (build/lib; dist/ holds their types and the bundled entries).
 type ScannerModule = typeof import("../dist/core/param-scanner.js");
 type ParamsModule = typeof import("../dist/core/params.js");
 const { scanParams } = (await import(
-  new URL("../../dist/core/param-scanner.js", import.meta.url).href
+  new URL("../../build/lib/core/param-scanner.js", import.meta.url).href
 )) as ScannerModule;
-const { parseParams, setParamParser } = (await import(
-  new URL("../../dist/core/params.js", import.meta.url).href
+const { parseParams } = (await import(
+  new URL("../../build/lib/core/params.js", import.meta.url).href
 )) as ParamsModule;
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 

@@ -4,7 +4,16 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { createApp, type PathParams, type Values, type ValuesOf } from "usrv";
+import {
+  type Bound,
+  type Context,
+  createApp,
+  type PathParams,
+  type Result,
+  type SpooledFile,
+  type Values,
+  type ValuesOf,
+} from "usrv";
 import * as v from "valibot";
 import { z } from "zod";
 
@@ -37,6 +46,10 @@ export type Cases = [
   Expect<
     Equal<ValuesOf<"/x", { headers: typeof query }>["headers"], { n: number; tag?: string | undefined }>
   >,
+  // V13: body: "stream" is no schema: the values stay open, the body comes through ctx.stream
+  Expect<Equal<ValuesOf<"/x", { body: "stream" }>["other"], unknown>>,
+  Expect<Equal<Context["stream"], ReadableStream<Uint8Array> | null>>,
+  Expect<Equal<SpooledFile, { filename: string; type: string; size: number; path: string }>>,
 ];
 
 it("B4: parameter types flow from the path into the handler", async () => {
@@ -51,6 +64,26 @@ it("B4: parameter types flow from the path into the handler", async () => {
   app.bind("/y", () => "200");
   // @ts-expect-error n is a number once the query schema ran
   app.bind("/z", { query }, ({ n }) => [200, n.toUpperCase()]);
+  // @ts-expect-error body is a schema or "stream" (and bind refuses it at run time too)
+  assert.throws(() => app.bind("/s", { body: "streams" }, () => [200]), /or "stream", not "streams"/);
   const res = await app.request("/5/test");
   assert.deepEqual(await res.json(), ["TEST", 6]);
+});
+
+it("C10: bind returns the handler, its answer typed with literal statuses and its options marked", async () => {
+  const app = createApp({ logLevel: "silent" });
+  const found = app.bind("/u/<int:id>", ({ id }) => (id > 0 ? [200, { id }] : [404, "none"]));
+  const late = app.bind("/later", async () => [201]);
+  const never = app.bind("/never", () => new Promise(() => {})); // no answer to infer: Result, as before
+  const checked = app.bind("/q", { query }, ({ n }) => [200, n]);
+  type Answers = [
+    Expect<Equal<ReturnType<typeof found>, readonly [200, { readonly id: number }] | readonly [404, "none"]>>,
+    Expect<Equal<ReturnType<typeof late>, Promise<readonly [201]>>>,
+    Expect<Equal<ReturnType<typeof never>, Promise<Result>>>,
+    Expect<Equal<NonNullable<(typeof checked)["~usrv"]>["options"], { readonly query: typeof query }>>,
+    Expect<Equal<Bound<{}, () => void>, (() => void) & { readonly "~usrv"?: { readonly options: {} } }>>,
+  ];
+  const answers: Answers = [true, true, true, true, true];
+  assert.equal(found, app.router.entries().find(([, r]) => r.pattern === "/u/<int:id>")?.[1].fn);
+  assert.equal(answers.length, 5);
 });

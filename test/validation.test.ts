@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { it } from "node:test";
-import { BindError, createApp, type StandardSchemaV1 } from "usrv";
+import { BindError, type Context, createApp, type StandardSchemaV1 } from "usrv";
 import { decrypt, encrypt, generateKeypair, sign } from "usrv/secp256k1";
 import * as v from "valibot";
 import { z } from "zod";
@@ -69,12 +69,30 @@ for (const [library, s] of Object.entries(LIBRARIES)) {
       app.bind("/statuses/<id>", { response: { 404: s.answer } }, ({ id }) =>
         id === "1" ? [200, { any: "thing" }] : [404, { id: "not a number" }],
       );
+      // the context reaches a checked handler in either style (it is made only for one that can take it)
+      app.bind("/ctx", { query: s.query }, ({ n }, ctx) => {
+        ctx.header("x-n", String(n));
+        return [200, n, ctx.requestId.length > 0];
+      });
+      app.bind("/this", { query: s.query, style: "positional" }, function (this: Context, n: number) {
+        this.header("x-n", String(n));
+        return [200, n];
+      });
       app.group("/g", (g) => {
         g.beforeHandle((values) => (typeof values.n === "number" ? undefined : [500, "hook saw raw values"]));
         g.bind("/sum", { query: s.query }, ({ n }) => [200, n]);
       });
     },
     (send) => {
+      it("V10: a checked handler gets the context in either style, and its output values", async () => {
+        const res = await send()("/ctx?n=4");
+        assert.equal(res.headers.get("x-n"), "4");
+        assert.deepEqual(await json(res, 200), [4, true]);
+        const positional = await send()("/this?n=5");
+        assert.equal(positional.headers.get("x-n"), "5");
+        assert.equal(await json(positional, 200), 5);
+      });
+
       it("V10: a query schema's output replaces the query values (coerced, defaults applied)", async () => {
         assert.deepEqual(await json(await send()("/sum?n=21"), 200), [42, "off"]);
         assert.deepEqual(await json(await send()("/sum?n=2&flag=on"), 200), [4, "on"]);

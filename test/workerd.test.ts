@@ -15,12 +15,14 @@
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import type { Readable } from "node:stream";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import { gunzipSync, inflateSync } from "node:zlib";
 import { build } from "esbuild";
 import { body, fetchHandlerChecks } from "./fixtures/runtime-checks.js";
 
@@ -225,6 +227,54 @@ if (bin === null) {
       assert.equal((JSON.parse(text) as { code: string }).code, "USRV_ERR_INTERNAL");
       await new Promise((r) => setTimeout(r, 200)); // workerd writes console lines as they come
       assert.match(served!.output, /ERROR:usrv:GET \/boom: 500 \[[0-9a-f-]{36}\]/);
+    });
+
+    /** A GET as bytes on the wire: node:http decodes nothing (fetch would undo the coding). */
+    const raw = (path: string, acceptEncoding: string) =>
+      new Promise<{ status: number; headers: Record<string, string | string[] | undefined>; bytes: Buffer }>(
+        (resolve, reject) => {
+          const req = request(`${base}${path}`, { headers: { "accept-encoding": acceptEncoding } }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () =>
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, bytes: Buffer.concat(chunks) }),
+            );
+            res.on("error", reject);
+          });
+          req.on("error", reject);
+          req.end();
+        },
+      );
+
+    // usrv/compress without node:zlib: the runtime's CompressionStream, gzip and deflate only
+    for (const [path, text] of [
+      ["/z/text", JSON.stringify("usrv ".repeat(2000))],
+      ["/z/stream", "streamed ".repeat(2000)],
+    ] as const) {
+      it(`issue 16 item 2: GET ${path} with gzip -> encoded once by CompressionStream, decodes to the body`, async () => {
+        const res = await raw(path, "gzip");
+        assert.equal(res.status, 200);
+        assert.equal(res.headers["content-encoding"], "gzip");
+        assert.match(String(res.headers.vary), /Accept-Encoding/);
+        assert.ok(res.bytes.length < text.length / 4, `${res.bytes.length} bytes on the wire`);
+        const decoded = gunzipSync(res.bytes).toString(); // twice encoded would gunzip to gzip bytes
+        assert.ok(
+          decoded === text,
+          `decoded ${decoded.length} characters: ${JSON.stringify(decoded.slice(0, 40))}`,
+        );
+      });
+    }
+
+    it("issue 16 item 2: GET /z/text with deflate -> zlib-wrapped deflate (RFC 9110 8.4.1.2)", async () => {
+      const res = await raw("/z/text", "deflate");
+      assert.equal(res.headers["content-encoding"], "deflate");
+      assert.equal(inflateSync(res.bytes).toString(), JSON.stringify("usrv ".repeat(2000)));
+    });
+
+    it("issue 16 item 2: GET /z/text asking only for br -> sent as it is: no Brotli without node:zlib", async () => {
+      const res = await raw("/z/text", "br");
+      assert.equal(res.headers["content-encoding"], undefined);
+      assert.equal(res.bytes.toString(), JSON.stringify("usrv ".repeat(2000)));
     });
 
     it("is still running after the requests", () => {

@@ -20,10 +20,11 @@ import {
 import { isStandardSchema } from "../common/standard-schema.js";
 import type {
   BindOptions,
+  Bound,
   Context,
-  ObjectHandler,
   PositionalHandler,
   Result,
+  Values,
   ValuesOf,
 } from "../common/types.js";
 import type { CookieKeys } from "../core/cookies.js";
@@ -60,14 +61,24 @@ export interface GroupOptions {
   allow?: readonly string[] | ((publicKey: string) => boolean);
 }
 
-/** `bind`'s overloads under a prefix: object style (typed from the full path) first, positional second. */
+/**
+ * `bind`'s overloads under a prefix: object style (typed from the full path) first, positional second.
+ * Object style returns the handler, its type kept whole (literal statuses
+ * included, hence `const R`) and marked with its options ({@link Bound}), so
+ * that `usrv types` can type a client from it. `| Promise<Result>` keeps the
+ * contextual type of an answer R cannot be inferred from
+ * (`() => new Promise(() => {})` would infer `Promise<unknown>`).
+ */
 export interface Bind<Prefix extends string = ""> {
-  <P extends string>(path: P, fn: ObjectHandler<`${Prefix}${P}`>): ObjectHandler<`${Prefix}${P}`>;
-  <P extends string, const O extends BindOptions>(
+  <P extends string, const R extends Result | Promise<Result>>(
+    path: P,
+    fn: (values: Values<`${Prefix}${P}`>, ctx: Context) => R | Promise<Result>,
+  ): Bound<{}, (values: Values<`${Prefix}${P}`>, ctx: Context) => R>;
+  <P extends string, const O extends BindOptions, const R extends Result | Promise<Result>>(
     path: P,
     options: O,
-    fn: (values: ValuesOf<`${Prefix}${P}`, O>, ctx: Context) => Result | Promise<Result>,
-  ): (values: ValuesOf<`${Prefix}${P}`, O>, ctx: Context) => Result | Promise<Result>;
+    fn: (values: ValuesOf<`${Prefix}${P}`, O>, ctx: Context) => R | Promise<Result>,
+  ): Bound<O, (values: ValuesOf<`${Prefix}${P}`, O>, ctx: Context) => R>;
   (path: string, fn: PositionalHandler): PositionalHandler;
   (path: string, options: BindOptions, fn: PositionalHandler): PositionalHandler;
 }
@@ -114,9 +125,17 @@ const BIND_OPTIONS: Spec = {
   maxKeys: count("keys", 1),
   maxDepth: count("levels", 1),
   query: SCHEMA,
-  body: SCHEMA,
+  body: either(SCHEMA, oneOf("stream")),
+  uploads: typeOf("object"),
   headers: SCHEMA,
   response: RESPONSE,
+};
+
+const UPLOAD_OPTIONS: Spec = {
+  dir: typeOf("string"),
+  maxFileSize: count("bytes", 1),
+  maxFiles: count("files", 1),
+  maxTotal: count("bytes", 1),
 };
 
 const GROUP_OPTIONS: Spec = {
@@ -198,6 +217,7 @@ export class Group<Prefix extends string = ""> {
       if (!METHOD.test(m)) throw new BindError(`invalid method ${JSON.stringify(m)} for "${full}"`);
     const allow = allowed(full, options.allow ?? this.#setting("allow"));
     const encrypted = options.encrypted ?? this.#setting("encrypted");
+    const intake = intakeOf(full, options, encrypted === true || encrypted === "v2" || allow !== null);
     const app = this.#app;
     for (const method of methods) {
       this.#add({
@@ -216,6 +236,7 @@ export class Group<Prefix extends string = ""> {
         allow,
         cookieKeys: app.cookieKeys,
         scope: this.scope,
+        intake,
         schemas: schemasOf(options, app.checkResponses),
       });
     }
@@ -253,7 +274,7 @@ export class Group<Prefix extends string = ""> {
     if (define !== undefined && typeof define !== "function") {
       throw new BindError(`group("${full}", options, define): define is a function that binds on the group`);
     }
-    const group = new Group<string>(this.#app, this as Group<string>, full, options);
+    const group = new Group<string>(this.#app, this as unknown as Group<string>, full, options);
     define?.(group);
     return group;
   }
@@ -286,6 +307,8 @@ export class Group<Prefix extends string = ""> {
         route.allow !== null && allow !== null
           ? (k: string) => allow(k) && route.allow!(k)
           : (route.allow ?? allow);
+      if (route.intake !== null && (encrypted === true || encrypted === "v2" || both !== null))
+        throw new BindError(encryptedIntake(joinPath(full, route.pattern)));
       this.#add({
         ...route,
         pattern: joinPath(full, route.pattern),
@@ -403,9 +426,33 @@ function xOf(key: string): string | null {
   return XY.test(key) ? atob(key).slice(0, 32) : null;
 }
 
+/** An encrypted body must be read whole: its signature covers it, and it is opened before anything reads it. */
+function encryptedIntake(path: string): string {
+  return `"${path}": body: "stream" or uploads cannot go with encrypted or allow (an encrypted body is read whole)`;
+}
+
+/** How a route's body comes in (`body: "stream"`, `uploads`), checked at bind time. */
+function intakeOf(path: string, options: BindOptions, encrypted: boolean): Route["intake"] {
+  const { body, uploads } = options;
+  if (body !== "stream" && uploads === undefined) return null;
+  if (encrypted) throw new BindError(encryptedIntake(path));
+  if (body === "stream") {
+    if (uploads !== undefined)
+      throw new BindError(
+        `bind("${path}"): choose body: "stream" (read it yourself) or uploads (spooled), not both`,
+      );
+    return "stream";
+  }
+  checkOptions(`bind("${path}") uploads`, uploads, UPLOAD_OPTIONS, (m) => new BindError(m));
+  const maxFileSize = uploads!.maxFileSize ?? 10 * 1024 * 1024;
+  const maxFiles = uploads!.maxFiles ?? 10;
+  return { dir: uploads!.dir, maxFileSize, maxFiles, maxTotal: uploads!.maxTotal ?? maxFileSize * maxFiles };
+}
+
 /** A route's schemas, `null` when it has none (the seed's binding, untouched). */
 function schemasOf(options: BindOptions, checkResponses: boolean): RouteSchemas | null {
-  const { query, body, headers, response } = options;
+  const { query, headers, response } = options;
+  const body = isStandardSchema(options.body) ? options.body : undefined;
   const params = isStandardSchema(options.params) ? options.params : undefined;
   if (!query && !body && !headers && !params && !response) return null;
   const inputs = Boolean(query || body || headers || params);

@@ -11,6 +11,7 @@
  */
 
 import { HttpError } from "../common/errors.js";
+import { responseAsIs } from "../common/response.js";
 import type { Context, Result } from "../common/types.js";
 import { checkHeader } from "../core/context.js";
 import { normaliseRequestPath } from "../core/path.js";
@@ -62,7 +63,11 @@ export interface Answer {
   status: number;
   /** Lower-case names; `Set-Cookie` lines are added with `ctx.setCookie`. */
   headers: Record<string, string>;
-  /** JSON text as usrv wrote it, bytes, a stream (a handler's Response), or none. */
+  /**
+   * JSON text as usrv wrote it, bytes, a stream (a handler's Response), or
+   * none. For HEAD, the body a GET would get: it is not sent, but a hook
+   * can derive headers from it (an ETag).
+   */
   body: string | Uint8Array | ReadableStream<Uint8Array> | null;
 }
 
@@ -332,7 +337,7 @@ export function view(reply: Reply): View {
     return {
       status: reply.status,
       headers: { ...reply.headers },
-      body: reply.body,
+      body: reply.body ?? reply.omitted ?? null, // HEAD: what GET would send, as a Response's body is
       [FROM]: reply,
       [SEEN]: reply.headers,
     };
@@ -386,7 +391,7 @@ export function unview(a: View, method: string, label: string): Reply {
   if (source !== null && (none || body !== source)) cancel(source);
   if (body instanceof ReadableStream) {
     if (none) cancel(body);
-    const response = new Response(none ? null : body, { status, headers: lower });
+    const response = responseAsIs(none ? null : body, status, lower);
     for (const c of cookies ?? []) response.headers.append("set-cookie", c);
     return { status, headers: {}, body: null, response, cause: before.cause };
   }
@@ -395,7 +400,8 @@ export function unview(a: View, method: string, label: string): Reply {
   }
   const reply: Reply = { status, headers: lower, body: none ? null : body, cause: before.cause };
   // usrv's own error body, untouched, still gets the request id
-  if (body === before.body && before.error !== undefined) reply.error = before.error;
+  if (body === (before.body ?? before.omitted ?? null) && before.error !== undefined)
+    reply.error = before.error;
   if (cookies !== undefined && cookies.length > 0) reply.cookies = cookies;
   return reply;
 }

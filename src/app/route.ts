@@ -5,6 +5,14 @@ import type { Shape } from "../core/params.js";
 import type { RouteSchemas } from "../core/validate.js";
 import type { Scope } from "./hooks.js";
 
+/** The limits of spooled uploads (`bind`'s `uploads`, with its defaults). */
+export interface UploadLimits {
+  readonly dir: string | undefined;
+  readonly maxFileSize: number;
+  readonly maxFiles: number;
+  readonly maxTotal: number;
+}
+
 /** A bound function, compiled at bind time. */
 export interface Route {
   method: string;
@@ -26,6 +34,11 @@ export interface Route {
   scope: Scope;
   /** Takes the sender's key in canonical form (`canonicalKey`), proven by its signature. */
   allow: ((publicKey: string) => boolean) | null;
+  /**
+   * How the body comes in when not read whole before the handler:
+   * `"stream"` (`ctx.stream`) or the limits of spooled uploads; `null`: read whole.
+   */
+  intake: "stream" | UploadLimits | null;
   /** The schemas of its inputs (and answers, when the app checks them), `null` when none. */
   schemas: RouteSchemas | null;
 }

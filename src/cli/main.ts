@@ -8,6 +8,7 @@
  *   usrv serve ...                   (S3-S5)
  *   usrv client PEER                 (C7)
  *   usrv openapi BINDINGS            (issue 15)
+ *   usrv types BINDINGS              (issue 15: a typed client)
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
@@ -20,6 +21,7 @@ commands:
   serve [options] BINDINGS   serve binding modules (usrv serve --help)
   client PEER                interactive client (usrv client --help)
   openapi BINDINGS           the OpenAPI 3.1 document of binding modules (usrv openapi --help)
+  types BINDINGS             the route table that types a client (usrv types --help)
 
 options:
   -h, --help                 this help
@@ -37,6 +39,7 @@ const COMMANDS = new Map<string, () => Promise<Command>>([
   ["serve", async () => (await import("./serve.js")).serveCommand], // S3
   ["client", async () => (await import("./client.js")).clientCommand], // C7
   ["openapi", async () => (await import("./openapi.js")).openapiCommand],
+  ["types", async () => (await import("./types.js")).typesCommand],
 ]);
 
 function version(): string {

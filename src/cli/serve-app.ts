@@ -6,7 +6,7 @@
 import cluster from "node:cluster";
 import type { App } from "../app/app.js";
 import { ConsoleLogger } from "../common/log.js";
-import { bindDemo } from "../demo.js";
+import { bindDemo } from "../demo-routes.js";
 import type { ServerHandle } from "../faces/serve.js";
 import { defaultApp } from "../index.js";
 import type { ReplayStore } from "../stores/replay.js";

@@ -40,7 +40,7 @@ function isPath(spec: string): boolean {
 }
 
 /** The URL to import for one BINDING, or a UsageError. */
-function locate(spec: string, cwd: string): string {
+export function locate(spec: string, cwd: string): string {
   if (isPath(spec)) {
     const file = resolve(cwd, spec);
     if (!existsSync(file)) throw new UsageError(`usrv serve: binding module not found: ${spec}`);

@@ -14,9 +14,12 @@ import type { StartConfig } from "./serve-app.js";
 import type { FromWorker, ToWorker } from "./serve-ipc.js";
 import type { Signals } from "./serve-signals.js";
 
-/** The worker program next to this file (.js once built, .ts when run from the sources). */
+/**
+ * The worker program: src/cli/serve-worker.ts under tsx, dist/cli/serve-worker.js once built, where this
+ * code may sit in dist/chunks/, hence the way through `../cli/`.
+ */
 const WORKER = fileURLToPath(
-  new URL(`./serve-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
+  new URL(`../cli/serve-worker${extname(fileURLToPath(import.meta.url))}`, import.meta.url),
 );
 
 const send = (w: Worker, message: ToWorker) => {

@@ -18,6 +18,7 @@ import type { Keypair } from "../secp256k1/api.js";
 import { type Endpoint, endpoint } from "./builder.js";
 import { Client, sendOn } from "./client.js";
 import type { ClientOptions } from "./options.js";
+import type { RouteTable, TypedClient } from "./typed.js";
 
 // What a user names: the client, its errors, its options and answers, FormData's
 // vocabulary; the plumbing between the steps (the platform, an exchange) stays inside.
@@ -30,6 +31,18 @@ export { type DebugLogger, type LoggingFetchOptions, loggingFetch } from "./logg
 export { type CallOptions, type ClientOptions, DEFAULT_MAX_BODY_SIZE, type FullAnswer } from "./options.js";
 export type { DumpedPart, FileRef, FormPart } from "./platform.js";
 export type { FetchLike, RetryOptions } from "./transport.js";
+export {
+  type Attempt,
+  attempt,
+  type DataOf,
+  type ErrorOf,
+  type RouteHttpError,
+  type RoutePromise,
+  type TypedCall,
+  type TypedClient,
+  type UsrvHttpError,
+  type ValidationIssue,
+} from "./typed.js";
 
 /**
  * An isolated client: its own peer, fetch, identity and defaults.
@@ -39,6 +52,22 @@ export type { FetchLike, RetryOptions } from "./transport.js";
  * const client = createClient({ peer: "http://app", fetch: (input, init) => app.request(input, init) });
  * await client.GET.hi(); // "hi", without a socket
  */
+/**
+ * An isolated client typed by the route table `T` that `usrv types BINDINGS`
+ * writes: each call takes and returns its route's types.
+ *
+ * @example
+ * import type { Routes } from "./api.js"; // usrv types routes.ts -o api.ts
+ * const client = createClient<Routes>({ peer: "http://127.0.0.1:5000" });
+ * const user = await client.GET.user(42, { x: "foo" }); // typed by the handler's answer
+ */
+// Without a type argument T is its constraint, `object`, and the rest
+// parameter `[never]` refuses every call: the untyped overload, last (so
+// that `ReturnType<typeof createClient>` is `Client`), takes it.
+export function createClient<T extends RouteTable>(
+  ...options: object extends T ? [never] : [options?: ClientOptions]
+): TypedClient<T>;
+export function createClient(options?: ClientOptions): Client;
 export function createClient(options?: ClientOptions): Client {
   return new Client(options);
 }

@@ -16,6 +16,10 @@ export const ERRORS = {
     400,
     "a path value, the query, the headers or the body does not hold under the route's schema (every issue in detail.issues)",
   ],
+  USRV_ERR_ENCRYPTED_STREAM: [
+    400,
+    'a signed or encrypted request to a route bound with body: "stream" or uploads',
+  ],
   USRV_ERR_BAD_KEY: [400, "a public key header is not base64 of a point on secp256k1"],
   USRV_ERR_DECRYPT: [400, "an encrypted body does not decrypt with the server key"],
   USRV_ERR_BAD_SIGNATURE: [401, "the Sender-Signature does not verify for the Sender-Public-Key"],
@@ -34,6 +38,12 @@ export const ERRORS = {
     "If-Match or If-Unmodified-Since does not hold for the current representation (usrv/conditional)",
   ],
   USRV_ERR_BODY_TOO_LARGE: [413, "the body is over the route's limit"],
+  USRV_ERR_FILE_TOO_LARGE: [413, "a file part of a multipart body is over the route's uploads.maxFileSize"],
+  USRV_ERR_UPLOAD_TOO_LARGE: [
+    413,
+    "the file parts of a multipart body together are over the route's uploads.maxTotal",
+  ],
+  USRV_ERR_TOO_MANY_FILES: [413, "a multipart body has more file parts than the route's uploads.maxFiles"],
   USRV_ERR_TOO_MANY_KEYS: [
     413,
     "a form body has more pairs, or a JSON object body more top-level keys, than the route's maxKeys (default 1,000)",

@@ -80,6 +80,35 @@ export interface UploadedFile {
 }
 
 /**
+ * A file part of a multipart body spooled to disk on a route bound with
+ * `uploads`, bound by its field name. The file is usrv's own (a name of its
+ * choosing in a fresh folder of mode 0700); it is removed once the answer is
+ * sent: move or copy it to keep it.
+ */
+export interface SpooledFile {
+  /** The client's file name, base name only: metadata, never a path usrv writes to. */
+  filename: string;
+  /** The part's media type (`application/octet-stream` when it says none). */
+  type: string;
+  /** Bytes written. */
+  size: number;
+  /** Where the bytes are, until the answer is sent. */
+  path: string;
+}
+
+/** Limits of a route bound with `uploads`: multipart file parts spooled to disk. */
+export interface UploadOptions {
+  /** The folder under which each request gets its own fresh folder (default: the OS's temporary folder). */
+  dir?: string;
+  /** Most bytes of one file (default 10 MiB): a 413 `USRV_ERR_FILE_TOO_LARGE` past it. */
+  maxFileSize?: number;
+  /** Most file parts (default 10): a 413 `USRV_ERR_TOO_MANY_FILES` past it. */
+  maxFiles?: number;
+  /** Most bytes of all files together (default maxFileSize * maxFiles): a 413 `USRV_ERR_UPLOAD_TOO_LARGE` past it. */
+  maxTotal?: number;
+}
+
+/**
  * What hooks and handlers share on `ctx.state` for one request. Augment it
  * to type your own: `declare module "usrv" { interface State { user: User } }`.
  */
@@ -129,8 +158,22 @@ export interface Context {
   /** The path values by markup name. */
   readonly params: Readonly<Record<string, unknown>>;
   readonly headers: RequestHeaders;
-  /** The raw body (decrypted when encrypted), `null` when empty. */
+  /** The raw body (decrypted when encrypted), `null` when empty (and on routes bound with `body: "stream"` or `uploads`). */
   readonly body: Uint8Array | null;
+  /**
+   * On a route bound with `body: "stream"`: the body as it arrives, made on
+   * first read, counted against the route's `bodyLimit` as it flows (the
+   * stream errors with the 413 `HttpError` past it, and the connection
+   * closes); `null` on other routes and for a request without a body.
+   *
+   * @example
+   * app.bind("/log", { methods: ["POST"], body: "stream", bodyLimit: 1 << 30, style: "object" }, async (_, ctx) => {
+   *   let n = 0;
+   *   for await (const chunk of ctx.stream!) n += chunk.length;
+   *   return [200, n];
+   * });
+   */
+  readonly stream: ReadableStream<Uint8Array> | null;
   /** The verified sender key of a signed request, in canonical form (base64 X||Y with even Y), else `null`. */
   readonly senderPublicKey: string | null;
   /** The client's address, when the face knows it. */
@@ -185,6 +228,17 @@ export interface Context {
 /** What a handler returns: `[status, ...values]` (R1) or a standard Response (R8). */
 export type Result = readonly [number, ...unknown[]] | Response;
 
+/**
+ * What an object-style `bind` returns: the handler itself, its type marked
+ * with the route's options. The mark is a type only (nothing is set at run
+ * time): `usrv types` reads the options' schemas from it to type a client.
+ *
+ * @example
+ * export const getUser = bind("/user/<int:id>", { query: z.object({ x: z.string() }) }, ({ id, x }) => [200, { id, x }]);
+ * // typeof getUser: Bound<{ query: ... }, (values, ctx) => readonly [200, { id: number; x: string }]>
+ */
+export type Bound<O, F> = F & { readonly "~usrv"?: { readonly options: O } };
+
 /** Object style: one values object (destructure it), and the context. */
 export type ObjectHandler<P extends string> = (values: Values<P>, ctx: Context) => Result | Promise<Result>;
 
@@ -211,8 +265,22 @@ export interface BindOptions {
   params?: readonly string[] | StandardSchemaV1;
   /** A schema of the query values (an object of strings; repeated keys as the route reads them). */
   query?: StandardSchemaV1;
-  /** A schema of the body as parsed: JSON's value, a form's fields, else its text. */
-  body?: StandardSchemaV1;
+  /**
+   * A schema of the body as parsed: JSON's value, a form's fields, else its
+   * text. Or `"stream"`: the body is not read before the handler, which
+   * reads it from `ctx.stream` (not with `encrypted`: a 400
+   * `USRV_ERR_ENCRYPTED_STREAM` for a signed or encrypted request).
+   */
+  body?: StandardSchemaV1 | "stream";
+  /**
+   * Spool the file parts of a `multipart/form-data` body to a fresh
+   * temporary folder instead of memory: each binds as a `SpooledFile`
+   * (`{ filename, type, size, path }`), text parts as strings, and the
+   * folder is removed once the answer is sent (also on an error, a
+   * timeout or an abort). `bodyLimit` then bounds the text parts; other
+   * bodies are read as usual.
+   */
+  uploads?: UploadOptions;
   /** A schema of the headers (an object, lower-case names). */
   headers?: StandardSchemaV1;
   /**

@@ -19,6 +19,8 @@ export interface Reply {
   cause?: unknown;
   /** The error this reply renders in usrv's envelope (what `onError` hooks get); never sent. */
   error?: unknown;
+  /** HEAD: the body a GET would get, which `onResponse` hooks see (an ETag is made from it); never sent. */
+  omitted?: string;
 }
 
 // The charset is said: the reference's client (usrv/req.py) reads a body
@@ -46,6 +48,7 @@ function json(status: number, body: string, method: string, extra?: Record<strin
     // HEAD says how long the GET body is; 1xx/204/304 say nothing of a body.
     if (method === "HEAD" && status >= 200 && status !== 204 && status !== 304) {
       headers["content-length"] = String(utf8.encode(body).length);
+      return { status, headers, body: null, omitted: body };
     }
     return { status, headers, body: null };
   }

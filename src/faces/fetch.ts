@@ -4,12 +4,12 @@
  */
 
 import { concatBytes } from "../common/bytes.js";
-import { HttpError } from "../common/errors.js";
+import { responseAsIs } from "../common/response.js";
 import type { RequestHeaders } from "../common/types.js";
 import { type Reply, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
 import { type Core, handle, logReply } from "../pipeline.js";
-import type { Incoming } from "./incoming.js";
+import { type Incoming, tooLarge } from "./incoming.js";
 
 class FetchIncoming implements Incoming {
   readonly method: string;
@@ -45,13 +45,27 @@ class FetchIncoming implements Incoming {
     return this.#request.signal;
   }
 
+  bodyStream(limit: number): ReadableStream<Uint8Array> | null {
+    const body = this.#request.body;
+    if (!body) return null;
+    let total = Number(this.headers["content-length"]) > limit ? limit + 1 : 0;
+    // an error in the transform cancels the request's body (pipeThrough's default)
+    return body.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        start(c) {
+          if (total > limit) c.error(tooLarge(limit));
+        },
+        transform(chunk, c) {
+          total += chunk.byteLength;
+          if (total > limit) c.error(tooLarge(limit));
+          else c.enqueue(chunk);
+        },
+      }),
+    );
+  }
+
   async readBody(limit: number): Promise<Uint8Array | null> {
-    const tooLarge = () =>
-      new HttpError("USRV_ERR_BODY_TOO_LARGE", `the body is over the limit of ${limit} bytes`, {
-        detail: { limit },
-        headers: { connection: "close" },
-      });
-    if (Number(this.headers["content-length"]) > limit) throw tooLarge();
+    if (Number(this.headers["content-length"]) > limit) throw tooLarge(limit);
     const body = this.#request.body;
     if (!body) return null;
     const reader = body.getReader();
@@ -63,7 +77,7 @@ class FetchIncoming implements Incoming {
       total += value.length;
       if (total > limit) {
         await reader.cancel();
-        throw tooLarge();
+        throw tooLarge(limit);
       }
       chunks.push(value);
     }
@@ -129,9 +143,9 @@ function toResponse(method: string, reply: Reply): Response {
   }
   const cookies = reply.cookies;
   if (cookies === undefined) {
-    return new Response(reply.body as BodyInit | null, { status: reply.status, headers: reply.headers });
+    return responseAsIs(reply.body as BodyInit | null, reply.status, reply.headers);
   }
   const headers = new Headers(reply.headers);
   for (const c of cookies) headers.append("set-cookie", c);
-  return new Response(reply.body as BodyInit | null, { status: reply.status, headers });
+  return responseAsIs(reply.body as BodyInit | null, reply.status, headers);
 }

@@ -2,6 +2,7 @@
  * A request as both faces (faces/node.ts, faces/fetch.ts) present it to
  * the pipeline and its steps.
  */
+import { HttpError } from "../common/errors.js";
 import type { RequestHeaders } from "../common/types.js";
 
 /** A request as both faces present it to the pipeline. */
@@ -19,10 +20,24 @@ export interface Incoming {
   readonly signal: AbortSignal;
   /** Reads the whole body, rejecting with a 413 `HttpError` as soon as `limit` is crossed. */
   readBody(limit: number): Promise<Uint8Array | null>;
+  /**
+   * The body as it arrives (`null` without one), once: counted against
+   * `limit` as it flows, erroring with a 413 `HttpError` (and the connection
+   * closing) past it, or with a 400 when the client leaves mid-way.
+   */
+  bodyStream(limit: number): ReadableStream<Uint8Array> | null;
 }
 
 /** One header as a string (repeated headers joined by the face). */
 export function header(headers: RequestHeaders, name: string): string | undefined {
   const v = headers[name];
   return Array.isArray(v) ? v.join(", ") : v;
+}
+
+/** The 413 of a body past `limit`: the answer closes the connection, so the rest is never read. */
+export function tooLarge(limit: number): HttpError {
+  return new HttpError("USRV_ERR_BODY_TOO_LARGE", `the body is over the limit of ${limit} bytes`, {
+    detail: { limit },
+    headers: { connection: "close" },
+  });
 }

@@ -9,7 +9,7 @@ import type { RequestHeaders } from "../common/types.js";
 import { type Reply, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
 import { type Core, handle, logReply } from "../pipeline.js";
-import type { Incoming } from "./incoming.js";
+import { type Incoming, tooLarge } from "./incoming.js";
 
 /** The Node request as the pipeline sees it. */
 class NodeIncoming implements Incoming {
@@ -56,6 +56,10 @@ class NodeIncoming implements Incoming {
   readBody(limit: number): Promise<Uint8Array | null> {
     return readBody(this.#req, limit);
   }
+
+  bodyStream(limit: number): ReadableStream<Uint8Array> | null {
+    return this.hasBody ? bodyStream(this.#req, this.#res, limit) : null;
+  }
 }
 
 const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
@@ -79,13 +83,8 @@ function originForm(url: string): string {
  */
 function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | null> {
   return new Promise((resolve, reject) => {
-    const tooLarge = () =>
-      new HttpError("USRV_ERR_BODY_TOO_LARGE", `the body is over the limit of ${limit} bytes`, {
-        detail: { limit },
-        headers: { connection: "close" },
-      });
     const declared = Number(req.headers["content-length"]);
-    if (declared > limit) return reject(tooLarge());
+    if (declared > limit) return reject(tooLarge(limit));
     const chunks: Buffer[] = [];
     let total = 0;
     const onData = (chunk: Buffer) => {
@@ -93,7 +92,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | nul
       if (total > limit) {
         cleanup();
         req.pause(); // read no more; the 413 closes the connection
-        reject(tooLarge());
+        reject(tooLarge(limit));
         return;
       }
       chunks.push(chunk);
@@ -117,6 +116,63 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | nul
     req.on("error", onClose);
     req.on("close", onClose);
   });
+}
+
+/**
+ * A request body as a WHATWG stream, at the reader's pace (the request is
+ * paused while the stream's queue is full, so a slow handler never grows
+ * memory), counted against `limit` as it flows. Past it the stream errors
+ * with the 413 and the answer closes the connection: the rest of the body
+ * is never read.
+ */
+function bodyStream(req: IncomingMessage, res: ServerResponse, limit: number): ReadableStream<Uint8Array> {
+  let total = 0;
+  let cleanup = () => {};
+  return new ReadableStream<Uint8Array>(
+    {
+      start(c) {
+        const fail = (e: HttpError) => {
+          cleanup();
+          req.pause();
+          if (e.status === 413) (res as { shouldKeepAlive: boolean }).shouldKeepAlive = false;
+          c.error(e);
+        };
+        const onData = (chunk: Buffer) => {
+          total += chunk.length;
+          if (total > limit) return fail(tooLarge(limit));
+          c.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
+          if ((c.desiredSize ?? 0) <= 0) req.pause();
+        };
+        const onEnd = () => {
+          cleanup();
+          c.close();
+        };
+        const onClose = () =>
+          fail(
+            new HttpError("USRV_ERR_BAD_REQUEST", "the client closed the connection before the body ended"),
+          );
+        cleanup = () => {
+          req.off("data", onData);
+          req.off("end", onEnd);
+          req.off("error", onClose);
+          req.off("close", onClose);
+        };
+        if (Number(req.headers["content-length"]) > limit) return fail(tooLarge(limit));
+        req.on("data", onData);
+        req.on("end", onEnd);
+        req.on("error", onClose);
+        req.on("close", onClose);
+      },
+      pull() {
+        req.resume();
+      },
+      cancel() {
+        cleanup(); // what is left is discarded when the answer ends (node:http's dump)
+        req.resume();
+      },
+    },
+    { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
+  );
 }
 
 /**

@@ -100,7 +100,7 @@ export function preconditions(ctx: Context, current: Validators): void {
 
 /** Options of {@link conditional}. */
 export interface ConditionalOptions {
-  /** Give 200 answers to GET a weak ETag from their body when they have none, default true. */
+  /** Give 200 answers to GET and HEAD a weak ETag from their body when they have none, default true. */
   etag?: boolean;
 }
 
