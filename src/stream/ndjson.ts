@@ -6,7 +6,7 @@ import { checkCount, MAX_STREAMS, pull, type Source, type StreamContext } from "
 
 /** Options of {@link ndjson}. */
 export interface NdjsonOptions {
-  /** An empty line every `heartbeat` ms while no value is sent (most readers skip it); 0, the default, sends none. */
+  /** An empty line every `heartbeat` ms unless a value already waits to be sent (most readers skip it); 0, the default, sends none. */
   readonly heartbeat?: number;
   /** The answer's status. Default 200. */
   readonly status?: number;

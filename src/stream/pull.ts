@@ -22,7 +22,7 @@ export interface Framing<T> {
   readonly encode: (value: T) => string;
   /** Sent before the first value, if any (SSE's `retry:`). */
   readonly prelude?: string;
-  /** Sent every `heartbeat` ms while the source is quiet and the reader waits. */
+  /** Sent every `heartbeat` ms unless something already waits to be sent. */
   readonly beat?: string;
   /** Milliseconds between two beats; 0 sends none. */
   readonly heartbeat: number;

@@ -22,7 +22,7 @@ export interface SseEvent {
 
 /** Options of {@link sse}. */
 export interface SseOptions {
-  /** A comment line every `heartbeat` ms while no event is sent, so that proxies keep the connection open; 0 sends none. Default 15,000. */
+  /** A comment line every `heartbeat` ms unless an event already waits to be sent, so that proxies keep the connection open; 0 sends none. Default 15,000. */
   readonly heartbeat?: number;
   /** The reconnection delay (ms) sent before the first event. */
   readonly retry?: number;
@@ -98,7 +98,7 @@ function data(text: string, end = "\n"): string {
  * return from a handler. Each value is taken from the source only when the
  * client can take more; when the client leaves, the source's `return()` runs
  * (a generator's `finally`), and `ctx.signal` fires. A comment line is sent
- * every `heartbeat` ms while the source is quiet.
+ * every `heartbeat` ms unless something already waits to be sent.
  *
  * @example
  * import { lastEventId, sse } from "usrv/stream";
