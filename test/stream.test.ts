@@ -8,6 +8,7 @@ import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { chromium } from "playwright-core";
 import type { ServerHandle } from "usrv";
+import { compress } from "usrv/compress";
 import { encodeEvent, lastEventId, MAX_LAST_EVENT_ID, ndjson, openStreams, sse } from "usrv/stream";
 import { matrix, quietApp } from "./_setup.js";
 
@@ -180,6 +181,64 @@ matrix(
       assert.equal(await resume("x".repeat(MAX_LAST_EVENT_ID)), "x".repeat(MAX_LAST_EVENT_ID));
       assert.equal(await resume("x".repeat(MAX_LAST_EVENT_ID + 1)), null, "over the bound: ignored");
       assert.equal(await send()("/resume").then((r) => r.json()), null);
+    });
+  },
+);
+
+/** What the sources behind hooks saw. */
+const hooked = { finally: 0, returned: 0 };
+
+matrix(
+  "issue 17 item 1: usrv/stream behind hooks",
+  (app) => {
+    app.use(compress({ threshold: 0 }));
+    app.onResponse((answer, ctx) => {
+      answer.headers["x-seen"] = "1";
+      if (ctx.path === "/replaced") return [200, "replaced"];
+      return undefined;
+    });
+    app.bind("/flows", { style: "object" }, (_, ctx) =>
+      sse(
+        ctx,
+        (async function* () {
+          try {
+            for (let n = 1; ; n++) yield { id: String(n), data: "x".repeat(100) };
+          } finally {
+            hooked.finally++;
+          }
+        })(),
+      ),
+    );
+    app.bind("/replaced", { style: "object" }, (_, ctx) =>
+      ndjson(ctx, {
+        [Symbol.asyncIterator]() {
+          return {
+            next: async () => ({ done: false, value: 1 }),
+            return: async () => {
+              hooked.returned++;
+              return { done: true, value: undefined };
+            },
+          };
+        },
+      }),
+    );
+  },
+  (send) => {
+    it("H3, R11: through usrv/compress and an onResponse hook, an event stream flows event by event, uncompressed", async () => {
+      const before = hooked.finally;
+      const res = await send()("/flows", { headers: { "accept-encoding": "gzip" } });
+      assert.equal(res.headers.get("content-encoding"), null);
+      assert.equal(res.headers.get("x-seen"), "1");
+      const text = await readUntil(res, (t) => t.includes("id: 3\n"));
+      assert.ok(text.startsWith(`id: 1\ndata: ${"x".repeat(100)}\n\n`), text.slice(0, 80));
+      await until(() => hooked.finally > before, "the generator's finally block");
+    });
+
+    it("H7: an onResponse hook that replaces a stream's answer stops its source", async () => {
+      const before = hooked.returned;
+      const res = await send()("/replaced");
+      assert.equal(await res.json(), "replaced");
+      await until(() => hooked.returned > before, "the source's return()");
     });
   },
 );
