@@ -194,7 +194,7 @@ describe("packaging: npm pack, then an install of the tarball", () => {
       const script = [
         'import { createApp } from "usrv";',
         "const lines = [];",
-        "const log = (o, m) => lines.push(typeof o === 'string' ? o : `${m} ${o?.err?.message ?? ''}`);",
+        "const log = (o, m) => lines.push(typeof o === 'string' ? o : m + ' ' + (o?.err?.message ?? ''));",
         "const logger = { trace() {}, debug() {}, info() {}, warn: log, error: log, fatal: log, child() { return logger; } };",
         "const app = createApp({ logger });",
         "app.bind('/up', { methods: ['POST'], uploads: {} }, ({ file }) => [200, String(file)]);",
