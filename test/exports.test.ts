@@ -54,6 +54,7 @@ const SUBPATHS: Record<string, string[]> = {
   conditional: ["conditional", "etagOf", "preconditions"],
   static: ["serveStatic"],
   "rate-limit": ["MemoryRateLimitStore", "RedisRateLimitStore", "rateLimit"],
+  stream: ["MAX_LAST_EVENT_ID", "MAX_STREAMS", "encodeEvent", "lastEventId", "ndjson", "openStreams", "sse"],
   ws: ["nodeUpgrade"],
 };
 

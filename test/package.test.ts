@@ -166,7 +166,7 @@ describe("packaging: npm pack, then an install of the tarball", () => {
       t.diagnostic(`installed: ${kib} KiB`);
       assert.ok(kib <= MAX_INSTALLED_KIB, `${kib} KiB installed`);
       const installed = run("npm", ["ls", "--all", "--parseable"], app);
-      for (const peer of ["tsx", "@redis/client", "esbuild", "@opentelemetry/api"])
+      for (const peer of ["tsx", "@redis/client", "esbuild", "@opentelemetry/api", "busboy"])
         assert.ok(!installed.includes(`/node_modules/${peer}\n`), `${peer} is not installed`);
     });
 
@@ -188,6 +188,30 @@ describe("packaging: npm pack, then an install of the tarball", () => {
         run(process.execPath, ["check.mjs"], app).trim(),
         JSON.stringify([["test", 5], 88, missing]),
       );
+    });
+
+    it("an uploads route without busboy: a 500 to the client, one line in the log saying to install it", () => {
+      const script = [
+        'import { createApp } from "usrv";',
+        "const lines = [];",
+        "const log = (o, m) => lines.push(typeof o === 'string' ? o : m + ' ' + (o?.err?.message ?? ''));",
+        "const logger = { trace() {}, debug() {}, info() {}, warn: log, error: log, fatal: log, child() { return logger; } };",
+        "const app = createApp({ logger });",
+        "app.bind('/up', { methods: ['POST'], uploads: {} }, ({ file }) => [200, String(file)]);",
+        "const form = new FormData();",
+        "form.append('file', new Blob(['x']), 'x.txt');",
+        "const res = await app.request('/up', { method: 'POST', body: form });",
+        "console.log(JSON.stringify([res.status, (await res.json()).code, lines.join(' | ')]));",
+      ].join("\n");
+      writeFileSync(join(app, "upload.mjs"), script);
+      const [status, code, log] = JSON.parse(run(process.execPath, ["upload.mjs"], app)) as [
+        number,
+        string,
+        string,
+      ];
+      assert.equal(status, 500);
+      assert.equal(code, "USRV_ERR_INTERNAL");
+      assert.match(log, /needs the package busboy: npm install busboy/);
     });
 
     it("the usrv bin runs: --version, and serve with a JavaScript module", async () => {

@@ -28,6 +28,10 @@ export const ERRORS = {
   USRV_ERR_NOT_FOUND: [404, "no route matches the path"],
   USRV_ERR_METHOD_NOT_ALLOWED: [405, "the path exists, but not for this method (see the Allow header)"],
   USRV_ERR_BAD_RESULT: [406, "the handler did not return [status, ...values] with an integer status"],
+  USRV_ERR_STREAM_NEEDS_V2: [
+    406,
+    "the answer is an event stream (SSE, NDJSON) and the request asked for v1 encryption, which seals an answer whole: ask with v2",
+  ],
   USRV_ERR_REPLAY: [412, "the Nonce is malformed, stale, in the future or already used"],
   USRV_ERR_PRECONDITION_FAILED: [
     412,
@@ -50,7 +54,10 @@ export const ERRORS = {
   USRV_ERR_RATE_LIMITED: [429, "over the rate limit (usrv/rate-limit): wait Retry-After seconds"],
   USRV_ERR_HEADERS_TOO_LARGE: [431, "the request headers are over the server's limit"],
   USRV_ERR_INTERNAL: [500, "the handler threw or rejected (logged with its stack, never sent)"],
-  USRV_ERR_UNSERIALIZABLE: [500, "the handler's values cannot be written as JSON (circular, BigInt)"],
+  USRV_ERR_UNSERIALIZABLE: [
+    500,
+    "the handler's values cannot be written as JSON (circular, BigInt, an async iterable: stream it with usrv/stream)",
+  ],
   USRV_ERR_BAD_RESPONSE: [
     500,
     "the handler's answer does not hold under its route's response schema (checked when createApp({ checkResponses: true }))",
@@ -64,6 +71,10 @@ export const ERRORS = {
     "a hook returned something that is not [status, ...values], a Response or nothing, or onResponse left a bad status, header or body",
   ],
   USRV_ERR_TIMEOUT: [503, "the handler did not answer within the route's timeout (logged)"],
+  USRV_ERR_TOO_MANY_STREAMS: [
+    503,
+    "the process holds its limit of open event streams (usrv/stream's maxStreams): retry after Retry-After seconds",
+  ],
   USRV_ERR_REPLAY_STORE: [503, "the replay memory is full or unreachable: requests with a Nonce fail closed"],
   USRV_ERR_WS_FULL: [
     503,

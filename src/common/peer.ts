@@ -34,3 +34,17 @@ export async function importPeer<T>(pkg: string, feature: string, load: () => Pr
     throw missing ? new MissingPeerError(pkg, feature) : e;
   }
 }
+
+/**
+ * `import(name)` with the name out of a bundler's sight: the chunks that load
+ * optional peers (the upload spooler, the WebSocket connections) sit in the
+ * graph of `import "usrv"` behind dynamic imports, and a bundler that follows
+ * them (esbuild in wrangler, Vite) would fail on, or pull in, a package that
+ * only a Node server using that feature loads.
+ *
+ * @example
+ * const ws = await importPeer("ws", "app.ws", () => importNamed<typeof import("ws")>("ws"));
+ */
+export function importNamed<T>(name: string): Promise<T> {
+  return import(name) as Promise<T>;
+}

@@ -143,6 +143,16 @@ export function render(out: unknown, method: string, label: string, own = false)
   let body: string;
   try {
     body = JSON.stringify(value) ?? "null"; // a lone undefined (or function) is JSON null
+    // an async generator writes as {}: a stream meant for usrv/stream, not a value (checked only then)
+    if (body === "{}" && typeof (value as AsyncIterable<unknown>)[Symbol.asyncIterator] === "function") {
+      return renderError(
+        new HttpError(
+          "USRV_ERR_UNSERIALIZABLE",
+          `the handler for ${label} returned an async iterable as its value; stream it with sse(ctx, it) or ndjson(ctx, it) from usrv/stream`,
+        ),
+        method,
+      );
+    }
   } catch (e) {
     const reply = renderError(
       new HttpError("USRV_ERR_UNSERIALIZABLE", `the values returned for ${label} cannot be written as JSON`),

@@ -21,7 +21,7 @@ import type { Busboy, FieldInfo, FileInfo } from "busboy";
 import type { Route, UploadLimits } from "../app/route.js";
 import { HttpError } from "../common/errors.js";
 import { mediaType } from "../common/media-type.js";
-import { importPeer } from "../common/peer.js";
+import { importNamed, importPeer } from "../common/peer.js";
 import type { SpooledFile } from "../common/types.js";
 import { header, type Incoming } from "../faces/incoming.js";
 import { type ParsedBody, parseBody } from "./body.js";
@@ -107,6 +107,9 @@ const tooLarge = (
  * their order, never by the client), or the first error: a limit (413), a
  * malformed body (400), the client gone (400).
  */
+/** What Node's loader gives for busboy, a CommonJS module: its export as `default`. */
+type BusboyModule = { default: typeof import("busboy") };
+
 async function spool(
   inc: Incoming,
   contentType: string,
@@ -115,9 +118,9 @@ async function spool(
   dir: string,
 ): Promise<Dict> {
   // a CommonJS module: Node's loader gives it as `default`
-  const busboy = await importPeer("busboy", "bind({ uploads })", () => import("busboy")).then(
-    (m) => m.default,
-  );
+  const busboy = await importPeer("busboy", "bind({ uploads })", () =>
+    importNamed<BusboyModule>("busboy"),
+  ).then((m) => m.default);
   const fields = dict();
   const writes: Promise<unknown>[] = [];
   const streams: (Readable | Writable)[] = [];

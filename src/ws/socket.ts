@@ -10,7 +10,7 @@ import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
 import { HttpError } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
-import { importPeer } from "../common/peer.js";
+import { importNamed, importPeer } from "../common/peer.js";
 import type { Context } from "../common/types.js";
 import { renderError } from "../core/render.js";
 import { writeReply } from "./answer.js";
@@ -44,7 +44,7 @@ export class Sockets {
 
   /** Loads `ws` (an optional peer): one line naming what to install when it is missing. */
   static async load(logger: Logger): Promise<Sockets> {
-    const ws = await importPeer("ws", "app.ws (WebSocket routes)", () => import("ws"));
+    const ws = await importPeer("ws", "app.ws (WebSocket routes)", () => importNamed<WsModule>("ws"));
     return new Sockets(ws, logger);
   }
 
