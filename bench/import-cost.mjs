@@ -18,7 +18,8 @@ if (process.argv[2] === "--child") {
   const out = [["node start to the main module", performance.now()]];
   for (const group of JSON.parse(process.argv[3])) {
     const t = performance.now();
-    for (const spec of group.specs) await import(spec.startsWith("dist/") || spec.startsWith("build/") ? `../${spec}` : spec);
+    for (const spec of group.specs)
+      await import(spec.startsWith("dist/") || spec.startsWith("build/") ? `../${spec}` : spec);
     out.push([group.label, performance.now() - t]);
   }
   console.log(JSON.stringify(out));
