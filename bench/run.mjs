@@ -227,7 +227,7 @@ if (quick) console.error("--quick: bench/RESULTS.md not written");
 else {
   // Other bench scripts (bench/serve.mjs) keep marked sections of their own in this file: carry them over.
   const file = `${ROOT}bench/RESULTS.md`;
-  const sections = /<!-- (\S+): begin[^\n]*-->[\s\S]*?<!-- \1: end -->\n?/g;
+  const sections = /<!-- ([^:\n]+): begin[^\n]*-->[\s\S]*?<!-- \1: end -->\n?/g; // "bench/variants.mjs cors" too
   const kept = existsSync(file) ? (readFileSync(file, "utf8").match(sections) ?? []) : [];
   writeFileSync(file, [report, ...kept].join("\n"));
 }
