@@ -152,6 +152,20 @@ describe("S6: h2c (run({ http2: true }) without TLS)", () => {
     assert.deepEqual(warnings, []);
   });
 
+  it("S6: a head over maxHeaderSize is a 431 on h2 too (node:http2 holds no client to it), the connection goes on", async () => {
+    const small = await h2App().app.run({ port: 0, http2: true, maxHeaderSize: 4096 });
+    const session = connect(small.url);
+    try {
+      const big = await rawRequest(session, { ":path": "/hello", "x-big": "y".repeat(8000) });
+      assert.equal(big.head[":status"], 431);
+      assert.equal(JSON.parse(big.text).code, "USRV_ERR_HEADERS_TOO_LARGE");
+      assert.equal((await rawRequest(session, { ":path": "/hello" })).head[":status"], 200);
+    } finally {
+      session.close();
+      await small.close();
+    }
+  });
+
   it("S6: a headers-only GET has no body to wait for", async () => {
     const res = await client.fetch("/hello");
     assert.equal(await res.json(), "hello");

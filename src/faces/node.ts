@@ -150,7 +150,7 @@ function readBody(req: IncomingMessage, limit: number, h2Res?: ServerResponse): 
  * the end is sent, for at most ~10 s (a client that reads nothing), then
  * CANCEL.
  */
-function resetAfterAnswer(req: Http2ServerRequest): void {
+export function resetAfterAnswer(req: Http2ServerRequest): void {
   const stream = req.stream;
   let polls = 0;
   const poll = () => {

@@ -16,7 +16,8 @@ import {
   type Http2Session,
 } from "node:http2";
 import type { Socket } from "node:net";
-import { ERRORS, HttpError } from "../common/errors.js";
+import { ERRORS, type ErrorCode, HttpError } from "../common/errors.js";
+import { resetAfterAnswer } from "./node.js";
 
 /** The limits of `run()`, as serve.ts resolved them. */
 export interface H2Limits {
@@ -52,13 +53,21 @@ export function createH2Server(
   const { requestTimeout, keepAliveTimeout } = limits;
   const settings = { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, maxHeaderListSize: limits.maxHeaderSize };
   const timed: RequestListener = (req, res) => {
-    // HTTP/2 has no request timer of node:http's: a body that trickles in
-    // would hold its stream (and a share of the session's memory) for ever.
-    // Only requests with a body pay for the timer; a headers-only request is
-    // complete on arrival.
-    const h2req = req as unknown as Http2ServerRequest;
-    if (requestTimeout > 0 && req.httpVersionMajor === 2 && !h2req.stream.endAfterHeaders) {
-      bodyDeadline(h2req, res as unknown as Http2ServerResponse, requestTimeout);
+    if (req.httpVersionMajor === 2) {
+      const h2req = req as unknown as Http2ServerRequest;
+      // node:http2 advertises maxHeaderListSize but does not hold a client to
+      // it: the head is measured here, as node:http does (431).
+      if (headSize(req.rawHeaders) > limits.maxHeaderSize) {
+        refuse(h2req, res as unknown as Http2ServerResponse, "USRV_ERR_HEADERS_TOO_LARGE");
+        return;
+      }
+      // HTTP/2 has no request timer of node:http's: a body that trickles in
+      // would hold its stream (and a share of the session's memory) for ever.
+      // Only requests with a body pay for the timer; a headers-only request is
+      // complete on arrival.
+      if (requestTimeout > 0 && !h2req.stream.endAfterHeaders) {
+        bodyDeadline(h2req, res as unknown as Http2ServerResponse, requestTimeout);
+      }
     }
     listener(req, res);
   };
@@ -123,22 +132,30 @@ export function createH2Server(
 function bodyDeadline(req: Http2ServerRequest, res: Http2ServerResponse, ms: number): void {
   const timer = setTimeout(() => {
     if (req.complete) return;
-    const stream = req.stream;
-    if (res.headersSent) {
-      stream.close(constants.NGHTTP2_CANCEL);
-      return;
-    }
-    const body = JSON.stringify(
-      new HttpError("USRV_ERR_REQUEST_TIMEOUT", ERRORS.USRV_ERR_REQUEST_TIMEOUT[1]),
-    );
-    res.writeHead(408, {
-      "content-type": "application/json; charset=utf-8",
-      "content-length": String(Buffer.byteLength(body)),
-    });
-    res.end(body, () => stream.close(constants.NGHTTP2_NO_ERROR));
+    if (res.headersSent) req.stream.close(constants.NGHTTP2_CANCEL);
+    else refuse(req, res, "USRV_ERR_REQUEST_TIMEOUT");
   }, ms);
   timer.unref();
   const clear = () => clearTimeout(timer);
   req.once("end", clear);
   res.once("close", clear);
+}
+
+/** Bytes of a head as RFC 9113 section 6.5.2 counts them: each field's name and value, plus 32. */
+function headSize(raw: string[]): number {
+  let size = 0;
+  for (let i = 0; i < raw.length; i++) size += raw[i]!.length + (i % 2 === 0 ? 32 : 0);
+  return size;
+}
+
+/** A JSON refusal, then RST_STREAM(NO_ERROR) once it is sent: the client stops sending its body. */
+function refuse(req: Http2ServerRequest, res: Http2ServerResponse, code: ErrorCode): void {
+  const error = new HttpError(code, ERRORS[code][1]);
+  const body = JSON.stringify(error);
+  resetAfterAnswer(req);
+  res.writeHead(error.status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": String(Buffer.byteLength(body)),
+  });
+  res.end(body);
 }
