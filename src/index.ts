@@ -8,7 +8,7 @@
  */
 
 import { App, type Bind } from "./app/app.js";
-import type { RunOptions, ServerHandle } from "./faces/serve.js";
+import type { RunOptions, ServerHandle, ServerOf } from "./faces/serve.js";
 
 export {
   App,
@@ -68,7 +68,7 @@ export { type Converter, registerConverter } from "./core/converters.js";
 export type { CookieOptions } from "./core/cookies.js";
 export { setParamParser } from "./core/params.js";
 export { Router } from "./core/router.js";
-export type { RunOptions, ServerHandle } from "./faces/serve.js";
+export type { RunOptions, ServerHandle, ServerOf } from "./faces/serve.js";
 export {
   MemoryReplayStore,
   type MemoryReplayStoreOptions,
@@ -102,6 +102,6 @@ export const bind: Bind = ((...args: Parameters<App["bind"]>) => defaultApp().bi
  * @example
  * const server = await run({ host: "127.0.0.1", port: 5000, logLevel: 20 });
  */
-export function run(options?: RunOptions): Promise<ServerHandle> {
+export function run<O extends RunOptions = {}>(options?: O): Promise<ServerHandle<ServerOf<O>>> {
   return defaultApp().run(options);
 }

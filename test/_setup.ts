@@ -1,9 +1,11 @@
 /**
- * Every suite that uses `matrix` runs twice: in process through `app.request`
- * (the fetch face) and over a real socket through `app.run` (the Node face).
+ * Every suite that uses `matrix` runs three times: in process through
+ * `app.request` (the fetch face), over a real socket through `app.run` (the
+ * Node face) and over HTTP/2 (h2c) through `app.run({ http2: true })`.
  */
 import { after, before, describe } from "node:test";
-import { type App, createApp, type ServerHandle } from "usrv";
+import { type App, createApp, type RunOptions, type ServerHandle, type ServerOf } from "usrv";
+import { h2Client } from "./fixtures/h2-fetch.js";
 
 /** Sends a request to the app under test, whichever face it goes through. */
 export type Send = (path: string, init?: RequestInit) => Promise<Response>;
@@ -20,29 +22,42 @@ export function quietApp(options: Parameters<typeof createApp>[0] = {}): { app: 
   return { app: createApp({ logger, ...options }), logs };
 }
 
-/** Runs `suite` once per face: `fetch` (in process) and `node` (real socket). */
+/** How a matrix suite reaches the app. */
+export type Face = "fetch" | "node" | "h2";
+
+/** Runs `suite` once per face: `fetch` (in process), `node` (real socket) and `h2` (HTTP/2 over a real socket). */
 export function matrix(
   name: string,
   setup: (app: App) => void,
-  suite: (send: () => Send, logs: () => string[]) => void,
+  suite: (send: () => Send, logs: () => string[], face: Face) => void,
   options: Parameters<typeof createApp>[0] = {},
 ): void {
-  for (const face of ["fetch", "node"] as const) {
+  for (const face of ["fetch", "node", "h2"] satisfies Face[]) {
     describe(`${name} [${face}]`, () => {
       const { app, logs } = quietApp(options);
       setup(app);
-      let server: ServerHandle | undefined;
-      if (face === "node") {
+      let server: ServerHandle<ServerOf<RunOptions>> | undefined;
+      let h2: ReturnType<typeof h2Client> | undefined;
+      if (face !== "fetch") {
         before(async () => {
-          server = await app.run({ port: 0 });
+          server = await app.run({ port: 0, http2: face === "h2" });
+          if (face === "h2") h2 = h2Client(server.url);
         });
-        after(() => server?.close());
+        after(async () => {
+          await h2?.close();
+          await server?.close();
+        });
       }
       const send: Send = (path, init) =>
-        face === "fetch" ? app.request(path, init) : fetch(`${server!.url}${path}`, init);
+        face === "fetch"
+          ? app.request(path, init)
+          : face === "h2"
+            ? h2!.fetch(path, init)
+            : fetch(`${server!.url}${path}`, init);
       suite(
         () => send,
         () => logs,
+        face,
       );
     });
   }

@@ -407,7 +407,7 @@ matrix(
       g.bind("/x", () => [200]);
     });
   },
-  (send) => {
+  (send, _logs, face) => {
     it("H4: onError's own answer keeps the error's headers: a 405's Allow, a 429's Retry-After, the handler's headers and cookies", async () => {
       const not = await send()("/only-get", { method: "DELETE" });
       assert.equal(not.status, 405);
@@ -420,10 +420,10 @@ matrix(
       assert.equal(login.headers.get("www-authenticate"), 'Bearer realm="api"');
       assert.match(login.headers.get("set-cookie") ?? "", /^sid=; Max-Age=0/);
     });
-    it("H4: a 413 answered by onError still closes the connection", async () => {
+    it("H4: a 413 answered by onError still closes the connection (on HTTP/2, the stream: no connection header)", async () => {
       const res = await send()("/up", { method: "POST", body: "x".repeat(1000) });
       assert.equal(res.status, 413);
-      assert.equal(res.headers.get("connection"), "close");
+      assert.equal(res.headers.get("connection"), face === "h2" ? null : "close");
     });
     it("H7: onResponse may not write Content-Length, Transfer-Encoding, Connection or Set-Cookie: 500 USRV_ERR_HOOK_RESULT", async () => {
       for (const h of ["content-length", "Content-Length", "transfer-encoding", "connection", "set-cookie"]) {

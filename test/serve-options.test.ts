@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createClient } from "@redis/client";
 import { decrypt, dumpSecret, encrypt, generateKeypair, sign } from "usrv/secp256k1";
+import { h2Client } from "./fixtures/h2-fetch.js";
 import {
   type Answer,
   CLI,
@@ -52,10 +53,10 @@ function optionsOfHelp(): Map<string, string | undefined> {
   const options = new Map<string, string | undefined>();
   let current: string | undefined;
   for (const line of help.split("\n")) {
-    const start = /^\s+(?:-\w, )?--([a-z-]+)/.exec(line);
+    const start = /^\s+(?:-\w, )?--([a-z0-9-]+)/.exec(line);
     if (start) options.set((current = start[1]!), undefined);
     else if (!/^\s{8,}\S/.test(line)) current = undefined; // not a continuation line
-    const env = /\[(USRV_[A-Z_]+)/.exec(line);
+    const env = /\[(USRV_[A-Z0-9_]+)/.exec(line);
     if (current && env) options.set(current, env[1]!);
   }
   options.delete("help");
@@ -208,6 +209,39 @@ const ROWS: Row[] = [
     async check(s) {
       assert.match(s.url, /^https:/);
       assert.equal((await s.get("/probe")).status, 200);
+    },
+  },
+  {
+    name: "S6: http2 with a certificate: h2 for an h2 client, HTTP/1.1 for the others, on one port",
+    options: { http2: true, "tls-cert": CERT, "tls-key": KEY },
+    ca: () => readFileSync(CERT),
+    async check(s) {
+      assert.match(s.out(), /, HTTP\/2, /);
+      assert.equal((await s.get("/probe")).status, 200); // https over HTTP/1.1
+      const h2 = h2Client(s.url, { ca: readFileSync(CERT), servername: "localhost" });
+      try {
+        const res = await h2.fetch("/probe");
+        assert.equal(h2.session.alpnProtocol, "h2");
+        assert.equal(res.status, 200);
+        assert.equal(typeof ((await res.json()) as Probe).pid, "number");
+      } finally {
+        await h2.close();
+      }
+    },
+  },
+  {
+    name: "S6: http2 without a certificate: h2c",
+    options: { http2: true },
+    async check(s) {
+      assert.match(s.url, /^http:/);
+      const h2 = h2Client(s.url);
+      try {
+        const res = await h2.fetch("/probe");
+        assert.equal(res.status, 200);
+        assert.equal(typeof ((await res.json()) as Probe).pid, "number");
+      } finally {
+        await h2.close();
+      }
     },
   },
   {

@@ -2,7 +2,8 @@ import Fastify from "fastify";
 import { BIG, STATIC_DIR } from "./big.mjs";
 
 const port = Number(process.argv[2] ?? process.env.PORT ?? 0);
-const app = Fastify({ logger: false });
+// "fastify+h2": Fastify's http2 mode, h2c (bench/h2.mjs)
+const app = Fastify({ logger: false, ...(process.argv[3] === "h2" ? { http2: true } : {}) });
 
 if (process.argv[3] === "cors") {
   await app.register((await import("@fastify/cors")).default, { origin: ["https://app.example.com"] });

@@ -40,5 +40,6 @@ if (variant === "zod" || variant === "valibot") {
 } else app.bind("/user/<int:id>", ({ id, x }) => [200, id, x]);
 for (let i = 0; i < 200; i++) app.bind(`/r${i}/<a>/items/<int:b>`, ({ a, b }) => [200, i, a, b]);
 
-const server = await app.run({ host: "127.0.0.1", port });
+// "usrv+h2": the same app on node:http2 as h2c (bench/h2.mjs)
+const server = await app.run({ host: "127.0.0.1", port, http2: process.argv[3] === "h2" });
 console.log(`ready ${server.url}`);

@@ -10,7 +10,7 @@ import { type CookieKeys, cookieKeys } from "../core/cookies.js";
 import { Router } from "../core/router.js";
 import { fetchHandler } from "../faces/fetch.js";
 import { nodeListener } from "../faces/node.js";
-import type { RunOptions, ServerHandle } from "../faces/serve.js";
+import type { RunOptions, ServerHandle, ServerOf } from "../faces/serve.js";
 import type { Core } from "../pipeline.js";
 import type { Keypair } from "../secp256k1/api.js";
 import { loadCrypto } from "../secure/security.js";
@@ -254,13 +254,16 @@ export class App extends Group<""> implements Core {
   };
 
   /**
-   * S1: serves the app on node:http; resolves once listening.
+   * S1: serves the app on node:http (S6: node:http2 with `http2: true`);
+   * resolves once listening.
    *
    * @example
    * const server = await app.run({ host: "127.0.0.1", port: 5000, logLevel: 20 });
    * await server.close();
+   * // HTTP/2 and HTTP/1.1 on one TLS port
+   * await app.run({ port: 8443, http2: true, tls: { cert, key } });
    */
-  async run(options: RunOptions = {}): Promise<ServerHandle> {
+  async run<O extends RunOptions = {}>(options?: O): Promise<ServerHandle<ServerOf<O>>> {
     if (options?.logLevel !== undefined) {
       if (!(this.logger instanceof ConsoleLogger)) {
         throw new TypeError(
@@ -274,12 +277,8 @@ export class App extends Group<""> implements Core {
       import("../ws/attach.js"),
     ]);
     const upgrade = await ws.prepare(this);
-    return ws.withUpgrades(
-      this,
-      await serve(this.listener, this.logger, options),
-      options.drainTimeout,
-      upgrade,
-    );
+    const handle = (await serve(this.listener, this.logger, options)) as ServerHandle<ServerOf<O>>;
+    return ws.withUpgrades(this, handle, options?.drainTimeout, upgrade);
   }
 
   /**

@@ -7,7 +7,7 @@ import cluster from "node:cluster";
 import type { App } from "../app/app.js";
 import { ConsoleLogger } from "../common/log.js";
 import { bindDemo } from "../demo-routes.js";
-import type { ServerHandle } from "../faces/serve.js";
+import type { RunOptions, ServerHandle, ServerOf } from "../faces/serve.js";
 import { defaultApp } from "../index.js";
 import type { ReplayStore } from "../stores/replay.js";
 import { loadRedisClient, RedisReplayStore } from "../stores/replay-redis.js";
@@ -28,6 +28,8 @@ export interface StartConfig {
   port: number;
   /** PEM text of the certificate and its key, for HTTPS. */
   tls: { cert: string; key: string } | undefined;
+  /** S6: HTTP/2 (h2 with TLS, h2c without). */
+  http2: boolean;
   /** The identity secret (a random one for `--identity random`). */
   secret: string;
   /** --identity or USRV_IDENTITY was given: it wins over an identity the served app set itself. */
@@ -40,7 +42,7 @@ export interface StartConfig {
 
 /** A listening server and the banner that describes it. */
 export interface Started {
-  server: ServerHandle;
+  server: ServerHandle<ServerOf<RunOptions>>;
   banner: string;
   /** Lines for stderr (modules that bind nothing), printed once by the first process. */
   warnings: string[];
@@ -76,9 +78,15 @@ export async function startApp(c: StartConfig, store: ReplayStore): Promise<Star
   if (c.identityGiven || app.publicKey === undefined) await app.identify(c.secret);
   // loaded now rather than at the first Nonce, whose check has 1 s to connect
   if (c.replayStore) await requirePeer(loadRedisClient());
-  let server: ServerHandle;
+  let server: ServerHandle<ServerOf<RunOptions>>;
   try {
-    server = await app.run({ host: c.host, port: c.port, drainTimeout: c.drainTimeout, tls: c.tls });
+    server = await app.run({
+      host: c.host,
+      port: c.port,
+      drainTimeout: c.drainTimeout,
+      tls: c.tls,
+      http2: c.http2,
+    } as RunOptions);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === "EADDRINUSE") throw new UsageError(`usrv serve: port ${c.port} on ${c.host} is in use`);
@@ -95,7 +103,7 @@ export async function startApp(c: StartConfig, store: ReplayStore): Promise<Star
   const workers = c.threads === 1 ? "1 process" : `${c.threads} workers`;
   return {
     server,
-    banner: `usrv serving on ${server.url} (${workers}, public key ${app.publicKey})\n${routes.join("\n")}\n`,
+    banner: `usrv serving on ${server.url} (${workers}${c.http2 ? ", HTTP/2" : ""}, public key ${app.publicKey})\n${routes.join("\n")}\n`,
     warnings,
   };
 }

@@ -23,6 +23,8 @@ export interface ServeConfig {
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   tlsSelfSigned: boolean;
+  /** S6: HTTP/2 (h2 with TLS, h2c without). */
+  http2: boolean;
   identity: string;
   /** --identity or USRV_IDENTITY was given (else random, unless the served app identified itself). */
   identityGiven: boolean;
@@ -57,6 +59,7 @@ export async function runServer(c: ServeConfig): Promise<number> {
     host: c.host,
     port: c.port,
     tls: pem && { cert: pem.cert.toString("utf8"), key: pem.key.toString("utf8") },
+    http2: c.http2,
     secret,
     identityGiven: c.identityGiven,
     replayStore: c.replayStore,

@@ -31,6 +31,8 @@ options (environment variable in brackets):
       --tls-cert FILE      serve HTTPS with this certificate (PEM)  [USRV_TLS_CERT]
       --tls-key FILE       and this key (PEM)  [USRV_TLS_KEY]
       --tls-self-signed    HTTPS with a self-signed certificate for development  [USRV_TLS_SELF_SIGNED=1]
+      --http2              HTTP/2: with TLS, h2 and HTTP/1.1 on one port (ALPN); without,
+                           h2c (HTTP/2 with prior knowledge only)  [USRV_HTTP2=1]
       --identity ID        the server key pair: random; stored (the secret of usrv secret dump,
                            PIN from USRV_PIN or a hidden prompt); file:PATH (the file's text,
                            without a final newline); or secret:TEXT (other local users see TEXT
@@ -108,6 +110,7 @@ export function parseServeArgs(
     tlsCert: v["tls-cert"],
     tlsKey: v["tls-key"],
     tlsSelfSigned: v["tls-self-signed"],
+    http2: v.http2,
     identity,
     identityGiven: v.identity !== undefined,
     pin: env.USRV_PIN,
@@ -132,6 +135,7 @@ function parse(args: string[], env: NodeJS.ProcessEnv) {
       "tls-cert": { type: "string", default: env.USRV_TLS_CERT },
       "tls-key": { type: "string", default: env.USRV_TLS_KEY },
       "tls-self-signed": { type: "boolean", default: yes(env.USRV_TLS_SELF_SIGNED) },
+      http2: { type: "boolean", default: yes(env.USRV_HTTP2) },
       identity: { type: "string", default: env.USRV_IDENTITY },
       "replay-store": { type: "string", default: env.USRV_REPLAY_STORE },
       "drain-timeout": { type: "string", default: env.USRV_DRAIN_TIMEOUT ?? "10000" },

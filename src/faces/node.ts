@@ -4,6 +4,7 @@
  * Request or Response is built unless a handler returns a Response (R8).
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { HttpError } from "../common/errors.js";
 import type { RequestHeaders } from "../common/types.js";
 import { type Reply, renderThrown } from "../core/render.js";
@@ -17,6 +18,8 @@ class NodeIncoming implements Incoming {
   readonly url: string;
   readonly headers: RequestHeaders;
   readonly hasBody: boolean;
+  /** HTTP/2 (node:http2's compatibility API): no connection-specific headers, no Content-Length needed. */
+  readonly h2: boolean;
   readonly #req: IncomingMessage;
   readonly #res: ServerResponse;
   #abort: AbortController | undefined;
@@ -29,8 +32,16 @@ class NodeIncoming implements Incoming {
     this.url = originForm(req.url ?? "/");
     const h = req.headers;
     this.headers = h;
-    const len = h["content-length"];
-    this.hasBody = (len !== undefined && len !== "0") || h["transfer-encoding"] !== undefined;
+    // HTTP/2 frames its bodies: a request without Content-Length (the usual
+    // case there) may still carry one, and its stream knows whether DATA
+    // follows the headers. One property read on HTTP/1.1.
+    this.h2 = req.httpVersionMajor === 2;
+    if (this.h2) {
+      this.hasBody = !(req as unknown as Http2ServerRequest).stream.endAfterHeaders;
+    } else {
+      const len = h["content-length"];
+      this.hasBody = (len !== undefined && len !== "0") || h["transfer-encoding"] !== undefined;
+    }
   }
 
   get requestId(): string {
@@ -46,19 +57,21 @@ class NodeIncoming implements Incoming {
       const abort = new AbortController();
       this.#abort = abort;
       const res = this.#res;
-      // 'close' before the answer is finished: the client left
-      if (res.destroyed && !res.writableFinished) abort.abort();
-      else res.once("close", () => res.writableFinished || abort.abort());
+      // 'close' before the answer is ended: the client left. (writableEnded,
+      // not writableFinished: node:http2's compatibility answer says finished
+      // once its stream is reset.)
+      if (res.destroyed && !res.writableEnded) abort.abort();
+      else res.once("close", () => res.writableEnded || abort.abort());
     }
     return this.#abort.signal;
   }
 
   readBody(limit: number): Promise<Uint8Array | null> {
-    return readBody(this.#req, limit);
+    return readBody(this.#req, limit, this.h2 ? this.#res : undefined);
   }
 
   bodyStream(limit: number): ReadableStream<Uint8Array> | null {
-    return this.hasBody ? bodyStream(this.#req, this.#res, limit) : null;
+    return this.hasBody ? bodyStream(this.#req, this.#res, limit, this.h2) : null;
   }
 }
 
@@ -80,11 +93,21 @@ function originForm(url: string): string {
 /**
  * Reads a request body, refusing it (413) from its Content-Length before
  * reading a byte, or as soon as the running total crosses the limit.
+ * `h2Res` is the answer of an HTTP/2 request: there a 413 cannot close the
+ * connection (other streams share it), so the stream is reset instead.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | null> {
+function readBody(req: IncomingMessage, limit: number, h2Res?: ServerResponse): Promise<Uint8Array | null> {
   return new Promise((resolve, reject) => {
+    // on h2 a 413 cannot close the connection (other streams share it): the stream is reset instead
+    const refuse = () => {
+      if (h2Res === undefined) return tooLarge(limit);
+      resetAfterAnswer(req as unknown as Http2ServerRequest);
+      return new HttpError("USRV_ERR_BODY_TOO_LARGE", `the body is over the limit of ${limit} bytes`, {
+        detail: { limit },
+      });
+    };
     const declared = Number(req.headers["content-length"]);
-    if (declared > limit) return reject(tooLarge(limit));
+    if (declared > limit) return reject(refuse());
     const chunks: Buffer[] = [];
     let total = 0;
     const onData = (chunk: Buffer) => {
@@ -92,7 +115,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | nul
       if (total > limit) {
         cleanup();
         req.pause(); // read no more; the 413 closes the connection
-        reject(tooLarge(limit));
+        reject(refuse());
         return;
       }
       chunks.push(chunk);
@@ -125,7 +148,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Uint8Array | nul
  * with the 413 and the answer closes the connection: the rest of the body
  * is never read.
  */
-function bodyStream(req: IncomingMessage, res: ServerResponse, limit: number): ReadableStream<Uint8Array> {
+function bodyStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+  h2: boolean,
+): ReadableStream<Uint8Array> {
   let total = 0;
   let cleanup = () => {};
   return new ReadableStream<Uint8Array>(
@@ -134,7 +162,9 @@ function bodyStream(req: IncomingMessage, res: ServerResponse, limit: number): R
         const fail = (e: HttpError) => {
           cleanup();
           req.pause();
-          if (e.status === 413) (res as { shouldKeepAlive: boolean }).shouldKeepAlive = false;
+          // past the limit: HTTP/1.1 closes the connection, h2 resets only this stream once answered
+          if (e.status === 413 && h2) resetAfterAnswer(req as unknown as Http2ServerRequest);
+          else if (e.status === 413) (res as { shouldKeepAlive: boolean }).shouldKeepAlive = false;
           c.error(e);
         };
         const onData = (chunk: Buffer) => {
@@ -176,6 +206,29 @@ function bodyStream(req: IncomingMessage, res: ServerResponse, limit: number): R
 }
 
 /**
+ * RFC 9113 section 8.1: once its answer is complete, a server may ask the
+ * client to stop sending a body with RST_STREAM(NO_ERROR); until then the
+ * paused stream's flow-control window holds the client back. The stream's
+ * 'finish' comes when its end is queued, and a reset queued then would go out
+ * before the answer's DATA: wait (polling; a refused h2 body is rare) until
+ * the end is sent, for at most ~10 s (a client that reads nothing), then
+ * CANCEL.
+ */
+export function resetAfterAnswer(req: Http2ServerRequest): void {
+  const stream = req.stream;
+  let polls = 0;
+  const poll = () => {
+    if (stream.destroyed || stream.closed) return;
+    const sent = stream.state.localClose === 1;
+    if (sent || ++polls > 1000) {
+      stream.close(sent ? 0 : 8); // NGHTTP2_NO_ERROR : NGHTTP2_CANCEL
+      req.resume(); // the paused, buffered rest must drain, or the closed stream lingers and holds the session
+    } else setTimeout(poll, 10).unref();
+  };
+  stream.once("finish", poll);
+}
+
+/**
  * Makes the Node listener of an app.
  *
  * @example
@@ -203,7 +256,7 @@ export function nodeListener(app: Core & { readonly accessLog: boolean }) {
 }
 
 /** Sends a reply; if that throws (a Response node:http cannot write), a 500, or a cut connection once the head is out. */
-function deliver(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, start: number): void {
+function deliver(app: Core, inc: NodeIncoming, res: ServerResponse, reply: Reply, start: number): void {
   try {
     send(app, inc, res, reply, start);
   } catch (err) {
@@ -215,11 +268,11 @@ function deliver(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, st
       { err, method: inc.method, url: inc.url, requestId: inc.requestId },
       `${inc.method} ${inc.url}: the answer failed`,
     );
-    res.destroy();
+    cut(inc, res);
   }
 }
 
-function send(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, start: number): void {
+function send(app: Core, inc: NodeIncoming, res: ServerResponse, reply: Reply, start: number): void {
   if (reply.cause !== undefined || start > 0) logReply(app, inc, reply, start);
   if (res.headersSent || res.destroyed) return;
   if (reply.response) {
@@ -228,19 +281,57 @@ function send(app: Core, inc: Incoming, res: ServerResponse, reply: Reply, start
   }
   const body = reply.body;
   const cookies = reply.cookies;
+  const headers = inc.h2 ? withoutConnectionHeaders(reply.headers) : reply.headers;
   if (body === null) {
-    res.writeHead(reply.status, cookies === undefined ? reply.headers : flat(reply.headers, cookies));
+    res.writeHead(reply.status, cookies === undefined ? headers : flat(headers, cookies));
     res.end();
     return;
   }
   // writeHead() fixes the head before end() sees the body, so node:http would
   // fall back to chunked encoding: say the length ourselves (fewer bytes on
   // the wire, no chunk framing). A flat [name, value, ...] list spares an object.
-  const head = flat(reply.headers, cookies);
+  const head = flat(headers, cookies);
   head.push("content-length", String(Buffer.byteLength(body)));
   res.writeHead(reply.status, head);
   res.end(body);
 }
+
+/**
+ * Cuts an answer that failed half-way. On HTTP/2 only its stream, with
+ * RST_STREAM(INTERNAL_ERROR): a bare destroy() resets it with NO_ERROR, which
+ * a client reads as a complete answer.
+ */
+function cut(inc: NodeIncoming, res: ServerResponse): void {
+  if (inc.h2)
+    (res as unknown as Http2ServerResponse).stream.close(2); // NGHTTP2_INTERNAL_ERROR
+  else res.destroy();
+}
+
+/**
+ * RFC 9113 section 8.2.2: an HTTP/2 message carrying a connection-specific
+ * header is malformed. node:http2 drops `connection` with a warning and throws
+ * on the others (a 500 for the whole answer), so they go here; `http2-settings`
+ * is refused by node:http2 too. A copy only when there is one to remove.
+ */
+function withoutConnectionHeaders<T extends Record<string, string | string[]>>(headers: T): T {
+  let out: T | undefined;
+  for (const name of CONNECTION_HEADERS) {
+    if (headers[name] !== undefined) {
+      out ??= { ...headers };
+      delete out[name];
+    }
+  }
+  return out ?? headers;
+}
+
+const CONNECTION_HEADERS = [
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "upgrade",
+  "proxy-connection",
+  "http2-settings",
+];
 
 /** Headers as node:http's flat [name, value, ...] list, one Set-Cookie entry per cookie. */
 function flat(headers: Record<string, string>, cookies: readonly string[] | undefined): string[] {
@@ -251,14 +342,14 @@ function flat(headers: Record<string, string>, cookies: readonly string[] | unde
 }
 
 /** R8: a handler's own Response, streamed out. */
-function sendResponse(app: Core, inc: Incoming, res: ServerResponse, response: Response): void {
+function sendResponse(app: Core, inc: NodeIncoming, res: ServerResponse, response: Response): void {
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((v, k) => {
     headers[k] = v;
   });
   const cookies = response.headers.getSetCookie();
   if (cookies.length > 0) headers["set-cookie"] = cookies;
-  res.writeHead(response.status, headers);
+  res.writeHead(response.status, inc.h2 ? withoutConnectionHeaders(headers) : headers);
   if (!response.body || inc.method === "HEAD") {
     response.body?.cancel().catch(() => {}); // HEAD sends no body: the handler's stream stops
     res.end();
@@ -276,7 +367,7 @@ function sendResponse(app: Core, inc: Incoming, res: ServerResponse, response: R
  */
 async function pump(
   app: Core,
-  inc: Incoming,
+  inc: NodeIncoming,
   body: ReadableStream<Uint8Array>,
   res: ServerResponse,
 ): Promise<void> {
@@ -284,7 +375,7 @@ async function pump(
   let left = false;
   let wake: (() => void) | undefined;
   const onClose = () => {
-    if (!res.writableFinished) {
+    if (!res.writableEnded) {
       left = true;
       reader.cancel().catch(() => {});
     }
@@ -314,7 +405,7 @@ async function pump(
         `${inc.method} ${inc.url}: the body failed`,
       );
     }
-    res.destroy();
+    cut(inc, res);
   } finally {
     res.off("close", onClose);
   }

@@ -3,6 +3,7 @@
  * letting in-flight requests finish and closing idle keep-alive sockets.
  */
 import { createServer, type Server } from "node:http";
+import type { Http2SecureServer, Http2Server } from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import { ERRORS, type ErrorCode, HttpError, reason } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
@@ -26,17 +27,31 @@ export interface RunOptions {
   keepAliveTimeout?: number;
   /** S4: serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /**
+   * S6: serve HTTP/2 (node:http2): with `tls`, h2 and HTTP/1.1 on one port
+   * (ALPN); without, h2c (HTTP/2 over TCP with prior knowledge, no HTTP/1.1).
+   */
+  http2?: boolean;
   /** Longest wait for in-flight requests on `close()` before their connections are cut, default 10 s. */
   drainTimeout?: number;
 }
 
-/** A running server. */
-export interface ServerHandle {
+/** The server `run(options)` makes: node:http's (or https'), node:http2's with `http2: true`. */
+export type ServerOf<O extends RunOptions> = "http2" extends keyof O
+  ? O["http2"] extends true
+    ? Http2Server | Http2SecureServer
+    : O["http2"] extends false | undefined
+      ? Server
+      : Server | Http2Server | Http2SecureServer
+  : Server;
+
+/** A running server: `server` is node:http's, or node:http2's with `http2: true`. */
+export interface ServerHandle<S extends Server | Http2Server | Http2SecureServer = Server> {
   /** e.g. "http://127.0.0.1:5000" */
   readonly url: string;
   readonly host: string;
   readonly port: number;
-  readonly server: Server;
+  readonly server: S;
   /**
    * Stops accepting, closes idle keep-alive connections, lets in-flight
    * requests finish (each connection closes after its answer), and after
@@ -79,6 +94,7 @@ const RUN_OPTIONS: Spec = {
   requestTimeout: count("milliseconds"),
   keepAliveTimeout: count("milliseconds"),
   tls: pem,
+  http2: typeOf("boolean"),
   drainTimeout: count("milliseconds"),
 };
 
@@ -87,7 +103,7 @@ export async function serve(
   listener: Parameters<typeof createServer>[1] & {},
   logger: Logger,
   options: RunOptions = {},
-): Promise<ServerHandle> {
+): Promise<ServerHandle<Server | Http2Server | Http2SecureServer>> {
   checkOptions("run", options, RUN_OPTIONS, (m) => new TypeError(`[usrv] ${m}`));
   const host = options.host ?? "127.0.0.1";
   const headersTimeout = options.headersTimeout ?? 10_000;
@@ -118,17 +134,29 @@ export async function serve(
     }
     listener(req, res);
   };
-  // node:https costs ~5 ms to import: only a server with TLS loads it
-  const server: Server = options.tls
-    ? (await import("node:https")).createServer(
-        { ...settings, cert: options.tls.cert, key: options.tls.key },
-        guarded,
-      )
-    : createServer(settings, guarded);
-  // node:http silently drops the headers past the 1,000th: the handler would
-  // see another request than the one sent (test/hardening-catalogue.test.ts).
-  // Keep them all; maxHeaderSize bounds them, and answers 431 beyond.
-  server.maxHeadersCount = 0;
+  // node:https costs ~5 ms to import, node:http2 more: only a server with
+  // TLS, or HTTP/2, loads them
+  let closeIdle: () => void;
+  let closeAll: () => void;
+  let server: Server | Http2Server | Http2SecureServer;
+  if (options.http2) {
+    const h2 = (await import("./serve-h2.js")).createH2Server(guarded, settings, options.tls);
+    ({ server, closeIdle, closeAll } = h2);
+  } else {
+    const h1: Server = options.tls
+      ? (await import("node:https")).createServer(
+          { ...settings, cert: options.tls.cert, key: options.tls.key },
+          guarded,
+        )
+      : createServer(settings, guarded);
+    // node:http silently drops the headers past the 1,000th: the handler would
+    // see another request than the one sent (test/hardening-catalogue.test.ts).
+    // Keep them all; maxHeaderSize bounds them, and answers 431 beyond.
+    h1.maxHeadersCount = 0;
+    closeIdle = () => h1.closeIdleConnections();
+    closeAll = () => h1.closeAllConnections();
+    server = h1;
+  }
   server.on("clientError", (err: NodeJS.ErrnoException, socket: Socket) => {
     // As node:http's own handler: once an answer has started on this socket
     // (a pipelined request's streamed Response), a raw error would land inside
@@ -158,7 +186,7 @@ export async function serve(
                 { drainTimeout },
                 `drain timeout (${drainTimeout} ms): closing the connections still answering`,
               );
-              server.closeAllConnections();
+              closeAll();
             }, drainTimeout);
             cut.unref();
             server.close((e) => {
@@ -166,7 +194,7 @@ export async function serve(
               if (e && (e as NodeJS.ErrnoException).code !== "ERR_SERVER_NOT_RUNNING") fail(e);
               else done();
             });
-            server.closeIdleConnections();
+            closeIdle();
           }),
       });
     });

@@ -6,7 +6,8 @@
  * An app that has WebSocket routes when it starts loads them at once
  * (`prepare`): a missing `ws` fails `run()`, not the first client.
  */
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
+import type { Http2SecureServer, Http2Server } from "node:http2";
 import type { Duplex } from "node:stream";
 import type { ServerHandle } from "../faces/serve.js";
 import type { UpgradeApp, UpgradeListener } from "./upgrade.js";
@@ -20,15 +21,16 @@ export async function prepare(app: UpgradeApp): Promise<UpgradeListener | undefi
 }
 
 /** `handle` with WebSocket upgrades served for `app` (through `upgrade` when prepared). */
-export function withUpgrades(
+export function withUpgrades<H extends ServerHandle<Server | Http2Server | Http2SecureServer>>(
   app: UpgradeApp,
-  handle: ServerHandle,
+  handle: H,
   drainTimeout?: number,
   prepared?: UpgradeListener,
-): ServerHandle {
+): H {
   let upgrade = prepared;
   let loading: Promise<void> | undefined;
-  handle.server.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  // node:http's upgrade event (an HTTP/2 server has none: no WebSocket over HTTP/2 here)
+  (handle.server as Server).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (upgrade !== undefined) return upgrade(req, socket, head);
     loading ??= import("./upgrade.js").then((m) => {
       upgrade = m.nodeUpgrade(app);
@@ -41,5 +43,5 @@ export function withUpgrades(
   return {
     ...handle,
     close: () => Promise.all([upgrade?.close(drainTimeout), handle.close()]).then(() => {}),
-  };
+  } as H;
 }
