@@ -217,12 +217,19 @@ function bodyStream(
 export function resetAfterAnswer(req: Http2ServerRequest): void {
   const stream = req.stream;
   let polls = 0;
+  // the paused, buffered rest must drain, or the closed stream lingers and holds the session (and
+  // server.close()); Node 24 resets such a stream itself once answered, and keeps it until then too
+  const done = () => {
+    req.resume();
+    setImmediate(() => stream.destroyed || stream.destroy());
+  };
   const poll = () => {
-    if (stream.destroyed || stream.closed) return;
+    if (stream.destroyed) return;
+    if (stream.closed) return done();
     const sent = stream.state.localClose === 1;
     if (sent || ++polls > 1000) {
       stream.close(sent ? 0 : 8); // NGHTTP2_NO_ERROR : NGHTTP2_CANCEL
-      req.resume(); // the paused, buffered rest must drain, or the closed stream lingers and holds the session
+      done();
     } else setTimeout(poll, 10).unref();
   };
   stream.once("finish", poll);
