@@ -6,10 +6,9 @@
 //   node bench/listener.mjs            (build first; writes its section of bench/RESULTS.md)
 //   node bench/listener.mjs --quick    (2 rounds, RESULTS.md left alone); env: LISTENER_ROUNDS (default 5)
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { fmt, median, table } from "./report.mjs";
+import { fmt, median, table, writeSection } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const ORIGIN = "https://app.example.com";
@@ -120,14 +119,4 @@ const RESULTS = `${ROOT}bench/RESULTS.md`;
 const BEGIN = "<!-- bench/listener.mjs: begin (this section is rewritten by `node bench/listener.mjs`) -->";
 const END = "<!-- bench/listener.mjs: end -->";
 if (quick) console.error("--quick: bench/RESULTS.md left alone");
-else if (existsSync(RESULTS)) {
-  const text = readFileSync(RESULTS, "utf8");
-  const block = `${BEGIN}\n${section.trimEnd()}\n${END}\n`;
-  const [b, e] = [text.indexOf(BEGIN), text.indexOf(END)];
-  writeFileSync(
-    RESULTS,
-    b !== -1 && e > b
-      ? text.slice(0, b) + block + text.slice(e + END.length).replace(/^\n/, "")
-      : `${text.trimEnd()}\n\n${block}`,
-  );
-}
+else writeSection(RESULTS, BEGIN, END, section);

@@ -8,11 +8,11 @@
 //   node bench/sse-fanout.mjs [--quick]   --quick: 1 round, 2,000 streams, bench/RESULTS.md left alone
 //   env: BENCH_ROUNDS (3) BENCH_STREAMS (10000) BENCH_TICKS (5)
 // Build first. Mind `ulimit -n`: each stream is one descriptor in the server and one here.
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { cpuMicros, pinning as serverPinning, startServer, stopServer, waitIdle } from "./harness.mjs";
-import { fmt, median, table } from "./report.mjs";
+import { fmt, median, table, writeSection } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = `${ROOT}bench/RESULTS.md`;
@@ -140,14 +140,4 @@ ${table(["framework", "RSS idle MiB", `RSS, ${STREAMS} open MiB`, "KiB/stream", 
 `;
 console.log(section);
 if (quick) console.error("--quick: bench/RESULTS.md left alone");
-else if (existsSync(RESULTS)) {
-  const text = readFileSync(RESULTS, "utf8");
-  const block = `${BEGIN}\n${section.trimEnd()}\n${END}\n`;
-  const [b, e] = [text.indexOf(BEGIN), text.indexOf(END)];
-  writeFileSync(
-    RESULTS,
-    b !== -1 && e > b
-      ? text.slice(0, b) + block + text.slice(e + END.length).replace(/^\n/, "")
-      : `${text.trimEnd()}\n\n${block}`,
-  );
-}
+else writeSection(RESULTS, BEGIN, END, section);

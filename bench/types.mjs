@@ -7,9 +7,9 @@
 //   env: BENCH_ROUNDS (default 5)
 // Build first (`usrv types` runs from dist/). The apps are written under bench/.tmp/types/ (not committed).
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { fmt, median, table } from "./report.mjs";
+import { fmt, median, table, writeSection } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = `${ROOT}bench/RESULTS.md`;
@@ -246,14 +246,4 @@ ${table(["setup", "check s", "total s", "memory MiB", "instantiations", "types",
 `;
 console.log(section);
 if (quick) console.error("--quick: bench/RESULTS.md left alone");
-else if (existsSync(RESULTS)) {
-  const text = readFileSync(RESULTS, "utf8");
-  const block = `${BEGIN}\n${section.trimEnd()}\n${END}\n`;
-  const [b, e] = [text.indexOf(BEGIN), text.indexOf(END)];
-  writeFileSync(
-    RESULTS,
-    b !== -1 && e > b
-      ? text.slice(0, b) + block + text.slice(e + END.length).replace(/^\n/, "")
-      : `${text.trimEnd()}\n\n${block}`,
-  );
-}
+else writeSection(RESULTS, BEGIN, END, section);

@@ -12,11 +12,11 @@
 // Build first. Writes its own section of bench/RESULTS.md (between its markers).
 
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { cpuMicros, pinning, startServer, stopServer, waitIdle } from "./harness.mjs";
-import { fmt, median, table } from "./report.mjs";
+import { fmt, median, table, writeSection } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = `${ROOT}bench/RESULTS.md`;
@@ -176,14 +176,4 @@ ${table(["server", "MiB/s", "peak RSS MiB", "RSS growth MiB", "CPU µs/MiB", "ro
 `;
 console.log(section);
 if (quick) console.error("--quick: bench/RESULTS.md left alone");
-else if (existsSync(RESULTS)) {
-  const text = readFileSync(RESULTS, "utf8");
-  const block = `${BEGIN}\n${section.trimEnd()}\n${END}\n`;
-  const [b, e] = [text.indexOf(BEGIN), text.indexOf(END)];
-  writeFileSync(
-    RESULTS,
-    b !== -1 && e > b
-      ? text.slice(0, b) + block + text.slice(e + END.length).replace(/^\n/, "")
-      : `${text.trimEnd()}\n\n${block}`,
-  );
-}
+else writeSection(RESULTS, BEGIN, END, section);

@@ -8,10 +8,9 @@
 //   node bench/variants.mjs ws           route a with a WebSocket route bound: usrv+ws against usrv
 //   --quick: 1 round x 2 s, bench/RESULTS.md left alone; env: BENCH_ROUNDS BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS
 // Build first. Writes the preset's own section of bench/RESULTS.md (between its markers).
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { check, cpuMicros, pinning, SCENARIOS, startServer, stopServer, waitIdle, wrk } from "./harness.mjs";
-import { fmt, median, table } from "./report.mjs";
+import { fmt, median, table, writeSection } from "./report.mjs";
 import { BIG_TEXT, STATIC_FILE } from "./servers/big.mjs";
 
 const PRESETS = {
@@ -174,14 +173,4 @@ ${table(["framework", "req/s", "p99 ms", "CPU µs/req", "rounds used", "vs node:
 `;
 console.log(section);
 if (quick) console.error("--quick: bench/RESULTS.md left alone");
-else if (existsSync(RESULTS)) {
-  const text = readFileSync(RESULTS, "utf8");
-  const block = `${BEGIN}\n${section.trimEnd()}\n${END}\n`;
-  const [b, e] = [text.indexOf(BEGIN), text.indexOf(END)];
-  writeFileSync(
-    RESULTS,
-    b !== -1 && e > b
-      ? text.slice(0, b) + block + text.slice(e + END.length).replace(/^\n/, "")
-      : `${text.trimEnd()}\n\n${block}`,
-  );
-}
+else writeSection(RESULTS, BEGIN, END, section);

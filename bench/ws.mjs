@@ -5,9 +5,9 @@
 //   node bench/ws.mjs [--quick]   env: BENCH_ROUNDS BENCH_SECONDS BENCH_WARMUP BENCH_CONNECTIONS BENCH_SIZE
 // Build first. Writes its own section of bench/RESULTS.md (between its markers) unless --quick.
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { writeSection } from "./report.mjs";
 
 const env = process.env;
 
@@ -154,14 +154,4 @@ ${table(["server", "msg/s", "p99 ms", "CPU µs/msg", "rounds used", `vs ${ANCHOR
 `;
 console.log(section);
 if (quick) console.error("--quick: bench/RESULTS.md left alone");
-else if (existsSync(RESULTS)) {
-  const text = readFileSync(RESULTS, "utf8");
-  const block = `${BEGIN}\n${section.trimEnd()}\n${END}\n`;
-  const [b, e] = [text.indexOf(BEGIN), text.indexOf(END)];
-  writeFileSync(
-    RESULTS,
-    b !== -1 && e > b
-      ? text.slice(0, b) + block + text.slice(e + END.length).replace(/^\n/, "")
-      : `${text.trimEnd()}\n\n${block}`,
-  );
-}
+else writeSection(RESULTS, BEGIN, END, section);

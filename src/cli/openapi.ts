@@ -6,10 +6,8 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { OpenAPIOptions } from "../app/openapi.js";
-import { ConsoleLogger } from "../common/log.js";
-import { defaultApp } from "../index.js";
-import { firstSentence, UsageError } from "./errors.js";
-import { loadBindings } from "./serve-bindings.js";
+import { loadForCommand } from "./bindings-command.js";
+import { UsageError } from "./errors.js";
 
 const USAGE = `usage: usrv openapi [options] BINDINGS...
 
@@ -30,27 +28,9 @@ options:
  * await openapiCommand(["routes.mjs", "--title", "Shop", "-o", "openapi.json"]); // 0
  */
 export async function openapiCommand(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (err) {
-    process.stderr.write(`usrv openapi: ${firstSentence(err)}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (positionals.length === 0) {
-    process.stderr.write(`usrv openapi: no binding module given\n\n${USAGE}`);
-    return 2;
-  }
-  const main = defaultApp();
-  // the modules' info lines would mix with the document on stdout
-  if (main.logger instanceof ConsoleLogger) main.logger.level = 40;
-  const { app, warnings } = await loadBindings(positionals, main);
-  for (const line of warnings) process.stderr.write(`${line}\n`);
+  const got = await loadForCommand("usrv openapi", USAGE, () => parse(args));
+  if (typeof got === "number") return got;
+  const { values, app } = got;
   if (typeof app.openapi !== "function") {
     throw new UsageError("usrv openapi: the app these modules export comes from a usrv without openapi()");
   }

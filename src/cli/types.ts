@@ -11,11 +11,10 @@ import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Route } from "../app/route.js";
-import { ConsoleLogger } from "../common/log.js";
-import { defaultApp } from "../index.js";
-import { firstSentence, UsageError } from "./errors.js";
+import { loadForCommand } from "./bindings-command.js";
+import { UsageError } from "./errors.js";
 import { CLIENT_METHODS, routeTypes, type TypedRoute } from "./route-types.js";
-import { loadBindings, locate } from "./serve-bindings.js";
+import { locate } from "./serve-bindings.js";
 
 const USAGE = `usage: usrv types [options] BINDINGS...
 
@@ -52,27 +51,9 @@ function specifier(spec: string, url: string, dir: string): string {
  * await typesCommand(["routes.ts", "-o", "api.ts"]); // 0
  */
 export async function typesCommand(args: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (err) {
-    process.stderr.write(`usrv types: ${firstSentence(err)}\n\n${USAGE}`);
-    return 2;
-  }
-  const { values, positionals } = parsed;
-  if (values.help) {
-    process.stdout.write(USAGE);
-    return 0;
-  }
-  if (positionals.length === 0) {
-    process.stderr.write(`usrv types: no binding module given\n\n${USAGE}`);
-    return 2;
-  }
-  const main = defaultApp();
-  // the modules' info lines would mix with the table on stdout
-  if (main.logger instanceof ConsoleLogger) main.logger.level = 40;
-  const { app, warnings } = await loadBindings(positionals, main);
-  for (const line of warnings) process.stderr.write(`${line}\n`);
+  const got = await loadForCommand("usrv types", USAGE, () => parse(args));
+  if (typeof got === "number") return got;
+  const { values, positionals, app } = got;
   if (typeof app.router?.entries !== "function") {
     throw new UsageError(
       "usrv types: the app these modules export comes from a usrv without router.entries()",
