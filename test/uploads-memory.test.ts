@@ -17,8 +17,12 @@ import { fileURLToPath } from "node:url";
 const SERVER = fileURLToPath(new URL("../../test/fixtures/upload-server.mjs", import.meta.url));
 const MiB = 1024 * 1024;
 const SIZE = 200 * MiB;
-/** Generous: the body is 200 MiB; what the server holds at once is its queues (64 KiB) and a few socket buffers. */
-const BOUND = 64 * MiB;
+/**
+ * Half the body: a server that held the 200 MiB would grow past it. What it holds at once is its queues
+ * (64 KiB) and socket buffers the collector has not taken back yet; that lag grows on a busy machine
+ * (71 MiB once, Node 24 with a busy loop on each core; 34-40 MiB otherwise).
+ */
+const BOUND = 100 * MiB;
 
 /** Resident memory of `pid` in bytes. */
 const rss = (pid: number) =>
@@ -116,7 +120,7 @@ describe("V13, V14: 200 MiB through a real socket, the server's memory flat (chi
     }
   }
 
-  it("V13: a 200 MiB body streamed to the handler: counted whole, RSS growth under 64 MiB", async () => {
+  it("V13: a 200 MiB body streamed to the handler: counted whole, RSS growth under half of it", async () => {
     const { result, grew } = await growth(() =>
       post(port, "/stream", "application/octet-stream", "", SIZE, ""),
     );
@@ -126,7 +130,7 @@ describe("V13, V14: 200 MiB through a real socket, the server's memory flat (chi
     console.log(`# V13: RSS grew by ${(grew / MiB).toFixed(1)} MiB streaming 200 MiB`);
   });
 
-  it("V14: a 200 MiB file spooled to disk: its size right, RSS growth under 64 MiB, the folder gone", async () => {
+  it("V14: a 200 MiB file spooled to disk: its size right, RSS growth under half of it, the folder gone", async () => {
     const { result, grew } = await growth(() => post(port, "/spool", TYPE, HEAD, SIZE, TAIL));
     assert.equal(result.status, 200, result.body);
     assert.deepEqual(JSON.parse(result.body), { note: "big one", file: SIZE });

@@ -43,13 +43,29 @@ async function text(stream: ReadableStream<Uint8Array>): Promise<string> {
   return Buffer.concat(chunks).toString("utf8");
 }
 
+/**
+ * A multipart body as FormData would write it, but as a Blob: undici's own
+ * FormData body stream throws (ERR_INVALID_STATE, uncaught) when the server
+ * cancels it mid-way, as a 413 does, seen on Node 24 under load.
+ */
 const form = (...parts: [string, string | Blob, string?][]) => {
-  const fd = new FormData();
+  const boundary = `usrv-test-${Math.random().toString(16).slice(2)}`;
+  const chunks: (string | Blob)[] = [];
   for (const [name, value, filename] of parts) {
-    if (typeof value === "string") fd.append(name, value);
-    else fd.append(name, value, filename);
+    chunks.push(`--${boundary}\r\n`);
+    if (typeof value === "string") {
+      chunks.push(`Content-Disposition: form-data; name="${name}"\r\n\r\n`, value, "\r\n");
+    } else {
+      const type = value.type || "application/octet-stream";
+      chunks.push(
+        `Content-Disposition: form-data; name="${name}"; filename="${filename ?? "blob"}"\r\nContent-Type: ${type}\r\n\r\n`,
+        value,
+        "\r\n",
+      );
+    }
   }
-  return fd;
+  chunks.push(`--${boundary}--\r\n`);
+  return new Blob(chunks, { type: `multipart/form-data; boundary=${boundary}` });
 };
 
 /** A multipart body written by hand, for what FormData cannot send. */
