@@ -2,6 +2,7 @@
  * The start `usrv openapi` and `usrv types` share: a command that reads
  * binding modules and writes what it makes on stdout (or into a file).
  */
+import { writeFileSync } from "node:fs";
 import type { App } from "../app/app.js";
 import { ConsoleLogger } from "../common/log.js";
 import { defaultApp } from "../index.js";
@@ -52,4 +53,10 @@ export async function loadForCommand<V extends { help?: boolean | undefined }>(
   const { app, warnings } = await loadBindings(positionals, main);
   for (const line of warnings) process.stderr.write(`${line}\n`);
   return { values, positionals, app };
+}
+
+/** What the command made, into `out` when given, else on stdout. */
+export function emit(out: string | undefined, text: string): void {
+  if (out === undefined) process.stdout.write(text);
+  else writeFileSync(out, text);
 }

@@ -3,10 +3,9 @@
  * as `usrv serve` would serve them (the same loader), on stdout or into a
  * file. Nothing listens. Exit 0, 1 on an error, 2 on a usage error.
  */
-import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import type { OpenAPIOptions } from "../app/openapi.js";
-import { loadForCommand } from "./bindings-command.js";
+import { emit, loadForCommand } from "./bindings-command.js";
 import { UsageError } from "./errors.js";
 
 const USAGE = `usage: usrv openapi [options] BINDINGS...
@@ -39,8 +38,7 @@ export async function openapiCommand(args: string[]): Promise<number> {
   if (values["api-version"] !== undefined) options.version = values["api-version"];
   if (values.server !== undefined) options.servers = values.server.map((url) => ({ url }));
   const text = `${JSON.stringify(await app.openapi(options), null, 2)}\n`;
-  if (values.out === undefined) process.stdout.write(text);
-  else writeFileSync(values.out, text);
+  emit(values.out, text);
   return 0;
 }
 

@@ -6,12 +6,11 @@
  * generator itself never needs the types. Exit 0, 1 on an error, 2 on a
  * usage error.
  */
-import { writeFileSync } from "node:fs";
 import { dirname, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import type { Route } from "../app/route.js";
-import { loadForCommand } from "./bindings-command.js";
+import { emit, loadForCommand } from "./bindings-command.js";
 import { UsageError } from "./errors.js";
 import { CLIENT_METHODS, routeTypes, type TypedRoute } from "./route-types.js";
 import { locate } from "./serve-bindings.js";
@@ -95,8 +94,7 @@ export async function typesCommand(args: string[]): Promise<number> {
     // a line break in an argument would end the comment: the rest would be code
     `// Written by \`usrv types ${positionals.join(" ").replace(/[\r\n\u2028\u2029]/g, " ")}\`: do not edit, run it again when the routes change.\n`,
   );
-  if (values.out === undefined) process.stdout.write(text);
-  else writeFileSync(values.out, text);
+  emit(values.out, text);
   return 0;
 }
 
