@@ -3,6 +3,7 @@
  * OTel SDK's in-memory exporter, on both faces.
  */
 import assert from "node:assert/strict";
+import { once } from "node:events";
 import { it } from "node:test";
 import { propagation, SpanKind, SpanStatusCode } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
@@ -11,8 +12,9 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { createApp } from "usrv";
+import { createApp, type OnRequest } from "usrv";
 import { spanOf, tracing } from "usrv/otel";
+import WebSocket from "ws";
 import { json, matrix } from "./_setup.js";
 
 const exporter = new InMemorySpanExporter();
@@ -77,4 +79,31 @@ it("O2: without tracing, a handler's spanOf is undefined and no span is made", a
   app.bind("/x", { style: "object" }, (_, ctx) => [200, spanOf(ctx) === undefined]);
   assert.equal(await (await app.request("/x")).json(), true);
   assert.equal(exporter.getFinishedSpans().length, 0);
+});
+
+it("O2: a WebSocket upgrade's span ends with its 101, or with the refusal sent instead", async () => {
+  exporter.reset();
+  const app = createApp({ logLevel: "silent", hooks });
+  const onRequest: OnRequest = (ctx) =>
+    ctx.headers.authorization === "no" ? [401, "sign in first"] : undefined;
+  app.group("/live", { hooks: { onRequest } }, (g) => g.ws("/<int:room>", { open: (ws) => ws.close(1000) }));
+  const server = await app.run({ port: 0 });
+  const url = `${server.url.replace(/^http/, "ws")}/live/7`;
+  try {
+    const ws = new WebSocket(url);
+    await once(ws, "close");
+    const refused = new WebSocket(url, { headers: { authorization: "no" } });
+    refused.on("error", () => {});
+    await once(refused, "unexpected-response");
+    refused.terminate();
+  } finally {
+    await server.close();
+  }
+  const [open, refused, ...more] = exporter.getFinishedSpans();
+  assert.equal(more.length, 0);
+  assert.equal(open!.name, "GET /live/<int:room>");
+  assert.equal(open!.attributes["http.response.status_code"], 101);
+  assert.equal(open!.status.code, SpanStatusCode.UNSET);
+  assert.equal(refused!.name, "GET /live/<int:room>");
+  assert.equal(refused!.attributes["http.response.status_code"], 401);
 });

@@ -682,3 +682,64 @@ describe("W2: middleware before the upgrade", () => {
     }
   });
 });
+
+describe("W10: onResponse sees what an upgrade answers", () => {
+  it("W10: onResponse sees the 101 and adds headers to it, or replaces it by a refusal; it sees refusals too", async () => {
+    const { app } = quietApp();
+    const seen: string[] = [];
+    app.group(
+      "/seen",
+      {
+        hooks: {
+          onRequest: (ctx) => (ctx.headers.authorization === "no" ? [401, "sign in first"] : undefined),
+          onResponse(answer, ctx) {
+            seen.push(`${ctx.route} ${answer.status}`);
+            answer.headers["x-after"] = String(answer.status);
+            if (ctx.headers["x-close"] === "yes") return [403, "closed for the night"];
+          },
+        },
+      },
+      (g) => g.ws("/x", { open: (ws) => void ws.send("in") }),
+    );
+    app.group(
+      "/odd",
+      { hooks: { onResponse: (answer) => void ((answer as { status: number }).status = 102) } },
+      (g) => g.ws("/x", {}),
+    );
+    app.group("/late", { hooks: { onResponse: () => new Promise(() => {}) } }, (g) =>
+      g.ws("/x", {}, { timeout: 200 }),
+    );
+    const server = await app.run({ port: 0 });
+    try {
+      const c = new Client(wsUrl(server, "/seen/x"));
+      const [res] = (await once(c.ws, "upgrade")) as [import("node:http").IncomingMessage];
+      assert.equal(res.headers["x-after"], "101", "a header onResponse adds goes on the 101");
+      assert.equal((await c.next()).data, "in");
+      c.ws.close();
+      await c.closed;
+
+      const closed = await refusal(wsUrl(server, "/seen/x"), { "x-close": "yes" });
+      assert.equal(closed.status, 403, "a result of onResponse replaces the 101: never upgraded");
+      assert.equal(JSON.parse(closed.body).detail, "closed for the night");
+
+      const refused = await refusal(wsUrl(server, "/seen/x"), { authorization: "no" });
+      assert.equal(refused.status, 401);
+      assert.equal(refused.headers["x-after"], "401", "onResponse sees an onRequest refusal");
+      assert.deepEqual(seen, ["/seen/x 101", "/seen/x 101", "/seen/x 401"]);
+
+      const odd = await refusal(wsUrl(server, "/odd/x"));
+      assert.equal(odd.status, 500);
+      assert.equal(JSON.parse(odd.body).code, "USRV_ERR_HOOK_RESULT");
+      assert.match(
+        JSON.parse(odd.body).message,
+        /set the status to 102; use 101 \(the upgrade\) or an integer/,
+      );
+
+      const late = await refusal(wsUrl(server, "/late/x"));
+      assert.equal(late.status, 503);
+      assert.equal(JSON.parse(late.body).code, "USRV_ERR_TIMEOUT");
+    } finally {
+      await server.close();
+    }
+  });
+});

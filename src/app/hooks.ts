@@ -352,8 +352,12 @@ export function view(reply: Reply): View {
 /** Set by usrv itself (or through `ctx.setCookie`): a hook may not write them. */
 const FRAMING = new Set(["content-length", "transfer-encoding", "connection", "set-cookie"]);
 
-/** The answer after onResponse, checked: a hook's mistake is a 500 that names it. */
-export function unview(a: View, method: string, label: string): Reply {
+/**
+ * The answer after onResponse, checked: a hook's mistake is a 500 that names
+ * it. `upgrade`: the answer is a WebSocket upgrade's 101, which a hook may
+ * keep (with its headers) or replace by a refusal.
+ */
+export function unview(a: View, method: string, label: string, upgrade = false): Reply {
   const { status, headers, body } = a;
   const before = a[FROM];
   const source = before.response?.body ?? null;
@@ -361,8 +365,9 @@ export function unview(a: View, method: string, label: string): Reply {
     if (source !== null) cancel(source);
     return hookError("onResponse", label, what);
   };
-  if (!Number.isInteger(status) || status < 200 || status > 599) {
-    throw fault(`set the status to ${String(status)}; use an integer from 200 to 599`);
+  if (!(upgrade && status === 101) && (!Number.isInteger(status) || status < 200 || status > 599)) {
+    const upgrading = upgrade ? "101 (the upgrade) or " : "";
+    throw fault(`set the status to ${String(status)}; use ${upgrading}an integer from 200 to 599`);
   }
   if (headers === null || typeof headers !== "object") {
     throw fault("replaced the headers with something that is not an object");

@@ -4,14 +4,15 @@
  * handed to the `ws` package (socket.ts, loaded on the first upgrade that
  * gets that far). A refusal (no route, a hook's answer, a hook that throws
  * or outlives the route's timeout) is written as a plain HTTP answer on the
- * socket, which is then closed: it is never upgraded.
+ * socket, which is then closed: it is never upgraded. The route's onResponse
+ * hooks see the refusal, or the 101, which they may keep or replace.
  *
  * `app.run()` and `usrv serve` wire it themselves; a server of your own
  * takes it from `usrv/ws`.
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { hookResult, runHooks } from "../app/hooks.js";
+import { hookResult, responded, runHooks, unview, type View, view } from "../app/hooks.js";
 import type { Route } from "../app/route.js";
 import { HttpError } from "../common/errors.js";
 import type { RequestHeaders } from "../common/types.js";
@@ -118,12 +119,12 @@ export function nodeUpgrade(app: UpgradeApp): UpgradeListener {
     const start = app.accessLog ? performance.now() : 0;
     const url = req.url ?? "/";
     const inc = new UpgradeIncoming(req, url, socket);
-    const refuse = (reply: Reply) => {
+    const send = (reply: Reply) => {
       logReply(app, inc, reply, start);
       void writeReply(socket, reply);
     };
     if (url.length > app.maxUrlLength) {
-      return refuse(
+      return send(
         renderError(
           new HttpError("USRV_ERR_URI_TOO_LONG", `the request target is over ${app.maxUrlLength} bytes`),
           "GET",
@@ -136,11 +137,11 @@ export function nodeUpgrade(app: UpgradeApp): UpgradeListener {
     try {
       hit = app.wsRouter.find(inc.method, path);
     } catch (e) {
-      return refuse(renderThrown(e, inc.method, `${inc.method} ${path}`)); // a path that does not decode: 400
+      return send(renderThrown(e, inc.method, `${inc.method} ${path}`)); // a path that does not decode: 400
     }
     if ("status" in hit) {
       const message = `no WebSocket route at ${path.slice(0, 200)}`;
-      return refuse(renderError(new HttpError("USRV_ERR_NOT_FOUND", message), inc.method));
+      return send(renderError(new HttpError("USRV_ERR_NOT_FOUND", message), inc.method));
     }
     const route = hit.value;
     // the context reads only the route's pattern: a WebSocket route is no handler's Route
@@ -152,60 +153,84 @@ export function nodeUpgrade(app: UpgradeApp): UpgradeListener {
       route.cookieKeys,
       app.logger,
     ).bound(hit as unknown as Match<Route>, null, null);
+    const hooks = route.scope.chains;
+    /** Within the route's timeout, as a handler's hooks: ctx.signal fires then. */
+    const bounded = <T>(work: Promise<T>, hook: string): Promise<T> => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const late = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          const error = new HttpError(
+            "USRV_ERR_TIMEOUT",
+            `the ${hook} hooks of ${route.label} took over ${route.timeout} ms`,
+          );
+          ctx.timedOut(error);
+          reject(error);
+        }, route.timeout);
+      });
+      return Promise.race([work, late]).finally(() => clearTimeout(timer));
+    };
+    const thrown = (e: unknown) => ctx.complete(renderThrown(e, inc.method, route.label));
+    /** The route's onResponse hooks on what leaves: a refusal, or the 101 (`upgrade`), which they may keep or replace. */
+    const leave = (reply: Reply, upgrade: boolean, go: (reply: Reply) => void) => {
+      if (hooks.onResponse.length === 0) return go(reply);
+      const checked = (a: View) => {
+        try {
+          return ctx.complete(unview(a, inc.method, route.label, upgrade));
+        } catch (e) {
+          return thrown(e);
+        }
+      };
+      const answer = responded(ctx, hooks.onResponse, view(reply), 0, route.label, thrown);
+      if (!(answer instanceof Promise)) return go(checked(answer));
+      bounded(answer, "onResponse").then(
+        (a) => go(checked(a)),
+        (e) => go(thrown(e)),
+      );
+    };
+    const refuse = (reply: Reply) => leave(reply, false, send);
     const accept = () => {
       if (socket.destroyed) return;
       (loaded ? Promise.resolve(loaded) : load()).then(
         (s) => {
           if (socket.destroyed) return;
-          const opened = () => {
-            if (start > 0) logReply(app, inc, { status: 101, headers: {}, body: null }, start);
-          };
           // headers and cookies the hooks added through ctx go on the 101
-          const added = ctx.complete({ status: 101, headers: {}, body: null });
-          const lines = Object.entries(added.headers).map(([k, v]) => `${k}: ${v}`);
-          for (const c of added.cookies ?? []) lines.push(`set-cookie: ${c}`);
-          try {
-            s.accept(route, req, socket, head, ctx, hit.names, hit.values, opened, lines);
-          } catch (e) {
-            refuse(renderThrown(e, inc.method, route.label));
-          }
+          leave(ctx.complete({ status: 101, headers: {}, body: null }), true, (added) => {
+            if (added.status !== 101) return send(added);
+            if (socket.destroyed) return;
+            const opened = () => {
+              if (start > 0) logReply(app, inc, { status: 101, headers: {}, body: null }, start);
+            };
+            const lines = Object.entries(added.headers).map(([k, v]) => `${k}: ${v}`);
+            for (const c of added.cookies ?? []) lines.push(`set-cookie: ${c}`);
+            try {
+              s.accept(route, req, socket, head, ctx, hit.names, hit.values, opened, lines);
+            } catch (e) {
+              send(thrown(e));
+            }
+          });
         },
-        (e) => refuse(renderThrown(e, inc.method, route.label)),
+        (e) => refuse(thrown(e)),
       );
     };
-    const hooks = route.scope.chains.onRequest;
-    if (hooks.length === 0) return accept();
+    if (hooks.onRequest.length === 0) return accept();
     const answered = (answer: unknown) => {
       if (answer === undefined) return accept();
       let reply: Reply;
       try {
         reply = ctx.complete(hookResult(answer, "onRequest", inc.method, route.label));
       } catch (e) {
-        reply = renderThrown(e, inc.method, route.label);
+        reply = thrown(e);
       }
       refuse(reply);
     };
     let answer: unknown;
     try {
-      answer = runHooks(hooks, ctx, undefined, ctx);
+      answer = runHooks(hooks.onRequest, ctx, undefined, ctx);
     } catch (e) {
-      return refuse(renderThrown(e, inc.method, route.label));
+      return refuse(thrown(e));
     }
     if (!(answer instanceof Promise)) return answered(answer);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new HttpError(
-          "USRV_ERR_TIMEOUT",
-          `the onRequest hooks of ${route.label} took over ${route.timeout} ms`,
-        );
-        ctx.timedOut(error);
-        reject(error);
-      }, route.timeout);
-    });
-    Promise.race([answer, late])
-      .finally(() => clearTimeout(timer))
-      .then(answered, (e) => refuse(renderThrown(e, inc.method, route.label)));
+    bounded(answer, "onRequest").then(answered, (e) => refuse(thrown(e)));
   }) as UpgradeListener;
   Object.defineProperty(listener, "size", { get: () => loaded?.size ?? 0 });
   listener.ready = () => load().then(() => {});
