@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { type ClientHttp2Session, connect, createServer } from "node:http2";
 import { request as httpsRequest } from "node:https";
@@ -16,6 +17,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { ServerHandle, ServerOf } from "usrv";
+import WebSocket from "ws";
 import { quietApp } from "./_setup.js";
 import { h2Client, h2Fetch } from "./fixtures/h2-fetch.js";
 
@@ -341,5 +343,30 @@ describe("S6: app.listener on node:http2's own server", () => {
       session.close();
       await new Promise((r) => server.close(r));
     }
+  });
+});
+
+describe("S6/W7: WebSocket routes on an http2: true server", () => {
+  it("S6/W7: over TLS a WebSocket client (HTTP/1.1 by ALPN) upgrades and echoes; close() sends it 1001", async () => {
+    const { app } = quietApp();
+    app.ws("/echo", { message: (ws, data) => void ws.send(`echo ${String(data)}`) });
+    const server = await app.run({
+      port: 0,
+      http2: true,
+      tls: { cert: readFileSync(CERT), key: readFileSync(KEY) },
+    });
+    let closed: Promise<[number, Buffer]> | undefined;
+    try {
+      const ws = new WebSocket(`${server.url.replace(/^https/, "wss")}/echo`, { ca: readFileSync(CERT) });
+      closed = once(ws, "close") as Promise<[number, Buffer]>;
+      await once(ws, "open");
+      ws.send("over wss");
+      const [data] = (await once(ws, "message")) as [Buffer];
+      assert.equal(data.toString("utf8"), "echo over wss");
+    } finally {
+      await server.close();
+    }
+    const [code] = await closed!;
+    assert.equal(code, 1001, "the server's shutdown closes it as going away");
   });
 });

@@ -29,7 +29,7 @@ export function withUpgrades<H extends ServerHandle<Server | Http2Server | Http2
 ): H {
   let upgrade = prepared;
   let loading: Promise<void> | undefined;
-  // node:http's upgrade event (an HTTP/2 server has none: no WebSocket over HTTP/2 here)
+  // node:http's upgrade event; node:http2's TLS server emits it for its HTTP/1.1 clients (ALPN), h2c never
   (handle.server as Server).on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (upgrade !== undefined) return upgrade(req, socket, head);
     loading ??= import("./upgrade.js").then((m) => {
