@@ -564,6 +564,8 @@ function respond(
       // 5. call (the context is built only for a function that can receive it)
       if (shape.arity > 1) ctx = context(app, route, hit, inc, path, rawQuery, bytes, senderPublicKey);
       out = route.fn(objectValues(sources), ctx);
+    } else if (shape.arrow) {
+      out = route.fn(...positionalArgs(shape, sources)); // an arrow's `this` is its own: no context to build
     } else {
       ctx = context(app, route, hit, inc, path, rawQuery, bytes, senderPublicKey);
       out = route.fn.apply(ctx, positionalArgs(shape, sources));
@@ -613,7 +615,8 @@ function respondChecked(
   const ctx =
     hooked !== undefined
       ? hooked.bound(hit, bytes, sender)
-      : shape.style === "object" && shape.arity <= 1 && route.scope.chains.beforeHandle.length === 0
+      : (shape.style === "object" ? shape.arity <= 1 : shape.arrow) &&
+          route.scope.chains.beforeHandle.length === 0
         ? undefined
         : context(app, route, hit, inc, path, rawQuery, bytes, sender);
   let out: unknown;

@@ -379,7 +379,7 @@ describe("V5/V6: where the scanner declines, a registered parser reads it, else 
     app.bind("/y", declinedList);
     const hit = app.router.find("GET", "/y");
     assert.ok(!("status" in hit));
-    assert.deepEqual(hit.value.shape, { style: "positional", names: ["a", "b"], rest: false });
+    assert.deepEqual(hit.value.shape, { style: "positional", names: ["a", "b"], rest: false, arrow: false });
   });
 });
 

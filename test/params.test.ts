@@ -7,41 +7,69 @@ import { BindError, createApp } from "usrv";
 
 // Built from source text so the compiler cannot rewrite the shapes under test.
 const fns: [string, string, unknown][] = [
-  ["plain function", "(function (a, b) {})", { style: "positional", names: ["a", "b"], rest: false }],
-  ["rest", "(function (a, b, ...args) {})", { style: "positional", names: ["a", "b"], rest: true }],
+  [
+    "plain function",
+    "(function (a, b) {})",
+    { style: "positional", names: ["a", "b"], rest: false, arrow: false },
+  ],
+  [
+    "rest",
+    "(function (a, b, ...args) {})",
+    { style: "positional", names: ["a", "b"], rest: true, arrow: false },
+  ],
   [
     "defaults with commas and parens",
     "(function (a = f(1, 2), b = [3, (4)], c = ')') {})",
-    { style: "positional", names: ["a", "b", "c"], rest: false },
+    { style: "positional", names: ["a", "b", "c"], rest: false, arrow: false },
   ],
   [
     "comments",
     "(function (a /* , x */, // y,\n b) {})",
-    { style: "positional", names: ["a", "b"], rest: false },
+    { style: "positional", names: ["a", "b"], rest: false, arrow: false },
   ],
-  ["arrow", "((a, b) => 0)", { style: "positional", names: ["a", "b"], rest: false }],
-  ["arrow, one bare param", "(a => 0)", { style: "positional", names: ["a"], rest: false }],
-  ["async arrow", "(async (a, ...r) => 0)", { style: "positional", names: ["a"], rest: true }],
-  ["async function", "(async function named(a) {})", { style: "positional", names: ["a"], rest: false }],
-  ["method shorthand", "({ m(a, b) {} }).m", { style: "positional", names: ["a", "b"], rest: false }],
-  ["async method shorthand", "({ async m(a) {} }).m", { style: "positional", names: ["a"], rest: false }],
+  ["arrow", "((a, b) => 0)", { style: "positional", names: ["a", "b"], rest: false, arrow: true }],
+  ["arrow, one bare param", "(a => 0)", { style: "positional", names: ["a"], rest: false, arrow: true }],
+  ["async arrow", "(async (a, ...r) => 0)", { style: "positional", names: ["a"], rest: true, arrow: true }],
+  [
+    "async function",
+    "(async function named(a) {})",
+    { style: "positional", names: ["a"], rest: false, arrow: false },
+  ],
+  [
+    "method shorthand",
+    "({ m(a, b) {} }).m",
+    { style: "positional", names: ["a", "b"], rest: false, arrow: false },
+  ],
+  [
+    "async method shorthand",
+    "({ async m(a) {} }).m",
+    { style: "positional", names: ["a"], rest: false, arrow: false },
+  ],
   [
     "static class method",
     "(class { static m(a, b = `x`) {} }).m",
-    { style: "positional", names: ["a", "b"], rest: false },
+    { style: "positional", names: ["a", "b"], rest: false, arrow: false },
   ],
   [
     "array pattern binds nothing",
     "(function ([x, y], b) {})",
-    { style: "positional", names: [null, "b"], rest: false },
+    { style: "positional", names: [null, "b"], rest: false, arrow: false },
   ],
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript source under test
-  ["template default", "((a = `)${'('}`, b) => 0)", { style: "positional", names: ["a", "b"], rest: false }],
-  ["regex default", "((a = /[)]/g, b) => 0)", { style: "positional", names: ["a", "b"], rest: false }],
+  [
+    "template default",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: JavaScript source under test
+    "((a = `)${'('}`, b) => 0)",
+    { style: "positional", names: ["a", "b"], rest: false, arrow: true },
+  ],
+  [
+    "regex default",
+    "((a = /[)]/g, b) => 0)",
+    { style: "positional", names: ["a", "b"], rest: false, arrow: true },
+  ],
   ["object pattern: object style", "(({ a, b }) => 0)", { style: "object", arity: 1 }],
   ["object pattern with default, and the context", "(({ a } = {}, ctx) => 0)", { style: "object", arity: 2 }],
   ["object pattern with rest", "(function ({ a, ...kw }) {})", { style: "object", arity: 1 }],
-  ["no params", "(() => 0)", { style: "positional", names: [], rest: false }],
+  ["no params", "(() => 0)", { style: "positional", names: [], rest: false, arrow: true }],
 ];
 
 describe("V5/V6: reading the parameter list", () => {

@@ -515,7 +515,9 @@ function schemasOf(options: BindOptions, checkResponses: boolean): RouteSchemas 
 
 function shapeOf(fn: Function, options: BindOptions): Shape {
   if (options.style === "object") return { style: "object", arity: 2 };
-  if (Array.isArray(options.params)) return { style: "positional", names: [...options.params], rest: true };
+  if (Array.isArray(options.params)) {
+    return { style: "positional", names: [...options.params], rest: true, arrow: false }; // unread: `this` may be the context
+  }
   const shape = readShape(fn, { positional: options.style === "positional" });
   if (options.style === "positional" && shape.style === "object") {
     throw new BindError(

@@ -55,6 +55,8 @@ export interface Read {
 export interface ParamList {
   params: Param[];
   reads: Read[];
+  /** An arrow function: its `this` is its own, so a context passed as `this` never reaches it. */
+  arrow: boolean;
 }
 
 /** The scanner's "cannot tell": why, where (offset in the source), and whether in the body. */
@@ -84,6 +86,7 @@ export function scanParams(src: string, readBody: boolean): ParamList | Unknown 
   const L = lex(src);
   const params: Param[] = [];
   let bodyAt: number;
+  let arrow = true;
   if (need(L, 1) && L.kind[0] === NAME && punct(L, 1, "=>")) {
     params.push({ name: L.text[0]! }); // a => ...
     bodyAt = 2;
@@ -141,6 +144,7 @@ export function scanParams(src: string, readBody: boolean): ParamList | Unknown 
       s = e + 1;
     }
     bodyAt = close + 1;
+    arrow = need(L, bodyAt) && punct(L, bodyAt, "=>");
   }
   const first = params[0];
   const names = new Set<string>();
@@ -150,12 +154,12 @@ export function scanParams(src: string, readBody: boolean): ParamList | Unknown 
       if ("name" in p) names.add(p.name);
     }
   }
-  if (names.size === 0) return { params, reads: [] };
+  if (names.size === 0) return { params, reads: [], arrow };
   while (lexOne(L));
   if (L.why !== undefined) return unknown(L, true);
   if (L.open.length > 0) return { unknown: "an unclosed bracket", at: src.length, inBody: true };
   const reads = bodyReads(L, bodyAt, names);
-  return "unknown" in reads ? reads : { params, reads };
+  return "unknown" in reads ? reads : { params, reads, arrow };
 }
 
 /** The reads of `names` in the tokens from `from` on (see Read). */

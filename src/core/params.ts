@@ -12,7 +12,13 @@ import { type Param, type ParamList, type Read, scanParams, type Unknown } from 
 /** How a handler takes its values. */
 export type Shape =
   | { style: "object" /** parameters declared: the context is built only for a second one */; arity: number }
-  | { style: "positional"; names: (string | null)[]; rest: boolean };
+  | {
+      style: "positional";
+      names: (string | null)[];
+      rest: boolean;
+      /** An arrow function: the context, passed as `this`, cannot reach it, so none is built. */
+      arrow: boolean;
+    };
 
 /** acorn's `parseExpressionAt`, the one function of a full parser that params.ts calls. */
 export type ParseExpressionAt = (input: string, pos: number, options: { ecmaVersion: "latest" }) => unknown;
@@ -72,7 +78,7 @@ const REQUEST_MEMBERS = new Set([
  * readShape(({ a, b }) => [200, a, b]);             // object
  */
 export function readShape(fn: Function, options: { positional?: boolean } = {}): Shape {
-  const { params, reads } = readParams(fn, !options.positional);
+  const { params, reads, arrow } = readParams(fn, !options.positional);
   const first = params[0];
   if (first !== undefined && "pattern" in first && first.pattern === "object") {
     return { style: "object", arity: params.length };
@@ -88,7 +94,7 @@ export function readShape(fn: Function, options: { positional?: boolean } = {}):
   }
   const use = objectUse(reads);
   if (use) refuseObjectUse(fn, ...use);
-  return { style: "positional", names, rest };
+  return { style: "positional", names, rest, arrow };
 }
 
 /**
@@ -197,7 +203,8 @@ export function parseParams(parse: ParseExpressionAt, src: string, readBody: boo
       if ("name" in p) names.add(p.name);
     }
   }
-  return { params, reads: names.size === 0 ? [] : treeReads(node.body, names) };
+  const arrow = node.type === "ArrowFunctionExpression";
+  return { params, reads: names.size === 0 ? [] : treeReads(node.body, names), arrow };
 }
 
 /** The reads of `names` in a tree, in the walk's order (see Read). */
@@ -247,7 +254,7 @@ function visit(node: unknown, f: (n: Node) => void): void {
 function parseFunction(
   parse: ParseExpressionAt,
   src: string,
-): { params: AcornParam[]; body: Node } | undefined {
+): { type: string; params: AcornParam[]; body: Node } | undefined {
   // A function or arrow parses as an expression; method shorthand (`get(a) {}`,
   // `async *m() {}`) only inside an object literal, so try that second.
   for (const [prefix, pick] of [
