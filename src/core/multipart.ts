@@ -39,7 +39,8 @@ function fail(why: string): never {
   throw new HttpError("USRV_ERR_BAD_MULTIPART", `invalid multipart body: ${why}`);
 }
 
-function boundaryOf(contentType: string): string {
+/** The boundary of a multipart Content-Type, or a 400 when it has none or one RFC 2046 refuses. */
+export function boundaryOf(contentType: string): string {
   const m = /;\s*boundary\s*=\s*(?:"([^"]*)"|([^;\s]*))/i.exec(contentType);
   const boundary = m?.[1] ?? m?.[2];
   if (!boundary) fail("the Content-Type has no boundary");
@@ -71,7 +72,6 @@ export interface RawPart {
  * readParts(bytes, "multipart/form-data; boundary=b"); // [{ name: "note", filename: undefined, type: undefined, content }]
  */
 export function readParts(bytes: Uint8Array, contentType: string): RawPart[] {
-  const limits = MULTIPART_LIMITS;
   const dash = `--${boundaryOf(contentType)}`;
   const delimiter = `\r\n${dash}`;
   // One character per byte: the delimiters are ASCII, so a string search
@@ -86,40 +86,86 @@ export function readParts(bytes: Uint8Array, contentType: string): RawPart[] {
   }
   const parts: RawPart[] = [];
   for (;;) {
-    if (text.startsWith("--", pos)) return parts; // the close delimiter; an epilogue is ignored
-    while (text.charCodeAt(pos) === 32 || text.charCodeAt(pos) === 9) pos++; // transport padding
-    if (!text.startsWith("\r\n", pos)) {
-      fail(
-        pos >= text.length
-          ? "the body ends before its closing boundary"
-          : `the boundary line before part ${parts.length + 1} has more on it`,
-      );
-    }
-    pos += 2;
-    if (parts.length >= limits.parts) fail(`more than ${limits.parts} parts`);
-    const part = `part ${parts.length + 1}`;
-    let headEnd = pos;
-    let start = pos + 2;
-    if (!text.startsWith("\r\n", pos)) {
-      headEnd = text.indexOf("\r\n\r\n", pos);
-      if (headEnd < 0) fail(`${part} is cut inside its headers`);
-      if (headEnd - pos > limits.headerSize) fail(`${part}: its headers are over ${limits.headerSize} bytes`);
-      start = headEnd + 4;
-    }
-    const end = text.indexOf(delimiter, start);
-    if (end < 0) fail(`${part} is cut before its closing boundary`);
-    const head = partHeaders(bytes, text, pos, headEnd, part);
-    const { name, filename } = disposition(head.disposition, part);
-    const label = `${part} (${JSON.stringify(name.slice(0, 64))})`;
-    if (name.length > limits.fieldNameSize) fail(`a part name is over ${limits.fieldNameSize} characters`);
-    if (head.encoding !== undefined && !IDENTITY.has(head.encoding.toLowerCase())) {
-      fail(
-        `${label} is in Content-Transfer-Encoding ${JSON.stringify(head.encoding.slice(0, 32))} (RFC 7578 4.7)`,
-      );
-    }
-    parts.push({ name, filename, type: head.type, label, content: bytes.subarray(start, end) });
+    const next = partAfter(bytes, text, pos, parts.length + 1, true);
+    if (next === null) return parts; // the close delimiter; an epilogue is ignored
+    const end = text.indexOf(delimiter, next!.start);
+    if (end < 0) fail(`part ${parts.length + 1} is cut before its closing boundary`);
+    parts.push({ ...next!.head, content: bytes.subarray(next!.start, end) });
     pos = end + delimiter.length;
   }
+}
+
+/** What binds a part: its head, read. */
+export type PartHead = Omit<RawPart, "content">;
+
+/**
+ * What follows a delimiter that ends at `pos` of `text` (the Latin-1 text of
+ * `bytes`): `null` for the close delimiter, else the head of part `index`
+ * (from 1) and where its content starts, or a 400 `USRV_ERR_BAD_MULTIPART`
+ * that names the part and why. With `final` false more bytes may follow
+ * (the spooled uploads of core/uploads.ts read heads as they arrive):
+ * `undefined` when `text` ends before the answer is known.
+ */
+export function partAfter(
+  bytes: Uint8Array,
+  text: string,
+  pos: number,
+  index: number,
+  final: boolean,
+): { head: PartHead; start: number } | null | undefined {
+  const limits = MULTIPART_LIMITS;
+  if (!final && text.length - pos < 2) return undefined;
+  if (text.startsWith("--", pos)) return null;
+  while (text.charCodeAt(pos) === 32 || text.charCodeAt(pos) === 9) pos++; // transport padding
+  if (!text.startsWith("\r\n", pos)) {
+    if (!final && text.length - pos < 2 && (pos === text.length || text.charCodeAt(pos) === 13))
+      return undefined;
+    fail(
+      pos >= text.length
+        ? "the body ends before its closing boundary"
+        : `the boundary line before part ${index} has more on it`,
+    );
+  }
+  pos += 2;
+  if (index > limits.parts) fail(`more than ${limits.parts} parts`);
+  const part = `part ${index}`;
+  let headEnd = pos;
+  let start = pos + 2;
+  if (!text.startsWith("\r\n", pos)) {
+    if (!final && text.length - pos < 2) return undefined;
+    headEnd = text.indexOf("\r\n\r\n", pos);
+    if (headEnd < 0) {
+      // what may follow can only end headers over the limit
+      if (!final && text.length - pos < limits.headerSize + 4) return undefined;
+      fail(
+        final
+          ? `${part} is cut inside its headers`
+          : `${part}: its headers are over ${limits.headerSize} bytes`,
+      );
+    }
+    if (headEnd - pos > limits.headerSize) fail(`${part}: its headers are over ${limits.headerSize} bytes`);
+    start = headEnd + 4;
+  }
+  const head = partHeaders(bytes, text, pos, headEnd, part);
+  const { name, filename } = disposition(head.disposition, part);
+  const label = `${part} (${JSON.stringify(name.slice(0, 64))})`;
+  if (name.length > limits.fieldNameSize) fail(`a part name is over ${limits.fieldNameSize} characters`);
+  if (head.encoding !== undefined && !IDENTITY.has(head.encoding.toLowerCase())) {
+    fail(
+      `${label} is in Content-Transfer-Encoding ${JSON.stringify(head.encoding.slice(0, 32))} (RFC 7578 4.7)`,
+    );
+  }
+  return { head: { name, filename, type: head.type, label }, start };
+}
+
+/**
+ * The media type of a file part, `undefined` for a text part: a part with a
+ * file name, or of type `application/octet-stream`, is a file (busboy's rule).
+ */
+export function fileType(part: PartHead): string | undefined {
+  // RFC 7578 4.4: text/plain unless said
+  const type = part.type === undefined ? "text/plain" : mediaType(part.type);
+  return part.filename !== undefined || type === "application/octet-stream" ? type : undefined;
 }
 
 /**
@@ -144,9 +190,8 @@ export function parseMultipart(bytes: Uint8Array, contentType: string): Dict {
   let files = 0;
   let values = 0;
   for (const part of readParts(bytes, contentType)) {
-    // RFC 7578 4.4: text/plain unless said; busboy's rule for what is a file
-    const type = part.type === undefined ? "text/plain" : mediaType(part.type);
-    if (part.filename !== undefined || type === "application/octet-stream") {
+    const type = fileType(part);
+    if (type !== undefined) {
       if (++files > MULTIPART_LIMITS.files) fail(`more than ${MULTIPART_LIMITS.files} files`);
       const file: UploadedFile = {
         filename: baseName(part.filename ?? ""),
@@ -165,19 +210,19 @@ export function parseMultipart(bytes: Uint8Array, contentType: string): Dict {
 }
 
 /** Only the base name of what the client claims, never a path. */
-function baseName(filename: string): string {
+export function baseName(filename: string): string {
   const base = filename.slice(Math.max(filename.lastIndexOf("/"), filename.lastIndexOf("\\")) + 1);
   return base === "." || base === ".." ? "" : base;
 }
 
-interface PartHead {
+interface HeaderLines {
   disposition: string;
   type: string | undefined;
   encoding: string | undefined;
 }
 
 /** The headers of a part that matter, each at most once. */
-function partHeaders(bytes: Uint8Array, text: string, from: number, to: number, part: string): PartHead {
+function partHeaders(bytes: Uint8Array, text: string, from: number, to: number, part: string): HeaderLines {
   const lines: string[] = [];
   while (from < to) {
     let eol = text.indexOf("\r\n", from);
