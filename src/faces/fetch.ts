@@ -9,7 +9,7 @@ import type { RequestHeaders } from "../common/types.js";
 import { type Reply, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
 import { type Core, handle, logReply } from "../pipeline.js";
-import { type Incoming, tooLarge } from "./incoming.js";
+import { type Incoming, pipeStream, tooLarge } from "./incoming.js";
 
 class FetchIncoming implements Incoming {
   readonly method: string;
@@ -62,6 +62,14 @@ class FetchIncoming implements Incoming {
         },
       }),
     );
+  }
+
+  pipeBody(
+    limit: number,
+    write: (chunk: Uint8Array) => Promise<void> | undefined,
+    stop: AbortSignal,
+  ): Promise<void> {
+    return pipeStream(this.bodyStream(limit), write, stop);
   }
 
   async readBody(limit: number): Promise<Uint8Array | null> {

@@ -26,6 +26,46 @@ export interface Incoming {
    * closing) past it, or with a 400 when the client leaves mid-way.
    */
   bodyStream(limit: number): ReadableStream<Uint8Array> | null;
+  /**
+   * Feeds the body, once, chunk by chunk as it arrives, to `write` (instead
+   * of `bodyStream`): a promise `write` returns holds the next chunk back
+   * until it settles. Counted against `limit` as `bodyStream` is; resolves
+   * once the body has ended, rejects as `bodyStream` errors, or with
+   * `stop`'s reason once it aborts (the rest of the body is then
+   * discarded). The Node face feeds its request's own chunks, with no
+   * WHATWG stream between (spooled uploads: core/uploads.ts).
+   */
+  pipeBody(
+    limit: number,
+    write: (chunk: Uint8Array) => Promise<void> | undefined,
+    stop: AbortSignal,
+  ): Promise<void>;
+}
+
+/**
+ * `pipeBody` over a body stream (the fetch face's): each chunk read, then
+ * written; `stop` cancels the stream, which ends a pending read.
+ */
+export async function pipeStream(
+  body: ReadableStream<Uint8Array> | null,
+  write: (chunk: Uint8Array) => Promise<void> | undefined,
+  stop: AbortSignal,
+): Promise<void> {
+  if (body === null) return;
+  const reader = body.getReader();
+  const cancel = () => void reader.cancel(stop.reason).catch(() => {});
+  if (stop.aborted) cancel();
+  stop.addEventListener("abort", cancel, { once: true });
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (stop.aborted) throw stop.reason;
+      if (done) return;
+      await write(value);
+    }
+  } finally {
+    stop.removeEventListener("abort", cancel);
+  }
 }
 
 /** One header as a string (repeated headers joined by the face). */

@@ -73,6 +73,14 @@ class NodeIncoming implements Incoming {
   bodyStream(limit: number): ReadableStream<Uint8Array> | null {
     return this.hasBody ? bodyStream(this.#req, this.#res, limit, this.h2) : null;
   }
+
+  pipeBody(
+    limit: number,
+    write: (chunk: Uint8Array) => Promise<void> | undefined,
+    stop: AbortSignal,
+  ): Promise<void> {
+    return this.hasBody ? pipeBody(this.#req, this.#res, limit, this.h2, write, stop) : Promise.resolve();
+  }
 }
 
 const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
@@ -154,55 +162,96 @@ function bodyStream(
   limit: number,
   h2: boolean,
 ): ReadableStream<Uint8Array> {
-  let total = 0;
-  let cleanup = () => {};
+  const stop = new AbortController();
+  let pulled: (() => void) | undefined;
   return new ReadableStream<Uint8Array>(
     {
       start(c) {
-        const fail = (e: HttpError) => {
-          cleanup();
-          req.pause();
-          // past the limit: HTTP/1.1 closes the connection, h2 resets only this stream once answered
-          if (e.status === 413 && h2) resetAfterAnswer(req as unknown as Http2ServerRequest);
-          else if (e.status === 413) (res as { shouldKeepAlive: boolean }).shouldKeepAlive = false;
-          c.error(e);
-        };
-        const onData = (chunk: Buffer) => {
-          total += chunk.length;
-          if (total > limit) return fail(tooLarge(limit));
+        const write = (chunk: Uint8Array) => {
           c.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
-          if ((c.desiredSize ?? 0) <= 0) req.pause();
+          // the queue is full: the request waits for the reader's next pull
+          return (c.desiredSize ?? 0) > 0 ? undefined : new Promise<void>((resolve) => (pulled = resolve));
         };
-        const onEnd = () => {
-          cleanup();
-          c.close();
-        };
-        const onClose = () =>
-          fail(
-            new HttpError("USRV_ERR_BAD_REQUEST", "the client closed the connection before the body ended"),
-          );
-        cleanup = () => {
-          req.off("data", onData);
-          req.off("end", onEnd);
-          req.off("error", onClose);
-          req.off("close", onClose);
-        };
-        if (Number(req.headers["content-length"]) > limit) return fail(tooLarge(limit));
-        req.on("data", onData);
-        req.on("end", onEnd);
-        req.on("error", onClose);
-        req.on("close", onClose);
+        pipeBody(req, res, limit, h2, write, stop.signal).then(
+          () => c.close(),
+          (e) => stop.signal.aborted || c.error(e),
+        );
       },
       pull() {
-        req.resume();
+        pulled?.();
+        pulled = undefined;
       },
-      cancel() {
-        cleanup(); // what is left is discarded when the answer ends (node:http's dump)
-        req.resume();
+      cancel(reason) {
+        stop.abort(reason); // what is left is discarded when the answer ends (node:http's dump)
       },
     },
     { highWaterMark: 64 * 1024, size: (chunk) => chunk.byteLength },
   );
+}
+
+/**
+ * Incoming.pipeBody on the Node face: the request's own chunks (Buffers),
+ * paused while a promise of `write` is pending, counted against `limit`:
+ * refused from the Content-Length before a byte is read, or as soon as the
+ * running total crosses it, the rest never read (HTTP/1.1 closes the
+ * connection, h2 resets the stream once answered). Spooled uploads read
+ * with no WHATWG stream between; `bodyStream` is a stream over it.
+ */
+function pipeBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+  h2: boolean,
+  write: (chunk: Uint8Array) => Promise<void> | undefined,
+  stop: AbortSignal,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let total = 0;
+    let settled = false;
+    const settle = (e?: unknown) => {
+      if (settled) return;
+      settled = true;
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("error", onClose);
+      req.off("close", onClose);
+      stop.removeEventListener("abort", onStop);
+      if (e === undefined) resolve();
+      else reject(e);
+    };
+    const refuse = (e: HttpError) => {
+      req.pause();
+      // past the limit: HTTP/1.1 closes the connection, h2 resets only this stream once answered
+      if (e.status === 413 && h2) resetAfterAnswer(req as unknown as Http2ServerRequest);
+      else if (e.status === 413) (res as { shouldKeepAlive: boolean }).shouldKeepAlive = false;
+      settle(e);
+    };
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > limit) return refuse(tooLarge(limit));
+      const wait = write(chunk);
+      if (wait === undefined || settled) return;
+      req.pause();
+      wait.then(
+        () => settled || req.resume(),
+        () => {},
+      );
+    };
+    const onEnd = () => settle();
+    const onClose = () =>
+      refuse(new HttpError("USRV_ERR_BAD_REQUEST", "the client closed the connection before the body ended"));
+    const onStop = () => {
+      settle(stop.reason);
+      req.resume(); // what is left is discarded when the answer ends (node:http's dump)
+    };
+    if (stop.aborted) return onStop();
+    if (Number(req.headers["content-length"]) > limit) return refuse(tooLarge(limit));
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("error", onClose);
+    req.on("close", onClose);
+    stop.addEventListener("abort", onStop, { once: true });
+  });
 }
 
 /**

@@ -88,6 +88,10 @@ class UpgradeIncoming implements Incoming {
   bodyStream(): ReadableStream<Uint8Array> | null {
     return null;
   }
+
+  pipeBody(): Promise<void> {
+    return Promise.resolve();
+  }
 }
 
 /**
