@@ -53,7 +53,10 @@ export class PartHeads {
   push(chunk: Buffer, out: (bytes: Buffer) => void): void {
     let rest = chunk;
     while (rest.length > 0) {
-      if (this.#state === "done") return out(rest);
+      if (this.#state === "done") {
+        out(rest);
+        return;
+      }
       if (this.#state === "body") rest = this.#body(rest, out);
       else rest = this.#head(rest, out, false);
     }
@@ -86,7 +89,9 @@ export class PartHeads {
       const keep = d.length - 1;
       // a copy: the tail keeps no chunk alive
       this.#tail = Buffer.from(
-        bytes.length >= keep ? bytes.subarray(bytes.length - keep) : Buffer.concat([tail, bytes]).subarray(-keep),
+        bytes.length >= keep
+          ? bytes.subarray(bytes.length - keep)
+          : Buffer.concat([tail, bytes]).subarray(-keep),
       );
       return Buffer.alloc(0);
     }
