@@ -160,7 +160,8 @@ async function spool(
       // text parts come with no charset (part-heads.ts): as Latin-1, their bytes as they are
       defCharset: "latin1",
       // 1 MiB buffered at each step (busboy, the file's stream, the file: SPOOL_HWM) rather than
-      // Node's 16-64 KiB: fewer pauses of the request, larger writes (bench/upload.mjs: ~15% faster)
+      // Node's 16-64 KiB: fewer pauses of the request, larger writes (bench/upload.mjs: 300 MiB/s
+      // before, 402 after, with the Node face's direct feed; the buffers were most of it)
       highWaterMark: SPOOL_HWM,
       fileHwm: SPOOL_HWM,
       limits: {
