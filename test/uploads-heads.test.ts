@@ -195,7 +195,7 @@ const cases: [what: string, body: Buffer, type?: string][] = [
 const cuts = (b: Buffer) =>
   Array.from({ length: b.length - 1 }, (_, i) => [b.subarray(0, i + 1), b.subarray(i + 1)]);
 
-describe("V14: the Python client's body in two chunks, cut at every byte", () => {
+describe("V14: heads across chunks: the Python client's body cut at every byte, a head that never ends", () => {
   const { app } = quietApp();
   echoes(app, join(root, "cuts"));
   mkdirSync(join(root, "cuts"));
@@ -234,6 +234,28 @@ describe("V14: the Python client's body in two chunks, cut at every byte", () =>
       const what = chunks.length === 2 ? `cut after byte ${chunks[0]!.length}` : "one byte a chunk";
       assert.deepEqual(await answer(res), [200, python.want], what);
     }
+  });
+
+  it("V14: a head that never ends is held to 16 KiB and a little: a 400 past it, the rest never read", async () => {
+    let pulled = 0;
+    const endless = new ReadableStream<Uint8Array>({
+      pull(c) {
+        const chunk =
+          pulled === 0 ? `--${B}\r\nContent-Disposition: form-data; name="a"\r\nX: ` : "x".repeat(1024);
+        pulled += chunk.length;
+        c.enqueue(Buffer.from(chunk));
+      },
+    });
+    const res = await app.request("/spooled", {
+      method: "POST",
+      headers: { "content-type": TYPE },
+      body: endless,
+      duplex: "half",
+    } as RequestInit);
+    const [status, got] = await answer(res);
+    assert.equal(status, 400);
+    assert.match((got as { message: string }).message, /part 1: its headers are over 16384 bytes/);
+    assert.ok(pulled < 64 * 1024, `${pulled} bytes read`);
   });
 
   it("V14: the Node face (a socket, the second chunk sent once the first has arrived): every cut binds the same fields", async () => {

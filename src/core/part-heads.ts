@@ -21,6 +21,7 @@ import { boundaryOf, MULTIPART_LIMITS, type PartHead, partAfter } from "./multip
 /** Bytes held for one head at most: the headers' limit and room for padding, line ends and the close. */
 const HELD = MULTIPART_LIMITS.headerSize + 1024;
 const CRLFCRLF = Buffer.from("\r\n\r\n", "latin1");
+const EMPTY = Buffer.alloc(0);
 
 /** A part head as busboy is given it (the part's number as its name). */
 function busboyHead(n: number, file: boolean): Buffer {
@@ -38,10 +39,9 @@ export class PartHeads {
   #state: "body" | "head" | "done" = "body";
   /** The last bytes of the body state, in which a delimiter may begin (the body begins as if after a line). */
   #tail: Buffer = Buffer.from("\r\n", "latin1");
-  #held: Buffer[] = [];
+  /** A head begun in an earlier chunk: its first `#heldBytes` bytes. */
+  #buf: Buffer | undefined;
   #heldBytes = 0;
-  /** Where a head's CRLFCRLF may begin in the held bytes (searched once). */
-  #searched = 0;
 
   /** `isFile` says which heads busboy is to see as files. */
   constructor(contentType: string, isFile: (head: PartHead) => boolean) {
@@ -64,7 +64,7 @@ export class PartHeads {
 
   /** The body ended: passes what is held, or throws the 400 of a body cut short. */
   end(out: (bytes: Buffer) => void): void {
-    if (this.#state === "head") this.#head(Buffer.alloc(0), out, true);
+    if (this.#state === "head") this.#head(EMPTY, out, true);
     if (this.#state === "done") return;
     const n = this.heads.length;
     fail(n === 0 ? "no boundary line" : `part ${n} is cut before its closing boundary`);
@@ -93,7 +93,7 @@ export class PartHeads {
           ? bytes.subarray(bytes.length - keep)
           : Buffer.concat([tail, bytes]).subarray(-keep),
       );
-      return Buffer.alloc(0);
+      return EMPTY;
     }
     out(bytes.subarray(0, end));
     this.#state = "head";
@@ -102,37 +102,45 @@ export class PartHeads {
 
   /** Holds the bytes after a delimiter until they make a head (passed rewritten) or the close. */
   #head(bytes: Buffer, out: (bytes: Buffer) => void, final: boolean): Buffer {
-    if (bytes.length > 0) this.#held.push(bytes);
-    this.#heldBytes += bytes.length;
-    let held = this.#held.length === 1 ? this.#held[0]! : Buffer.concat(this.#held, this.#heldBytes);
-    this.#held = [held];
-    // Read only once it can be whole: the close, a blank line, the end, or past the limit (a 400).
-    // Each byte is searched once, so a head sent byte by byte costs no more than one sent whole.
-    const blank = held.indexOf(CRLFCRLF, this.#searched);
-    this.#searched = Math.max(0, held.length - 3);
-    const close = held.length >= 2 && held[0] === 45 && held[1] === 45;
-    if (!final && !close && blank < 0 && held.length <= HELD) return Buffer.alloc(0);
-    const index = this.heads.length + 1;
-    const next = partAfter(held, held.toString("latin1"), 0, index, final);
-    if (next === undefined) {
-      if (held.length <= HELD) return Buffer.alloc(0);
-      fail(`part ${index}: its headers are over ${MULTIPART_LIMITS.headerSize} bytes`);
+    // Held: a view of the chunk when the head is whole in it (the usual case), else a copy
+    // in one buffer of HELD + 1 bytes, filled once: a head sent byte by byte costs no more.
+    const before = this.#heldBytes;
+    let held: Buffer;
+    if (before === 0) held = bytes.subarray(0, HELD + 1);
+    else {
+      const take = bytes.copy(this.#buf!, before, 0, Math.min(bytes.length, HELD + 1 - before));
+      held = this.#buf!.subarray(0, before + take);
     }
-    this.#held = [];
+    // read only once it can be whole: the close, a blank line, the body's end, or past the limit
+    const blank = held.indexOf(CRLFCRLF, Math.max(0, before - 3));
+    const close = held.length >= 2 && held[0] === 45 && held[1] === 45;
+    const index = this.heads.length + 1;
+    const next =
+      final || close || blank >= 0 || held.length > HELD
+        ? partAfter(held, held.toString("latin1"), 0, index, final)
+        : undefined;
+    if (next === undefined) {
+      if (held.length > HELD)
+        fail(`part ${index}: its headers are over ${MULTIPART_LIMITS.headerSize} bytes`);
+      if (before === 0) {
+        this.#buf ??= Buffer.allocUnsafe(HELD + 1);
+        held.copy(this.#buf);
+      }
+      this.#heldBytes = held.length;
+      return EMPTY;
+    }
     this.#heldBytes = 0;
-    this.#searched = 0;
     if (next === null) {
       this.#state = "done";
       out(held);
-      return Buffer.alloc(0);
+      return bytes.subarray(held.length - before);
     }
     if (final) fail(`part ${index} is cut before its closing boundary`);
     this.heads.push(next.head);
     out(busboyHead(index, this.#isFile(next.head)));
     this.#state = "body";
-    this.#tail = Buffer.alloc(0); // the content begins: no CRLF before it to count
-    held = held.subarray(next.start);
-    return held;
+    this.#tail = EMPTY; // the content begins: no CRLF before it to count
+    return bytes.subarray(next.start - before); // the head ends in this chunk: a blank line was in it
   }
 }
 
