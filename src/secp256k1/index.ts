@@ -24,7 +24,7 @@ import type {
   SealResponseOptions,
   V2,
 } from "./v2.js";
-import type { ResponseHead, V2Context } from "./v2-response.js";
+import type { Framing, ResponseHead, V2Context } from "./v2-response.js";
 
 export type { Encrypted, Keypair, Secp256k1 } from "./api.js";
 export type { DhkemSecp256k1 } from "./dhkem-secp256k1.js";
@@ -50,6 +50,7 @@ export {
   type SecretOptions,
   secretPath,
 } from "./secret-store.js";
+export { createSizedOpener, createSizedSealer, LENGTH_SIZE, MAX_SIZED_RECORD } from "./sized-records.js";
 export type {
   OpenedRequest,
   OpenRequestOptions,
@@ -60,7 +61,7 @@ export type {
   SealResponseOptions,
   V2,
 } from "./v2.js";
-export type { ResponseHead, V2Context } from "./v2-response.js";
+export type { Framing, ResponseHead, V2Context } from "./v2-response.js";
 
 /**
  * The operations on a named backend: `"node"` (tiny-secp256k1 + node:crypto,
@@ -314,11 +315,13 @@ export async function sealResponse(
  * @example
  * const records = await openResponse(context, res.headers.get("response-nonce"), { status: res.status, contentType: res.headers.get("content-type") ?? "" });
  * const answer = await runAll(records, new Uint8Array(await res.arrayBuffer()));
+ * // an answer with `Usrv-Records: sized` (the request asked for it): openResponse(context, nonce, head, "sized")
  */
 export async function openResponse(
   context: V2Context,
   responseNonce: string,
   head: ResponseHead,
+  framing?: Framing,
 ): Promise<Opener> {
-  return (await fastV2()).openResponse(context, responseNonce, head);
+  return (await fastV2()).openResponse(context, responseNonce, head, framing);
 }

@@ -25,7 +25,7 @@ export {
   type SealResponseOptions,
   type V2,
 } from "./v2.js";
-export type { ResponseHead, V2Context } from "./v2-response.js";
+export type { Framing, ResponseHead, V2Context } from "./v2-response.js";
 
 /** {@link createV2} over the portable backend. */
 export const portableV2: V2 = createV2(portableBackend);

@@ -20,8 +20,10 @@ export const SEALED_RECORD_SIZE = RECORD_SIZE + 1 + TAG_SIZE;
 /** The smallest sealed record: an empty chunk, its delimiter, the tag. */
 export const MIN_SEALED_RECORD = 1 + TAG_SIZE;
 
-const MORE = 0x01;
-const LAST = 0x02;
+/** The delimiter of a record that more records follow. */
+export const MORE = 0x01;
+/** The delimiter of the last record. */
+export const LAST = 0x02;
 
 /**
  * Seals a body record by record. Call {@link Sealer.push} with the body's
@@ -57,7 +59,7 @@ export type OpenRecord = (sealed: Uint8Array) => Promise<Uint8Array | null>;
  * A queue for the calls of one sealer or opener: each runs after the previous
  * one settled; after a failure every later call rejects with the same error.
  */
-function serial() {
+export function serial() {
   let tail: Promise<unknown> = Promise.resolve();
   let failure: { error: unknown } | null = null;
   return <A extends unknown[]>(step: (...args: A) => Promise<Uint8Array[]>) =>
@@ -76,11 +78,13 @@ function serial() {
     };
 }
 
-function misuse(message: string): CryptoError {
+/** The error of a sealer or opener used wrongly. */
+export function misuse(message: string): CryptoError {
   return new CryptoError("USRV_ERR_BAD_ARGUMENT", message);
 }
 
-function checkBytes(bytes: Uint8Array): void {
+/** Refuses a chunk that is not bytes. */
+export function checkBytes(bytes: Uint8Array): void {
   if (!(bytes instanceof Uint8Array)) throw misuse("records take Uint8Array chunks");
 }
 
@@ -129,8 +133,38 @@ export function createSealer(sealRecord: SealRecord): Sealer {
   };
 }
 
-function failed(reason: string): CryptoError {
+/** The error of a body that does not open. */
+export function failed(reason: string): CryptoError {
   return new CryptoError("USRV_ERR_DECRYPT", `v2 body does not open: ${reason}`);
+}
+
+/** Opens records one after another, in order: their plaintext without the delimiter; `ended` once the 0x02 one opened. */
+export interface RecordReader {
+  open(sealed: Uint8Array): Promise<Uint8Array>;
+  readonly ended: boolean;
+}
+
+/**
+ * The part of an opener common to both framings: each record opened in its
+ * place, its delimiter checked and taken off.
+ */
+export function recordReader(openRecord: OpenRecord): RecordReader {
+  let index = 0;
+  let ended = false;
+  return {
+    get ended() {
+      return ended;
+    },
+    async open(sealed: Uint8Array): Promise<Uint8Array> {
+      const plain = await openRecord(sealed);
+      if (plain === null || plain.length === 0) throw failed(`record ${index} does not open`);
+      index++;
+      const delimiter = plain[plain.length - 1];
+      if (delimiter === LAST) ended = true;
+      else if (delimiter !== MORE) throw failed(`record ${index - 1} has a bad delimiter`);
+      return plain.subarray(0, plain.length - 1);
+    },
+  };
 }
 
 /**
@@ -145,20 +179,10 @@ function failed(reason: string): CryptoError {
 export function createOpener(openRecord: OpenRecord): Opener {
   const held = new Uint8Array(SEALED_RECORD_SIZE);
   let heldLength = 0;
-  let index = 0;
-  let ended = false; // the 0x02 record was opened
+  const reader = recordReader(openRecord);
+  const open = reader.open;
   let finished = false;
   const queued = serial();
-
-  async function open(sealed: Uint8Array): Promise<Uint8Array> {
-    const plain = await openRecord(sealed);
-    if (plain === null || plain.length === 0) throw failed(`record ${index} does not open`);
-    index++;
-    const delimiter = plain[plain.length - 1];
-    if (delimiter === LAST) ended = true;
-    else if (delimiter !== MORE) throw failed(`record ${index - 1} has a bad delimiter`);
-    return plain.subarray(0, plain.length - 1);
-  }
 
   return {
     push: queued(async (bytes: Uint8Array) => {
@@ -167,7 +191,7 @@ export function createOpener(openRecord: OpenRecord): Opener {
       const out: Uint8Array[] = [];
       let at = 0;
       while (at < bytes.length) {
-        if (ended) throw failed("data after the last record");
+        if (reader.ended) throw failed("data after the last record");
         if (heldLength === 0 && bytes.length - at >= SEALED_RECORD_SIZE) {
           // a whole record in the input: opened in place, no copy
           out.push(await open(bytes.subarray(at, at + SEALED_RECORD_SIZE)));
@@ -188,11 +212,11 @@ export function createOpener(openRecord: OpenRecord): Opener {
     finish: queued(async () => {
       if (finished) throw misuse("finish() called twice");
       finished = true;
-      if (ended) return [];
+      if (reader.ended) return [];
       if (heldLength === 0) throw failed("truncated (the last record is missing)");
       if (heldLength < MIN_SEALED_RECORD) throw failed(`last record shorter than ${MIN_SEALED_RECORD} bytes`);
       const chunk = await open(held.subarray(0, heldLength));
-      if (!ended) throw failed("truncated (the last record is missing)");
+      if (!reader.ended) throw failed("truncated (the last record is missing)");
       return [chunk];
     }),
   };

@@ -20,6 +20,14 @@ import { CryptoError } from "./errors.js";
 import { pointBytes } from "./keys.js";
 import type { Primitives } from "./primitives.js";
 import { createOpener, createSealer, type Opener, type Sealer } from "./records.js";
+import { createSizedOpener, createSizedSealer } from "./sized-records.js";
+
+/**
+ * How an answer's records are cut on the wire: `"fixed"` (65,553 bytes each
+ * but the last, back to back) or `"sized"` (each preceded by its length, so
+ * a record may end early: sized-records.ts). Keys, nonces and AAD are the same.
+ */
+export type Framing = "fixed" | "sized";
 
 /** What both ends hold of a request once its HPKE context is set up. */
 export interface V2Context {
@@ -77,30 +85,36 @@ function recordNonce(base: Uint8Array, i: number): Uint8Array {
   return nonce;
 }
 
-/** The sealer of an answer under `responseNonce` (32 bytes). */
+/** The sealer of an answer under `responseNonce` (32 bytes), in the framing asked (default fixed). */
 export async function responseSealer(
   p: Primitives,
   context: V2Context,
   responseNonce: Uint8Array,
   head: ResponseHead,
+  framing: Framing = "fixed",
 ): Promise<Sealer> {
   const aad = responseAad(head);
   const { key, baseNonce } = await responseKey(context, responseNonce);
   const gcm = p.aes128Gcm(key);
   let i = 0;
-  return createSealer((record) => gcm.seal(recordNonce(baseNonce, i++), record, aad));
+  return (framing === "sized" ? createSizedSealer : createSealer)((record) =>
+    gcm.seal(recordNonce(baseNonce, i++), record, aad),
+  );
 }
 
-/** The opener of an answer sent with `responseNonce` (32 bytes). */
+/** The opener of an answer sent with `responseNonce` (32 bytes), in the framing it was sent in (default fixed). */
 export async function responseOpener(
   p: Primitives,
   context: V2Context,
   responseNonce: Uint8Array,
   head: ResponseHead,
+  framing: Framing = "fixed",
 ): Promise<Opener> {
   const aad = responseAad(head);
   const { key, baseNonce } = await responseKey(context, responseNonce);
   const gcm = p.aes128Gcm(key);
   let i = 0;
-  return createOpener((sealed) => gcm.open(recordNonce(baseNonce, i++), sealed, aad));
+  return (framing === "sized" ? createSizedOpener : createOpener)((sealed) =>
+    gcm.open(recordNonce(baseNonce, i++), sealed, aad),
+  );
 }

@@ -14,6 +14,7 @@ import { v2Suite } from "./hpke-suite.js";
 import { pointBytes, privateKeyBytes } from "./keys.js";
 import { createOpener, createSealer, type Opener, type Sealer } from "./records.js";
 import {
+  type Framing,
   RESPONSE_NONCE_SIZE,
   type ResponseHead,
   responseAad,
@@ -81,6 +82,12 @@ export interface SealResponseOptions extends ResponseHead {
    * their AES-GCM key and nonces, which breaks AES-GCM.
    */
   readonly responseNonce?: Uint8Array;
+  /**
+   * `"sized"`: each record preceded by its length, sealed at every push
+   * (docs/wire-v2.md, "Live answers"), for a streamed answer to a request
+   * that asked for it (`Usrv-Records: sized`). Default `"fixed"`.
+   */
+  readonly framing?: Framing;
 }
 
 /** An answer being sealed: `responseNonce` (base64 of 32 bytes) travels in a header, the records are the body. */
@@ -100,8 +107,13 @@ export interface V2 {
   openRequest(options: OpenRequestOptions): Promise<OpenedRequest>;
   /** Server: a fresh response nonce and the sealer of the answer to the request of `context`. */
   sealResponse(context: V2Context, options: SealResponseOptions): Promise<SealedResponse>;
-  /** Client: the opener of the answer to the request of `context`. */
-  openResponse(context: V2Context, responseNonce: string, head: ResponseHead): Promise<Opener>;
+  /** Client: the opener of the answer to the request of `context`, in the framing it came in (default fixed). */
+  openResponse(
+    context: V2Context,
+    responseNonce: string,
+    head: ResponseHead,
+    framing?: Framing,
+  ): Promise<Opener>;
 }
 
 const KEY_PAIRS_KEPT = 8;
@@ -123,6 +135,12 @@ export function requestAad(head: RequestHead): Uint8Array {
     throw new CryptoError("USRV_ERR_BAD_ARGUMENT", "method and target must not be empty");
   }
   return utf8(`usrv/2 request\n${method}\n${target}\n${contentType}\n${nonce}`);
+}
+
+function checkFraming(framing: unknown): void {
+  if (framing !== undefined && framing !== "fixed" && framing !== "sized") {
+    throw new CryptoError("USRV_ERR_BAD_ARGUMENT", 'framing must be "fixed" or "sized"');
+  }
 }
 
 function bytes(buffer: ArrayBuffer): Uint8Array {
@@ -233,11 +251,21 @@ export function createV2(backend: Backend): V2 {
     if (!(nonce instanceof Uint8Array) || nonce.length !== RESPONSE_NONCE_SIZE) {
       throw new CryptoError("USRV_ERR_BAD_ARGUMENT", `responseNonce must be ${RESPONSE_NONCE_SIZE} bytes`);
     }
-    return { responseNonce: b64encode(nonce), records: await responseSealer(p, ctx, nonce, o) };
+    checkFraming(o.framing);
+    return {
+      responseNonce: b64encode(nonce),
+      records: await responseSealer(p, ctx, nonce, o, o.framing),
+    };
   }
 
-  async function openResponse(ctx: V2Context, responseNonce: string, head: ResponseHead): Promise<Opener> {
+  async function openResponse(
+    ctx: V2Context,
+    responseNonce: string,
+    head: ResponseHead,
+    framing?: Framing,
+  ): Promise<Opener> {
     responseAad(head); // argument errors before the nonce's
+    checkFraming(framing);
     let nonce: Uint8Array | null = null;
     try {
       nonce = b64decode(responseNonce);
@@ -248,7 +276,7 @@ export function createV2(backend: Backend): V2 {
         `v2 answer does not open: the response nonce is not base64 of ${RESPONSE_NONCE_SIZE} bytes`,
       );
     }
-    return responseOpener(p, ctx, nonce, head);
+    return responseOpener(p, ctx, nonce, head, framing);
   }
 
   return { backend, kem, sealRequest, openRequest, sealResponse, openResponse };
