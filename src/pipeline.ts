@@ -476,7 +476,10 @@ function sealed(
   inc: Incoming,
   route: Route,
 ): Promise<Reply> | Reply {
-  if (opened.context) return steps.sealV2(opened.context, reply, inc.method, route.label);
+  if (opened.context) {
+    const sized = steps.asksSized(header(inc.headers, steps.RECORDS_HEADER));
+    return steps.sealV2(opened.context, reply, inc.method, route.label, sized);
+  }
   if (opened.answerTo !== null) return steps.seal(app, opened.crypto!, opened.answerTo, reply, inc, route);
   return reply;
 }

@@ -5,4 +5,4 @@
  */
 export { type Opened, open } from "./open.js";
 export { seal } from "./seal.js";
-export { sealV2 } from "./seal-v2.js";
+export { asksSized, RECORDS_HEADER, sealV2 } from "./seal-v2.js";
