@@ -549,6 +549,7 @@ describe("C3: options", () => {
       "RetryOptions",
       "RouteHttpError",
       "RoutePromise",
+      "StreamedAnswer",
       "TypedCall",
       "TypedClient",
       "UsrvHttpError",

@@ -16,6 +16,7 @@ import { CALL_OPTIONS, CLIENT_OPTIONS, CONNECT_OPTIONS, checkClientOptions, seed
 import { type ClientDefaults, QUERY_METHODS, settle, target } from "./prepare.js";
 import { CLIENT_VERSIONS, V2_HEADERS } from "./seal-v2.js";
 import { sealing } from "./sealing.js";
+import { type StreamedAnswer, streamAnswer } from "./stream.js";
 import { exchange, type FetchLike, normalizeRetry } from "./transport.js";
 import { normalizePeer } from "./url.js";
 
@@ -188,6 +189,58 @@ export class Client {
     values?: unknown,
     options: CallOptions = {},
   ): Promise<T> {
+    const { label, how, mode, spoken, headers, peer, sealed } = await this.#prepare(
+      method,
+      segments,
+      values,
+      options,
+      false,
+    );
+    // 5. send, with timeout, signal and retries
+    const { response, bytes } = await exchange(sealed.upload ?? this.#fetch, sealed.build, how);
+    // connect asks which versions a peer speaks: learnt once, from that answer
+    if (mode === "auto" && spoken === undefined && headers?.has(V2_HEADERS.version))
+      this.#learn(peer, response);
+    // 6. open: an answer that claims encryption is verified and decrypted, or refused
+    let opened = openAnswer(response, bytes, sealed, label, () => this.keypair());
+    if (opened instanceof Promise) opened = await opened;
+    // 7. decode by Content-Type; 8. an error status is a typed error
+    return answer(response, opened, label, options.full) as T;
+  }
+
+  /**
+   * One call whose answer is read as it comes (an event stream of
+   * usrv/stream, a large download): resolves once the head has come (the
+   * timeout covers the head only) to a {@link StreamedAnswer}, an async
+   * iterable of the body's chunks. Sealed in v2, it asks for sized records
+   * (`Usrv-Records: sized`, docs/wire-v2.md "Live answers"), so that each
+   * event opens and is yielded as soon as the server sends it. An error
+   * status throws as `call` does; `full` has no effect.
+   *
+   * @example
+   * const feed = await client.stream("GET", ["feed"], undefined, { puk });
+   * for await (const event of feed) console.log(new TextDecoder().decode(event)); // "data: a\n\n"
+   */
+  async stream(
+    method: string,
+    segments: readonly string[],
+    values?: unknown,
+    options: CallOptions = {},
+  ): Promise<StreamedAnswer> {
+    const { label, how, sealed } = await this.#prepare(method, segments, values, options, true);
+    const streamed = { ...how, streamed: true };
+    const { response, bytes } = await exchange(sealed.upload ?? this.#fetch, sealed.build, streamed);
+    return streamAnswer(response, bytes, sealed, label, () => this.keypair(), streamed);
+  }
+
+  /** Steps 1-4 of a call: its options, URL, body and sealing (`sized`: ask for sized records in v2). */
+  async #prepare(
+    method: string,
+    segments: readonly string[],
+    values: unknown,
+    options: CallOptions,
+    sized: boolean,
+  ) {
     // 1. options: the call's over the client's; where (the peer), then how
     // long, how often, how much, which redirects (once step 2 names the call)
     checkClientOptions("call", options, CALL_OPTIONS);
@@ -212,18 +265,10 @@ export class Client {
       spoken,
       ownFetch: this.#ownFetch,
       keypair: () => this.keypair(),
+      sized,
     });
     if (sealed instanceof Promise) sealed = await sealed;
-    // 5. send, with timeout, signal and retries
-    const { response, bytes } = await exchange(sealed.upload ?? this.#fetch, sealed.build, how);
-    // connect asks which versions a peer speaks: learnt once, from that answer
-    if (mode === "auto" && spoken === undefined && headers?.has(V2_HEADERS.version))
-      this.#learn(peer, response);
-    // 6. open: an answer that claims encryption is verified and decrypted, or refused
-    let opened = openAnswer(response, bytes, sealed, label, () => this.keypair());
-    if (opened instanceof Promise) opened = await opened;
-    // 7. decode by Content-Type; 8. an error status is a typed error
-    return answer(response, opened, label, options.full) as T;
+    return { peer, label, how, mode, spoken, headers, sealed };
   }
 
   /** The peer of a call: its own, else the client's, else an error that says why there is none. */

@@ -30,6 +30,7 @@ export { type DumpOptions, type EncodedForm, type FileOptions, FormData } from "
 export { type DebugLogger, type LoggingFetchOptions, loggingFetch } from "./logging-fetch.js";
 export { type CallOptions, type ClientOptions, DEFAULT_MAX_BODY_SIZE, type FullAnswer } from "./options.js";
 export type { DumpedPart, FileRef, FormPart } from "./platform.js";
+export type { StreamedAnswer } from "./stream.js";
 export type { FetchLike, RetryOptions } from "./transport.js";
 export {
   type Attempt,

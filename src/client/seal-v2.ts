@@ -6,9 +6,9 @@
  */
 import type { Keypair } from "../secp256k1/api.js";
 import { b64decode, b64encode } from "../secp256k1/encoding.js";
-import { recordStream, runAll, sealedLength } from "../secp256k1/records.js";
+import { type Opener, recordStream, runAll, sealedLength } from "../secp256k1/records.js";
 import type { V2 } from "../secp256k1/v2.js";
-import type { V2Context } from "../secp256k1/v2-response.js";
+import type { Framing, V2Context } from "../secp256k1/v2-response.js";
 import { ClientError } from "./errors.js";
 import { nonce } from "./nonce.js";
 import { HEADERS } from "./seal.js";
@@ -18,6 +18,8 @@ export const V2_HEADERS = {
   version: "Usrv-Encryption",
   record: "Usrv-Record",
   responseNonce: "Response-Nonce",
+  /** Sized records (docs/wire-v2.md, "Live answers"): asked for by `client.stream`, confirmed by the answer. */
+  records: "Usrv-Records",
 } as const;
 
 /** The versions this client speaks, as it announces them. */
@@ -116,6 +118,60 @@ export function sealedV2(headers: Headers): boolean {
   return headers.has(V2_HEADERS.responseNonce);
 }
 
+function refused(status: number, cause: unknown): ClientError {
+  return new ClientError(
+    "USRV_ERR_CLIENT_DECRYPT",
+    `the v2 answer does not open as the answer to this request (status ${status}): refused`,
+    { cause },
+  );
+}
+
+/**
+ * The framing an answer says it comes in (`Usrv-Records`): fixed without the
+ * header; sized only when this request asked for it; anything else is
+ * refused (`USRV_ERR_CLIENT_DECRYPT`), as a path that added it would want
+ * the answer read wrongly.
+ *
+ * @example
+ * framingOf(res.status, res.headers, true); // "sized" when the answer says so
+ */
+export function framingOf(status: number, headers: Headers, asked: boolean): Framing {
+  const value = headers.get(V2_HEADERS.records);
+  if (value === null) return "fixed";
+  if (asked && value.trim().toLowerCase() === "sized") return "sized";
+  throw refused(status, new Error(`Usrv-Records: ${value.slice(0, 40)} was not asked for`));
+}
+
+/**
+ * The opener of the answer to the request of `context`, in the framing the
+ * answer says (see {@link framingOf}), and the body's bytes when it has none
+ * but its one record in `Usrv-Record`. Fails with `USRV_ERR_CLIENT_DECRYPT`.
+ *
+ * @example
+ * const { opener } = await openerV2(v2, context, res.status, res.headers, true);
+ */
+export async function openerV2(
+  v2: V2,
+  context: V2Context,
+  status: number,
+  headers: Headers,
+  asked: boolean,
+): Promise<{ opener: Opener; record: Uint8Array | null }> {
+  const framing = framingOf(status, headers, asked);
+  try {
+    const opener = await v2.openResponse(
+      context,
+      headers.get(V2_HEADERS.responseNonce) ?? "",
+      { status, contentType: headers.get("content-type") ?? "" },
+      framing,
+    );
+    const record = headers.get(V2_HEADERS.record);
+    return { opener, record: record === null ? null : b64decode(record) };
+  } catch (cause) {
+    throw refused(status, cause);
+  }
+}
+
 /**
  * Opens the answer to the request of `context`: it must open with that
  * request's keys, under its status and Content-Type, or it is refused.
@@ -129,20 +185,12 @@ export async function openV2(
   status: number,
   headers: Headers,
   bytes: Uint8Array,
+  asked = false,
 ): Promise<Uint8Array> {
-  const record = headers.get(V2_HEADERS.record);
+  const { opener, record } = await openerV2(v2, context, status, headers, asked);
   try {
-    const opener = await v2.openResponse(context, headers.get(V2_HEADERS.responseNonce) ?? "", {
-      status,
-      contentType: headers.get("content-type") ?? "",
-    });
-    const input = bytes.length === 0 && record !== null ? b64decode(record) : bytes;
-    return await runAll(opener, input);
+    return await runAll(opener, bytes.length === 0 && record !== null ? record : bytes);
   } catch (cause) {
-    throw new ClientError(
-      "USRV_ERR_CLIENT_DECRYPT",
-      `the v2 answer does not open as the answer to this request (status ${status}): refused`,
-      { cause },
-    );
+    throw refused(status, cause);
   }
 }

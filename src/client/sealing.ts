@@ -14,7 +14,7 @@ import type { EncodedBody } from "./encode.js";
 import { ClientError } from "./errors.js";
 import type { Encryption } from "./options.js";
 import { checkServerKey, HEADERS, seal } from "./seal.js";
-import { sealV2, sealV2Stream } from "./seal-v2.js";
+import { sealV2, sealV2Stream, V2_HEADERS } from "./seal-v2.js";
 import type { Build, Built, FetchLike } from "./transport.js";
 
 /** What step 4 needs. */
@@ -34,6 +34,8 @@ export interface SealInput {
   readonly ownFetch: boolean;
   /** The client's key pair, made on first need. */
   readonly keypair: () => Promise<Keypair>;
+  /** True for `client.stream`: a v2 request asks for sized records (`Usrv-Records: sized`), so that each event opens as it comes. */
+  readonly sized?: boolean;
 }
 
 /** What step 4 decided, and what step 6 needs to open the answer. */
@@ -46,8 +48,11 @@ export interface Sealing {
   readonly puk: string | undefined;
   /** v1: the curve and our key pair, loaded when sealing. */
   readonly v1: { readonly crypto: Secp256k1; readonly identity: Keypair } | undefined;
-  /** v2: its operations, and the context of the last attempt sent (the answer that comes back is to it). */
-  readonly v2: { readonly ops: V2; context: V2Context | undefined } | undefined;
+  /**
+   * v2: its operations, the context of the last attempt sent (the answer
+   * that comes back is to it), and whether it asked for sized records.
+   */
+  readonly v2: { readonly ops: V2; context: V2Context | undefined; readonly sized: boolean } | undefined;
 }
 
 const utf8 = new TextEncoder();
@@ -111,7 +116,8 @@ async function sealedV2(i: SealInput, puk: string, identity: Keypair): Promise<S
         : new Uint8Array(0)
       : undefined;
   const { pathname, search } = new URL(i.url);
-  const v2: Sealing["v2"] = { ops, context: undefined };
+  const sized = i.sized === true;
+  const v2: Sealing["v2"] = { ops, context: undefined, sized };
   const build = async (): Promise<Built> => {
     const headers = baseHeaders(i);
     const head = {
@@ -125,6 +131,7 @@ async function sealedV2(i: SealInput, puk: string, identity: Keypair): Promise<S
         : await sealV2(ops, identity, puk, head, plain);
     v2.context = sealed.context;
     for (const [k, v] of Object.entries(sealed.headers)) headers.set(k, v);
+    if (sized) headers.set(V2_HEADERS.records, "sized");
     // a redirect would send the sealed body, bound to this target, elsewhere
     return {
       url: i.url,

@@ -44,9 +44,16 @@ export interface SendOptions {
   readonly redirect: Redirect;
   /** "GET http://host/path", for messages. */
   readonly label: string;
+  /**
+   * True for `client.stream`: a 1xx-3xx answer resolves with its head, its
+   * body left unread for the caller (the timeout then covers the head only);
+   * an error status is still read whole.
+   */
+  readonly streamed?: boolean;
 }
 
 const RETRY_STATUSES = new Set([408, 429, 502, 503, 504]);
+const NOTHING = new Uint8Array(0);
 
 function why(e: unknown): string {
   const cause = (e as { cause?: { code?: string; message?: string } }).cause;
@@ -81,7 +88,7 @@ function declaredLength(headers: Headers): number | undefined {
  * cancelled (the connection closed) by the chunk that crosses it. fetch
  * inflates a compressed body as it is read, so a zip bomb stops there too.
  */
-async function readAll(
+export async function readAll(
   response: Response,
   hold: (r: ReadableStreamDefaultReader<Uint8Array>) => void,
   o: SendOptions,
@@ -184,6 +191,7 @@ function attempt(
     const read = (response: Response) => {
       // a head that comes after the deadline: nobody waits for it, free the connection
       if (settled) return void response.body?.cancel().catch(() => undefined);
+      if (o.streamed && response.status < 400) return void (done() && resolve({ response, bytes: NOTHING }));
       readAll(response, (r) => (reader = r), o).then((bytes) => done() && resolve({ response, bytes }), fail);
     };
     let head: Promise<Response>;
