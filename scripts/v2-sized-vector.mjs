@@ -4,9 +4,12 @@
 // fixed ephemeral ikm and a fixed response nonce. test/stream-live.test.ts
 // checks that both backends reproduce it byte for byte and open it.
 //   npm run build && node scripts/v2-sized-vector.mjs
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { generateKeypair, openRequest, runAll, sealRequest, sealResponse } from "../dist/secp256k1/index.js";
+import { toolBin } from "./tool.mjs";
 
 const OUT = new URL("../test/fixtures/vectors/usrv-v2-sized.json", import.meta.url);
 const digest = (label) => createHash("sha256").update(label).digest();
@@ -61,4 +64,6 @@ const vector = {
   },
 };
 writeFileSync(OUT, `${JSON.stringify(vector, null, 2)}\n`);
+// the layout the linter checks (short arrays on one line)
+spawnSync(toolBin("biome"), ["format", "--write", fileURLToPath(OUT)], { stdio: "inherit" });
 console.log(`wrote ${OUT.pathname}: ${records.length} records, ${Buffer.concat(records).length} bytes`);

@@ -229,16 +229,16 @@ describe("E9: a path that edits a sized answer is refused by the client (USRV_ER
   const puk = server.publicKey;
   const decrypt = { code: "USRV_ERR_CLIENT_DECRYPT" };
   const cases: [string, (b: Uint8Array, h: Headers) => Uint8Array][] = [
-    ["a length changed", (b) => Uint8Array.of(b[0]!, b[1]!, b[2]! + 1, ...b.subarray(3))],
-    ["a record's byte changed", (b) => Uint8Array.of(...b.subarray(0, 5), b[5]! ^ 1, ...b.subarray(6))],
-    ["a record dropped", (b) => join(records(b).filter((_, i) => i !== 0))],
-    ["two records swapped", (b) => join([records(b)[1]!, records(b)[0]!, records(b)[2]!])],
-    ["the last record cut off", (b) => join(records(b).slice(0, -1))],
-    ["cut inside a record", (b) => b.subarray(0, b.length - 5)],
-    ["bytes after the last record", (b) => Uint8Array.of(...b, 0, 0, 17)],
-    ["a length over 65,553", (b) => Uint8Array.of(0x01, 0x00, 0x12, ...b.subarray(3))],
+    ["E9: a length changed", (b) => Uint8Array.of(b[0]!, b[1]!, b[2]! + 1, ...b.subarray(3))],
+    ["E9: a record's byte changed", (b) => Uint8Array.of(...b.subarray(0, 5), b[5]! ^ 1, ...b.subarray(6))],
+    ["E9: a record dropped", (b) => join(records(b).filter((_, i) => i !== 0))],
+    ["E9: two records swapped", (b) => join([records(b)[1]!, records(b)[0]!, records(b)[2]!])],
+    ["E9: the last record cut off", (b) => join(records(b).slice(0, -1))],
+    ["E9: cut inside a record", (b) => b.subarray(0, b.length - 5)],
+    ["E9: bytes after the last record", (b) => Uint8Array.of(...b, 0, 0, 17)],
+    ["E9: a length over 65,553", (b) => Uint8Array.of(0x01, 0x00, 0x12, ...b.subarray(3))],
     [
-      "the header stripped (read as fixed records)",
+      "E9: the header stripped (read as fixed records)",
       (b, h) => {
         h.delete("usrv-records");
         return b;
@@ -246,7 +246,7 @@ describe("E9: a path that edits a sized answer is refused by the client (USRV_ER
     ],
   ];
   for (const [what, edit] of cases) {
-    it(`E9: ${what}`, async () => {
+    it(what, async () => {
       const c = clientOver(app.request.bind(app), proxy(app, edit));
       await assert.rejects(all(await c.stream("GET", ["feed"], undefined, { puk })), decrypt);
     });
