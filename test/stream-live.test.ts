@@ -69,6 +69,12 @@ function routes(app: App): void {
   app.bind("/endless", { style: "object" }, (_, ctx) => sse(ctx, forever(), { heartbeat: 0 }));
   app.bind("/feed", { style: "object" }, (_, ctx) => sse(ctx, ["a", { id: "2", data: { b: 2 } }]));
   app.bind("/rows", { style: "object" }, (_, ctx) => ndjson(ctx, [1, 2]));
+  app.bind("/many", { style: "object" }, (_, ctx) =>
+    ndjson(
+      ctx,
+      Array.from({ length: 70 }, () => "x".repeat(997)),
+    ),
+  );
   app.bind("/plain", () => [200, { ok: true }]);
   app.bind("/own", { style: "object" }, () => {
     // a handler's own streamed Response: each enqueue is one flush
@@ -170,6 +176,11 @@ matrix("E9: live encrypted event streams (sized records)", routes, (send) => {
       contentType: res.headers.get("content-type")!,
     });
     assert.equal(text(await runAll(opener, bytes)), plain);
+    // 70 lines of 1,000 bytes: two records, one full (65,553 bytes) and the rest, not 70
+    const many = await v2Request("/many");
+    const big = await send()("/many", many.init);
+    assert.equal((await big.arrayBuffer()).byteLength, sealedLength(70_000));
+    assert.equal(sealedLength(70_000), 70_000 + 2 * 17);
   });
 
   it("E9: asked on an ordinary route (a whole body) or without a body, the answer keeps the fixed framing", async () => {
