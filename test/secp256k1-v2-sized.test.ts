@@ -96,18 +96,20 @@ describe("E9: sized records (docs/wire-v2.md, Live answers)", () => {
   test("E9: push after finish and finish twice are misuse, on both ends", async () => {
     const sealer = createSizedSealer(seal);
     await sealer.finish();
-    await assert.rejects(sealer.push(utf8("x")), { code: "USRV_ERR_BAD_ARGUMENT" });
+    const afterFinish = { code: "USRV_ERR_BAD_ARGUMENT", message: /push\(\) after finish\(\)/ };
+    const twiceOver = { code: "USRV_ERR_BAD_ARGUMENT", message: /finish\(\) called twice/ };
+    await assert.rejects(sealer.push(utf8("x")), afterFinish);
     const other = createSizedSealer(seal);
     await other.finish();
-    await assert.rejects(other.finish(), { code: "USRV_ERR_BAD_ARGUMENT" });
+    await assert.rejects(other.finish(), twiceOver);
     const opener = createSizedOpener(open);
     await opener.push(concat(await body([])));
     await opener.finish();
-    await assert.rejects(opener.push(new Uint8Array(1)), { code: "USRV_ERR_BAD_ARGUMENT" });
+    await assert.rejects(opener.push(new Uint8Array(1)), afterFinish);
     const twice = createSizedOpener(open);
     await twice.push(concat(await body([])));
     await twice.finish();
-    await assert.rejects(twice.finish(), { code: "USRV_ERR_BAD_ARGUMENT" });
+    await assert.rejects(twice.finish(), twiceOver);
     await assert.rejects(createSizedSealer(seal).push("x" as unknown as Uint8Array), {
       code: "USRV_ERR_BAD_ARGUMENT",
     });

@@ -76,6 +76,8 @@ function routes(app: App): void {
     ),
   );
   app.bind("/plain", () => [200, { ok: true }]);
+  app.bind("/bad", () => [400, { why: "no" }]);
+  app.bind("/none", () => [204]);
   app.bind("/own", { style: "object" }, () => {
     // a handler's own streamed Response: each enqueue is one flush
     const body = new ReadableStream<Uint8Array>({
@@ -310,11 +312,71 @@ describe("E9: client.stream without v2", () => {
     assert.deepEqual(await all(answer), ['{"ok":true}']);
   });
 
-  it("E9: an error status throws as a call's does", async () => {
+  it("E9: an error status throws as a call's does, 400 included, in clear, v1 and v2", async () => {
     await assert.rejects(
       c.stream("GET", ["nowhere"]),
       (e) => e instanceof ClientHttpError && e.status === 404,
     );
+    for (const encryption of [undefined, "v1", "v2"] as const) {
+      const options = encryption ? { puk: server.publicKey, encryption } : {};
+      await assert.rejects(
+        c.stream("GET", ["bad"], undefined, options),
+        (e) =>
+          e instanceof ClientHttpError &&
+          e.status === 400 &&
+          (e.body as { detail: { why: string } }).detail.why === "no",
+        String(encryption),
+      );
+    }
+  });
+
+  it("E9: in clear too, event 1 comes before the server makes event 2", async () => {
+    live = gated();
+    const feed = await c.stream("GET", ["live"]);
+    const it = feed[Symbol.asyncIterator]();
+    assert.equal(text((await it.next()).value!), "data: one\n\n");
+    assert.equal(live.state.produced, 1);
+    live.open();
+    assert.equal(text((await it.next()).value!), "data: two\n\n");
+  });
+
+  it("E9: an answer without a body yields nothing, in clear, v1 and v2; cancel() on it is harmless", async () => {
+    for (const encryption of [undefined, "v1", "v2"] as const) {
+      const options = encryption ? { puk: server.publicKey, encryption } : {};
+      const answer = await c.stream("GET", ["none"], undefined, options);
+      assert.equal(answer.status, 204);
+      assert.deepEqual(await all(answer), [], String(encryption));
+      await answer.cancel();
+    }
+  });
+
+  it("E9: a connection lost mid-stream is USRV_ERR_CLIENT_UNREACHABLE, in clear and in v2", async () => {
+    const broken = (body: Uint8Array) =>
+      new ReadableStream<Uint8Array>({
+        start(ctl) {
+          ctl.enqueue(body);
+          ctl.error(new TypeError("terminated"));
+        },
+      });
+    const inClear = createClient({
+      peer: "http://x",
+      fetch: async () => new Response(broken(new TextEncoder().encode("data: 1\n\n"))),
+    });
+    await assert.rejects(all(await inClear.stream("GET", ["feed"])), { code: "USRV_ERR_CLIENT_UNREACHABLE" });
+    const sealed = createClient({
+      peer: "http://x",
+      identity: client,
+      fetch: async (input, init) => {
+        const res = await app.request(new Request(input, init));
+        const bytes = new Uint8Array(await res.arrayBuffer());
+        return new Response(broken(bytes.subarray(0, 10)), { status: res.status, headers: res.headers });
+      },
+    });
+    const answer = await sealed.stream("GET", ["feed"], undefined, {
+      puk: server.publicKey,
+      encryption: "v2",
+    });
+    await assert.rejects(all(answer), { code: "USRV_ERR_CLIENT_UNREACHABLE" });
   });
 
   it("E9: under v1 a stream is refused by the server (406); an ordinary answer opens whole", async () => {

@@ -118,7 +118,13 @@ export function sealedV2(headers: Headers): boolean {
   return headers.has(V2_HEADERS.responseNonce);
 }
 
-function refused(status: number, cause: unknown): ClientError {
+/**
+ * The refusal of a v2 answer that does not open as the answer to this request.
+ *
+ * @example
+ * throw refused(200, cause); // USRV_ERR_CLIENT_DECRYPT
+ */
+export function refused(status: number, cause: unknown): ClientError {
   return new ClientError(
     "USRV_ERR_CLIENT_DECRYPT",
     `the v2 answer does not open as the answer to this request (status ${status}): refused`,

@@ -12,7 +12,7 @@ import type { Opener } from "../secp256k1/records.js";
 import { answer, openAnswer } from "./answer.js";
 import { ClientError } from "./errors.js";
 import { claimsEncryption } from "./seal.js";
-import { openerV2, sealedV2 } from "./seal-v2.js";
+import { openerV2, refused, sealedV2 } from "./seal-v2.js";
 import type { Sealing } from "./sealing.js";
 import { readAll, type SendOptions } from "./transport.js";
 
@@ -34,43 +34,57 @@ export interface StreamedAnswer extends AsyncIterable<Uint8Array> {
 
 const NOTHING = new Uint8Array(0);
 
+/** The opener's output, or `USRV_ERR_CLIENT_DECRYPT`. */
+async function opening(step: Promise<Uint8Array[]>, status: number): Promise<Uint8Array[]> {
+  try {
+    return await step;
+  } catch (cause) {
+    throw refused(status, cause);
+  }
+}
+
 /** Chunks through `opener`: each record's plaintext as it opens (empty ones skipped). */
 async function* opened(
   opener: Opener,
   source: AsyncIterable<Uint8Array>,
   status: number,
 ): AsyncGenerator<Uint8Array, void, undefined> {
-  try {
-    for await (const chunk of source) {
-      for (const plain of await opener.push(chunk)) if (plain.length > 0) yield plain;
-    }
-    for (const plain of await opener.finish()) if (plain.length > 0) yield plain;
-  } catch (cause) {
-    if (cause instanceof ClientError) throw cause;
-    throw new ClientError(
-      "USRV_ERR_CLIENT_DECRYPT",
-      `the v2 answer does not open as the answer to this request (status ${status}): refused`,
-      { cause },
-    );
-  }
+  for await (const chunk of source) yield* nonEmpty(await opening(opener.push(chunk), status));
+  yield* nonEmpty(await opening(opener.finish(), status));
 }
 
-/** The body's chunks as they come, the reader released (and the connection closed) when the loop ends early. */
-async function* chunks(body: ReadableStream<Uint8Array> | null): AsyncGenerator<Uint8Array, void, undefined> {
+function* nonEmpty(parts: Uint8Array[]): Generator<Uint8Array, void, undefined> {
+  for (const part of parts) if (part.length > 0) yield part;
+}
+
+/**
+ * The body's chunks as they come, the reader released (and the connection
+ * closed) when the loop ends early; a connection lost mid-way is
+ * `USRV_ERR_CLIENT_UNREACHABLE`.
+ */
+async function* chunks(
+  body: ReadableStream<Uint8Array> | null,
+  label: string,
+): AsyncGenerator<Uint8Array, void, undefined> {
   if (body === null) return;
   const reader = body.getReader();
   try {
     for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      yield value;
+      let next: ReadableStreamReadResult<Uint8Array>;
+      try {
+        next = await reader.read();
+      } catch (cause) {
+        throw new ClientError("USRV_ERR_CLIENT_UNREACHABLE", `${label}: the stream broke off`, { cause });
+      }
+      if (next.done) return;
+      yield next.value;
     }
   } finally {
     reader.cancel().catch(() => undefined);
   }
 }
 
-/** A body of chunks; a one-chunk body for one read whole. */
+/** The answer's head and a source of its chunks. */
 function streamed(
   response: Response,
   encryption: StreamedAnswer["encryption"],
@@ -83,6 +97,7 @@ function streamed(
     [Symbol.asyncIterator]: () => source,
     cancel: async () => {
       await source.return(undefined);
+      // a source never started holds no reader: the body is cancelled here
       await response.body?.cancel().catch(() => undefined);
     },
   };
@@ -116,18 +131,18 @@ export async function streamAnswer(
       return refuse(response, s, label, keypair); // unsealed: refused as the call refuses it
     }
     const { opener, record } = await openerV2(v2.ops, v2.context, status, headers, v2.sized);
-    if (record !== null) response.body?.cancel().catch(() => undefined);
-    const source = record !== null ? once(record) : chunks(response.body);
-    return streamed(response, "v2", opened(opener, source, status));
+    if (record === null)
+      return streamed(response, "v2", opened(opener, chunks(response.body, label), status));
+    response.body?.cancel().catch(() => undefined); // a bodiless answer: its one record in Usrv-Record
+    return streamed(response, "v2", opened(opener, once(record), status));
   }
-  if (v2 === undefined && s.puk === undefined && !claimsEncryption(headers) && status < 400) {
-    return streamed(response, null, chunks(response.body));
+  if (s.puk === undefined && !claimsEncryption(headers) && status < 400) {
+    return streamed(response, null, chunks(response.body, label));
   }
   // read whole: an error status (already read), a v1 answer
   const body = status < 400 ? await readAll(response, () => {}, how) : bytes;
-  let open = openAnswer(response, body, s, label, keypair);
-  if (open instanceof Promise) open = await open;
-  if (status >= 400) await answer(response, open, label, false); // throws the typed error
+  const open = await openAnswer(response, body, s, label, keypair);
+  if (status >= 400) await answer(response, open, label, undefined); // throws the typed error
   return streamed(response, open.encryption, once(open.plain));
 }
 
