@@ -26,6 +26,10 @@ export const groups = {
     mutate: ["src/secure/*.ts", "src/stores/replay.ts"],
     tests: ["secure", "secure-v2", "secure-attacks"],
   },
+  live: {
+    mutate: ["src/secp256k1/sized-records.ts", "src/client/stream.ts"],
+    tests: ["secp256k1-v2-sized", "stream-live"],
+  },
 };
 
 const name = process.env.USRV_MUTATE || "core";
