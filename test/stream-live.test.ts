@@ -345,6 +345,7 @@ describe("E9: client.stream without v2", () => {
       const options = encryption ? { puk: server.publicKey, encryption } : {};
       const answer = await c.stream("GET", ["none"], undefined, options);
       assert.equal(answer.status, 204);
+      assert.equal(answer.encryption, encryption === "v2" ? "v2" : null); // v1 seals no empty answer
       assert.deepEqual(await all(answer), [], String(encryption));
       await answer.cancel();
     }
@@ -362,7 +363,12 @@ describe("E9: client.stream without v2", () => {
       peer: "http://x",
       fetch: async () => new Response(broken(new TextEncoder().encode("data: 1\n\n"))),
     });
-    await assert.rejects(all(await inClear.stream("GET", ["feed"])), { code: "USRV_ERR_CLIENT_UNREACHABLE" });
+    await assert.rejects(all(await inClear.stream("GET", ["feed"])), (e: Error & { code?: string }) => {
+      assert.equal(e.code, "USRV_ERR_CLIENT_UNREACHABLE");
+      assert.match(e.message, /GET http:\/\/x\/feed: the stream broke off/);
+      assert.equal((e.cause as Error).message, "terminated");
+      return true;
+    });
     const sealed = createClient({
       peer: "http://x",
       identity: client,
