@@ -176,6 +176,13 @@ describe("CORS in headless Chromium: a page on one port calls the API on another
                   body: '{"a":1}',
                 }),
                 evilHeader: await attempt(`${apiUrl}/data`, { headers: { "x-evil": "1" } }),
+                // what usrv's client sends to learn the versions and to ask for live records, and reads back
+                versions: await fetch(`${apiUrl}/data`, {
+                  headers: { "usrv-encryption": "1, 2", "usrv-records": "sized", "usrv-record": "AA==" },
+                }).then(
+                  (res) => res.headers.get("usrv-encryption"),
+                  (e) => (e as Error).name,
+                ),
                 login: await attempt(`${apiUrl}/login`, { credentials: "include" }),
                 me: await attempt(`${apiUrl}/me`, { credentials: "include" }),
                 meWithout: await attempt(`${apiUrl}/me`),
@@ -189,6 +196,7 @@ describe("CORS in headless Chromium: a page on one port calls the API on another
       assert.deepEqual(admitted.simple, { status: 200, body: { got: null } });
       assert.deepEqual(admitted.preflighted, { status: 200, body: { got: '{"a":1}' } });
       assert.deepEqual(admitted.evilHeader, { error: "TypeError" }, "a header the API does not admit");
+      assert.equal(admitted.versions, "1, 2", "usrv's v2 headers admitted and exposed by default");
       assert.deepEqual(admitted.login, { status: 200, body: "in" });
       assert.deepEqual(admitted.me, { status: 200, body: "s3cr3t" }, "the cookie went with credentials");
       assert.deepEqual(admitted.meWithout, { status: 200, body: null }, "and not without");
@@ -198,7 +206,9 @@ describe("CORS in headless Chromium: a page on one port calls the API on another
         "credentials to an API that does not allow them",
       );
       const other = await run(pageB.url);
-      for (const [name, outcome] of Object.entries(other))
+      const { versions, ...others } = other;
+      assert.equal(versions, "TypeError");
+      for (const [name, outcome] of Object.entries(others))
         assert.deepEqual(outcome, { error: "TypeError" }, name);
     } finally {
       await browser.close();

@@ -39,13 +39,16 @@ export interface CorsOptions {
   maxAge?: number;
 }
 
+/** usrv's encryption headers, v1 and v2 (docs/wire.md, docs/wire-v2.md): admitted and exposed alike. */
 const ENCRYPTION = [
   "ephemeral-public-key",
   "sender-public-key",
   "sender-signature",
   "nonce",
-  "hpke-enc",
   "response-nonce",
+  "usrv-encryption",
+  "usrv-record",
+  "usrv-records",
 ];
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"];
 const HEADERS = ["content-type", "authorization", "x-request-id", ...ENCRYPTION];
