@@ -14,6 +14,7 @@
  * app.use(compress({ threshold: 1024 }));
  */
 import type { Hooks } from "../app/hooks.js";
+import { knownKeys } from "../common/known-keys.js";
 import { carriesKeys } from "../secure/security.js";
 import { addToken } from "./vary.js";
 
@@ -88,6 +89,7 @@ export function negotiate(header: string | undefined, offered: readonly Encoding
  * app.use(compress({ encodings: ["gzip"], threshold: 256 }));
  */
 export function compress(options: CompressOptions = {}): Hooks {
+  knownKeys("compress", options, ["threshold", "encodings", "types", "brotliQuality", "level"]);
   const threshold = options.threshold ?? 1024;
   const types = options.types ?? compressible;
   const quality = options.brotliQuality ?? 4;

@@ -24,6 +24,7 @@
  */
 import type { Hooks } from "../app/hooks.js";
 import { HttpError } from "../common/errors.js";
+import { knownKeys } from "../common/known-keys.js";
 import type { Context } from "../common/types.js";
 
 const utf8 = new TextEncoder();
@@ -114,6 +115,7 @@ export interface ConditionalOptions {
  * app.use(conditional());
  */
 export function conditional(options: ConditionalOptions = {}): Hooks {
+  knownKeys("conditional", options, ["etag"]);
   const make = options.etag !== false;
   return {
     async onResponse(answer, ctx) {

@@ -12,6 +12,7 @@
  * app.use(cors({ origins: ["https://app.example.com"], credentials: true }));
  */
 import type { Hooks } from "../app/hooks.js";
+import { knownKeys } from "../common/known-keys.js";
 import type { Context } from "../common/types.js";
 import { addToken } from "./vary.js";
 
@@ -104,6 +105,14 @@ function originCheck(origins: CorsOptions["origins"], credentials: boolean): (or
  */
 export function cors(options: CorsOptions): Hooks {
   if (options === null || typeof options !== "object") fail("needs options: cors({ origins: [...] })");
+  knownKeys("cors", options, [
+    "origins",
+    "credentials",
+    "methods",
+    "allowedHeaders",
+    "exposedHeaders",
+    "maxAge",
+  ]);
   const credentials = options.credentials === true;
   const admitted = originCheck(options.origins, credentials);
   const wildcard = Array.isArray(options.origins) && options.origins[0] === "*";

@@ -10,6 +10,7 @@
  */
 import type { Span, Tracer } from "@opentelemetry/api";
 import type { Hooks } from "../app/hooks.js";
+import { knownKeys } from "../common/known-keys.js";
 import type { Context } from "../common/types.js";
 
 /** Options of `tracing`. */
@@ -40,6 +41,7 @@ export function spanOf(ctx: Context): Span | undefined {
  * app.group("/api", { hooks: await tracing() }, (api) => { ... });
  */
 export async function tracing(options: TracingOptions = {}): Promise<Hooks> {
+  knownKeys("tracing", options, ["tracer"]);
   let api: typeof import("@opentelemetry/api");
   try {
     api = await import("@opentelemetry/api");

@@ -15,6 +15,7 @@
  */
 import type { Hooks } from "../app/hooks.js";
 import { HttpError } from "../common/errors.js";
+import { knownKeys } from "../common/known-keys.js";
 import type { Context } from "../common/types.js";
 import { type Bucket, MemoryRateLimitStore, type RateLimitStore, type Taken } from "../stores/rate-limit.js";
 
@@ -67,6 +68,7 @@ export function rateLimit(options: RateLimitOptions): Hooks {
     throw new TypeError(`[usrv] rateLimit: ${why}`);
   };
   if (options === null || typeof options !== "object") fail("needs options: rateLimit({ limit, window })");
+  knownKeys("rateLimit", options, ["limit", "window", "burst", "key", "store", "name", "onStoreError"]);
   const { limit, window } = options;
   const burst = options.burst ?? limit;
   if (!Number.isSafeInteger(limit) || limit < 1) fail("limit must be a whole number >= 1");

@@ -17,6 +17,7 @@ import { realpath, stat } from "node:fs/promises";
 import { join, sep } from "node:path";
 import { Readable } from "node:stream";
 import { type App, createApp } from "../app/app.js";
+import { knownKeys } from "../common/known-keys.js";
 import { typeOfName } from "../common/mime.js";
 import type { Context } from "../common/types.js";
 import { type Encoding, negotiate } from "./compress.js";
@@ -85,6 +86,7 @@ function noneMatch(field: string, etag: string): boolean {
  * app.mount("/", serveStatic("dist/site", { index: "index.html", immutable: true, maxAge: 31_536_000 }));
  */
 export function serveStatic(root: string, options: StaticOptions = {}): App {
+  knownKeys("serveStatic", options, ["index", "dotfiles", "maxAge", "immutable", "precompressed"]);
   const base = realpathSync(root);
   const index = options.index ?? "index.html";
   const dotfiles = options.dotfiles ?? "deny";

@@ -2,6 +2,8 @@
  * Newline-delimited JSON: a source of values as an `application/x-ndjson`
  * answer, one JSON text per line.
  */
+
+import { knownKeys } from "../common/known-keys.js";
 import { checkCount, MAX_STREAMS, pull, type Source, type StreamContext } from "./pull.js";
 
 /** Options of {@link ndjson}. */
@@ -32,6 +34,7 @@ function line(value: unknown): string {
  * // {"id":1}\n{"id":2}\n...
  */
 export function ndjson<T>(ctx: StreamContext, source: Source<T>, options: NdjsonOptions = {}): Response {
+  knownKeys("ndjson", options, ["heartbeat", "status", "maxStreams"]);
   const heartbeat = checkCount("ndjson", "heartbeat", options.heartbeat ?? 0);
   const maxStreams = checkCount("ndjson", "maxStreams", options.maxStreams ?? MAX_STREAMS);
   const body = pull(ctx, source, { encode: line, beat: "\n", heartbeat, maxStreams, name: "ndjson" });

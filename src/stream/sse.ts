@@ -3,6 +3,8 @@
  * as a `text/event-stream` answer, with heartbeats, a reconnection delay and
  * the `Last-Event-ID` a reconnecting `EventSource` sends back.
  */
+
+import { knownKeys } from "../common/known-keys.js";
 import type { RequestHeaders } from "../common/types.js";
 import { checkCount, MAX_STREAMS, pull, type Source, type StreamContext } from "./pull.js";
 
@@ -117,6 +119,7 @@ export function sse(
   source: Source<SseEvent | string>,
   options: SseOptions = {},
 ): Response {
+  knownKeys("sse", options, ["heartbeat", "retry", "status", "maxStreams"]);
   const heartbeat = checkCount("sse", "heartbeat", options.heartbeat ?? 15_000);
   const maxStreams = checkCount("sse", "maxStreams", options.maxStreams ?? MAX_STREAMS);
   const prelude = options.retry === undefined ? undefined : `${retryField(options.retry)}\n`;
