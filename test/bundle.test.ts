@@ -31,11 +31,15 @@ const KB = 1024;
  * use; then 78,741 with WebSocket routes (issue 17 item 4): 0.9 KB of `ws()`'s
  * bind-time checks, and about 1 KB of import and export lists because esbuild
  * splits the pipeline's steps into a chunk shared with the lazily loaded
- * WebSocket face (no code on the request path). The budget is the last figure
- * rounded up to the next KB plus 2 KB. Lower it as the core shrinks; never
- * raise it without saying why in the commit.
+ * WebSocket face (no code on the request path); then 80,940 with the Node
+ * face feeding a body to a writer chunk by chunk (`pipeBody`: spooled uploads
+ * read the request's own Buffers, 0.3 KB net), arrow handlers told apart
+ * (no context built for them), `onResponse` on an upgrade's 101 and no
+ * Content-Type on a 204. The budget is the last figure rounded up to the
+ * next KB. Lower it as the core shrinks; never raise it without saying why
+ * in the commit.
  */
-const BUDGET = 79 * KB;
+const BUDGET = 80 * KB;
 /** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
 const LAZY: Record<string, string> = {
   "the Node server": "build/lib/faces/serve.js",

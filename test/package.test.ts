@@ -190,7 +190,7 @@ describe("packaging: npm pack, then an install of the tarball", () => {
       );
     });
 
-    it("an uploads route without busboy: a 500 to the client, one line in the log saying to install it", () => {
+    it("an uploads route without busboy: run() fails naming it; a request anyway is a 500 and one log line saying to install it", () => {
       const script = [
         'import { createApp } from "usrv";',
         "const lines = [];",
@@ -201,14 +201,17 @@ describe("packaging: npm pack, then an install of the tarball", () => {
         "const form = new FormData();",
         "form.append('file', new Blob(['x']), 'x.txt');",
         "const res = await app.request('/up', { method: 'POST', body: form });",
-        "console.log(JSON.stringify([res.status, (await res.json()).code, lines.join(' | ')]));",
+        "const started = await app.run({ port: 0 }).then((s) => s.close().then(() => 'started'), (e) => e.message);",
+        "console.log(JSON.stringify([res.status, (await res.json()).code, lines.join(' | '), started]));",
       ].join("\n");
       writeFileSync(join(app, "upload.mjs"), script);
-      const [status, code, log] = JSON.parse(run(process.execPath, ["upload.mjs"], app)) as [
+      const [status, code, log, started] = JSON.parse(run(process.execPath, ["upload.mjs"], app)) as [
         number,
         string,
         string,
+        string,
       ];
+      assert.match(started, /needs the package busboy: npm install busboy/, "run() refuses to start");
       assert.equal(status, 500);
       assert.equal(code, "USRV_ERR_INTERNAL");
       assert.match(log, /needs the package busboy: npm install busboy/);

@@ -272,13 +272,13 @@ export class App extends Group<""> implements Core {
       }
       this.logger.level = parseLevel(options.logLevel);
     }
-    const [{ serve }, ws] = await Promise.all([
+    const [{ serve }, peers] = await Promise.all([
       import("../faces/serve.js"), // node:http: loaded only to serve
-      import("../ws/attach.js"),
+      import("./peers.js"),
     ]);
-    const upgrade = await ws.prepare(this);
+    const upgrade = await peers.loadPeers(this, options?.http2 === true && options.tls === undefined);
     const handle = (await serve(this.listener, this.logger, options)) as ServerHandle<ServerOf<O>>;
-    return ws.withUpgrades(this, handle, options?.drainTimeout, upgrade);
+    return peers.withUpgrades(this, handle, options?.drainTimeout, upgrade);
   }
 
   /**

@@ -107,6 +107,16 @@ const tooLarge = (
   limit: number,
 ) => new HttpError(code, why, { detail: { limit }, headers: { connection: "close" } });
 
+/**
+ * busboy, or a `MissingPeerError` naming it: `run()` calls it when the app has
+ * `uploads` routes, so that a missing busboy fails the start, not each upload.
+ */
+export function loadBusboy(): Promise<typeof import("busboy")> {
+  return importPeer("busboy", "bind({ uploads })", () => importNamed<BusboyModule>("busboy")).then(
+    (m) => m.default,
+  );
+}
+
 /** What Node's loader gives for busboy, a CommonJS module: its export as `default`. */
 type BusboyModule = { default: typeof import("busboy") };
 
@@ -122,9 +132,7 @@ async function spool(
   limits: UploadLimits,
   dir: string,
 ): Promise<Dict> {
-  const busboy = await importPeer("busboy", "bind({ uploads })", () =>
-    importNamed<BusboyModule>("busboy"),
-  ).then((m) => m.default);
+  const busboy = await loadBusboy();
   if (!inc.hasBody) throw new HttpError("USRV_ERR_BAD_MULTIPART", "invalid multipart body: it is empty");
   // the heads, read by multipart.ts as on a route that reads the body whole (a 400 for a bad boundary)
   const reading = new PartHeads(contentType, (head) => fileType(head) !== undefined);
