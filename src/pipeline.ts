@@ -494,7 +494,7 @@ function out(inc: Incoming, reply: Reply): Reply {
  * user's report finds the log lines. A HEAD answer's Content-Length grows
  * with it.
  */
-function stamped(inc: Incoming, reply: Reply): Reply {
+export function stamped(inc: Incoming, reply: Reply): Reply {
   if (reply.error === undefined || reply.response !== undefined) return reply;
   const field = `,"requestId":${JSON.stringify(inc.requestId)}`; // ASCII: one byte per character
   const body = reply.body;

@@ -207,9 +207,10 @@ describe("W1-W7: WebSocket routes over run()", () => {
 
   it("W1: an upgrade to a path with no WebSocket route is a 404 answer, never upgraded", async () => {
     for (const path of ["/nowhere", "/plain", "/rooms/blue/chat/not-a-number"]) {
-      const r = await refusal(wsUrl(server, path));
+      const r = await refusal(wsUrl(server, path), { "x-request-id": "ws-404" });
       assert.equal(r.status, 404, path);
       assert.equal(JSON.parse(r.body).code, "USRV_ERR_NOT_FOUND");
+      assert.equal(JSON.parse(r.body).requestId, "ws-404", "usrv's error body names the request id");
       assert.equal(r.headers.connection, "close");
     }
     // and a plain GET to a WebSocket route's path is no match either
@@ -254,6 +255,7 @@ describe("W1-W7: WebSocket routes over run()", () => {
     const r = await refusal(wsUrl(server, "/broken/x"));
     assert.equal(r.status, 500);
     assert.equal(JSON.parse(r.body).code, "USRV_ERR_INTERNAL");
+    assert.match(JSON.parse(r.body).requestId, /^[0-9a-f-]{36}$/, "a generated request id");
     assert.doesNotMatch(r.body, /secret detail|at /);
     assert.ok(
       logs.some((l) => l.includes("hook secret detail")),
@@ -277,6 +279,9 @@ describe("W1-W7: WebSocket routes over run()", () => {
       { code: 1009, route: "/small" },
     );
     assert.ok(errors.some((e) => (e as { code?: string }).code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH"));
+    // the peer's fault: one info line, no stack (any client can cause it)
+    const line = logs.find((l) => l.includes("/small: Max payload size exceeded"));
+    assert.ok(line?.startsWith("info:") && !line.includes("\n"), line);
     // text that is not UTF-8: 1007, told to close as such
     const bad = await Client.open(wsUrl(server, "/small"));
     bad.ws.send(Buffer.from([0xff, 0xfe]), { binary: false });
@@ -617,6 +622,7 @@ describe("W7: usrv serve serves WebSocket routes", () => {
   for (const threads of ["1", "2"]) {
     it(`W7: usrv serve -t ${threads}: a binding module's WebSocket route answers; SIGTERM closes it with 1001`, async () => {
       const s = await startServe(["-p", "0", "-l", "40", "-t", threads, "bind-ws.mjs"], {});
+      await s.waitFor(/^ {2}WS {6}\/echo\/<int:n>$/m, "the WebSocket route in the banner's list");
       const c = await Client.open(`${s.url.replace(/^http/, "ws")}/echo/3`);
       assert.equal(JSON.parse((await c.next()).data as string).n, 3);
       c.ws.send("ping?");
@@ -626,6 +632,24 @@ describe("W7: usrv serve serves WebSocket routes", () => {
       assert.equal(await s.exit, 0);
     });
   }
+});
+
+describe("W8: an h2c server reaches no WebSocket route", () => {
+  it("W8: run({ http2: true }) without tls warns, naming the WebSocket routes no client can reach", async () => {
+    const { app, logs } = quietApp();
+    app.ws("/live/<int:room>", {});
+    const server = await app.run({ port: 0, http2: true });
+    try {
+      assert.ok(
+        logs.some((l) =>
+          /WebSocket routes \(\/live\/<int:room>\) cannot be reached on an h2c server/.test(l),
+        ),
+        logs.join("\n"),
+      );
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe("W1: ws is an optional peer", () => {

@@ -100,6 +100,7 @@ export async function startApp(c: StartConfig, store: ReplayStore): Promise<Star
     .map(
       ([m, p]) => `  ${m.padEnd(7)} ${p}${owners.has(`${m} ${p}`) ? `   (${owners.get(`${m} ${p}`)})` : ""}`,
     );
+  for (const [, p] of app.wsRouter.routes()) routes.push(`  ${"WS".padEnd(7)} ${p}`);
   const workers = c.threads === 1 ? "1 process" : `${c.threads} workers`;
   return {
     server,

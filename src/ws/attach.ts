@@ -12,9 +12,22 @@ import type { Duplex } from "node:stream";
 import type { ServerHandle } from "../faces/serve.js";
 import type { UpgradeApp, UpgradeListener } from "./upgrade.js";
 
-/** The upgrade listener, loaded now when `app` has WebSocket routes (rejects with a `MissingPeerError` without `ws`). */
-export async function prepare(app: UpgradeApp): Promise<UpgradeListener | undefined> {
-  if (app.wsRouter.entries().length === 0) return undefined;
+/**
+ * The upgrade listener, loaded now when `app` has WebSocket routes (rejects
+ * with a `MissingPeerError` without `ws`). On an h2c server (`h2c`), which
+ * no WebSocket client can reach, it warns instead, naming the routes.
+ */
+export async function prepare(app: UpgradeApp, h2c = false): Promise<UpgradeListener | undefined> {
+  const routes = app.wsRouter.routes();
+  if (routes.length === 0) return undefined;
+  if (h2c) {
+    const names = routes.map(([, p]) => p).join(", ");
+    app.logger.warn(
+      { routes: names },
+      `WebSocket routes (${names}) cannot be reached on an h2c server (http2 without tls): a WebSocket opens with an HTTP/1.1 upgrade; serve them with tls (HTTP/1.1 by ALPN) or without http2`,
+    );
+    return undefined;
+  }
   const upgrade = (await import("./upgrade.js")).nodeUpgrade(app);
   await upgrade.ready();
   return upgrade;

@@ -216,12 +216,13 @@ class Peer implements WsSocket {
       });
     }
     raw.on("error", (err: Error & { code?: string }) => {
-      if (err.code?.startsWith("WS_ERR_")) this.#fault = FAULTS[err.code] ?? 1002;
-      // ws has already closed with the code (1009 over maxPayload, 1002 bad framing, 1007 bad UTF-8)
-      this.#logger.warn(
-        { err, route: route.label, requestId: ctx.requestId, code: err.code },
-        `${route.label}: ${err.message}`,
-      );
+      const where = { route: route.label, requestId: ctx.requestId, code: err.code };
+      if (err.code?.startsWith("WS_ERR_")) {
+        // the peer's fault, and ws has already closed with its code (1009 over maxPayload, 1002 bad
+        // framing, 1007 bad UTF-8): a line, no stack, since any client can cause it
+        this.#fault = FAULTS[err.code] ?? 1002;
+        this.#logger.info(where, `${route.label}: ${err.message}`);
+      } else this.#logger.warn({ err, ...where }, `${route.label}: ${err.message}`);
       this.#tell(err);
     });
     raw.once("close", (code: number, why: Buffer) => {

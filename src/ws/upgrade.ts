@@ -21,7 +21,7 @@ import { type Reply, renderError, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
 import type { Match, Router } from "../core/router.js";
 import type { Incoming } from "../faces/incoming.js";
-import { type Core, logReply } from "../pipeline.js";
+import { type Core, logReply, stamped } from "../pipeline.js";
 import { writeReply } from "./answer.js";
 import type { Sockets } from "./socket.js";
 import type { WsRoute } from "./types.js";
@@ -123,7 +123,8 @@ export function nodeUpgrade(app: UpgradeApp): UpgradeListener {
     const start = app.accessLog ? performance.now() : 0;
     const url = req.url ?? "/";
     const inc = new UpgradeIncoming(req, url, socket);
-    const send = (reply: Reply) => {
+    const send = (answer: Reply) => {
+      const reply = stamped(inc, answer); // usrv's error body names the request id, as over HTTP
       logReply(app, inc, reply, start);
       void writeReply(socket, reply);
     };
