@@ -230,6 +230,7 @@ matrix(
       assert.equal(await res2.text(), "");
       // nor say the length of one
       assert.deepEqual([res.headers.get("content-length"), res2.headers.get("content-length")], [null, null]);
+      assert.equal(res.headers.get("content-type"), null, "a 204 has no content to give a type");
     });
     it("R5: an HttpError's own Content-Type replaces ours, whatever its spelling", async () => {
       const res = await send()("/problem");

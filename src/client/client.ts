@@ -243,7 +243,7 @@ export class Client {
   ) {
     // 1. options: the call's over the client's; where (the peer), then how
     // long, how often, how much, which redirects (once step 2 names the call)
-    checkClientOptions("call", options, CALL_OPTIONS);
+    checkClientOptions(sized ? "stream" : "call", options, CALL_OPTIONS);
     const peer = this.#peerFor(method, segments, options);
     // 2. URL: segments, and the values as the query for bodiless methods
     const { url, label } = target(method, segments, values, peer);

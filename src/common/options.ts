@@ -98,7 +98,7 @@ export const count =
 export const typeOf =
   (type: "boolean" | "string" | "function" | "object"): Check =>
   (v) =>
-    typeof v === type && v !== null ? undefined : `a ${type}`;
+    typeof v === type && v !== null ? undefined : `${type === "object" ? "an" : "a"} ${type}`;
 
 /** A list of strings (at least `min`); `example` shows the right form. */
 export const strings =

@@ -50,6 +50,8 @@ function json(status: number, body: string, method: string, extra?: Record<strin
       headers["content-length"] = String(utf8.encode(body).length);
       return { status, headers, body: null, omitted: body };
     }
+    // 1xx and 204 have no content to give a type; a 304 keeps the one its 200 would have
+    if (status === 204 || status < 200) delete headers["content-type"];
     return { status, headers, body: null };
   }
   return { status, headers, body };

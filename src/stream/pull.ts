@@ -90,7 +90,7 @@ export function pull<T>(
     // a client that opens stream after stream must not hold the process's memory: each one costs ~30 KB
     throw new HttpError(
       "USRV_ERR_TOO_MANY_STREAMS",
-      `${framing.name}: this process holds ${open} open streams, its limit (maxStreams ${framing.maxStreams})`,
+      `${framing.name}: this process holds ${open} open stream${open === 1 ? "" : "s"}, its limit (maxStreams ${framing.maxStreams})`,
       { headers: { "retry-after": "5" } },
     );
   }
