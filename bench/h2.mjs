@@ -10,7 +10,7 @@ import { connect } from "node:http2";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
 import { cpuMicros, SCENARIOS, startServer, stopServer, waitIdle } from "./harness.mjs";
-import { fmt, median, table, writeSection } from "./report.mjs";
+import { fmt, interleave, median, roundRatio, table, usedRuns, writeSection } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = `${ROOT}bench/RESULTS.md`;
@@ -107,33 +107,19 @@ async function measure(framework) {
   }
 }
 
-const results = Object.fromEntries(FRAMEWORKS.map((f) => [f, []]));
 console.error(
   `# ${ROUNDS} round(s) x ${SECONDS} s after ${WARMUP} s of warm-up, h2c, ${CONNECTIONS} connections x ${STREAMS} streams; ${pinning}`,
 );
-for (let round = 1; round <= ROUNDS; round++) {
-  const order = round % 2 ? FRAMEWORKS : [...FRAMEWORKS].reverse();
-  for (const f of order) {
-    const r = await measure(f);
-    results[f].push(r);
-    console.error(
-      `round ${round}/${ROUNDS} ${f.padEnd(12)} ${fmt(r.rps)} req/s  mean ${fmt(r.mean, 2)} ms  ${fmt(r.us, 1)} µs/req  busy ${fmt(r.busy)}%`,
-    );
-  }
-}
+const results = await interleave(
+  FRAMEWORKS,
+  ROUNDS,
+  measure,
+  (f, r) =>
+    `${f.padEnd(12)} ${fmt(r.rps)} req/s  mean ${fmt(r.mean, 2)} ms  ${fmt(r.us, 1)} µs/req  busy ${fmt(r.busy)}%`,
+);
 
-const used = (f) => {
-  const good = results[f].filter((r) => r.busy >= DISTURBED);
-  return good.length ? good : results[f];
-};
-const ratio = (f, anchor) => {
-  const rs = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const [a, b] = [results[f][i], results[anchor]?.[i]];
-    if (a && b && a.busy >= DISTURBED && b.busy >= DISTURBED) rs.push(a.rps / b.rps);
-  }
-  return rs.length ? median(rs) : Number.NaN;
-};
+const used = (f) => usedRuns(results[f], DISTURBED);
+const ratio = (f, anchor) => roundRatio(results[f], results[anchor], "rps", DISTURBED);
 const rows = FRAMEWORKS.map((f) => [
   f,
   fmt(median(used(f).map((r) => r.rps))),

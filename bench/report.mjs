@@ -42,3 +42,36 @@ export function writeSection(file, begin, end, section) {
       : `${text.trimEnd()}\n\n${block}`,
   );
 }
+
+/**
+ * The interleaved protocol: each round measures every framework once, in an order that alternates
+ * round by round, so that a drift of the machine falls on all of them alike. Logs a line per cell
+ * (`line(framework, result)`); resolves to each framework's results, in round order.
+ */
+export async function interleave(frameworks, rounds, measure, line) {
+  const results = Object.fromEntries(frameworks.map((f) => [f, []]));
+  for (let round = 1; round <= rounds; round++) {
+    for (const f of round % 2 ? frameworks : [...frameworks].reverse()) {
+      const r = await measure(f);
+      results[f].push(r);
+      console.error(`round ${round}/${rounds} ${line(f, r)}`);
+    }
+  }
+  return results;
+}
+
+/** The runs whose server stayed busy at least `disturbed` (%), or all of them when none did. */
+export function usedRuns(runs, disturbed) {
+  const good = runs.filter((r) => r.busy >= disturbed);
+  return good.length ? good : runs;
+}
+
+/** The median of per-round ratios of `key` (runs over the anchor's), over the rounds where both stayed busy at least `disturbed`. */
+export function roundRatio(runs, anchorRuns, key, disturbed) {
+  const rs = [];
+  for (let i = 0; i < runs.length; i++) {
+    const [a, b] = [runs[i], anchorRuns?.[i]];
+    if (a && b && a.busy >= disturbed && b.busy >= disturbed) rs.push(a[key] / b[key]);
+  }
+  return rs.length ? median(rs) : Number.NaN;
+}

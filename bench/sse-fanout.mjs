@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { connect } from "node:net";
 import { fileURLToPath } from "node:url";
 import { cpuMicros, pinning as serverPinning, startServer, stopServer, waitIdle } from "./harness.mjs";
-import { fmt, median, table, writeSection } from "./report.mjs";
+import { fmt, interleave, median, table, writeSection } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = `${ROOT}bench/RESULTS.md`;
@@ -104,19 +104,15 @@ async function measure(framework) {
   }
 }
 
-const results = Object.fromEntries(FRAMEWORKS.map((f) => [f, []]));
 console.error(`# ${ROUNDS} round(s), ${STREAMS} streams, ${TICKS} events each; ${pinning}`);
-for (let round = 1; round <= ROUNDS; round++) {
-  const order = round % 2 ? FRAMEWORKS : [...FRAMEWORKS].reverse();
-  for (const f of order) {
-    const r = await measure(f);
-    results[f].push(r);
-    console.error(
-      `round ${round}/${ROUNDS} ${f.padEnd(10)} RSS ${fmt(r.before / 1024, 1)} -> ${fmt(r.after / 1024, 1)} MiB  ` +
-        `${fmt(r.perStream / 1024, 1)} KiB/stream  ${fmt(r.usPerEvent, 2)} µs/event`,
-    );
-  }
-}
+const results = await interleave(
+  FRAMEWORKS,
+  ROUNDS,
+  measure,
+  (f, r) =>
+    `${f.padEnd(10)} RSS ${fmt(r.before / 1024, 1)} -> ${fmt(r.after / 1024, 1)} MiB  ` +
+    `${fmt(r.perStream / 1024, 1)} KiB/stream  ${fmt(r.usPerEvent, 2)} µs/event`,
+);
 
 const med = (f, key) => median(results[f].map((r) => r[key]));
 const rows = FRAMEWORKS.map((f) => [

@@ -16,7 +16,7 @@ import { readFileSync } from "node:fs";
 import { request } from "node:http";
 import { fileURLToPath } from "node:url";
 import { cpuMicros, pinning, startServer, stopServer, waitIdle } from "./harness.mjs";
-import { fmt, median, table, writeSection } from "./report.mjs";
+import { fmt, interleave, median, roundRatio, table, usedRuns, writeSection } from "./report.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const RESULTS = `${ROOT}bench/RESULTS.md`;
@@ -125,34 +125,20 @@ async function measure(framework) {
   }
 }
 
-const results = Object.fromEntries(FRAMEWORKS.map((f) => [f, []]));
 console.error(
   `# ${ROUNDS} round(s), one ${SIZE / MiB} MiB upload per cell after ${WARMUP} of 16 MiB; ${pinning}`,
 );
-for (let round = 1; round <= ROUNDS; round++) {
-  const order = round % 2 ? FRAMEWORKS : [...FRAMEWORKS].reverse();
-  for (const f of order) {
-    const r = await measure(f);
-    results[f].push(r);
-    console.error(
-      `round ${round}/${ROUNDS} ${f.padEnd(26)} ${fmt(r.mibs)} MiB/s  peak RSS ${fmt(r.peak, 1)} MiB (+${fmt(r.growth, 1)})  ${fmt(r.usPerMiB)} µs CPU/MiB  busy ${fmt(r.busy)}%`,
-    );
-  }
-}
+const results = await interleave(
+  FRAMEWORKS,
+  ROUNDS,
+  measure,
+  (f, r) =>
+    `${f.padEnd(26)} ${fmt(r.mibs)} MiB/s  peak RSS ${fmt(r.peak, 1)} MiB (+${fmt(r.growth, 1)})  ${fmt(r.usPerMiB)} µs CPU/MiB  busy ${fmt(r.busy)}%`,
+);
 
-const used = (f) => {
-  const good = results[f].filter((r) => r.busy >= DISTURBED);
-  return good.length ? good : results[f];
-};
-const ratio = (f, anchor, key) => {
-  if (!anchor) return Number.NaN;
-  const rs = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const [a, b] = [results[f][i], results[anchor]?.[i]];
-    if (a && b) rs.push(a[key] / b[key]);
-  }
-  return rs.length ? median(rs) : Number.NaN;
-};
+const used = (f) => usedRuns(results[f], DISTURBED);
+// every round counts for the ratio: the two servers of a pair shared its conditions
+const ratio = (f, anchor, key) => roundRatio(results[f], results[anchor], key, 0);
 const rows = FRAMEWORKS.map((f) => [
   f.replace(/^upload-/, ""),
   fmt(median(used(f).map((r) => r.mibs))),

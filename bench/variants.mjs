@@ -10,7 +10,7 @@
 // Build first. Writes the preset's own section of bench/RESULTS.md (between its markers).
 import { fileURLToPath } from "node:url";
 import { check, cpuMicros, pinning, SCENARIOS, startServer, stopServer, waitIdle, wrk } from "./harness.mjs";
-import { fmt, median, table, writeSection } from "./report.mjs";
+import { fmt, interleave, median, roundRatio, table, usedRuns, writeSection } from "./report.mjs";
 import { BIG_TEXT, STATIC_FILE } from "./servers/big.mjs";
 
 const PRESETS = {
@@ -126,33 +126,19 @@ async function measure(framework) {
   }
 }
 
-const results = Object.fromEntries(FRAMEWORKS.map((f) => [f, []]));
 console.error(
   `# ${ROUNDS} round(s) x ${SECONDS} s after ${WARMUP} s of warm-up, ${CONNECTIONS} connections; ${pinning}`,
 );
-for (let round = 1; round <= ROUNDS; round++) {
-  const order = round % 2 ? FRAMEWORKS : [...FRAMEWORKS].reverse();
-  for (const f of order) {
-    const r = await measure(f);
-    results[f].push(r);
-    console.error(
-      `round ${round}/${ROUNDS} ${f.padEnd(15)} ${fmt(r.rps)} req/s  p99 ${fmt(r.p99, 2)} ms  ${fmt(r.us, 1)} µs/req  busy ${fmt(r.busy)}%`,
-    );
-  }
-}
+const results = await interleave(
+  FRAMEWORKS,
+  ROUNDS,
+  measure,
+  (f, r) =>
+    `${f.padEnd(15)} ${fmt(r.rps)} req/s  p99 ${fmt(r.p99, 2)} ms  ${fmt(r.us, 1)} µs/req  busy ${fmt(r.busy)}%`,
+);
 
-const used = (f) => {
-  const good = results[f].filter((r) => r.busy >= DISTURBED);
-  return good.length ? good : results[f];
-};
-const ratio = (f, anchor, key) => {
-  const rs = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const [a, b] = [results[f][i], results[anchor]?.[i]];
-    if (a && b && a.busy >= DISTURBED && b.busy >= DISTURBED) rs.push(a[key] / b[key]);
-  }
-  return rs.length ? median(rs) : Number.NaN;
-};
+const used = (f) => usedRuns(results[f], DISTURBED);
+const ratio = (f, anchor, key) => roundRatio(results[f], results[anchor], key, DISTURBED);
 const rows = FRAMEWORKS.map((f) => [
   f,
   fmt(median(used(f).map((r) => r.rps))),

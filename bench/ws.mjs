@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { writeSection } from "./report.mjs";
+import { interleave, roundRatio, usedRuns, writeSection } from "./report.mjs";
 
 const env = process.env;
 
@@ -107,33 +107,19 @@ async function measure(framework) {
   }
 }
 
-const results = Object.fromEntries(FRAMEWORKS.map((f) => [f, []]));
 console.error(
   `# ${ROUNDS} round(s) x ${SECONDS} s after ${WARMUP} s of warm-up, ${CONNECTIONS} connections, ${SIZE}-byte text messages; ${pinning}`,
 );
-for (let round = 1; round <= ROUNDS; round++) {
-  const order = round % 2 ? FRAMEWORKS : [...FRAMEWORKS].reverse();
-  for (const f of order) {
-    const r = await measure(f);
-    results[f].push(r);
-    console.error(
-      `round ${round}/${ROUNDS} ${f.padEnd(13)} ${fmt(r.mps)} msg/s  p99 ${fmt(r.p99, 2)} ms  ${fmt(r.us, 1)} µs/msg  busy ${fmt(r.busy)}%`,
-    );
-  }
-}
+const results = await interleave(
+  FRAMEWORKS,
+  ROUNDS,
+  measure,
+  (f, r) =>
+    `${f.padEnd(13)} ${fmt(r.mps)} msg/s  p99 ${fmt(r.p99, 2)} ms  ${fmt(r.us, 1)} µs/msg  busy ${fmt(r.busy)}%`,
+);
 
-const used = (f) => {
-  const good = results[f].filter((r) => r.busy >= DISTURBED);
-  return good.length ? good : results[f];
-};
-const ratio = (f, key) => {
-  const rs = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    const [a, b] = [results[f][i], results[ANCHOR][i]];
-    if (a && b && a.busy >= DISTURBED && b.busy >= DISTURBED) rs.push(a[key] / b[key]);
-  }
-  return rs.length ? median(rs) : Number.NaN;
-};
+const used = (f) => usedRuns(results[f], DISTURBED);
+const ratio = (f, key) => roundRatio(results[f], results[ANCHOR], key, DISTURBED);
 const rows = FRAMEWORKS.map((f) => [
   f,
   fmt(median(used(f).map((r) => r.mps))),
