@@ -7,7 +7,6 @@
  * test/serve-options.test.ts.
  */
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { type ClientHttp2Session, connect, createServer } from "node:http2";
@@ -20,22 +19,11 @@ import type { ServerHandle, ServerOf } from "usrv";
 import WebSocket from "ws";
 import { quietApp } from "./_setup.js";
 import { h2Client, h2Fetch } from "./fixtures/h2-fetch.js";
+import { selfSignedCert } from "./fixtures/tls.js";
 
 const DIR = mkdtempSync(join(tmpdir(), "usrv-h2-"));
-const CERT = join(DIR, "localhost.crt");
-const KEY = join(DIR, "localhost.key");
+const { cert: CERT, key: KEY } = selfSignedCert(DIR);
 after(() => rmSync(DIR, { recursive: true, force: true }));
-before(() => {
-  execFileSync(
-    "openssl",
-    [
-      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-      ...["-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-      ...["-keyout", KEY, "-out", CERT],
-    ],
-    { stdio: "ignore" },
-  );
-});
 
 /** Node's process warnings while `fn` runs (a connection header on h2 is one). */
 async function warningsDuring(fn: () => Promise<void>): Promise<string[]> {

@@ -5,7 +5,7 @@
  * from `usrv serve --help`: an option added there without a row here fails.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -25,6 +25,7 @@ import {
   until,
   which,
 } from "./fixtures/serve-helpers.js";
+import { selfSignedCert } from "./fixtures/tls.js";
 
 const signer = generateKeypair("serve options client");
 
@@ -78,15 +79,7 @@ let redisUrl = "";
 let redis: ChildProcess | undefined;
 
 before(async () => {
-  execFileSync(
-    "openssl",
-    [
-      ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-      ...["-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
-      ...["-keyout", KEY, "-out", CERT],
-    ],
-    { stdio: "ignore" },
-  );
+  selfSignedCert(HOME, "given");
   await dumpSecret(STORED, PIN, { home: HOME });
   writeFileSync(ID_FILE, "file secret\n", { mode: 0o600 });
   if (REDIS) {

@@ -3,7 +3,7 @@
  * the replay check across workers, graceful shutdown, TLS.
  */
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpsRequest } from "node:https";
 import { tmpdir } from "node:os";
@@ -12,6 +12,7 @@ import { after, describe, it } from "node:test";
 import { createClient } from "usrv/client";
 import { decrypt, encrypt, generateKeypair, sign } from "usrv/secp256k1";
 import { CLI, FIX, fresh as freshRequest, ROOT, type Served, startServe } from "./fixtures/serve-helpers.js";
+import { selfSignedCert } from "./fixtures/tls.js";
 
 const HOME = mkdtempSync(join(tmpdir(), "usrv-serve-"));
 after(() => rmSync(HOME, { recursive: true, force: true }));
@@ -56,19 +57,7 @@ describe("S3: usrv serve", () => {
   });
 
   // a certificate and the key of another pair, and a file that is no PEM
-  const pair = (name: string) => {
-    const out = { cert: join(HOME, `${name}.crt`), key: join(HOME, `${name}.key`) };
-    execFileSync(
-      "openssl",
-      [
-        ...["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"],
-        ...["-days", "1", "-subj", "/CN=localhost", "-keyout", out.key, "-out", out.cert],
-      ],
-      { stdio: "ignore" },
-    );
-    return out;
-  };
-  const [one, two] = [pair("one"), pair("two")];
+  const [one, two] = [selfSignedCert(HOME, "one"), selfSignedCert(HOME, "two")];
   const notPem = join(HOME, "not.pem");
   writeFileSync(notPem, "not a certificate\n");
 
