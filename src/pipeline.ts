@@ -358,19 +358,7 @@ class Hooked {
 
   /** An async hook's work, bounded by the route's timeout (503, as a handler's); `ctx.signal` fires then. */
   bounded<T>(v: Promise<T>, hook: string): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new HttpError(
-          "USRV_ERR_TIMEOUT",
-          `the ${hook} hook of ${this.label} did not finish within ${this.timeout} ms`,
-          { headers: { "retry-after": "1" } },
-        );
-        this.ctx.timedOut(error);
-        reject(error);
-      }, this.timeout);
-    });
-    return Promise.race([v, late]).finally(() => clearTimeout(timer));
+    return hookDeadline(v, hook, this.ctx, this.label, this.timeout);
   }
 
   /** `make()`, or usrv's error answer for what it throws. */
@@ -717,6 +705,33 @@ function call(
 
 function completed(ctx: RequestContext | undefined, reply: Reply): Reply {
   return ctx === undefined ? reply : ctx.complete(reply);
+}
+
+/**
+ * An async hook's work, or a 503 `USRV_ERR_TIMEOUT` once `timeout` ms have
+ * passed, `ctx.signal` firing then: the HTTP pipeline's hooks and a
+ * WebSocket upgrade's (ws/upgrade.ts).
+ */
+export function hookDeadline<T>(
+  work: Promise<T>,
+  hook: string,
+  ctx: RequestContext,
+  label: string,
+  timeout: number,
+): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const error = new HttpError(
+        "USRV_ERR_TIMEOUT",
+        `the ${hook} hook of ${label} did not finish within ${timeout} ms`,
+        { headers: { "retry-after": "1" } },
+      );
+      ctx.timedOut(error);
+      reject(error);
+    }, timeout);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
 /**

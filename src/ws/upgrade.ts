@@ -21,7 +21,7 @@ import { type Reply, renderError, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
 import type { Match, Router } from "../core/router.js";
 import type { Incoming } from "../faces/incoming.js";
-import { type Core, logReply, stamped } from "../pipeline.js";
+import { type Core, hookDeadline, logReply, stamped } from "../pipeline.js";
 import { writeReply } from "./answer.js";
 import type { Sockets } from "./socket.js";
 import type { WsRoute } from "./types.js";
@@ -159,21 +159,8 @@ export function nodeUpgrade(app: UpgradeApp): UpgradeListener {
       app.logger,
     ).bound(hit as unknown as Match<Route>, null, null);
     const hooks = route.scope.chains;
-    /** Within the route's timeout, as a handler's hooks: ctx.signal fires then. */
-    const bounded = <T>(work: Promise<T>, hook: string): Promise<T> => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
-      const late = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          const error = new HttpError(
-            "USRV_ERR_TIMEOUT",
-            `the ${hook} hooks of ${route.label} took over ${route.timeout} ms`,
-          );
-          ctx.timedOut(error);
-          reject(error);
-        }, route.timeout);
-      });
-      return Promise.race([work, late]).finally(() => clearTimeout(timer));
-    };
+    const bounded = <T>(work: Promise<T>, hook: string) =>
+      hookDeadline(work, hook, ctx, route.label, route.timeout);
     const thrown = (e: unknown) => ctx.complete(renderThrown(e, inc.method, route.label));
     /** The route's onResponse hooks on what leaves: a refusal, or the 101 (`upgrade`), which they may keep or replace. */
     const leave = (reply: Reply, upgrade: boolean, go: (reply: Reply) => void) => {
