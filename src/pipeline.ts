@@ -35,6 +35,7 @@ import {
   runHooks,
   type Scope,
   unview,
+  type View,
   view,
   withCause,
 } from "./app/hooks.js";
@@ -341,19 +342,7 @@ class Hooked {
 
   /** The context's headers and cookies, then onResponse. */
   respond(reply: Reply): Maybe<Reply> {
-    const { ctx, label } = this;
-    const done = ctx.complete(reply);
-    const hooks = this.chains.onResponse;
-    if (hooks.length === 0) return done;
-    const fail = (e: unknown) => ctx.complete(this.thrown(e, "the onResponse hook of "));
-    const answer = responded(ctx, hooks, view(done), 0, label, fail);
-    if (answer instanceof Promise) {
-      return this.bounded(answer, "onResponse").then(
-        (a) => ctx.complete(this.guard(() => unview(a, ctx.method, label))),
-        fail,
-      );
-    }
-    return ctx.complete(this.guard(() => unview(answer, ctx.method, label)));
+    return responseHooks(this.ctx, this.chains.onResponse, reply, this.label, this.timeout);
   }
 
   /** An async hook's work, bounded by the route's timeout (503, as a handler's); `ctx.signal` fires then. */
@@ -705,6 +694,37 @@ function call(
 
 function completed(ctx: RequestContext | undefined, reply: Reply): Reply {
   return ctx === undefined ? reply : ctx.complete(reply);
+}
+
+/**
+ * The context's headers and cookies on `reply`, then the onResponse hooks,
+ * their result checked (`upgrade`: `reply` is a WebSocket upgrade's 101,
+ * which they may keep); a hook that fails leaves usrv's 500 naming it. The
+ * HTTP pipeline's last step before sealing, and a WebSocket upgrade's answer.
+ */
+export function responseHooks(
+  ctx: RequestContext,
+  hooks: Chains["onResponse"],
+  reply: Reply,
+  label: string,
+  timeout: number,
+  upgrade = false,
+): Maybe<Reply> {
+  const done = ctx.complete(reply);
+  if (hooks.length === 0) return done;
+  const { method } = ctx;
+  const fail = (e: unknown) => ctx.complete(renderThrown(e, method, `the onResponse hook of ${label}`));
+  const checked = (a: View) => {
+    try {
+      return ctx.complete(unview(a, method, label, upgrade));
+    } catch (e) {
+      return ctx.complete(renderThrown(e, method, label));
+    }
+  };
+  const answer = responded(ctx, hooks, view(done), 0, label, fail);
+  if (answer instanceof Promise)
+    return hookDeadline(answer, "onResponse", ctx, label, timeout).then(checked, fail);
+  return checked(answer);
 }
 
 /**

@@ -12,7 +12,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
-import { hookResult, responded, runHooks, unview, type View, view } from "../app/hooks.js";
+import { hookResult, runHooks } from "../app/hooks.js";
 import type { Route } from "../app/route.js";
 import { HttpError } from "../common/errors.js";
 import type { RequestHeaders } from "../common/types.js";
@@ -21,7 +21,7 @@ import { type Reply, renderError, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
 import type { Match, Router } from "../core/router.js";
 import type { Incoming } from "../faces/incoming.js";
-import { type Core, hookDeadline, logReply, stamped } from "../pipeline.js";
+import { type Core, hookDeadline, logReply, responseHooks, stamped } from "../pipeline.js";
 import { writeReply } from "./answer.js";
 import type { Sockets } from "./socket.js";
 import type { WsRoute } from "./types.js";
@@ -164,20 +164,9 @@ export function nodeUpgrade(app: UpgradeApp): UpgradeListener {
     const thrown = (e: unknown) => ctx.complete(renderThrown(e, inc.method, route.label));
     /** The route's onResponse hooks on what leaves: a refusal, or the 101 (`upgrade`), which they may keep or replace. */
     const leave = (reply: Reply, upgrade: boolean, go: (reply: Reply) => void) => {
-      if (hooks.onResponse.length === 0) return go(reply);
-      const checked = (a: View) => {
-        try {
-          return ctx.complete(unview(a, inc.method, route.label, upgrade));
-        } catch (e) {
-          return thrown(e);
-        }
-      };
-      const answer = responded(ctx, hooks.onResponse, view(reply), 0, route.label, thrown);
-      if (!(answer instanceof Promise)) return go(checked(answer));
-      bounded(answer, "onResponse").then(
-        (a) => go(checked(a)),
-        (e) => go(thrown(e)),
-      );
+      const out = responseHooks(ctx, hooks.onResponse, reply, route.label, route.timeout, upgrade);
+      if (out instanceof Promise) void out.then(go);
+      else go(out);
     };
     const refuse = (reply: Reply) => leave(reply, false, send);
     const accept = () => {
