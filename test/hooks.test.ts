@@ -397,6 +397,17 @@ matrix(
       });
       g.bind("/stream", () => new Response(files.stream()));
     });
+    app.group("/trim", (g) => {
+      g.onResponse((a, ctx) => {
+        if (ctx.path === "/trim/drop") delete a.headers["x-debug"];
+        else a.headers = { ...a.headers }; // the same lines in another object
+      });
+      for (const p of ["/drop", "/copy"])
+        g.bind(p, { style: "object" }, (_, ctx) => {
+          ctx.header("x-debug", "1");
+          return [200, "kept"];
+        });
+    });
     app.group("/cookies", (g) => {
       g.onResponse(() => {
         const h = new Headers();
@@ -434,6 +445,15 @@ matrix(
         assert.match(body.message, /which usrv sets/);
         assert.notEqual(res.headers.get("content-length"), "3");
       }
+    });
+    it("H3: onResponse may remove a header the handler set; the same lines in a new object leave as they were", async () => {
+      const dropped = await send()("/trim/drop");
+      assert.equal(dropped.status, 200);
+      assert.equal(dropped.headers.get("x-debug"), null);
+      assert.equal(await dropped.json(), "kept");
+      const copied = await send()("/trim/copy");
+      assert.equal(copied.headers.get("x-debug"), "1");
+      assert.equal(await copied.json(), "kept");
     });
     it("H7: a header value a byte cannot hold is a 500 USRV_ERR_HOOK_RESULT, on both faces", async () => {
       const res = await send()("/latin/x");

@@ -360,6 +360,7 @@ const FRAMING = new Set(["content-length", "transfer-encoding", "connection", "s
 export function unview(a: View, method: string, label: string, upgrade = false): Reply {
   const { status, headers, body } = a;
   const before = a[FROM];
+  if (untouched(a, before)) return before;
   const source = before.response?.body ?? null;
   const fault = (what: string) => {
     if (source !== null) cancel(source);
@@ -409,6 +410,27 @@ export function unview(a: View, method: string, label: string, upgrade = false):
     reply.error = before.error;
   if (cookies !== undefined && cookies.length > 0) reply.cookies = cookies;
   return reply;
+}
+
+/**
+ * Whether the hooks left an answer as `view` made it (status, body, and the
+ * same header lines, in this object or another): the usual case, which
+ * leaves as usrv made it, with nothing to check.
+ */
+function untouched(a: View, before: Reply): boolean {
+  const r = before.response;
+  const body = r === undefined ? (before.body ?? before.omitted ?? null) : r.body;
+  if (a.status !== before.status || a.body !== body) return false;
+  const headers = a.headers;
+  if (headers === null || typeof headers !== "object") return false;
+  const seen = a[SEEN];
+  let lines = 0;
+  for (const k in headers) {
+    if (seen[k] !== headers[k]) return false;
+    lines++;
+  }
+  for (const _ in seen) lines--;
+  return lines === 0;
 }
 
 /** A hook's answer as a reply: a result (`[status, ...values]` or a Response), else a 500 naming the hook. */
