@@ -42,7 +42,7 @@ import {
 import type { Route } from "./app/route.js";
 import { HttpError } from "./common/errors.js";
 import { type Logger, logNote } from "./common/log.js";
-import { type ParsedBody, parseBody } from "./core/body.js";
+import type { ParsedBody } from "./core/body.js";
 import { RequestContext } from "./core/context.js";
 import { type CookieKeys, macLoading } from "./core/cookies.js";
 import { parseQuery } from "./core/query.js";
@@ -110,12 +110,27 @@ export function handle(app: Core, inc: Incoming): Maybe<Reply> {
   return inc
     .readBody(route.bodyLimit)
     .then((bytes) =>
-      parseBody(bytes, header(inc.headers, "content-type"), route.bodyShape).then((parsed) =>
-        respond(app, route, hit, inc, path, rawQuery, bytes, parsed),
-      ),
+      parse(bytes, inc, route).then((parsed) => respond(app, route, hit, inc, path, rawQuery, bytes, parsed)),
     )
     .catch((e) => renderThrown(e, method, route.label))
     .then((reply) => out(inc, reply));
+}
+
+let bodies: typeof import("./core/body.js") | undefined;
+let loadingBodies: Promise<typeof import("./core/body.js")> | undefined;
+
+/**
+ * 3. parse the body by its Content-Type. The parsers (core/body.ts) load
+ * with the first request that has a body: an app that takes none never
+ * carries them.
+ */
+function parse(bytes: Uint8Array | null, inc: Incoming, route: Route): Promise<ParsedBody> {
+  const type = header(inc.headers, "content-type");
+  if (bodies !== undefined) return bodies.parseBody(bytes, type, route.bodyShape);
+  return (loadingBodies ??= import("./core/body.js")).then((m) => {
+    bodies = m;
+    return m.parseBody(bytes, type, route.bodyShape);
+  });
 }
 
 let uploads: Promise<typeof import("./core/uploads.js")> | undefined;
@@ -297,7 +312,7 @@ class Hooked {
     return inc
       .readBody(route.bodyLimit)
       .then((bytes) =>
-        parseBody(bytes, header(inc.headers, "content-type"), route.bodyShape).then((parsed) =>
+        parse(bytes, inc, route).then((parsed) =>
           respond(app, route, match, inc, path, rawQuery, bytes, parsed, null, ctx),
         ),
       )
@@ -416,7 +431,7 @@ async function secured(
   }
   let reply: Reply;
   try {
-    const parsed = await parseBody(opened.bytes, header(inc.headers, "content-type"), route.bodyShape); // 3. parse
+    const parsed = await parse(opened.bytes, inc, route); // 3. parse
     reply = await respond(
       app,
       route,

@@ -35,14 +35,19 @@ const KB = 1024;
  * face feeding a body to a writer chunk by chunk (`pipeBody`: spooled uploads
  * read the request's own Buffers, 0.3 KB net), arrow handlers told apart
  * (no context built for them), `onResponse` on an upgrade's 101 and no
- * Content-Type on a 204. The budget is the last figure rounded up to the
+ * Content-Type on a 204; then 72,934 once the Node listener (faces/node.ts)
+ * and the body parsers (core/body.ts, core/charset.ts) loaded on first use:
+ * the listener when `app.listener` is first read or `run()` starts, the
+ * parsers with the first request that has a body. The budget is the last figure rounded up to the
  * next KB. Lower it as the core shrinks; never raise it without saying why
  * in the commit.
  */
-const BUDGET = 80 * KB;
+const BUDGET = 72 * KB;
 /** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
 const LAZY: Record<string, string> = {
   "the Node server": "build/lib/faces/serve.js",
+  "the Node listener": "build/lib/faces/node.js",
+  "the body parsers": "build/lib/core/body.js",
   "the secure steps": "build/lib/secure/steps.js",
   "the multipart parser": "build/lib/core/multipart.js",
   "the JSON parser": "node_modules/secure-json-parse/index.js",

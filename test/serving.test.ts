@@ -3,6 +3,7 @@
  * requests Node's parser refuses (431, 400) answered as JSON.
  */
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { createServer } from "node:http";
 import { connect } from "node:net";
 import { describe, it } from "node:test";
@@ -86,6 +87,25 @@ describe("S2: the two faces", () => {
     const { port } = server.address() as { port: number };
     assert.deepEqual(await json(await fetch(`http://127.0.0.1:${port}/5/test`), 200), ["test", 5]);
     server.close();
+  });
+
+  it("app.listener's first requests wait for the Node face to load, and are answered", () => {
+    // A fresh process: the Node face loads when an app's listener is first read, here inside the
+    // first request, so the three requests (one with a JSON body) come while it is still loading.
+    const child = `
+      import { createServer } from "node:http";
+      const { createApp } = await import(${JSON.stringify(new URL("../../dist/index.js", import.meta.url).href)});
+      const app = createApp({ logLevel: "silent" });
+      app.bind("/n/<int:n>", { methods: ["GET", "POST"] }, ({ n, add }) => [200, n + (add ?? 0)]);
+      const server = createServer((req, res) => app.listener(req, res)).listen(0, "127.0.0.1", async () => {
+        const url = "http://127.0.0.1:" + server.address().port;
+        const post = { method: "POST", headers: { "content-type": "application/json" }, body: '{"add":10}' };
+        const got = await Promise.all([fetch(url + "/n/1"), fetch(url + "/n/2", post), fetch(url + "/n/3")]);
+        console.log(JSON.stringify(await Promise.all(got.map((r) => r.json()))));
+        server.close();
+      });`;
+    const out = execFileSync(process.execPath, ["--input-type=module", "-e", child], { encoding: "utf8" });
+    assert.deepEqual(JSON.parse(out), [1, 12, 3]);
   });
 
   it("app.fetch is a standard (Request) => Promise<Response>", async () => {

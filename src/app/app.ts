@@ -5,11 +5,10 @@
 
 import { ConsoleLogger, type Logger, parseLevel } from "../common/log.js";
 import { type Check, checkOptions, count, type Spec, typeOf, withMethods } from "../common/options.js";
-import { DEFAULT_MAX_DEPTH, DEFAULT_MAX_KEYS } from "../core/body.js";
 import { type CookieKeys, cookieKeys } from "../core/cookies.js";
 import { Router } from "../core/router.js";
 import { fetchHandler } from "../faces/fetch.js";
-import { nodeListener } from "../faces/node.js";
+import type { nodeListener } from "../faces/node.js";
 import type { RunOptions, ServerHandle, ServerOf } from "../faces/serve.js";
 import type { Core } from "../pipeline.js";
 import type { Keypair } from "../secp256k1/api.js";
@@ -106,6 +105,31 @@ export const DEFAULT_BODY_LIMIT = 1024 * 1024;
 /** Default seal limit: 8 MiB. */
 export const DEFAULT_SEAL_LIMIT = 8 * 1024 * 1024;
 
+/** Most pairs of a form body, or top-level keys of a JSON object: no normal API reaches it (Express's urlencoded parameterLimit is 1,000 too). */
+export const DEFAULT_MAX_KEYS = 1000;
+/** Most nesting of a JSON body. */
+export const DEFAULT_MAX_DEPTH = 64;
+
+type NodeListener = ReturnType<typeof nodeListener>;
+let nodeFace: Promise<typeof import("../faces/node.js")> | undefined;
+/** The Node face's code (faces/node.ts): loaded once, by the first app whose `listener` is read, or by `run()`. */
+const loadNodeFace = () => (nodeFace ??= import("../faces/node.js"));
+
+/**
+ * An app's Node listener, its code loading now: a request that comes before
+ * it has loaded waits for it, in order. After that one call more per request.
+ */
+function lazyListener(app: App): NodeListener {
+  let face: NodeListener | undefined;
+  const loading = loadNodeFace().then((m) => {
+    face = m.nodeListener(app);
+  });
+  return (req, res) => {
+    if (face !== undefined) face(req, res);
+    else void loading.then(() => face!(req, res));
+  };
+}
+
 /**
  * An isolated usrv application.
  *
@@ -126,8 +150,6 @@ export class App extends Group<""> implements Core {
   maxUrlLength: number;
   /** Most bytes of a handler's own Response sealed whole (500 beyond). */
   sealLimit: number;
-  /** The Node `(req, res)` listener (S2), the fast path. */
-  readonly listener: ReturnType<typeof nodeListener>;
   /**
    * The standard fetch handler `(Request) => Promise<Response>` (S2). Given
    * a URL or a path instead, it is `app.request(input, init)`, so that it
@@ -145,6 +167,7 @@ export class App extends Group<""> implements Core {
   #publicKey: string | undefined;
   readonly replayWindow: ReplayWindow;
   #wsRouter: Router<WsRoute> | undefined;
+  #listener: NodeListener | undefined;
 
   constructor(options: AppOptions = {}) {
     checkOptions("createApp", options, APP_OPTIONS, (m) => new TypeError(`[usrv] ${m}`));
@@ -160,12 +183,24 @@ export class App extends Group<""> implements Core {
     this.cookieKeys = cookieKeys(options.cookieKeys ?? []);
     this.checkResponses = options.checkResponses ?? false;
     this.replayWindow = { maxAge: options.maxNonceAge ?? 10_000, maxSkew: options.maxNonceSkew ?? 10_000 };
-    this.listener = nodeListener(this);
     const handler = fetchHandler(this);
     this.fetch = (request, info) =>
       typeof request === "string" || request instanceof URL
         ? this.request(request, info as RequestInit | undefined)
         : handler(request, info);
+  }
+
+  /**
+   * The Node `(req, res)` listener (S2), the fast path, for node:http,
+   * node:https, http2's compatibility API, Express or Connect. Its code loads
+   * when this is first read (an app served by `fetch` alone never loads it);
+   * a request that comes before it has loaded waits for it.
+   *
+   * @example
+   * http.createServer(app.listener).listen(5000);
+   */
+  get listener(): NodeListener {
+    return (this.#listener ??= lazyListener(this));
   }
 
   /**
@@ -275,6 +310,7 @@ export class App extends Group<""> implements Core {
     const [{ serve }, peers] = await Promise.all([
       import("../faces/serve.js"), // node:http: loaded only to serve
       import("./peers.js"),
+      loadNodeFace(), // loaded before the first request comes
     ]);
     const upgrade = await peers.loadPeers(this, options?.http2 === true && options.tls === undefined);
     const handle = (await serve(this.listener, this.logger, options)) as ServerHandle<ServerOf<O>>;

@@ -17,10 +17,6 @@ export interface BodyShape {
   readonly maxDepth: number;
 }
 
-/** Defaults no normal API reaches: Express's urlencoded parameterLimit is 1,000 too. */
-export const DEFAULT_MAX_KEYS = 1000;
-export const DEFAULT_MAX_DEPTH = 64;
-const DEFAULT_SHAPE: BodyShape = { maxKeys: DEFAULT_MAX_KEYS, maxDepth: DEFAULT_MAX_DEPTH };
 // The JSON and multipart parsers load with the first body that needs them:
 // secure-json-parse alone costs ~4 ms at start-up (node's CommonJS loader), an
 // app's cold start that a GET-only app, or a fetch handler, need not pay.
@@ -54,12 +50,12 @@ function strictText(bytes: Uint8Array, what: string): string {
  * Reads `data` and the fields of a body by its Content-Type.
  *
  * @example
- * await parseBody(new TextEncoder().encode('{"a":1}'), "application/json"); // { data: '{"a":1}', fields: { a: 1 }, value: { a: 1 } }
+ * await parseBody(new TextEncoder().encode('{"a":1}'), "application/json", { maxKeys: 1000, maxDepth: 64 }); // { data: '{"a":1}', fields: { a: 1 }, value: { a: 1 } }
  */
 export async function parseBody(
   bytes: Uint8Array | null,
   contentType: string | undefined,
-  shape: BodyShape = DEFAULT_SHAPE,
+  shape: BodyShape,
 ): Promise<ParsedBody> {
   if (!bytes || bytes.length === 0) return { data: null, fields: null };
   const type = mediaType(contentType);
