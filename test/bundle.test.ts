@@ -9,6 +9,7 @@
  * as an import of the graph instead of failing the build.
  */
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join } from "node:path";
 import { before, describe, it } from "node:test";
@@ -136,6 +137,17 @@ describe('S2: import "usrv" loads no node: module and no acorn until needed (iss
       assert.ok(!coreInputs.includes(file), `${file} is bundled into the static graph`);
     });
   }
+
+  it("no optional peer is in a bundler's sight, in any chunk: a bundle builds without them", () => {
+    const peers = Object.keys(
+      (JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { peerDependencies: object })
+        .peerDependencies,
+    );
+    const bundled = Object.values(outputs)
+      .flatMap((out) => Object.keys(out.inputs))
+      .filter((input) => peers.some((peer) => input.includes(`node_modules/${peer}/`)));
+    assert.deepEqual([...new Set(bundled)], []);
+  });
 
   it(`the static graph is at most ${kb(BUDGET)} minified (issue 13's target: 25 KB, not met yet)`, (t) => {
     const size = bytesOf(outputs, core.chunks);

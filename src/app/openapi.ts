@@ -7,7 +7,7 @@
  * documented. Loaded only by `app.openapi()` and `usrv openapi`.
  */
 import { ERRORS } from "../common/errors.js";
-import { importPeer } from "../common/peer.js";
+import { importNamed, importPeer } from "../common/peer.js";
 import type { StandardSchemaV1 } from "../common/standard-schema.js";
 import { parsePattern } from "../core/path.js";
 import type { RouteSchemas } from "../core/validate.js";
@@ -85,7 +85,7 @@ async function jsonSchemaOf(schema: StandardSchemaV1): Promise<JsonSchema> {
     const { toJsonSchema } = await importPeer(
       "@valibot/to-json-schema",
       "an OpenAPI document of valibot schemas",
-      () => import("@valibot/to-json-schema"),
+      () => importNamed<typeof import("@valibot/to-json-schema")>("@valibot/to-json-schema"),
     );
     // transforms have no JSON Schema: "ignore" documents what comes before them
     out = toJsonSchema(schema as never, { errorMode: "ignore" }) as JsonSchema;
