@@ -320,7 +320,7 @@ describe("S6: the limits of an HTTP/2 connection", () => {
 describe("S6: app.listener on node:http2's own server", () => {
   it("S6: a body without Content-Length is read (it was dropped: data null)", async () => {
     const { app } = h2App();
-    const server = createServer(app.listener as never);
+    const server = createServer(app.listener);
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
     const session = connect(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     try {

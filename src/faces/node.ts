@@ -290,8 +290,13 @@ export function resetAfterAnswer(req: Http2ServerRequest): void {
  * @example
  * http.createServer(nodeListener(app)).listen(5000);
  */
-export function nodeListener(app: Core & { readonly accessLog: boolean }) {
-  return (req: IncomingMessage, res: ServerResponse): void => {
+export function nodeListener(
+  app: Core & { readonly accessLog: boolean },
+): (req: IncomingMessage | Http2ServerRequest, res: ServerResponse | Http2ServerResponse) => void {
+  return (request, response) => {
+    // node:http2's compatibility objects have the members used here, under the same names
+    const req = request as IncomingMessage;
+    const res = response as ServerResponse;
     const start = app.accessLog ? performance.now() : 0;
     const inc = new NodeIncoming(req, res);
     let reply: Reply | Promise<Reply>;
