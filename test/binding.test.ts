@@ -359,6 +359,32 @@ describe("B1: options are checked where they are given", () => {
       /run: option "port" must be a port, 0-65535, not "5000"/,
     );
   });
+
+  it("an option that holds a secret, given wrong, is named by its kind: no part of the secret in the message", async () => {
+    const secret = "s3cr3t-cookie-key-of-32-chars!!";
+    const url = "redis://:hunter2@cache:6379";
+    const messageOf = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return assert.fail("no error");
+    };
+    const keys = messageOf(() => createApp({ cookieKeys: secret as never }));
+    assert.match(keys, /option "cookieKeys" must be a list of secrets .*, not a string$/);
+    assert.doesNotMatch(keys, /s3cr3t/);
+    const store = messageOf(() => createApp({ replayStore: url as never }));
+    assert.match(store, /option "replayStore" must be a replay store.*, not a string$/);
+    assert.doesNotMatch(store, /hunter2/);
+    const app = createApp({ logLevel: "silent" });
+    const tls = await app.run({ port: 0, tls: "-----BEGIN PRIVATE KEY-----" as never }).then(
+      () => assert.fail("run() started"),
+      (e: Error) => e.message,
+    );
+    assert.match(tls, /option "tls" must be .*, not a string$/);
+    assert.doesNotMatch(tls, /PRIVATE KEY/);
+  });
 });
 
 describe("B1-B4 at bind time", () => {

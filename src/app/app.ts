@@ -4,7 +4,7 @@
  */
 
 import { ConsoleLogger, type Logger, parseLevel } from "../common/log.js";
-import { type Check, checkOptions, count, type Spec, typeOf, withMethods } from "../common/options.js";
+import { type Check, checkOptions, count, type Spec, secret, typeOf, withMethods } from "../common/options.js";
 import { type CookieKeys, cookieKeys } from "../core/cookies.js";
 import { Router } from "../core/router.js";
 import { fetchHandler } from "../faces/fetch.js";
@@ -90,11 +90,11 @@ const APP_OPTIONS: Spec = {
   maxDepth: count("levels", 1),
   timeout: count("milliseconds", 1),
   maxUrlLength: count("bytes", 1),
-  replayStore: withMethods("a replay store", "checkAndAdd"),
+  replayStore: secret(withMethods("a replay store", "checkAndAdd")), // a Redis URL in its place may hold a password
   maxNonceAge: count("milliseconds", 0, true),
   maxNonceSkew: count("milliseconds", 0, true),
   sealLimit: count("bytes"),
-  cookieKeys: keyList,
+  cookieKeys: secret(keyList),
   hooks: typeOf("object"),
   checkResponses: typeOf("boolean"),
 };

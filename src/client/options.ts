@@ -5,7 +5,7 @@
  * values, as the reference's keyword arguments were.
  */
 
-import { type Check, checkOptions, count, either, oneOf, type Spec, typeOf } from "../common/options.js";
+import { type Check, checkOptions, count, either, oneOf, type Spec, secret, typeOf } from "../common/options.js";
 import type { Keypair } from "../secp256k1/api.js";
 import type { Encoder } from "./encode.js";
 import { ClientError } from "./errors.js";
@@ -163,7 +163,7 @@ export const CALL_OPTIONS: Spec = {
 export const CLIENT_OPTIONS: Spec = {
   peer: typeOf("string"),
   fetch: typeOf("function"),
-  identity: either(typeOf("string"), typeOf("object")),
+  identity: secret(either(typeOf("string"), typeOf("object"))),
   timeout: ms,
   encryption,
   headers,

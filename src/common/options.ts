@@ -37,16 +37,38 @@ export function checkOptions(where: string, options: unknown, spec: Spec, fail: 
     const value = (options as Record<string, unknown>)[key];
     if (value === undefined) continue;
     const want = check(value);
-    if (want !== undefined) throw fail(`${where}: option "${key}" must be ${want}, not ${kind(value)}`);
+    if (want !== undefined) {
+      const was = SECRETS.has(check) ? kind(value, false) : kind(value);
+      throw fail(`${where}: option "${key}" must be ${want}, not ${was}`);
+    }
   }
 }
 
-/** A short description of a value's kind for messages: never its content beyond a short scalar. */
-export function kind(v: unknown): string {
+const SECRETS = new WeakSet<Check>();
+
+/**
+ * `check`, for an option that holds a secret (keys, a store's URL with its
+ * password, TLS keys): a wrong value is described by its kind alone, so that
+ * no part of it reaches an error message or a log.
+ *
+ * @example
+ * const SPEC = { cookieKeys: secret(keyList) };
+ */
+export function secret(check: Check): Check {
+  const marked: Check = (value) => check(value);
+  SECRETS.add(marked);
+  return marked;
+}
+
+/**
+ * A short description of a value's kind for messages: never its content
+ * beyond a short scalar, and none at all when `shown` is false.
+ */
+export function kind(v: unknown, shown = true): string {
   if (v === null) return "null";
   if (Array.isArray(v)) return "an array";
-  if (typeof v === "string") return v.length <= 40 ? JSON.stringify(v) : "a long string";
-  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (typeof v === "string") return shown && v.length <= 40 ? JSON.stringify(v) : "a string";
+  if (shown && (typeof v === "number" || typeof v === "boolean")) return String(v);
   return /^[aeiou]/.test(typeof v) ? `an ${typeof v}` : `a ${typeof v}`;
 }
 

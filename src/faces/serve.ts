@@ -7,7 +7,7 @@ import type { Http2SecureServer, Http2Server } from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import { ERRORS, type ErrorCode, HttpError, reason } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
-import { type Check, checkOptions, count, type Spec, typeOf } from "../common/options.js";
+import { type Check, checkOptions, count, type Spec, secret, typeOf } from "../common/options.js";
 
 /** Options of `run()`. */
 export interface RunOptions {
@@ -93,7 +93,7 @@ const RUN_OPTIONS: Spec = {
   headersTimeout: count("milliseconds"),
   requestTimeout: count("milliseconds"),
   keepAliveTimeout: count("milliseconds"),
-  tls: pem,
+  tls: secret(pem),
   http2: typeOf("boolean"),
   drainTimeout: count("milliseconds"),
 };
