@@ -108,6 +108,32 @@ describe("S2: the two faces", () => {
     assert.deepEqual(JSON.parse(out), [1, 12, 3]);
   });
 
+  it("a body read before app.listener (a body parser in front) is a 500 whose log says so, not a wait", async () => {
+    const lines: string[] = [];
+    const app = createApp({ logger: new ConsoleLogger(40, (l) => lines.push(l)) });
+    app.bind("/echo", { methods: ["POST"] }, ({ a }) => [200, a]);
+    // what express.json() does before the next handler: read the request to its end
+    const server = createServer((req, res) => {
+      req.resume();
+      req.once("end", () => app.listener(req, res));
+    }).listen(0, "127.0.0.1");
+    await new Promise((r) => server.once("listening", r));
+    const { port } = server.address() as { port: number };
+    const res = await fetch(`http://127.0.0.1:${port}/echo`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"a":1}',
+    });
+    const body = (await json(res, 500)) as { code: string; message: string };
+    assert.equal(body.code, "USRV_ERR_INTERNAL");
+    assert.doesNotMatch(body.message, /body parser/); // the cause stays in the log
+    assert.ok(
+      lines.some((l) => l.includes("mount usrv before any body parser")),
+      lines.join(""),
+    );
+    server.close();
+  });
+
   it("app.fetch is a standard (Request) => Promise<Response>", async () => {
     const app = createApp({ logLevel: "silent" });
     app.bind("/<int:b>/<a>", ({ a, b }) => [200, a, b]);

@@ -114,6 +114,7 @@ function readBody(req: IncomingMessage, limit: number, h2Res?: ServerResponse): 
         detail: { limit },
       });
     };
+    if (req.readableEnded) return reject(consumed());
     const declared = Number(req.headers["content-length"]);
     if (declared > limit) return reject(refuse());
     const chunks: Buffer[] = [];
@@ -245,6 +246,7 @@ function pipeBody(
       req.resume(); // what is left is discarded when the answer ends (node:http's dump)
     };
     if (stop.aborted) return onStop();
+    if (req.readableEnded) return settle(consumed());
     if (Number(req.headers["content-length"]) > limit) return refuse(tooLarge(limit));
     req.on("data", onData);
     req.on("end", onEnd);
@@ -252,6 +254,17 @@ function pipeBody(
     req.on("close", onClose);
     stop.addEventListener("abort", onStop, { once: true });
   });
+}
+
+/**
+ * A body something read before this listener (a body parser mounted before
+ * usrv in Express or Connect): a 500 whose log says so, rather than waiting
+ * for data that never comes.
+ */
+function consumed(): Error {
+  return new Error(
+    "the request body was read before usrv's listener got the request: mount usrv before any body parser",
+  );
 }
 
 /**
