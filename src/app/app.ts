@@ -4,7 +4,15 @@
  */
 
 import { ConsoleLogger, type Logger, parseLevel } from "../common/log.js";
-import { type Check, checkOptions, count, type Spec, secret, typeOf, withMethods } from "../common/options.js";
+import {
+  type Check,
+  checkOptions,
+  count,
+  type Spec,
+  secret,
+  typeOf,
+  withMethods,
+} from "../common/options.js";
 import { type CookieKeys, cookieKeys } from "../core/cookies.js";
 import { Router } from "../core/router.js";
 import { fetchHandler } from "../faces/fetch.js";

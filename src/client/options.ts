@@ -5,7 +5,16 @@
  * values, as the reference's keyword arguments were.
  */
 
-import { type Check, checkOptions, count, either, oneOf, type Spec, secret, typeOf } from "../common/options.js";
+import {
+  type Check,
+  checkOptions,
+  count,
+  either,
+  oneOf,
+  type Spec,
+  secret,
+  typeOf,
+} from "../common/options.js";
 import type { Keypair } from "../secp256k1/api.js";
 import type { Encoder } from "./encode.js";
 import { ClientError } from "./errors.js";

@@ -21,16 +21,28 @@ export interface Security {
 
 let curve: Promise<Secp256k1> | undefined;
 
-/** The fast Node crypto, loaded once, on first use. */
+/**
+ * The crypto, loaded once, on first use: the fast Node backend
+ * (tiny-secp256k1's WASM, read from disk, and node:crypto) where it loads,
+ * else the portable one (@noble, WebCrypto): workerd without Node
+ * compatibility has neither `fs` nor `node:crypto`, and answered every
+ * request with keys 500.
+ */
 export function loadCrypto(): Promise<Secp256k1> {
-  return (curve ??= import("../secp256k1/node.js").then((m) => m.nodeSecp256k1));
+  return (curve ??= import("../secp256k1/node.js").then(
+    (m) => m.nodeSecp256k1,
+    () => import("../secp256k1/portable.js").then((m) => m.portable),
+  ));
 }
 
 let v2: Promise<V2> | undefined;
 
-/** The v2 operations (HPKE) on the Node backend, loaded once, on the first v2 request. */
+/** The v2 operations (HPKE), loaded once, on the first v2 request: on the Node backend where it loads, as loadCrypto. */
 export function loadV2(): Promise<V2> {
-  return (v2 ??= import("../secp256k1/node-v2.js").then((m) => m.nodeV2));
+  return (v2 ??= import("../secp256k1/node-v2.js").then(
+    (m) => m.nodeV2,
+    () => import("../secp256k1/portable-v2.js").then((m) => m.portableV2),
+  ));
 }
 
 /** The versions of the body encryption this server speaks, as announced in `Usrv-Encryption`. */
