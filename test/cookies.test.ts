@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { createApp } from "usrv";
+import { ConsoleLogger, createApp } from "usrv";
 import { json, matrix } from "./_setup.js";
 import { client, open } from "./fixtures/v1-requests.js";
 
@@ -181,6 +181,17 @@ describe("cookies: RFC 6265bis rules and key rotation", () => {
     // the signature covers the name: the value moved to another cookie does not verify
     const moved = fresh.replace(/^u=/, "v=");
     assert.equal(await (await dropped.request("/get-v", { headers: { cookie: moved } })).json(), null);
+  });
+
+  it("a signed cookie read in an app without cookieKeys is a 500 naming the fix, as setting one is", async () => {
+    const lines: string[] = [];
+    const app = createApp({ logger: new ConsoleLogger(40, (l) => lines.push(l)) });
+    app.bind("/get", { style: "object" }, (_, ctx) => [200, ctx.cookie("u", { signed: true }) ?? null]);
+    app.bind("/plain", { style: "object" }, (_, ctx) => [200, ctx.cookie("u") ?? null]);
+    const res = await app.request("/get", { headers: { cookie: "u=ann.c2ln" } });
+    assert.equal(res.status, 500);
+    assert.match(lines.join(""), /signed cookies need keys: createApp\(\{ cookieKeys: \[secret\] \}\)/);
+    assert.equal(await (await app.request("/plain", { headers: { cookie: "u=ann" } })).json(), "ann");
   });
 
   it("ctx.header: names and values checked once are remembered apart, and a bad one is refused after good ones", async () => {

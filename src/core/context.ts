@@ -145,7 +145,14 @@ export class RequestContext implements Context {
 
   cookie(name: string, options?: { signed?: boolean }): string | undefined {
     const value = this.cookies[name];
-    return options?.signed ? unsign(this.#keys, name, value) : value;
+    if (!options?.signed) return value;
+    // as setCookie: without keys, every signed cookie would read as absent, silently
+    if (this.#keys.length === 0) {
+      throw new TypeError(
+        `[usrv] ctx.cookie("${name}", { signed: true }): signed cookies need keys: createApp({ cookieKeys: [secret] })`,
+      );
+    }
+    return unsign(this.#keys, name, value);
   }
 
   header(name: string, value: string | number): this {
