@@ -24,7 +24,8 @@ export const groups = {
   },
   secure: {
     mutate: ["src/secure/*.ts", "src/stores/replay.ts"],
-    tests: ["secure", "secure-v2", "secure-attacks"],
+    // stream-live and secp256k1-v2-sized pin the sized records seal-v2.ts writes for live v2 streams (E9)
+    tests: ["secure", "secure-v2", "secure-attacks", "stream-live", "secp256k1-v2-sized"],
   },
   live: {
     mutate: ["src/secp256k1/sized-records.ts", "src/client/stream.ts"],

@@ -203,6 +203,15 @@ matrix(
       assert.equal(await v2Open(res, req.context), undefined);
     });
 
+    it("E5: a HEAD answer is bodiless in v2 too, a handler's stream included: its record travels in Usrv-Record", async () => {
+      const req = await v2Request("/stream", { method: "HEAD" });
+      const res = await send()("/stream", req.init);
+      assert.equal(res.status, 200);
+      assert.ok(res.headers.get("usrv-record"));
+      assert.equal(res.headers.get("usrv-records"), null);
+      assert.equal(await v2Open(res, req.context), undefined);
+    });
+
     it("E5: junk v2 requests store nothing: fake keys and bodies that do not open", async () => {
       const size = store.size;
       for (let i = 0; i < 50; i++) {
