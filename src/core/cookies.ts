@@ -128,12 +128,17 @@ function same(a: string, b: string): boolean {
   return diff === 0;
 }
 
+/** Why a signed cookie cannot be written or read: the app has no keys. */
+const NO_KEYS = "signed cookies need keys: createApp({ cookieKeys: [secret] })";
+
 /**
  * The value of a signed cookie when its signature holds for `name` under one
  * of `keys`, else `undefined` (absent, unsigned, forged or signed by a key
- * no longer listed).
+ * no longer listed). Without keys a `TypeError`, as when one is set: every
+ * signed cookie would read as absent, silently.
  */
 export function unsign(keys: CookieKeys, name: string, signed: string | undefined): string | undefined {
+  if (keys.length === 0) throw new TypeError(`[usrv] cookie ${JSON.stringify(name)}: ${NO_KEYS}`);
   if (signed === undefined) return undefined;
   const dot = signed.lastIndexOf(".");
   if (dot < 0) return undefined;
@@ -160,7 +165,7 @@ export function serializeCookie(
   if (typeof value !== "string") throw fail(`the value must be a string, not ${typeof value}`);
   let text = encodeURIComponent(value);
   if (options.signed) {
-    if (keys.length === 0) throw fail("signed cookies need keys: createApp({ cookieKeys: [secret] })");
+    if (keys.length === 0) throw fail(NO_KEYS);
     text = `${text}.${signature(keys[0]!, name, value)}`; // over the value as read back (decoded)
   }
   let line = `${name}=${text}`;
