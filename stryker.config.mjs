@@ -27,6 +27,12 @@ export const groups = {
     // stream-live and secp256k1-v2-sized pin the sized records seal-v2.ts writes for live v2 streams (E9)
     tests: ["secure", "secure-v2", "secure-attacks", "stream-live", "secp256k1-v2-sized"],
   },
+  // issue 13's extension model: hooks (order, short-circuits, results checked), cookies (RFC 6265bis
+  // attributes, signatures), request ids and the context a handler sees
+  extension: {
+    mutate: ["src/app/hooks.ts", "src/core/cookies.ts", "src/core/request-id.ts", "src/core/context.ts"],
+    tests: ["hooks", "cookies", "request-id", "groups"],
+  },
   live: {
     mutate: ["src/secp256k1/sized-records.ts", "src/client/stream.ts"],
     tests: ["secp256k1-v2-sized", "stream-live"],
