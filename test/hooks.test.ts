@@ -4,6 +4,7 @@
  * short-circuits, on both faces.
  */
 import assert from "node:assert/strict";
+import { connect } from "node:net";
 import { it } from "node:test";
 import { type Context, createApp, HttpError } from "usrv";
 import { json, matrix, withoutId } from "./_setup.js";
@@ -532,4 +533,43 @@ it("H1: onRequest sees the path values; it runs for a 414 too", async () => {
   const long = await app.request(`/${"x".repeat(200)}`);
   assert.equal(long.status, 414);
   assert.equal(seen.length, 2);
+});
+
+it("H7: a 413 a hook's mistake turned into a 500 still closes the connection: the rest of the body is never read", async () => {
+  const app = createApp({ logLevel: "silent" });
+  app.onResponse((a) => {
+    delete a.headers.connection;
+  });
+  app.bind("/up", { methods: ["POST"], bodyLimit: 10 }, () => [200]);
+  const server = await app.run({ port: 0 });
+  try {
+    for (const framing of ["content-length: 50000000", "transfer-encoding: chunked"]) {
+      const head = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(new URL(server.url).port), "127.0.0.1");
+        let got = "";
+        socket.on("data", (d) => {
+          got += d;
+        });
+        socket.on("error", () => {}); // the server closing mid-body: EPIPE or ECONNRESET
+        socket.on("close", () => resolve(got));
+        socket.setTimeout(20_000, () => reject(new Error(`no close: ${got}`)));
+        const chunk = "x".repeat(64 * 1024);
+        const body = framing.startsWith("content") ? chunk : `${chunk.length.toString(16)}\r\n${chunk}\r\n`;
+        socket.write(`POST /up HTTP/1.1\r\nhost: x\r\n${framing}\r\n\r\n`);
+        let sent = 0;
+        const more = () => {
+          while (!socket.destroyed && sent < 800) {
+            sent++;
+            if (!socket.write(body)) return void socket.once("drain", more);
+          }
+        };
+        more();
+      });
+      assert.match(head, /^HTTP\/1\.1 500 /, framing);
+      assert.match(head, /\r\nconnection: close\r\n/i, framing);
+      assert.match(head, /removed connection, which usrv sets/, framing);
+    }
+  } finally {
+    await server.close();
+  }
 });

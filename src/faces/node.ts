@@ -67,7 +67,7 @@ class NodeIncoming implements Incoming {
   }
 
   readBody(limit: number): Promise<Uint8Array | null> {
-    return readBody(this.#req, limit, this.h2 ? this.#res : undefined);
+    return readBody(this.#req, this.#res, limit, this.h2);
   }
 
   bodyStream(limit: number): ReadableStream<Uint8Array> | null {
@@ -101,14 +101,22 @@ function originForm(url: string): string {
 /**
  * Reads a request body, refusing it (413) from its Content-Length before
  * reading a byte, or as soon as the running total crosses the limit.
- * `h2Res` is the answer of an HTTP/2 request: there a 413 cannot close the
- * connection (other streams share it), so the stream is reset instead.
+ * HTTP/1.1 then closes the connection whatever the answer (an onResponse
+ * hook may change the 413), so the rest of the body is never read; on
+ * HTTP/2 other streams share the connection, so the stream is reset instead.
  */
-function readBody(req: IncomingMessage, limit: number, h2Res?: ServerResponse): Promise<Uint8Array | null> {
+function readBody(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+  h2: boolean,
+): Promise<Uint8Array | null> {
   return new Promise((resolve, reject) => {
-    // on h2 a 413 cannot close the connection (other streams share it): the stream is reset instead
     const refuse = () => {
-      if (h2Res === undefined) return tooLarge(limit);
+      if (!h2) {
+        (res as { shouldKeepAlive: boolean }).shouldKeepAlive = false;
+        return tooLarge(limit);
+      }
       resetAfterAnswer(req as unknown as Http2ServerRequest);
       return new HttpError("USRV_ERR_BODY_TOO_LARGE", `the body is over the limit of ${limit} bytes`, {
         detail: { limit },
@@ -222,7 +230,8 @@ function pipeBody(
     };
     const refuse = (e: HttpError) => {
       req.pause();
-      // past the limit: HTTP/1.1 closes the connection, h2 resets only this stream once answered
+      // past the limit: HTTP/1.1 closes the connection whatever the answer, h2 resets only this
+      // stream once answered
       if (e.status === 413 && h2) resetAfterAnswer(req as unknown as Http2ServerRequest);
       else if (e.status === 413) (res as { shouldKeepAlive: boolean }).shouldKeepAlive = false;
       settle(e);
