@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { it } from "node:test";
-import { type Context, createApp, HttpError } from "usrv";
+import { ConsoleLogger, type Context, createApp, HttpError } from "usrv";
 import { json, matrix, withoutId } from "./_setup.js";
 import { v2Open, v2Request } from "./fixtures/v2-requests.js";
 
@@ -534,6 +534,410 @@ it("H1: onRequest sees the path values; it runs for a 414 too", async () => {
   assert.equal(long.status, 414);
   assert.equal(seen.length, 2);
 });
+
+/** A streamed body per test path, counting its cancellations. */
+const streams = new Map<string, ReturnType<typeof counted>>();
+const streamOf = (key: string) => {
+  if (!streams.has(key)) streams.set(key, counted());
+  return streams.get(key)!;
+};
+/** How many more times `key`'s stream is cancelled while `act` runs (waiting up to 2 s for one). */
+async function cancellations(key: string, act: () => Promise<void>): Promise<number> {
+  const before = streamOf(key).cancelled();
+  await act();
+  for (let i = 0; i < 200 && streamOf(key).cancelled() === before; i++)
+    await new Promise((r) => setTimeout(r, 10));
+  return streamOf(key).cancelled() - before;
+}
+
+matrix(
+  "H3, H7: what onResponse leaves is checked, each mistake named",
+  (app) => {
+    app.group("/set", (g) => {
+      g.onResponse((a, ctx) => {
+        const what = ctx.path.slice("/set/".length);
+        const change: Record<string, () => void> = {
+          "status-99": () => (a.status = 99),
+          "status-101": () => (a.status = 101),
+          "status-199": () => (a.status = 199),
+          "status-200": () => (a.status = 200),
+          "status-599": () => (a.status = 599),
+          "status-600": () => (a.status = 600),
+          "status-fraction": () => (a.status = 250.5),
+          "headers-null": () => (a.headers = null as never),
+          "headers-text": () => (a.headers = "x-a: 1" as never),
+          "headers-none": () => (a.headers = null as never),
+          "header-crlf": () => (a.headers["x-bad"] = "a\r\nset-cookie: x=1"),
+          "header-name": () => (a.headers["bad name"] = "1"),
+          "content-length": () => (a.headers["content-length"] = "3"),
+          "set-cookie": () => (a.headers["set-cookie"] = "a=1"),
+          "body-object": () => (a.body = { not: "text" } as never),
+          "content-type": () => (a.headers["content-type"] = "application/problem+json"),
+          "two-spellings": () => (a.headers["X-Spelled"] = "2"),
+        };
+        change[what]?.();
+      });
+      for (const p of ["status-99", "status-101", "status-199", "status-200", "status-599", "status-600"])
+        g.bind(`/${p}`, () => [201, "made"]);
+      for (const p of ["status-fraction", "headers-null", "headers-text", "header-crlf", "header-name"])
+        g.bind(`/${p}`, () => [200, p]);
+      for (const p of ["content-length", "set-cookie", "body-object", "content-type"])
+        g.bind(`/${p}`, () => [200, p]);
+      g.bind("/headers-none", () => [204]);
+      g.bind("/two-spellings", { style: "object" }, (_, ctx) => {
+        ctx.header("x-spelled", "1");
+        return [200];
+      });
+    });
+  },
+  (send) => {
+    const refused = async (path: string, message: RegExp) => {
+      const res = await send()(path);
+      const body = withoutId(await json(res, 500));
+      assert.equal(body.code, "USRV_ERR_HOOK_RESULT", path);
+      assert.match(String(body.message), message, path);
+      assert.equal(res.headers.get("set-cookie"), null, path);
+    };
+    it("H7: a status outside 200-599, or not whole, is named; 101 only on an upgrade", async () => {
+      for (const s of ["99", "101", "199", "600"]) {
+        await refused(
+          `/set/status-${s}`,
+          new RegExp(
+            `^an onResponse hook of GET /set/status-${s} set the status to ${s}; use an integer from 200 to 599$`,
+          ),
+        );
+      }
+      await refused("/set/status-fraction", /set the status to 250\.5; use an integer from 200 to 599$/);
+      assert.equal(await json(await send()("/set/status-200"), 200), "made");
+      assert.equal(await json(await send()("/set/status-599"), 599), "made");
+    });
+    it("H7: headers that are not an object, a header with CR LF, a name that is no token", async () => {
+      await refused("/set/headers-null", /replaced the headers with something that is not an object$/);
+      await refused("/set/headers-text", /replaced the headers with something that is not an object$/);
+      // an answer that had no header line at all
+      await refused("/set/headers-none", /replaced the headers with something that is not an object$/);
+      await refused(
+        "/set/header-crlf",
+        /set a header usrv cannot send: "x-bad": a control character \(CR, LF, NUL\.\.\.\)/,
+      );
+      await refused(
+        "/set/header-name",
+        /set a header usrv cannot send: "bad name" is not a header name \(RFC 9110 token\)$/,
+      );
+    });
+    it("H7: Content-Length and Set-Cookie are usrv's; a body that is not text, bytes or a stream is named", async () => {
+      await refused("/set/content-length", /set content-length, which usrv sets$/);
+      await refused("/set/set-cookie", /set set-cookie, which usrv sets; use ctx\.setCookie$/);
+      await refused(
+        "/set/body-object",
+        /set the body to something that is not text, bytes, a ReadableStream or null$/,
+      );
+    });
+    it("H3: a changed value of a header the answer had leaves changed; one spelling per name, the hook's", async () => {
+      const typed = await send()("/set/content-type");
+      assert.equal(typed.headers.get("content-type"), "application/problem+json");
+      assert.equal(await typed.json(), "content-type");
+      const spelled = await send()("/set/two-spellings");
+      assert.equal(spelled.status, 200);
+      assert.equal(spelled.headers.get("x-spelled"), "2");
+    });
+  },
+);
+
+matrix(
+  "H3: onResponse results, thrown or returned, sync or async",
+  (app) => {
+    app.onResponse((a) => {
+      a.headers["x-outer"] = String(a.status);
+    });
+    app.group("/r", (g) => {
+      g.onResponse((a, ctx) => {
+        switch (ctx.path) {
+          case "/r/throw":
+            throw new Error("sync onResponse bug");
+          case "/r/text":
+            return "not a reply" as never;
+          case "/r/null":
+            return null as never;
+          case "/r/async":
+            return Promise.resolve([202, "replaced later"]);
+          case "/r/replace-stream":
+            return [200, "replaced"];
+          case "/r/head-stream":
+            a.body = streamOf("head-hook").stream();
+            return undefined;
+          case "/r/stream":
+            a.body = new Blob(["s"]).stream();
+            return undefined;
+          case "/r/error-body":
+            a.body = '{"mine":true}';
+            return undefined;
+          case "/r/rewrap":
+            return new Response(a.body as ReadableStream, { status: 201 });
+          case "/r/body-over-stream":
+            a.body = "text instead";
+            return undefined;
+
+          case "/r/cookie-status":
+            a.status = 202;
+            return undefined;
+          case "/r/own-cookie":
+            a.headers["x-added"] = "1";
+            return undefined;
+          case "/r/bad-stream":
+            a.status = 42;
+            return undefined;
+          default:
+            return undefined;
+        }
+      });
+      for (const p of ["throw", "text", "null", "async", "stream"]) g.bind(`/${p}`, () => [200, p]);
+      g.bind("/replace-stream", () => new Response(streamOf("replace").stream()));
+      g.bind("/bad-stream", () => new Response(streamOf("bad").stream()));
+      g.bind("/head-stream", () => [200, "small"]);
+      g.bind("/error-body", () => [409, "taken"]);
+      g.bind("/rewrap", () => new Response(new Blob(["streamed ", "through"]).stream()));
+      g.bind("/body-over-stream", () => new Response(streamOf("over").stream()));
+
+      g.bind("/cookie-status", { style: "object" }, (_, ctx) => {
+        ctx.setCookie("kept", "1");
+        return [200];
+      });
+      g.bind("/own-cookie", () => new Response("own", { headers: { "set-cookie": "own=1; Path=/" } }));
+    });
+  },
+  (send) => {
+    it("H3: a sync onResponse that throws leaves usrv's 500 to the outer hooks", async () => {
+      const res = await send()("/r/throw");
+      assert.equal(withoutId(await json(res, 500)).code, "USRV_ERR_INTERNAL");
+      assert.equal(res.headers.get("x-outer"), "500");
+    });
+    it("H7: onResponse returning something that is not a reply is named, null included", async () => {
+      const text = withoutId(await json(await send()("/r/text"), 500));
+      assert.match(String(text.message), /an onResponse hook of GET \/r\/text returned string, not \[status/);
+      const none = withoutId(await json(await send()("/r/null"), 500));
+      assert.match(String(none.message), /an onResponse hook of GET \/r\/null returned null, not \[status/);
+    });
+    it("H3: an async onResponse's result replaces the answer for the hooks after it", async () => {
+      const res = await send()("/r/async");
+      assert.equal(await json(res, 202), "replaced later");
+      assert.equal(res.headers.get("x-outer"), "202");
+    });
+    it("H3: a handler's stream a hook replaced, or left behind a refused answer, is cancelled", async () => {
+      const replaced = await cancellations("replace", async () => {
+        assert.equal(await json(await send()("/r/replace-stream"), 200), "replaced");
+      });
+      assert.equal(replaced, 1);
+      const refused = await cancellations("bad", async () => {
+        assert.equal(withoutId(await json(await send()("/r/bad-stream"), 500)).code, "USRV_ERR_HOOK_RESULT");
+      });
+      assert.equal(refused, 1);
+    });
+    it("H3: a stream a hook sets on a HEAD answer is cancelled, and no cookie appears from nowhere", async () => {
+      const cancelled = await cancellations("head-hook", async () => {
+        const head = await send()("/r/head-stream", { method: "HEAD" });
+        assert.equal(head.status, 200);
+        assert.equal((await head.arrayBuffer()).byteLength, 0);
+      });
+      assert.equal(cancelled, 1);
+      const res = await send()("/r/stream");
+      assert.equal(await res.text(), "s");
+      assert.equal(res.headers.get("set-cookie"), null);
+    });
+    it("H3: a hook's own body on usrv's error answer is sent as the hook wrote it (no request id added)", async () => {
+      const res = await send()("/r/error-body");
+      assert.equal(res.status, 409);
+      assert.equal(await res.text(), '{"mine":true}');
+    });
+    it("H3: a Response a hook makes of the handler's stream carries it whole", async () => {
+      const res = await send()("/r/rewrap");
+      assert.equal(res.status, 201);
+      assert.equal(await res.text(), "streamed through");
+    });
+    it("H3: a handler's stream whose body a hook replaced with text is cancelled", async () => {
+      const n = await cancellations("over", async () => {
+        assert.equal(await (await send()("/r/body-over-stream")).text(), "text instead");
+      });
+      assert.equal(n, 1);
+    });
+
+    it("H3: the handler's cookies stay when a hook changes the status; a Response's own Set-Cookie once", async () => {
+      const res = await send()("/r/cookie-status");
+      assert.equal(res.status, 202);
+      assert.deepEqual(res.headers.getSetCookie(), ["kept=1; Path=/; HttpOnly; SameSite=Lax"]);
+      const own = await send()("/r/own-cookie");
+      assert.equal(own.status, 200);
+      assert.equal(own.headers.get("x-added"), "1");
+      assert.deepEqual(own.headers.getSetCookie(), ["own=1; Path=/"]);
+      assert.equal(await own.text(), "own");
+    });
+  },
+);
+
+matrix(
+  "H1, H2: a chain of hooks, async ones first",
+  (app) => {
+    app.group("/chain", (g) => {
+      g.onRequest(
+        async (ctx) => (ctx.path === "/chain/early" ? [403, "the async hook answered"] : undefined),
+        (ctx) => {
+          ctx.state.second = "ran";
+          return ctx.path === "/chain/second" ? [409, "the hook after an async one answered"] : undefined;
+        },
+      );
+      g.beforeHandle(
+        async () => undefined,
+        (values, ctx) => {
+          ctx.state.before = values.n;
+        },
+      );
+      for (const p of ["/early", "/second", "/through"])
+        g.bind(p, { style: "object" }, (_, ctx) => [200, ctx.state]);
+    });
+  },
+  (send) => {
+    it("H1: the hook after an async one that returned nothing runs, and may answer", async () => {
+      assert.equal(
+        withoutId(await json(await send()("/chain/second"), 409)).detail,
+        "the hook after an async one answered",
+      );
+      assert.deepEqual(await json(await send()("/chain/through?n=4"), 200), { second: "ran", before: "4" });
+    });
+    it("H1: an async hook's answer ends the chain: the hooks after it do not run", async () => {
+      assert.equal(
+        withoutId(await json(await send()("/chain/early"), 403)).detail,
+        "the async hook answered",
+      );
+    });
+  },
+);
+
+matrix(
+  "H5, H6: which scope answers a path no route matches",
+  (app) => {
+    app.notFound((ctx) => [404, `app: ${ctx.path}`]);
+    app.group("/o", (g) => {
+      g.notFound(() => [404, "o"]);
+      g.bind("/x", () => [200]);
+    });
+    app.group("/o/<org>", (g) => {
+      g.notFound(() => [404, "org"]);
+      g.bind("/home", ({ org }) => [200, org]);
+    });
+    app.group("/o/admin", (g) => {
+      g.notFound(() => [404, "admin"]);
+      g.bind("/home", () => [200, "admin home"]);
+    });
+    app.group("/v1", (g) => {
+      g.notFound(() => [404, "v1"]);
+      g.bind("/x", () => [200]);
+    });
+    app.group("/p/admin", (g) => {
+      g.notFound(() => [404, "p-admin"]);
+      g.bind("/x", () => [200]);
+    });
+    app.group("/p/<org>", (g) => {
+      g.notFound(() => [404, "p-org"]);
+      g.bind("/x", () => [200]);
+    });
+    for (const n of ["first", "second"])
+      app.group("/same", (g) => {
+        g.notFound(() => [404, n]);
+        g.bind(`/${n}`, () => [200]);
+      });
+    app.group("/t/<id>", (g) => {
+      g.notFound(() => [404, "t"]);
+      g.bind("/x", () => [200]);
+    });
+    const inner = createApp();
+    inner.group("/g", (g) => {
+      g.group("/h", (h) => {
+        h.notFound(() => [404, "mounted g/h"]);
+        h.bind("/x", () => [200, "x"]);
+      });
+    });
+    app.mount("/mnt", inner);
+  },
+  (send) => {
+    it("H5: a markup in a group's prefix holds any segment; the prefix itself is under the group", async () => {
+      assert.equal(await json(await send()("/o/acme/nothing"), 404), "org");
+      assert.equal(await json(await send()("/v1"), 404), "v1");
+      assert.equal(await json(await send()("/v10/x"), 404), "app: /v10/x", "/v1 does not hold /v10");
+      assert.equal(await json(await send()("/t/5/none"), 404), "t");
+    });
+    it("H5: an empty segment is no markup's: the app's notFound", async () => {
+      assert.equal(await json(await send()("/t//none"), 404), "app: /t//none");
+    });
+    it("H5: between a static prefix and a markup of the same depth, the static one (as the router prefers)", async () => {
+      assert.equal(await json(await send()("/o/admin/nothing"), 404), "admin");
+      assert.equal(await json(await send()("/o/admin/home"), 200), "admin home");
+      assert.equal(await json(await send()("/o/acme/home"), 200), "acme");
+      assert.equal(await json(await send()("/p/admin/nothing"), 404), "p-admin", "bound before the markup");
+      assert.equal(await json(await send()("/p/acme/nothing"), 404), "p-org");
+    });
+    it("H5: a deeper prefix wins whatever the order bound; a path shorter than a prefix is not under it", async () => {
+      assert.equal(await json(await send()("/o/acme/nothing"), 404), "org");
+      assert.equal(await json(await send()("/o"), 404), "o");
+    });
+    it("H5: of two groups with the same prefix, the one bound first answers", async () => {
+      assert.equal(await json(await send()("/same/none"), 404), "first");
+    });
+    it("H5, G3: a mounted app's nested groups keep their hooks under the mount", async () => {
+      assert.equal(await json(await send()("/mnt/g/h/x"), 200), "x");
+      assert.equal(await json(await send()("/mnt/g/h/none"), 404), "mounted g/h");
+    });
+  },
+);
+
+it("H4: when onError answers a 5xx, the error's cause stays in the log; a 4xx it chose logs none", async () => {
+  const lines: string[] = [];
+  const app = createApp({ logger: new ConsoleLogger(40, (l) => lines.push(l)) });
+  app.onError((_, ctx) => {
+    if (ctx.path === "/five") return [500, "down"];
+    if (ctx.path === "/unavailable") return [503, "later"];
+    return [404, "hidden"];
+  });
+  for (const p of ["/five", "/unavailable", "/four"])
+    app.bind(p, () => {
+      throw new Error(`root cause of ${p}`);
+    });
+  assert.equal((await app.request("/five")).status, 500);
+  assert.equal((await app.request("/unavailable")).status, 503);
+  assert.equal((await app.request("/four")).status, 404);
+  const log = lines.join("\n");
+  assert.match(log, /root cause of \/five/);
+  assert.match(log, /root cause of \/unavailable/);
+  assert.doesNotMatch(log, /root cause of \/four/);
+});
+
+it("H1: a hook list with anything but functions is refused; an unknown name lists the known ones", () => {
+  const app = createApp();
+  assert.throws(
+    () => app.group("/g", { hooks: { onRequest: [() => undefined, 5] } as never }),
+    /group\("\/g"\) hooks: onRequest takes a function or a list of functions/,
+  );
+  assert.throws(
+    () => createApp({ hooks: { onRespond: () => {} } as never }),
+    /unknown hook "onRespond" \(known: onRequest, beforeHandle, onResponse, onError, notFound\)/,
+  );
+});
+
+matrix(
+  "H5: the root path under a top-level markup group",
+  (app) => {
+    app.notFound(() => [404, "app"]);
+    app.group("/<tenant>", (g) => {
+      g.notFound(() => [404, "tenant"]);
+      g.bind("/home", ({ tenant }) => [200, tenant]);
+    });
+  },
+  (send) => {
+    it("H5: `/` is under no group but one at `/`; any other first segment is the markup's", async () => {
+      assert.equal(await json(await send()("/"), 404), "app");
+      assert.equal(await json(await send()("/acme/none"), 404), "tenant");
+    });
+  },
+);
 
 it("H7: a 413 a hook's mistake turned into a 500 still closes the connection: the rest of the body is never read", async () => {
   const app = createApp({ logLevel: "silent" });

@@ -126,11 +126,11 @@ export class Scope {
     this.chains = this.#flatten();
   }
 
-  /** Adds hooks (checked: each a function); every scope inside sees them at once. */
+  /**
+   * Adds hooks (checked: each a function); every scope inside sees them at
+   * once. `hooks` is an object: each caller's option check says so first.
+   */
   add(hooks: Hooks, where: string): void {
-    if (hooks === null || typeof hooks !== "object") {
-      throw new TypeError(`[usrv] ${where}: hooks are an object, e.g. { onRequest: (ctx) => {} }`);
-    }
     for (const key of Object.keys(hooks)) {
       const value = (hooks as Record<string, unknown>)[key];
       if (key === "notFound") {
@@ -183,7 +183,7 @@ export class Scope {
     for (const child of this.#children) {
       if (!under(segs, child.#segments)) continue;
       const inner = child.#deepest(segs);
-      if (best === this || inner.#segments.length > best.#segments.length) best = inner;
+      if (best === this || nearer(inner.#segments, best.#segments)) best = inner;
     }
     return best;
   }
@@ -236,6 +236,17 @@ function under(segs: readonly string[], prefix: readonly (string | null)[]): boo
     if (want === null ? segs[i] === "" : segs[i] !== want) return false;
   }
   return true;
+}
+
+/**
+ * Whether prefix `a` holds a path more closely than `b`: more segments, or
+ * as many with a static one where they first differ (`/admin` before
+ * `/<org>`, as the router prefers it).
+ */
+function nearer(a: readonly (string | null)[], b: readonly (string | null)[]): boolean {
+  if (a.length !== b.length) return a.length > b.length;
+  for (let i = 0; i < a.length; i++) if ((a[i] === null) !== (b[i] === null)) return a[i] !== null;
+  return false;
 }
 
 /**
@@ -384,7 +395,11 @@ export function unview(a: View, method: string, label: string, upgrade = false):
     try {
       checkHeader(k, v, "header");
     } catch (e) {
-      throw fault(`set a header usrv cannot send: ${(e as Error).message.replace(/^\[usrv\] header: /, "")}`);
+      // checkHeader's "[usrv] header: <name> is not..." or "[usrv] header(<name>): <why>", as "<name>: <why>"
+      const why = (e as Error).message.replace(/^\[usrv\] header(?:: |\((.*?)\): )/, (_, n) =>
+        n ? `${n}: ` : "",
+      );
+      throw fault(`set a header usrv cannot send: ${why}`);
     }
     if (name !== k && lower === headers) lower = {};
   }
