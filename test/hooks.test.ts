@@ -374,6 +374,12 @@ matrix(
   (app) => {
     app.onError((e) => [e instanceof HttpError ? e.status : 500, { title: "problem" }]);
     app.bind("/up", { methods: ["POST"], bodyLimit: 100 }, () => [200]);
+    app.group("/upper", (g) => {
+      g.onResponse((a) => {
+        a.headers["X-Upper"] = "1";
+      });
+      g.bind("/up", { methods: ["POST"], bodyLimit: 100 }, () => [200]);
+    });
     app.bind("/only-get", () => [200]);
     app.bind("/login", { style: "object" }, (_, ctx) => {
       ctx.header("www-authenticate", 'Bearer realm="api"');
@@ -441,6 +447,12 @@ matrix(
     it("H4: a 413 answered by onError still closes the connection (on HTTP/2, the stream: no connection header)", async () => {
       const res = await send()("/up", { method: "POST", body: "x".repeat(1000) });
       assert.equal(res.status, 413);
+      assert.equal(res.headers.get("connection"), face === "h2" ? null : "close");
+    });
+    it("H3: a header a hook adds in capitals to a 413 leaves beside the connection's close", async () => {
+      const res = await send()("/upper/up", { method: "POST", body: "x".repeat(1000) });
+      assert.equal(res.status, 413);
+      assert.equal(res.headers.get("x-upper"), "1");
       assert.equal(res.headers.get("connection"), face === "h2" ? null : "close");
     });
     it("H7: onResponse may not write Content-Length, Transfer-Encoding, Connection or Set-Cookie: 500 USRV_ERR_HOOK_RESULT", async () => {
@@ -567,6 +579,7 @@ matrix(
           "headers-null": () => (a.headers = null as never),
           "headers-text": () => (a.headers = "x-a: 1" as never),
           "headers-none": () => (a.headers = null as never),
+          "headers-none-own": () => (a.headers = null as never),
           "header-crlf": () => (a.headers["x-bad"] = "a\r\nset-cookie: x=1"),
           "header-name": () => (a.headers["bad name"] = "1"),
           "content-length": () => (a.headers["content-length"] = "3"),
@@ -584,6 +597,7 @@ matrix(
       for (const p of ["content-length", "set-cookie", "body-object", "content-type"])
         g.bind(`/${p}`, () => [200, p]);
       g.bind("/headers-none", () => [204]);
+      g.bind("/headers-none-own", () => new Response(null, { status: 204 }));
       g.bind("/two-spellings", { style: "object" }, (_, ctx) => {
         ctx.header("x-spelled", "1");
         return [200];
@@ -616,6 +630,7 @@ matrix(
       await refused("/set/headers-text", /replaced the headers with something that is not an object$/);
       // an answer that had no header line at all
       await refused("/set/headers-none", /replaced the headers with something that is not an object$/);
+      await refused("/set/headers-none-own", /replaced the headers with something that is not an object$/);
       await refused(
         "/set/header-crlf",
         /set a header usrv cannot send: "x-bad": a control character \(CR, LF, NUL\.\.\.\)/,
@@ -840,6 +855,14 @@ matrix(
       g.notFound(() => [404, "p-org"]);
       g.bind("/x", () => [200]);
     });
+    app.group("/q/<b>/<c>", (g) => {
+      g.notFound(() => [404, "q two markups"]);
+      g.bind("/x", () => [200]);
+    });
+    app.group("/q/<a>/x", (g) => {
+      g.notFound(() => [404, "q static last"]);
+      g.bind("/y", () => [200]);
+    });
     for (const n of ["first", "second"])
       app.group("/same", (g) => {
         g.notFound(() => [404, n]);
@@ -865,6 +888,10 @@ matrix(
       assert.equal(await json(await send()("/v10/x"), 404), "app: /v10/x", "/v1 does not hold /v10");
       assert.equal(await json(await send()("/t/5/none"), 404), "t");
     });
+    it("H5: a path with an escape that does not decode, under a group, is the router's 400", async () => {
+      const res = await send()("/v1/%zz");
+      assert.equal(withoutId(await json(res, 400)).code, "USRV_ERR_BAD_ENCODING");
+    });
     it("H5: an empty segment is no markup's: the app's notFound", async () => {
       assert.equal(await json(await send()("/t//none"), 404), "app: /t//none");
     });
@@ -874,6 +901,12 @@ matrix(
       assert.equal(await json(await send()("/o/acme/home"), 200), "acme");
       assert.equal(await json(await send()("/p/admin/nothing"), 404), "p-admin", "bound before the markup");
       assert.equal(await json(await send()("/p/acme/nothing"), 404), "p-org");
+      assert.equal(
+        await json(await send()("/q/1/x/none"), 404),
+        "q static last",
+        "the first difference decides",
+      );
+      assert.equal(await json(await send()("/q/1/z/none"), 404), "q two markups");
     });
     it("H5: a deeper prefix wins whatever the order bound; a path shorter than a prefix is not under it", async () => {
       assert.equal(await json(await send()("/o/acme/nothing"), 404), "org");
