@@ -46,6 +46,10 @@ matrix(
       ctx.header("x-evil", "a\r\nset-cookie: x=1");
       return [200];
     });
+    app.bind("/non-ascii-path", { style: "object" }, (_, ctx) => {
+      ctx.setCookie("n", "v", { path: "/\u0100" });
+      return [200];
+    });
     app.bind("/own-header", { style: "object" }, (_, ctx) => {
       ctx.header("x-mine", "only");
       return new Response("raw");
@@ -112,6 +116,13 @@ matrix(
       assert.equal(res.headers.get("x-mine"), "yes");
       assert.deepEqual(res.headers.getSetCookie(), ["r8=1; Path=/; HttpOnly; SameSite=Lax"]);
       assert.equal(await res.text(), "raw");
+    });
+
+    it("a cookie path above U+00FF is refused when set: a 500 on every face, never a dropped connection", async () => {
+      const res = await send()("/non-ascii-path");
+      assert.equal(res.status, 500);
+      assert.deepEqual(res.headers.getSetCookie(), []);
+      assert.ok(logs().some((l) => l.includes("hold only visible ASCII or spaces")));
     });
 
     it("a header alone on a handler's own Response adds no Set-Cookie line", async () => {
@@ -293,7 +304,7 @@ async function read(cookie?: string): Promise<Record<string, string>> {
 
 const DAYS_400 = 400 * 24 * 3600;
 const fail = (name: string, why: string) => `[usrv] cookie ${JSON.stringify(name)}: ${why}`;
-const BAD_PATH = 'path must start with "/" and hold no ";" or control character';
+const BAD_PATH = 'path must start with "/" and hold only visible ASCII or spaces, no ";"';
 const DEFAULTS = "Path=/; HttpOnly; SameSite=Lax";
 
 describe("cookies: the attributes as written, and each refusal's message", () => {
@@ -323,7 +334,7 @@ describe("cookies: the attributes as written, and each refusal's message", () =>
     );
   });
 
-  it("cookies: a path starts with / and holds no ; or control character (0x00-0x1f, 0x7f); a space is kept", async () => {
+  it("cookies: a path starts with / and holds visible ASCII or spaces but no ;: control characters (0x00-0x1f, 0x7f) and non-ASCII refused", async () => {
     const why = fail("n", BAD_PATH);
     const ok = (path: string) => `n=v; Path=${path}; HttpOnly; SameSite=Lax`;
     assert.deepEqual(
@@ -337,8 +348,10 @@ describe("cookies: the attributes as written, and each refusal's message", () =>
         ["n", "v", { path: "/a\t" }],
         ["n", "v", { path: "/a\u001f" }],
         ["n", "v", { path: "/a\u007f" }],
+        ["n", "v", { path: "/caf\u00e9" }],
+        ["n", "v", { path: "/\u0100" }],
       ]),
-      [ok("/docs/"), ok("/a b"), ok("/a~"), why, why, why, why, why, why],
+      [ok("/docs/"), ok("/a b"), ok("/a~"), why, why, why, why, why, why, why, why],
     );
   });
 
