@@ -635,3 +635,35 @@ describe("the context: query and params", () => {
     ]);
   });
 });
+
+describe("the context: the body stream and the signal", () => {
+  it('ctx.stream: the body as it arrives on a body: "stream" route, the same stream each read; null elsewhere, a 404\'s hook too', async () => {
+    const app = createApp({ logLevel: "silent" });
+    const seen: unknown[] = [];
+    app.onRequest((ctx) => {
+      if (ctx.route === null) seen.push(ctx.stream);
+    });
+    app.bind("/up", { methods: ["POST"], body: "stream", style: "object" }, async (_, ctx) => {
+      const first = ctx.stream!;
+      const again = ctx.stream === first;
+      return [200, [await new Response(first).text(), again]];
+    });
+    app.bind("/plain", { methods: ["POST"], style: "object" }, (_, ctx) => [200, ctx.stream]);
+    assert.deepEqual(await json(await app.request("/up", { method: "POST", body: "abc" }), 200), [
+      "abc",
+      true,
+    ]);
+    assert.equal(await json(await app.request("/plain", { method: "POST", body: "{}" }), 200), null);
+    assert.equal((await app.request("/nowhere")).status, 404);
+    assert.deepEqual(seen, [null]);
+  });
+
+  it("ctx.signal: not aborted while the request goes on, the same signal each read (the aborts: test/cancellation)", async () => {
+    const app = createApp({ logLevel: "silent" });
+    app.bind("/x", { style: "object" }, (_, ctx) => {
+      const first = ctx.signal;
+      return [200, [first instanceof AbortSignal, first.aborted, ctx.signal === first]];
+    });
+    assert.deepEqual(await json(await app.request("/x"), 200), [true, false, true]);
+  });
+});
