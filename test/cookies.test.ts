@@ -658,7 +658,67 @@ describe("the context: the body stream and the signal", () => {
     assert.deepEqual(seen, [null]);
   });
 
-  it("ctx.signal: not aborted while the request goes on, the same signal each read (the aborts: test/cancellation)", async () => {
+  it("ctx.signal: fires with the client's reason when the client leaves, read before or after it left", async () => {
+    const app = createApp({ logLevel: "silent" });
+    let gate!: Promise<void>;
+    let open!: () => void;
+    let began!: () => void;
+    let seen!: (what: unknown) => void;
+    app.bind("/before", { style: "object" }, async (_, ctx) => {
+      const signal = ctx.signal; // read while the client is still there
+      began();
+      await new Promise((r) => signal.addEventListener("abort", r, { once: true }));
+      seen(signal.reason);
+      return [200];
+    });
+    app.bind("/after", { style: "object" }, async (_, ctx) => {
+      began();
+      await gate; // the client leaves meanwhile
+      seen([ctx.signal.aborted, ctx.signal.reason]);
+      return [200];
+    });
+    for (const path of ["/before", "/after"]) {
+      gate = new Promise((r) => {
+        open = r;
+      });
+      const started = new Promise<void>((r) => {
+        began = r;
+      });
+      const result = new Promise((r) => {
+        seen = r;
+      });
+      const client = new AbortController();
+      const gone = new Error(`left ${path}`);
+      const res = app.request(path, { signal: client.signal }).catch((e: unknown) => e);
+      await started;
+      client.abort(gone);
+      open();
+      assert.deepEqual(await result, path === "/before" ? gone : [true, gone], path);
+      await res;
+    }
+  });
+
+  it("ctx.signal first read after the route's timeout answered 503: already aborted, with that error", async () => {
+    const app = createApp({ logLevel: "silent" });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => {
+      open = r;
+    });
+    let seen!: (what: unknown) => void;
+    const result = new Promise((r) => {
+      seen = r;
+    });
+    app.bind("/late", { timeout: 50, style: "object" }, async (_, ctx) => {
+      await gate; // released once the 503 is in
+      seen([ctx.signal.aborted, (ctx.signal.reason as { code?: string } | undefined)?.code]);
+      return [200];
+    });
+    assert.equal((await app.request("/late")).status, 503);
+    open();
+    assert.deepEqual(await result, [true, "USRV_ERR_TIMEOUT"]);
+  });
+
+  it("ctx.signal: not aborted while the request goes on, the same signal each read", async () => {
     const app = createApp({ logLevel: "silent" });
     app.bind("/x", { style: "object" }, (_, ctx) => {
       const first = ctx.signal;
