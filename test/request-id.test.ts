@@ -20,7 +20,7 @@ matrix(
       return [200];
     });
   },
-  (send, logs) => {
+  (send, logs, face) => {
     it("O1: a sane incoming x-request-id is kept; in the context and in usrv's error body", async () => {
       const id = "req-0123_ABC.xyz:42";
       assert.equal(await json(await send()("/id", { headers: { "x-request-id": id } }), 200), id);
@@ -48,6 +48,22 @@ matrix(
         await json(await send()("/id", { headers: { "x-request-id": "y".repeat(200) } }), 200),
         "y".repeat(200),
       );
+    });
+    it("O1: the edges of visible ASCII: ! (0x21) and ~ (0x7e) are kept, a space (0x20) or DEL (0x7f) replaced", async () => {
+      for (const id of ["!", "~", "!abc~", "a\u007e"]) {
+        assert.equal(await json(await send()("/id", { headers: { "x-request-id": id } }), 200), id);
+      }
+      // Node's HTTP/1.1 parser drops a request with DEL in a header before usrv sees it
+      for (const id of face === "node" ? ["a b"] : ["a b", "a\u007fb", "\u007f"]) {
+        const got = await json(await send()("/id", { headers: { "x-request-id": id } }), 200);
+        assert.match(String(got), UUID, JSON.stringify(id));
+      }
+    });
+    it("O1: a request id of 200 printable characters is kept, 201 replaced", async () => {
+      const at = "!~".repeat(100);
+      assert.equal(await json(await send()("/id", { headers: { "x-request-id": at } }), 200), at);
+      const over = `${at}z`;
+      assert.match(String(await json(await send()("/id", { headers: { "x-request-id": over } }), 200)), UUID);
     });
     it("O1: two requests without an id get two ids", async () => {
       const a = await json(await send()("/id"), 200);

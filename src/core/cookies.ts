@@ -29,11 +29,15 @@ export interface CookieOptions {
 
 /** RFC 9110 token: a cookie's name. */
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-/** An attribute value: no control character, no ";". */
+/**
+ * An attribute value: visible ASCII and spaces, no ";" (RFC 6265bis). Not
+ * Latin-1 either: a browser matches a path against the percent-encoded
+ * request path, and above U+00FF the line cannot be sent at all.
+ */
 function plain(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c < 0x20 || c === 0x7f || c === 0x3b) return false;
+    if (c < 0x20 || c > 0x7e || c === 0x3b) return false;
   }
   return true;
 }
@@ -183,7 +187,7 @@ export function serializeCookie(
     line += `; Expires=${expires.toUTCString()}`;
   }
   if (!plain(path) || !path.startsWith("/"))
-    throw fail('path must start with "/" and hold no ";" or control character');
+    throw fail('path must start with "/" and hold only visible ASCII or spaces, no ";"');
   line += `; Path=${path}`;
   if (domain !== undefined) {
     if (!DOMAIN.test(domain)) throw fail("domain must be a host name");
