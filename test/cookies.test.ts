@@ -424,6 +424,25 @@ describe("cookies: the attributes as written, and each refusal's message", () =>
     );
   });
 
+  it("cookies: a path or domain of 1,024 bytes is written, 1,025 refused (a browser ignores it, RFC 6265bis 5.6)", async () => {
+    const path = `/${"p".repeat(1023)}`;
+    const domain = "d".repeat(1024);
+    assert.deepEqual(
+      await written([
+        ["n", "v", { path }],
+        ["n", "v", { path: `${path}p` }],
+        ["n", "v", { domain }],
+        ["n", "v", { domain: `${domain}d` }],
+      ]),
+      [
+        `n=v; Path=${path}; HttpOnly; SameSite=Lax`,
+        fail("n", "path is over 1,024 bytes, which a browser ignores"),
+        `n=v; Path=/; Domain=${domain}; HttpOnly; SameSite=Lax`,
+        fail("n", "domain is over 1,024 bytes, which a browser ignores"),
+      ],
+    );
+  });
+
   it("cookies: the name must be a token and the value a string; name and value of 4,096 bytes accepted, 4,097 refused", async () => {
     const at = "x".repeat(4094); // "n=" + 4094 = 4,096 bytes
     const got = await written([

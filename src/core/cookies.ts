@@ -188,9 +188,12 @@ export function serializeCookie(
   }
   if (!plain(path) || !path.startsWith("/"))
     throw fail('path must start with "/" and hold only visible ASCII or spaces, no ";"');
+  // RFC 6265bis 5.6: a browser ignores an attribute value over 1,024 bytes (the cookie then scopes itself)
+  if (path.length > 1024) throw fail("path is over 1,024 bytes, which a browser ignores");
   line += `; Path=${path}`;
   if (domain !== undefined) {
     if (!DOMAIN.test(domain)) throw fail("domain must be a host name");
+    if (domain.length > 1024) throw fail("domain is over 1,024 bytes, which a browser ignores");
     line += `; Domain=${domain}`;
   }
   if (secure) line += "; Secure";
