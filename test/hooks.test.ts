@@ -580,6 +580,7 @@ matrix(
           "headers-text": () => (a.headers = "x-a: 1" as never),
           "headers-none": () => (a.headers = null as never),
           "headers-none-own": () => (a.headers = null as never),
+          "headers-empty-text": () => (a.headers = "" as never),
           "header-crlf": () => (a.headers["x-bad"] = "a\r\nset-cookie: x=1"),
           "header-name": () => (a.headers["bad name"] = "1"),
           "content-length": () => (a.headers["content-length"] = "3"),
@@ -598,6 +599,7 @@ matrix(
         g.bind(`/${p}`, () => [200, p]);
       g.bind("/headers-none", () => [204]);
       g.bind("/headers-none-own", () => new Response(null, { status: 204 }));
+      g.bind("/headers-empty-text", () => new Response(null, { status: 204 }));
       g.bind("/two-spellings", { style: "object" }, (_, ctx) => {
         ctx.header("x-spelled", "1");
         return [200];
@@ -631,6 +633,7 @@ matrix(
       // an answer that had no header line at all
       await refused("/set/headers-none", /replaced the headers with something that is not an object$/);
       await refused("/set/headers-none-own", /replaced the headers with something that is not an object$/);
+      await refused("/set/headers-empty-text", /replaced the headers with something that is not an object$/);
       await refused(
         "/set/header-crlf",
         /set a header usrv cannot send: "x-bad": a control character \(CR, LF, NUL\.\.\.\)/,
