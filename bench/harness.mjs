@@ -44,12 +44,16 @@ export async function check(url, scenario) {
   }
 }
 
-/** Starts `bench/servers/<name>.mjs` on a free port; resolves once it prints its ready line. */
-export function startServer(name, cwd) {
+/**
+ * Starts `bench/servers/<name>.mjs` on a free port; resolves once it prints its ready line.
+ * `nodeArgs` go to node before the script (bench/cpu-profile.mjs: `--perf-basic-prof`).
+ */
+export function startServer(name, cwd, nodeArgs = []) {
   // taskset execs node, so child.pid is the server's own pid for /proc/<pid>/stat.
   // "usrv+hooks": the same server with one no-op hook before and one after the handler
   const [base, variant] = name.split("+");
   const [cmd, args] = pinned(0, process.execPath, [
+    ...nodeArgs,
     `bench/servers/${base}.mjs`,
     "0",
     ...(variant ? [variant] : []),
