@@ -846,35 +846,22 @@ matrix(
       g.notFound(() => [404, "admin"]);
       g.bind("/home", () => [200, "admin home"]);
     });
-    app.group("/v1", (g) => {
-      g.notFound(() => [404, "v1"]);
-      g.bind("/x", () => [200]);
-    });
-    app.group("/p/admin", (g) => {
-      g.notFound(() => [404, "p-admin"]);
-      g.bind("/x", () => [200]);
-    });
-    app.group("/p/<org>", (g) => {
-      g.notFound(() => [404, "p-org"]);
-      g.bind("/x", () => [200]);
-    });
-    app.group("/q/<b>/<c>", (g) => {
-      g.notFound(() => [404, "q two markups"]);
-      g.bind("/x", () => [200]);
-    });
-    app.group("/q/<a>/x", (g) => {
-      g.notFound(() => [404, "q static last"]);
-      g.bind("/y", () => [200]);
-    });
-    for (const n of ["first", "second"])
-      app.group("/same", (g) => {
-        g.notFound(() => [404, n]);
-        g.bind(`/${n}`, () => [200]);
+    // [prefix, what its notFound answers, a route of its own], bound in this order
+    for (const [prefix, name, route] of [
+      ["/v1", "v1", "/x"],
+      ["/p/admin", "p-admin", "/x"], // a static prefix bound before the markup as deep
+      ["/p/<org>", "p-org", "/x"],
+      ["/q/<b>/<c>", "q two markups", "/x"],
+      ["/q/<a>/x", "q static last", "/y"],
+      ["/same", "first", "/first"],
+      ["/same", "second", "/second"],
+      ["/t/<id>", "t", "/x"],
+    ] as const) {
+      app.group(prefix, (g) => {
+        g.notFound(() => [404, name]);
+        g.bind(route, () => [200]);
       });
-    app.group("/t/<id>", (g) => {
-      g.notFound(() => [404, "t"]);
-      g.bind("/x", () => [200]);
-    });
+    }
     const inner = createApp();
     inner.group("/g", (g) => {
       g.group("/h", (h) => {
