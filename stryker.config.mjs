@@ -33,6 +33,12 @@ export const groups = {
     mutate: ["src/app/hooks.ts", "src/core/cookies.ts", "src/core/request-id.ts", "src/core/context.ts"],
     tests: ["hooks", "cookies", "request-id", "groups"],
   },
+  // the one file that chains the core steps for both faces (routing to sealing, hooks, timeouts,
+  // the request id in error bodies), and groups: mount and the settings a route inherits
+  pipeline: {
+    mutate: ["src/pipeline.ts", "src/app/group.ts"],
+    tests: ["binding", "responses", "body", "groups", "hooks", "values", "errors", "serving"],
+  },
   live: {
     mutate: ["src/secp256k1/sized-records.ts", "src/client/stream.ts"],
     tests: ["secp256k1-v2-sized", "stream-live"],
