@@ -25,7 +25,12 @@ matrix(
     });
     app.bind("/exactly", () => [200, "served"]);
     app.bind("/echo", { methods: ["POST"], bodyLimit: 16 }, ({ n }) => [200, n]);
-    app.group("/sealed", { encrypted: true }, (g) => g.bind("/x", () => [200, "leaked"]));
+    app.group("/sealed", { encrypted: true }, (g) => {
+      g.onResponse((answer) => {
+        answer.headers["x-seen"] = String(answer.status);
+      });
+      g.bind("/x", () => [200, "leaked"]);
+    });
     app.group("/slow", { timeout: 40, hooks: { onRequest: () => new Promise(() => {}) } }, (g) =>
       g.bind("/user/<int:id>", () => [200, "never"]),
     );
@@ -68,9 +73,10 @@ matrix(
       });
       assert.equal(withoutId(await json(big, 413)).code, "USRV_ERR_BODY_TOO_LARGE");
     });
-    it("G1, H1: an encrypted group's route refuses a plain request even when the app has hooks", async () => {
+    it("G1, H3: an encrypted group's route refuses a plain request under hooks; onResponse sees the 403", async () => {
       const res = await send()("/sealed/x");
       assert.equal(res.status, 403);
+      assert.equal(res.headers.get("x-seen"), "403", "onResponse sees the refusal");
       assert.doesNotMatch(await res.text(), /leaked/);
     });
     it("H7: an async hook past the timeout is a 503 with Retry-After, naming the hook and the route", async () => {
@@ -167,7 +173,7 @@ matrix(
         await res.text();
       }
     });
-    it('H1: a body: "stream" route under hooks reads its body as it arrives', async () => {
+    it('V13, H1: a body: "stream" route under hooks reads its body as it arrives', async () => {
       assert.equal(await json(await send()("/up", { method: "POST", body: "abc" }), 200), "abc");
     });
     it("H7: a hook that throws is usrv's 500 naming the hook and the route, its text in the log only", async () => {
@@ -291,4 +297,25 @@ matrix(
     });
   },
   { cookieKeys: ["a secret of at least thirty-two bytes, for tests"] },
+);
+
+matrix(
+  "pipeline: no hooks",
+  (app) => {
+    app.bind("/up", { methods: ["POST"], body: "stream", style: "object" }, async (_, ctx) => [
+      200,
+      await new Response(ctx.stream).text(),
+    ]);
+  },
+  (send) => {
+    it('V13: a body: "stream" route reads its body as it arrives', async () => {
+      assert.equal(await json(await send()("/up", { method: "POST", body: "abc" }), 200), "abc");
+    });
+    it('V13: a signed or encrypted request to a body: "stream" route is a 400 USRV_ERR_ENCRYPTED_STREAM', async () => {
+      const res = await send()("/up", { method: "POST", body: "abc", headers: { "usrv-encryption": "2" } });
+      const body = withoutId(await json(res, 400));
+      assert.equal(body.code, "USRV_ERR_ENCRYPTED_STREAM");
+      assert.equal(body.message, "POST /up reads its body as it arrives: send it in clear");
+    });
+  },
 );
