@@ -34,10 +34,24 @@ export const groups = {
     tests: ["hooks", "cookies", "request-id", "groups"],
   },
   // the one file that chains the core steps for both faces (routing to sealing, hooks, timeouts,
-  // the request id in error bodies), and groups: mount and the settings a route inherits
+  // the request id in error bodies), and groups: mount and the settings a route inherits. secure,
+  // validation and uploads (2-3 s each) reach its sealed, schema-checked and spooled paths
   pipeline: {
     mutate: ["src/pipeline.ts", "src/app/group.ts"],
-    tests: ["binding", "responses", "body", "groups", "hooks", "values", "errors", "serving"],
+    tests: [
+      "pipeline",
+      "binding",
+      "responses",
+      "body",
+      "groups",
+      "hooks",
+      "values",
+      "errors",
+      "serving",
+      "secure",
+      "validation",
+      "uploads",
+    ],
   },
   live: {
     mutate: ["src/secp256k1/sized-records.ts", "src/client/stream.ts"],
@@ -47,7 +61,8 @@ export const groups = {
 
 const name = process.env.USRV_MUTATE || "core";
 const group = groups[name];
-if (group === undefined) throw new Error(`USRV_MUTATE=${name}: known groups are ${Object.keys(groups).join(", ")}`);
+if (group === undefined)
+  throw new Error(`USRV_MUTATE=${name}: known groups are ${Object.keys(groups).join(", ")}`);
 
 export default {
   testRunner: "tap",

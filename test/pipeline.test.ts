@@ -59,7 +59,7 @@ matrix(
         assert.equal(await json(res, 202), how === "sync" ? "answered by onRequest" : "answered later");
       }
     });
-    it("B2, H1: a body under hooks reaches the handler; over the route's bodyLimit it is a 413", async () => {
+    it("H1: a body under hooks reaches the handler; over the route's bodyLimit it is a 413", async () => {
       const ok = await send()("/echo", {
         method: "POST",
         headers: { "content-type": "application/json" },
@@ -193,7 +193,7 @@ matrix(
         assert.doesNotMatch(text, /bug/);
       }
     });
-    it("B1: positional parameters under hooks get their values", async () => {
+    it("V1, H6: positional parameters under hooks get their values", async () => {
       assert.deepEqual(await json(await send()("/pos/x?b=y"), 200), ["x", "y"]);
     });
     it("V1: a URL without a query has no query values", async () => {
@@ -248,7 +248,7 @@ matrix(
       assert.doesNotMatch(text, /secret/);
       assert.ok(logs().some((l) => l.includes("notFound bug with a secret")));
     });
-    it("B3: a 405's message names the method, the path and what is allowed", async () => {
+    it("B6: a 405's message names the method, the path and what is allowed", async () => {
       const body = withoutId(await json(await send()("/err/x", { method: "PUT" }), 405));
       assert.equal(body.message, "PUT is not bound on /err/x (allowed: POST)");
     });
