@@ -35,12 +35,16 @@ export const groups = {
   },
   // the one file that chains the core steps for both faces (routing to sealing, hooks, timeouts,
   // the request id in error bodies), and groups: mount and the settings a route inherits. secure,
-  // validation and uploads (2-3 s each) reach its sealed, schema-checked and spooled paths
+  // validation and uploads (2-3 s each) reach its sealed, schema-checked and spooled paths;
+  // params and body-shape (under 1 s) the bind-time shapes and the inherited maxKeys/maxDepth
   pipeline: {
     mutate: ["src/pipeline.ts", "src/app/group.ts"],
     tests: [
       "pipeline",
+      "group-settings",
       "binding",
+      "params",
+      "body-shape",
       "responses",
       "body",
       "groups",
