@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { it } from "node:test";
 import { createApp } from "usrv";
 import { json, matrix, withoutId } from "./_setup.js";
+import { client, open, sealed } from "./fixtures/v1-requests.js";
 
 /** A public key as usrv reads it: 64 bytes of canonical base64 (88 characters, "AQ==" at the end). */
 const KEY = Buffer.alloc(64, 1).toString("base64");
@@ -173,4 +174,19 @@ it('B1: a list of params binds positionally with the context as `this`; style: "
     () => app.bind("/o", { style: "positional" }, ({ a }: { a: string }) => [200, a]),
     /style: "positional" given for a function whose first parameter is an object pattern/,
   );
+});
+
+it("G2: a mounted route with its own allow list under a group with one admits only senders both admit", async () => {
+  const app = createApp({ logLevel: "silent" });
+  await app.identify("server-secret");
+  const other = createApp({ logLevel: "silent" });
+  other.bind("/in", { methods: ["POST"], allow: [client.publicKey] }, () => [200, "welcome"]);
+  app.group("/both", { allow: [client.publicKey] }, (g) => g.mount("/o", other));
+  app.group("/outer-no", { allow: [KEY] }, (g) => g.mount("/o", other));
+  app.group("/fn-no", { allow: () => false }, (g) => g.mount("/o", other));
+  assert.equal(await open(await app.request("/both/o/in", sealed("{}"))), "welcome");
+  for (const path of ["/outer-no/o/in", "/fn-no/o/in"]) {
+    const body = withoutId(await json(await app.request(path, sealed("{}")), 403));
+    assert.equal(body.code, "USRV_ERR_FORBIDDEN_SENDER", path);
+  }
 });
