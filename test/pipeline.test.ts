@@ -21,6 +21,9 @@ matrix(
       seen.push(`onRequest ${ctx.path.length}`);
       if (ctx.headers["x-answer"] === "sync") return [202, "answered by onRequest"];
       if (ctx.headers["x-answer"] === "async") return Promise.resolve([202, "answered later"]);
+      if (ctx.headers["x-answer"] === "reject") return Promise.reject(new Error("rejected with a secret"));
+      if (ctx.headers["x-answer"] === "throw") throw new Error("thrown with a secret");
+      if (ctx.headers["x-answer"] === "bad") return "not a result" as never;
       return undefined;
     });
     app.bind("/exactly", () => [200, "served"]);
@@ -58,6 +61,16 @@ matrix(
         const res = await send()(target(65), { headers: { "x-answer": how } });
         assert.equal(await json(res, 202), how === "sync" ? "answered by onRequest" : "answered later");
       }
+    });
+    it("H7: onRequest failing on a refused target: a rejection or a throw is usrv's 500, a non-result names the hook", async () => {
+      for (const how of ["reject", "throw"]) {
+        const text = await (await send()(target(65), { headers: { "x-answer": how } })).text();
+        assert.equal(withoutId(JSON.parse(text)).code, "USRV_ERR_INTERNAL", how);
+        assert.doesNotMatch(text, /secret/);
+      }
+      const bad = withoutId(await json(await send()(target(65), { headers: { "x-answer": "bad" } }), 500));
+      assert.equal(bad.code, "USRV_ERR_HOOK_RESULT");
+      assert.match(String(bad.message), /^an onRequest hook of GET \/exactly\?p=a+ returned string/);
     });
     it("H1: a body under hooks reaches the handler; over the route's bodyLimit it is a 413", async () => {
       const ok = await send()("/echo", {
@@ -104,6 +117,8 @@ matrix(
       if (ctx.path === "/cookie-err/response") return new Response("as a Response", { status: 418 });
       if (ctx.path === "/err/throw") throw new Error("onError bug");
       if (ctx.path === "/err/response") return new Response("not here", { status: 405 });
+      if (ctx.path === "/err/own-allow")
+        return new Response("x", { status: 405, headers: { allow: "POST, PUT" } });
       if (ctx.path === "/err/async") return Promise.resolve([418, "later"]);
       if (ctx.path === "/err/async-throw") return Promise.reject(new Error("async onError bug"));
       if (ctx.path === "/err/bad") return "not a result" as never;
@@ -136,11 +151,15 @@ matrix(
       g.notFound((ctx) =>
         ctx.path === "/nf/async"
           ? Promise.resolve([404, "async not found"])
-          : ctx.path === "/nf/throw"
-            ? (() => {
-                throw new Error("notFound bug with a secret");
-              })()
-            : ("not a result" as never),
+          : ctx.path === "/nf/reject"
+            ? Promise.reject(new Error("notFound rejected with a secret"))
+            : ctx.path === "/nf/async-bad"
+              ? Promise.resolve("not a result" as never)
+              : ctx.path === "/nf/throw"
+                ? (() => {
+                    throw new Error("notFound bug with a secret");
+                  })()
+                : ("not a result" as never),
       );
     });
     app.group("/before", { hooks: { beforeHandle: () => "not a result" as never } }, (g) =>
@@ -212,11 +231,18 @@ matrix(
       assert.equal(plain.headers.get("set-cookie"), null);
       assert.equal(await json(plain, 418), "plain");
     });
-    it("H4: onError answering with a Response keeps the 405's Allow", async () => {
+    it("H4: onError answering with a Response keeps the 405's Allow, not its Content-Length; the Response's own header wins", async () => {
       const res = await send()("/err/response");
       assert.equal(res.status, 405);
       assert.equal(res.headers.get("allow"), "POST");
+      assert.ok(
+        [null, "8"].includes(res.headers.get("content-length")),
+        String(res.headers.get("content-length")),
+      );
       assert.equal(await res.text(), "not here");
+      const own = await send()("/err/own-allow");
+      assert.equal(own.headers.get("allow"), "POST, PUT");
+      assert.equal(await own.text(), "x");
     });
     it("H4, H7: an async onError answers; one that rejects leaves usrv's 500, logged with the hook", async () => {
       assert.equal(await json(await send()("/err/async"), 418), "later");
@@ -247,6 +273,11 @@ matrix(
       assert.equal(res.status, 500);
       assert.doesNotMatch(text, /secret/);
       assert.ok(logs().some((l) => l.includes("notFound bug with a secret")));
+      const rejected = await send()("/nf/reject");
+      assert.equal(rejected.status, 500);
+      assert.doesNotMatch(await rejected.text(), /secret/);
+      const bad = withoutId(await json(await send()("/nf/async-bad"), 500));
+      assert.match(String(bad.message), /^an notFound hook of GET \/nf\/async-bad returned string/);
     });
     it("B6: a 405's message names the method, the path and what is allowed", async () => {
       const body = withoutId(await json(await send()("/err/x", { method: "PUT" }), 405));
@@ -276,7 +307,11 @@ it("S5: the access line's time is the request's own, and none is written with in
     },
   });
   quiet.bind("/t", () => [200, "t"]);
+  quiet.bind("/boom", () => {
+    throw new Error("boom");
+  });
   await (await quiet.request("/t")).text();
+  await (await quiet.request("/boom")).text(); // its cause is logged at error, still no access line
   assert.deepEqual(lines, []);
 });
 
@@ -316,6 +351,47 @@ matrix(
       const body = withoutId(await json(res, 400));
       assert.equal(body.code, "USRV_ERR_ENCRYPTED_STREAM");
       assert.equal(body.message, "POST /up reads its body as it arrives: send it in clear");
+    });
+  },
+);
+
+/** A Standard Schema that takes any value as it is, or refuses every one. */
+function schema(ok: boolean) {
+  return {
+    "~standard": {
+      version: 1 as const,
+      vendor: "test",
+      validate: (value: unknown) => (ok ? { value } : { issues: [{ message: "refused" }] }),
+    },
+  };
+}
+
+matrix(
+  "pipeline: routes with schemas",
+  (app) => {
+    app.group("/hooked", (g) => {
+      g.onRequest((ctx) => {
+        ctx.state.who = "set by onRequest";
+      });
+      g.bind("/state", { query: schema(true), style: "object" }, (_, ctx) => [200, ctx.state.who]);
+    });
+    app.bind("/fields", { methods: ["POST"], query: schema(true) }, ({ b }) => [200, b ?? null]);
+    app.bind("/unchecked", { response: schema(false) }, () => [200, "sent unchecked"]);
+  },
+  (send) => {
+    it("V10, H1: a route with schemas under hooks sees the context its onRequest hooks set", async () => {
+      assert.equal(await json(await send()("/hooked/state"), 200), "set by onRequest");
+    });
+    it("V10: a route with schemas binds the body's fields by name", async () => {
+      const res = await send()("/fields", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: '{"b": 2}',
+      });
+      assert.equal(await json(res, 200), 2);
+    });
+    it("V12: a response schema is not checked unless the app asks (checkResponses)", async () => {
+      assert.equal(await json(await send()("/unchecked"), 200), "sent unchecked");
     });
   },
 );
