@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { it } from "node:test";
 import { createApp } from "usrv";
+import { generateKeypair } from "usrv/secp256k1";
 import { json, matrix, withoutId } from "./_setup.js";
 import { client, open, sealed } from "./fixtures/v1-requests.js";
 
@@ -184,9 +185,93 @@ it("G2: a mounted route with its own allow list under a group with one admits on
   app.group("/both", { allow: [client.publicKey] }, (g) => g.mount("/o", other));
   app.group("/outer-no", { allow: [KEY] }, (g) => g.mount("/o", other));
   app.group("/fn-no", { allow: () => false }, (g) => g.mount("/o", other));
-  assert.equal(await open(await app.request("/both/o/in", sealed("{}"))), "welcome");
+  const open2 = createApp({ logLevel: "silent" });
+  open2.bind("/in", { methods: ["POST"] }, () => [200, "welcome"]);
+  open2.bind("/v2only", { methods: ["POST"], encrypted: "v2" }, () => [200, "leaked"]);
+  app.group("/outer-only", { allow: [client.publicKey] }, (g) => g.mount("/o", open2));
+  app.mount("/inner-only", other);
+  app.mount("/plain", open2);
+  for (const path of ["/both/o/in", "/outer-only/o/in", "/inner-only/in"]) {
+    assert.equal(await open(await app.request(path, sealed("{}"))), "welcome", path);
+  }
+  const v1 = withoutId(await json(await app.request("/plain/v2only", sealed("{}")), 403));
+  assert.equal(v1.code, "USRV_ERR_ENCRYPTION_REQUIRED", "a v2-only route mounted in clear still refuses v1");
+  assert.match(String(v1.message), /accepts only v2-encrypted requests/);
   for (const path of ["/outer-no/o/in", "/fn-no/o/in"]) {
     const body = withoutId(await json(await app.request(path, sealed("{}")), 403));
     assert.equal(body.code, "USRV_ERR_FORBIDDEN_SENDER", path);
+  }
+});
+
+it("G1: allow compares a key by its X coordinate: the (X, p - Y) spelling of a listed key is admitted", async () => {
+  const P = 2n ** 256n - 2n ** 32n - 977n;
+  const raw = Buffer.from(client.publicKey, "base64");
+  const y = BigInt(`0x${raw.subarray(32).toString("hex")}`);
+  const flipped = Buffer.concat([
+    raw.subarray(0, 32),
+    Buffer.from((P - y).toString(16).padStart(64, "0"), "hex"),
+  ]);
+  const app = createApp({ logLevel: "silent" });
+  await app.identify("server-secret");
+  app.bind("/in", { methods: ["POST"], allow: [flipped.toString("base64")] }, () => [200, "welcome"]);
+  assert.equal(await open(await app.request("/in", sealed("{}"))), "welcome");
+  const stranger = generateKeypair();
+  assert.equal((await app.request("/in", sealed("{}", { key: stranger }))).status, 403);
+});
+
+it("G1: a refused allow key is quoted in the message up to 40 characters", () => {
+  const app = createApp({ logLevel: "silent" });
+  const long = "x".repeat(200);
+  assert.throws(
+    () => app.bind("/a", { allow: [long] }, () => [200]),
+    (e: Error) => e.message.endsWith(`not ${JSON.stringify(long).slice(0, 40)}`),
+  );
+});
+
+it("W1, G1: a WebSocket route in a group that demands encryption or an allow list is refused; a mount copies WebSocket routes", () => {
+  for (const options of [{ encrypted: true }, { encrypted: "v2" as const }, { allow: [KEY] }]) {
+    const app = createApp({ logLevel: "silent" });
+    assert.throws(
+      () => app.group("/g", options, (g) => g.ws("/chat", { message: () => {} })),
+      /its group demands encrypted, signed requests/,
+    );
+  }
+  const other = createApp({ logLevel: "silent" });
+  other.ws("/chat", { message: () => {} });
+  other.bind("/s", { methods: ["POST"], body: "stream" }, () => [200]);
+  const app = createApp({ logLevel: "silent" });
+  app.mount("/o", other); // a stream route and a socket, in clear: fine
+  assert.throws(() => app.ws("/o/chat", { message: () => {} }), /already/i);
+});
+
+it("G1: a response option is one schema or one per status (three digits, 100-599)", () => {
+  const app = createApp({ logLevel: "silent" });
+  const ok = { "~standard": { version: 1, vendor: "t", validate: (value: unknown) => ({ value }) } };
+  app.bind("/ok", { response: { 200: ok, 404: ok } as never }, () => [200]);
+  for (const bad of [5, { 200: ok, 999: ok }, { 2000: ok }, { x200: ok }, { 200: ok, 404: {} }]) {
+    assert.throws(
+      () =>
+        app.bind(`/r${JSON.stringify(Object.keys(Object(bad)))}`, { response: bad as never }, () => [200]),
+      /a Standard Schema, or one per status/,
+      JSON.stringify(Object.keys(Object(bad))),
+    );
+  }
+  assert.throws(
+    () => app.bind("/f", { uploads: { maxFiles: 0 } }, () => [200]),
+    /whole number of files >= 1/,
+  );
+});
+
+it("V13: uploads' defaults: a file of any size up to 10 MiB, and a total of maxFileSize x maxFiles", async () => {
+  const app = createApp({ logLevel: "silent" });
+  app.bind("/default", { methods: ["POST"], uploads: {} }, () => [200, "stored"]);
+  app.bind("/sized", { methods: ["POST"], uploads: { maxFileSize: 1000, maxFiles: 10 } }, () => [
+    200,
+    "stored",
+  ]);
+  for (const path of ["/default", "/sized"]) {
+    const body = new FormData();
+    body.append("file", new File(["z".repeat(500)], "z.txt"));
+    assert.equal(await json(await app.request(path, { method: "POST", body }), 200), "stored", path);
   }
 });
