@@ -231,7 +231,7 @@ matrix(
       assert.equal(plain.headers.get("set-cookie"), null);
       assert.equal(await json(plain, 418), "plain");
     });
-    it("H4: onError answering with a Response keeps the 405's Allow, not its Content-Length; the Response's own header wins", async () => {
+    it("H4: onError answering with a Response keeps the 405's Allow, not its Content-Length (HEAD too); the Response's own header wins", async () => {
       const res = await send()("/err/response");
       assert.equal(res.status, 405);
       assert.equal(res.headers.get("allow"), "POST");
@@ -240,6 +240,10 @@ matrix(
         String(res.headers.get("content-length")),
       );
       assert.equal(await res.text(), "not here");
+      const head = await send()("/err/response", { method: "HEAD" });
+      assert.equal(head.status, 405);
+      assert.ok([null, "8"].includes(head.headers.get("content-length")), "not the error body's length");
+      await head.text();
       const own = await send()("/err/own-allow");
       assert.equal(own.headers.get("allow"), "POST, PUT");
       assert.equal(await own.text(), "x");
