@@ -33,6 +33,30 @@ export const groups = {
     mutate: ["src/app/hooks.ts", "src/core/cookies.ts", "src/core/request-id.ts", "src/core/context.ts"],
     tests: ["hooks", "cookies", "request-id", "groups"],
   },
+  // the one file that chains the core steps for both faces (routing to sealing, hooks, timeouts,
+  // the request id in error bodies), and groups: mount and the settings a route inherits. secure,
+  // validation and uploads (2-3 s each) reach its sealed, schema-checked and spooled paths;
+  // params and body-shape (under 1 s) the bind-time shapes and the inherited maxKeys/maxDepth
+  pipeline: {
+    mutate: ["src/pipeline.ts", "src/app/group.ts"],
+    tests: [
+      "pipeline",
+      "group-settings",
+      "binding",
+      "params",
+      "body-shape",
+      "responses",
+      "body",
+      "groups",
+      "hooks",
+      "values",
+      "errors",
+      "serving",
+      "secure",
+      "validation",
+      "uploads",
+    ],
+  },
   live: {
     mutate: ["src/secp256k1/sized-records.ts", "src/client/stream.ts"],
     tests: ["secp256k1-v2-sized", "stream-live"],
@@ -41,7 +65,8 @@ export const groups = {
 
 const name = process.env.USRV_MUTATE || "core";
 const group = groups[name];
-if (group === undefined) throw new Error(`USRV_MUTATE=${name}: known groups are ${Object.keys(groups).join(", ")}`);
+if (group === undefined)
+  throw new Error(`USRV_MUTATE=${name}: known groups are ${Object.keys(groups).join(", ")}`);
 
 export default {
   testRunner: "tap",
