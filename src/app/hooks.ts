@@ -282,10 +282,26 @@ export interface Live {
 const FROM = Symbol("usrv.from");
 const SEEN = Symbol("usrv.seen");
 
-/** An answer as onResponse hooks pass it on, with the reply it was made from and its headers then. */
-export interface View extends Answer {
+/**
+ * An answer as onResponse hooks pass it on, with the reply it was made from
+ * and its headers then. A class, so that every view has one shape: an object
+ * literal with symbol keys is built key by key (a request with two no-op
+ * hooks through the listener: 629 -> 608 ns, medians of 4 interleaved runs).
+ */
+export class View implements Answer {
   readonly [FROM]: Reply;
   readonly [SEEN]: Readonly<Record<string, string>>;
+
+  constructor(
+    public status: number,
+    public headers: Record<string, string>,
+    public body: Answer["body"],
+    from: Reply,
+    seen: Readonly<Record<string, string>>,
+  ) {
+    this[FROM] = from;
+    this[SEEN] = seen;
+  }
 }
 
 /**
@@ -345,19 +361,20 @@ function cancel(body: ReadableStream): void {
 export function view(reply: Reply): View {
   const r = reply.response;
   if (r === undefined) {
-    return {
-      status: reply.status,
-      headers: { ...reply.headers },
-      body: reply.body ?? reply.omitted ?? null, // HEAD: what GET would send, as a Response's body is
-      [FROM]: reply,
-      [SEEN]: reply.headers,
-    };
+    // HEAD: the body is what GET would send, as a Response's body is
+    return new View(
+      reply.status,
+      { ...reply.headers },
+      reply.body ?? reply.omitted ?? null,
+      reply,
+      reply.headers,
+    );
   }
   const seen: Record<string, string> = {};
   r.headers.forEach((v, k) => {
     if (k !== "set-cookie") seen[k] = v;
   });
-  return { status: r.status, headers: { ...seen }, body: r.body, [FROM]: reply, [SEEN]: seen };
+  return new View(r.status, { ...seen }, r.body, reply, seen);
 }
 
 /** Set by usrv itself (or through `ctx.setCookie`): a hook may not write them. */
