@@ -736,10 +736,19 @@ export function responseHooks(
       return ctx.complete(renderThrown(e, method, label));
     }
   };
-  const answer = responded(ctx, hooks, view(done), 0, label, fail);
-  if (answer instanceof Promise)
-    return hookDeadline(answer, "onResponse", ctx, label, timeout).then(checked, fail);
-  return checked(answer);
+  let running = 0;
+  const at = (i: number) => {
+    running = i;
+  };
+  const from = (first: number, answer: View): Maybe<Reply> => {
+    const last = responded(ctx, hooks, answer, first, label, fail, at);
+    if (!(last instanceof Promise)) return checked(last);
+    // past the deadline, the hook running is cut off and the later ones see the 503
+    return hookDeadline(last, "onResponse", ctx, label, timeout).then(checked, (e) =>
+      from(running + 1, view(fail(e))),
+    );
+  };
+  return from(0, view(done));
 }
 
 /**

@@ -1000,3 +1000,80 @@ it("H7: a 413 a hook's mistake turned into a 500 still closes the connection: th
     await server.close();
   }
 });
+
+/** What the timeout test's hooks saw, by path; the late onResponse hook's promise, once it was called. */
+const afterTimeout = new Map<string, string[]>();
+let lateHook: Promise<void> | undefined;
+const saw = (path: string, what: string) => afterTimeout.set(path, [...(afterTimeout.get(path) ?? []), what]);
+
+matrix(
+  "H3, H4, H7: a timeout's 503 goes through onError and onResponse (a span ends on it)",
+  (app) => {
+    app.onError(async (error, ctx) => {
+      await new Promise((r) => setImmediate(r));
+      saw(ctx.path, `onError ${(error as HttpError).code}`);
+    });
+    app.onError((_, ctx) => void saw(ctx.path, "second onError"));
+    app.onResponse((answer, ctx) => {
+      saw(ctx.path, `onResponse ${answer.status}`);
+      answer.headers["x-seen"] = String(answer.status);
+    });
+    app.bind("/handler", { timeout: 50 }, () => new Promise(() => {}));
+    app.group("/hook", { timeout: 50, hooks: { onRequest: () => new Promise<undefined>(() => {}) } }, (g) =>
+      g.bind("/x", () => [200, "unreached"]),
+    );
+    app.group(
+      "/answer",
+      {
+        timeout: 50,
+        hooks: {
+          onResponse: [
+            () => {
+              // past the deadline, then done: the hooks after it must not run a second time
+              lateHook = new Promise((r) => setTimeout(r, 150));
+              return lateHook;
+            },
+            (answer, ctx) => void saw(ctx.path, `next onResponse ${answer.status}`),
+          ],
+        },
+      },
+      (g) => g.bind("/x", () => [200, "kept?"]),
+    );
+  },
+  (send) => {
+    it("H3, H4: a handler past its timeout: both onError hooks (the first async) and onResponse see the 503", async () => {
+      const res = await send()("/handler");
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get("x-seen"), "503");
+      assert.equal(withoutId(await res.json()).code, "USRV_ERR_TIMEOUT");
+      assert.deepEqual(afterTimeout.get("/handler"), [
+        "onError USRV_ERR_TIMEOUT",
+        "second onError",
+        "onResponse 503",
+      ]);
+      afterTimeout.delete("/handler");
+    });
+    it("H3, H7: an onRequest hook past its timeout: onError and onResponse see the 503", async () => {
+      const res = await send()("/hook/x");
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get("x-seen"), "503");
+      assert.deepEqual(afterTimeout.get("/hook/x"), [
+        "onError USRV_ERR_TIMEOUT",
+        "second onError",
+        "onResponse 503",
+      ]);
+      afterTimeout.delete("/hook/x");
+    });
+    it("H3, H7: an onResponse hook past its timeout is cut off; the later ones see the 503, once", async () => {
+      const res = await send()("/answer/x");
+      assert.equal(res.status, 503);
+      assert.equal(res.headers.get("x-seen"), "503");
+      const body = withoutId(await res.json());
+      assert.equal(body.message, "the onResponse hook of GET /answer/x did not finish within 50 ms");
+      await lateHook;
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(afterTimeout.get("/answer/x"), ["next onResponse 503", "onResponse 503"]);
+      afterTimeout.delete("/answer/x");
+    });
+  },
+);

@@ -253,7 +253,7 @@ function nearer(a: readonly (string | null)[], b: readonly (string | null)[]): b
  * Runs `hooks` in order until one returns something, synchronously while
  * they are: a sync hook costs no promise. A throw propagates to the caller.
  * Two arguments at most, passed as they are (a spread call is slower). Once
- * `live` says the request was answered (its timeout), no later hook runs.
+ * a timeout answered the request during the chain, no later hook runs.
  */
 export function runHooks<A, B>(
   hooks: readonly ((a: A, b: B) => unknown)[],
@@ -261,22 +261,30 @@ export function runHooks<A, B>(
   b: B,
   live: Live,
   from = 0,
+  epoch: object | null = live.expiry,
 ): unknown {
   for (let i = from; i < hooks.length; i++) {
     const out = hooks[i]!(a, b);
     if (out === undefined) continue;
     if (out instanceof Promise) {
-      return out.then((v) => (v === undefined && !live.expired ? runHooks(hooks, a, b, live, i + 1) : v));
+      return out.then((v) =>
+        v === undefined && live.expiry === epoch ? runHooks(hooks, a, b, live, i + 1, epoch) : v,
+      );
     }
     return out;
   }
   return undefined;
 }
 
-/** What says whether a request is still waiting for its answer. */
+/** What says whether the work of a chain of hooks is still wanted. */
 export interface Live {
-  /** True once the request was answered without this work (its timeout). */
-  readonly expired: boolean;
+  /**
+   * The latest timeout that answered this request (a 503), or null. A chain
+   * that began before it stops there; the 503 itself then goes through the
+   * hooks as any answer does, in chains that begin after it. (Never
+   * undefined: a chain passes it on as a default parameter's argument.)
+   */
+  readonly expiry: object | null;
 }
 
 const FROM = Symbol("usrv.from");
@@ -305,9 +313,12 @@ export class View implements Answer {
 }
 
 /**
- * onResponse hooks in turn on one answer; a hook's result replaces it for
- * the next ones, and a hook that throws leaves usrv's 500 (`fail`) to them:
- * every hook sees the answer that leaves (a span ends on it).
+ * onResponse hooks in turn on one answer, from hook `from`; a hook's result
+ * replaces it for the next ones, and a hook that throws or rejects leaves
+ * usrv's 500 (`fail`) to them: every hook sees the answer that leaves (a
+ * span ends on it). `at` hears which hook runs, so that a caller that cuts
+ * an async one off at its deadline can go on from the next (a chain that
+ * began before that timeout stops there, as in {@link runHooks}).
  */
 export function responded(
   ctx: Context & Live,
@@ -316,9 +327,12 @@ export function responded(
   from: number,
   label: string,
   fail: (e: unknown) => Reply,
+  at: (hook: number) => void,
+  epoch: object | null = ctx.expiry,
 ): Maybe<View> {
-  for (let i = from; i < hooks.length && !ctx.expired; i++) {
+  for (let i = from; i < hooks.length && ctx.expiry === epoch; i++) {
     let got: unknown;
+    at(i);
     try {
       got = hooks[i]!(answer, ctx);
     } catch (e) {
@@ -329,22 +343,26 @@ export function responded(
       const current = answer;
       return got
         .then(
-          (g) => next(current, g, ctx.method, label),
+          (g) => next(current, g, ctx.method, label, fail),
           (e) => replaced(current, view(fail(e))),
         )
-        .then((v) => responded(ctx, hooks, v, i + 1, label, fail));
+        .then((v) => responded(ctx, hooks, v, i + 1, label, fail, at, epoch));
     }
-    try {
-      answer = next(answer, got, ctx.method, label);
-    } catch (e) {
-      answer = replaced(answer, view(fail(e)));
-    }
+    answer = next(answer, got, ctx.method, label, fail);
   }
   return answer;
 }
 
-function next(answer: View, got: unknown, method: string, label: string): View {
-  return got === undefined ? answer : replaced(answer, view(hookResult(got, "onResponse", method, label)));
+/** The answer after a hook returned `got`: the same, or its result (usrv's 500 when that is not a result). */
+function next(answer: View, got: unknown, method: string, label: string, fail: (e: unknown) => Reply): View {
+  if (got === undefined) return answer;
+  let result: Reply;
+  try {
+    result = hookResult(got, "onResponse", method, label);
+  } catch (e) {
+    result = fail(e);
+  }
+  return replaced(answer, view(result));
 }
 
 /** `by` instead of `answer`: a stream `answer` carried and `by` does not is cancelled (a file handle, a cursor). */

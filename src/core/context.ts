@@ -190,9 +190,14 @@ export class RequestContext implements Context {
     return this.#abort.signal;
   }
 
-  /** True once the route's timeout answered for this request: later hooks and the handler do not run. */
+  /** True once a timeout answered for this request: the handler does not run. */
   get expired(): boolean {
     return this.#late !== undefined;
+  }
+
+  /** The latest timeout's 503, or null (see `Live` in app/hooks.ts): a chain of hooks begun before it stops. */
+  get expiry(): HttpError | null {
+    return this.#late ?? null;
   }
 
   /** The route's timeout answered 503: `signal` fires, now or when first read. */
