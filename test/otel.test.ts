@@ -12,7 +12,7 @@ import {
   InMemorySpanExporter,
   SimpleSpanProcessor,
 } from "@opentelemetry/sdk-trace-base";
-import { createApp, type OnRequest } from "usrv";
+import { createApp, HttpError, type OnRequest } from "usrv";
 import { spanOf, tracing } from "usrv/otel";
 import WebSocket from "ws";
 import { json, matrix } from "./_setup.js";
@@ -29,6 +29,11 @@ matrix(
     app.bind("/boom", () => {
       throw new Error("kaput");
     });
+    app.bind("/denied", () => [401, "who are you?"]);
+    app.bind("/thrown-404", () => {
+      throw new HttpError("USRV_ERR_NOT_FOUND", "no such order");
+    });
+    app.bind("/slow", { timeout: 50 }, () => new Promise(() => {}));
   },
   (send) => {
     it("O2: one server span per request, named by the route pattern, with the HTTP attributes", async () => {
@@ -68,6 +73,29 @@ matrix(
       assert.equal(missing!.name, "GET");
       assert.equal(missing!.attributes["http.route"], undefined);
       assert.equal(missing!.attributes["http.response.status_code"], 404);
+    });
+    it("O2: usrv's 4xx answers record no exception: a 404, a handler's [401], a thrown HttpError 404", async () => {
+      exporter.reset();
+      for (const path of ["/nowhere", "/denied", "/thrown-404"]) await send()(path);
+      const spans = exporter.getFinishedSpans();
+      assert.deepEqual(
+        spans.map((s) => [s.attributes["http.response.status_code"], s.events.length, s.status.code]),
+        [
+          [404, 0, SpanStatusCode.UNSET],
+          [401, 0, SpanStatusCode.UNSET],
+          [404, 0, SpanStatusCode.UNSET],
+        ],
+      );
+    });
+    it("O2: a route past its timeout: its span ends with the 503, an error status and the exception", async () => {
+      exporter.reset();
+      assert.equal((await send()("/slow")).status, 503);
+      const [span, ...more] = exporter.getFinishedSpans();
+      assert.equal(more.length, 0);
+      assert.equal(span!.name, "GET /slow");
+      assert.equal(span!.attributes["http.response.status_code"], 503);
+      assert.equal(span!.status.code, SpanStatusCode.ERROR);
+      assert.equal(span!.events[0]?.name, "exception");
     });
   },
   { hooks },

@@ -10,6 +10,7 @@
  */
 import type { Span, Tracer } from "@opentelemetry/api";
 import type { Hooks } from "../app/hooks.js";
+import { HttpError } from "../common/errors.js";
 import { knownKeys } from "../common/known-keys.js";
 import type { Context } from "../common/types.js";
 
@@ -33,9 +34,10 @@ export function spanOf(ctx: Context): Span | undefined {
  * Hooks that make a server span per request: started in `onRequest` with the
  * parent the request's `traceparent` names (through the registered
  * propagator), given `http.request.method`, `url.path`, `http.route`,
- * `usrv.request_id`, an exception event for an error (`onError`), and
- * `http.response.status_code` and an error status for a 5xx (`onResponse`),
- * where it ends. Put them first: a hook that answers before them leaves no span.
+ * `usrv.request_id`, an exception event for what was thrown and for a 5xx
+ * (`onError`: not for usrv's 4xx answers), and `http.response.status_code`
+ * and an error status for a 5xx (`onResponse`), where it ends, a timeout's
+ * 503 included. Put them first: a hook that answers before them leaves no span.
  *
  * @example
  * app.group("/api", { hooks: await tracing() }, (api) => { ... });
@@ -68,7 +70,9 @@ export async function tracing(options: TracingOptions = {}): Promise<Hooks> {
     },
     onError(error, ctx) {
       const span = spans.get(ctx);
-      if (span !== undefined && error instanceof Error) span.recordException(error);
+      // usrv's own 4xx (a 404, a handler's [401]) is an answer, not an exception
+      if (span === undefined || !(error instanceof Error)) return;
+      if (!(error instanceof HttpError) || error.status >= 500) span.recordException(error);
     },
     onResponse(answer, ctx) {
       const span = spans.get(ctx);
