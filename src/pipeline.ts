@@ -31,6 +31,7 @@ import {
   describe,
   hookError,
   hookResult,
+  type Pass,
   responded,
   runHooks,
   type Scope,
@@ -727,28 +728,43 @@ export function responseHooks(
 ): Maybe<Reply> {
   const done = ctx.complete(reply);
   if (hooks.length === 0) return done;
-  const { method } = ctx;
-  const fail = (e: unknown) => ctx.complete(renderThrown(e, method, `the onResponse hook of ${label}`));
-  const checked = (a: View) => {
-    try {
-      return ctx.complete(unview(a, method, label, upgrade));
-    } catch (e) {
-      return ctx.complete(renderThrown(e, method, label));
-    }
-  };
-  let running = 0;
-  const at = (i: number) => {
-    running = i;
-  };
-  const from = (first: number, answer: View): Maybe<Reply> => {
-    const last = responded(ctx, hooks, answer, first, label, fail, at);
-    if (!(last instanceof Promise)) return checked(last);
-    // past the deadline, the hook running is cut off and the later ones see the 503
-    return hookDeadline(last, "onResponse", ctx, label, timeout).then(checked, (e) =>
-      from(running + 1, view(fail(e))),
+  return new Responding(ctx, hooks, label, timeout, upgrade).from(0, view(done));
+}
+
+/** One answer through its onResponse hooks, then checked: one object, where closures would be four. */
+class Responding implements Pass {
+  running = 0;
+
+  constructor(
+    readonly ctx: RequestContext,
+    readonly hooks: Chains["onResponse"],
+    readonly label: string,
+    readonly timeout: number,
+    readonly upgrade: boolean,
+  ) {}
+
+  /** The hooks from `first` on; past the deadline, the one running is cut off and the later ones see the 503. */
+  from(first: number, answer: View): Maybe<Reply> {
+    const last = responded(this, answer, first);
+    if (!(last instanceof Promise)) return this.checked(last);
+    return hookDeadline(last, "onResponse", this.ctx, this.label, this.timeout).then(
+      (a) => this.checked(a),
+      (e) => this.from(this.running + 1, view(this.fail(e))),
     );
-  };
-  return from(0, view(done));
+  }
+
+  fail(e: unknown): Reply {
+    return this.ctx.complete(renderThrown(e, this.ctx.method, `the onResponse hook of ${this.label}`));
+  }
+
+  checked(a: View): Reply {
+    const { ctx, label } = this;
+    try {
+      return ctx.complete(unview(a, ctx.method, label, this.upgrade));
+    } catch (e) {
+      return ctx.complete(renderThrown(e, ctx.method, label));
+    }
+  }
 }
 
 /**

@@ -261,14 +261,16 @@ export function runHooks<A, B>(
   b: B,
   live: Live,
   from = 0,
-  epoch: object | null = live.expiry,
+  epoch?: object | null,
 ): unknown {
   for (let i = from; i < hooks.length; i++) {
     const out = hooks[i]!(a, b);
     if (out === undefined) continue;
     if (out instanceof Promise) {
+      // read now, not at the start: no timer fires while the chain runs synchronously
+      const began = epoch === undefined ? live.expiry : epoch;
       return out.then((v) =>
-        v === undefined && live.expiry === epoch ? runHooks(hooks, a, b, live, i + 1, epoch) : v,
+        v === undefined && live.expiry === began ? runHooks(hooks, a, b, live, i + 1, began) : v,
       );
     }
     return out;
@@ -282,7 +284,7 @@ export interface Live {
    * The latest timeout that answered this request (a 503), or null. A chain
    * that began before it stops there; the 503 itself then goes through the
    * hooks as any answer does, in chains that begin after it. (Never
-   * undefined: a chain passes it on as a default parameter's argument.)
+   * undefined, which a chain reads as "not known yet".)
    */
   readonly expiry: object | null;
 }
@@ -312,55 +314,59 @@ export class View implements Answer {
   }
 }
 
+/** One answer's pass through its onResponse hooks (pipeline.ts's `responseHooks`). */
+export interface Pass {
+  readonly ctx: Context & Live;
+  readonly hooks: Chains["onResponse"];
+  readonly label: string;
+  /** The hook running (or the last that ran): a pass that cuts an async one off goes on from the next. */
+  running: number;
+  /** usrv's answer for a hook that threw, rejected or returned what is not a result. */
+  fail(e: unknown): Reply;
+}
+
 /**
  * onResponse hooks in turn on one answer, from hook `from`; a hook's result
  * replaces it for the next ones, and a hook that throws or rejects leaves
  * usrv's 500 (`fail`) to them: every hook sees the answer that leaves (a
- * span ends on it). `at` hears which hook runs, so that a caller that cuts
- * an async one off at its deadline can go on from the next (a chain that
- * began before that timeout stops there, as in {@link runHooks}).
+ * span ends on it). A chain that began before a timeout stops there, as in
+ * {@link runHooks}.
  */
-export function responded(
-  ctx: Context & Live,
-  hooks: Chains["onResponse"],
-  answer: View,
-  from: number,
-  label: string,
-  fail: (e: unknown) => Reply,
-  at: (hook: number) => void,
-  epoch: object | null = ctx.expiry,
-): Maybe<View> {
-  for (let i = from; i < hooks.length && ctx.expiry === epoch; i++) {
+export function responded(pass: Pass, answer: View, from: number, epoch?: object | null): Maybe<View> {
+  const { ctx, hooks } = pass;
+  for (let i = from; i < hooks.length; i++) {
+    if (epoch !== undefined && ctx.expiry !== epoch) break;
     let got: unknown;
-    at(i);
+    pass.running = i;
     try {
       got = hooks[i]!(answer, ctx);
     } catch (e) {
-      answer = replaced(answer, view(fail(e)));
+      answer = replaced(answer, view(pass.fail(e)));
       continue;
     }
     if (got instanceof Promise) {
       const current = answer;
+      const began = epoch === undefined ? ctx.expiry : epoch; // as in runHooks
       return got
         .then(
-          (g) => next(current, g, ctx.method, label, fail),
-          (e) => replaced(current, view(fail(e))),
+          (g) => next(pass, current, g),
+          (e) => replaced(current, view(pass.fail(e))),
         )
-        .then((v) => responded(ctx, hooks, v, i + 1, label, fail, at, epoch));
+        .then((v) => responded(pass, v, i + 1, began));
     }
-    answer = next(answer, got, ctx.method, label, fail);
+    answer = next(pass, answer, got);
   }
   return answer;
 }
 
 /** The answer after a hook returned `got`: the same, or its result (usrv's 500 when that is not a result). */
-function next(answer: View, got: unknown, method: string, label: string, fail: (e: unknown) => Reply): View {
+function next(pass: Pass, answer: View, got: unknown): View {
   if (got === undefined) return answer;
   let result: Reply;
   try {
-    result = hookResult(got, "onResponse", method, label);
+    result = hookResult(got, "onResponse", pass.ctx.method, pass.label);
   } catch (e) {
-    result = fail(e);
+    result = pass.fail(e);
   }
   return replaced(answer, view(result));
 }
