@@ -126,3 +126,41 @@ it("O1: ctx.log is pino's child when the logger has one; the built-in logger end
     ["INFO:usrv:inside [line-9]\n", "INFO:usrv:GET /x 201 T [line-9]\n"],
   );
 });
+
+/** How a JavaScript caller may call it, as pino allows. */
+type JsLogger = { info(msg: string): void; debug(msg: string): void };
+
+it("O1: ctx.log takes pino's call forms: a string alone, an object with msg, an object then a message", async () => {
+  // a logger without child: ctx.log is usrv's wrapper, which adds the request id
+  const calls: unknown[][] = [];
+  const bare: Logger = {
+    debug: () => {},
+    info: (...args: unknown[]) => void calls.push(args),
+    warn: () => {},
+    error: () => {},
+  };
+  const wrapped = createApp({ logger: bare });
+  wrapped.bind("/w", { style: "object" }, (_, ctx) => {
+    (ctx.log as unknown as JsLogger).info("a string alone");
+    return [200];
+  });
+  await wrapped.request("/w", { headers: { "x-request-id": "w-1" } });
+  assert.deepEqual(calls[0], [{ requestId: "w-1" }, "a string alone"]);
+
+  const written: string[] = [];
+  const app = createApp({ logger: new ConsoleLogger("debug", (l) => written.push(l)) });
+  app.bind("/x", { style: "object" }, (_, ctx) => {
+    (ctx.log as unknown as JsLogger).info("a string alone");
+    ctx.log.warn({ msg: "in the object" });
+    ctx.log.error({ msg: "not this", item: 7 }, "the message wins");
+    (ctx.log as unknown as JsLogger).debug("line\nforged");
+    return [200];
+  });
+  await app.request("/x", { headers: { "x-request-id": "c-2" } });
+  assert.deepEqual(written.slice(0, 4), [
+    "INFO:usrv:a string alone [c-2]\n",
+    "WARNING:usrv:in the object [c-2]\n",
+    "ERROR:usrv:the message wins [c-2]\n",
+    "DEBUG:usrv:line\\nforged [c-2]\n",
+  ]);
+});

@@ -26,10 +26,13 @@ export interface Logger {
  */
 export function childLogger(logger: Logger, bindings: Record<string, unknown>): Logger {
   if (typeof logger.child === "function") return logger.child(bindings);
+  // pino's `info("text")` too: a string is the message, not an object to spread
   const line =
     (level: "debug" | "info" | "warn" | "error") =>
     (obj: object, msg?: string): void =>
-      logger[level]({ ...bindings, ...obj }, msg);
+      typeof obj === "string"
+        ? logger[level]({ ...bindings }, obj)
+        : logger[level]({ ...bindings, ...obj }, msg);
   return {
     debug: line("debug"),
     info: line("info"),
@@ -155,7 +158,12 @@ function stderr(line: string): void {
   else console.error(line.endsWith("\n") ? line.slice(0, -1) : line);
 }
 
-/** Python-logging-like lines: `INFO:usrv:GET /test 200 0.31ms [id]`. */
+/**
+ * Python-logging-like lines: `INFO:usrv:GET /test 200 0.31ms [id]`: the
+ * message, the request id, and an `err`'s stack; other fields of the object
+ * are left out (pino keeps them). A string alone is the message, as in pino
+ * (`info("text")`), and so is an object's `msg` when no message follows.
+ */
 export class ConsoleLogger implements Logger {
   level: number;
   /** The logger name in each line; `usrv serve` workers use `usrv[PID]`. */
@@ -173,6 +181,9 @@ export class ConsoleLogger implements Logger {
 
   #log(n: number, obj: object, msg?: string): void {
     if (n < this.level) return;
+    if (typeof obj === "string") [obj, msg] = [{}, obj];
+    else if (msg === undefined && typeof (obj as { msg?: unknown }).msg === "string")
+      msg = (obj as { msg: string }).msg;
     const err = (obj as { err?: unknown }).err;
     let line = `${label(n)}:${this.name}:${escapeControls(msg ?? "")}`;
     const id = (obj as { requestId?: unknown }).requestId;
