@@ -163,6 +163,8 @@ describe("cookies: RFC 6265bis rules and key rotation", () => {
         ["ok", "v", { expires: new Date(Number.NaN) }],
         ["ok", "v", { signed: true }], // no cookieKeys
         ["ok", "x".repeat(5000), {}],
+        ["ok", "v", { sigend: true }], // a typo would drop the signature unseen
+        ["ok", "a\uD800b", {}], // a lone surrogate: no UTF-8 for it
       ];
       for (const [name, value, options] of cases) {
         try {
@@ -176,9 +178,17 @@ describe("cookies: RFC 6265bis rules and key rotation", () => {
     });
     return app.request("/x").then(async (res) => {
       const got = (await res.json()) as string[];
-      assert.equal(got.length, 13);
+      assert.equal(got.length, 15);
       for (const m of got) assert.match(m, /^\[usrv\] cookie "/, m);
       assert.match(got[11]!, /cookieKeys/);
+      assert.equal(
+        got[13],
+        '[usrv] cookie "ok": unknown option "sigend" (did you mean "signed"?); known: maxAge, expires, path, domain, secure, httpOnly, sameSite, partitioned, signed',
+      );
+      assert.equal(
+        got[14],
+        '[usrv] cookie "ok": the value holds a lone surrogate (half of a UTF-16 pair), which UTF-8 cannot encode',
+      );
     });
   });
 

@@ -5,6 +5,7 @@
  * cookie that cannot be written as asked is a `TypeError` when set, never a
  * line a browser would read otherwise.
  */
+import { knownKeys } from "../common/known-keys.js";
 
 /** Attributes of `ctx.setCookie`. */
 export interface CookieOptions {
@@ -152,6 +153,19 @@ export function unsign(keys: CookieKeys, name: string, signed: string | undefine
   return undefined;
 }
 
+/** The attributes `CookieOptions` names: any other key is a typo. */
+const OPTIONS = [
+  "maxAge",
+  "expires",
+  "path",
+  "domain",
+  "secure",
+  "httpOnly",
+  "sameSite",
+  "partitioned",
+  "signed",
+];
+
 /**
  * One `Set-Cookie` line, or a `TypeError` naming what cannot be written.
  *
@@ -167,7 +181,15 @@ export function serializeCookie(
   const fail = (why: string) => new TypeError(`[usrv] cookie ${JSON.stringify(name)}: ${why}`);
   if (typeof name !== "string" || !TOKEN.test(name)) throw fail("the name must be a token (RFC 9110)");
   if (typeof value !== "string") throw fail(`the value must be a string, not ${typeof value}`);
-  let text = encodeURIComponent(value);
+  // a typo must not turn signing off unseen ({ sigend: true })
+  for (const key in options)
+    if (!OPTIONS.includes(key)) knownKeys(`cookie ${JSON.stringify(name)}`, options, OPTIONS);
+  let text: string;
+  try {
+    text = encodeURIComponent(value);
+  } catch {
+    throw fail("the value holds a lone surrogate (half of a UTF-16 pair), which UTF-8 cannot encode");
+  }
   if (options.signed) {
     if (keys.length === 0) throw fail(NO_KEYS);
     text = `${text}.${signature(keys[0]!, name, value)}`; // over the value as read back (decoded)
