@@ -40,12 +40,15 @@ const KB = 1024;
  * and the body parsers (core/body.ts, core/charset.ts) loaded on first use:
  * the listener when `app.listener` is first read or `run()` starts, the
  * parsers with the first request that has a body; then 73,256 with option
- * errors that never quote a secret and a signed-cookie read that needs keys.
- * The budget is the last figure rounded up to the
+ * errors that never quote a secret and a signed-cookie read that needs keys;
+ * then 74,653 with a timeout's 503 going through onError and onResponse
+ * (pipeline.ts's one pass over onResponse, cut off and resumed at a
+ * deadline: 0.6 KB) and setCookie refusing an unknown option and a lone
+ * surrogate (0.3 KB). The budget is the last figure rounded up to the
  * next KB. Lower it as the core shrinks; never raise it without saying why
  * in the commit.
  */
-const BUDGET = 72 * KB;
+const BUDGET = 73 * KB;
 /** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
 const LAZY: Record<string, string> = {
   "the Node server": "build/lib/faces/serve.js",
