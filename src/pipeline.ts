@@ -47,7 +47,7 @@ import type { ParsedBody } from "./core/body.js";
 import { RequestContext } from "./core/context.js";
 import { type CookieKeys, macLoading } from "./core/cookies.js";
 import { parseQuery } from "./core/query.js";
-import { type Reply, render, renderError, renderThrown } from "./core/render.js";
+import { Blamed, type Reply, render, renderError, renderThrown } from "./core/render.js";
 import type { Match, Miss, Router } from "./core/router.js";
 import { objectValues, positionalArgs, type Sources } from "./core/values.js";
 import { header, type Incoming } from "./faces/incoming.js";
@@ -246,14 +246,14 @@ class Hooked {
     try {
       answer = runHooks(hooks, this.ctx, undefined, this.ctx);
     } catch (e) {
-      return this.finished(this.thrown(e));
+      return this.finished(this.thrown(e, "onRequest"));
     }
     const then = (a: unknown) =>
       a === undefined
         ? this.finished(reply)
         : this.finished(this.guard(() => hookResult(a, "onRequest", this.inc.method, this.label)));
     if (answer instanceof Promise) {
-      return this.bounded(answer, "onRequest").then(then, (e) => this.finished(this.thrown(e)));
+      return this.bounded(answer, "onRequest").then(then, (e) => this.finished(this.thrown(e, "onRequest")));
     }
     return then(answer);
   }
@@ -266,12 +266,12 @@ class Hooked {
     try {
       answer = runHooks(hooks, this.ctx, undefined, this.ctx);
     } catch (e) {
-      return this.finished(this.thrown(e));
+      return this.finished(this.thrown(e, "onRequest"));
     }
     if (answer instanceof Promise) {
       return this.bounded(answer, "onRequest").then(
         (a) => this.requested(a),
-        (e) => this.finished(this.thrown(e)),
+        (e) => this.finished(this.thrown(e, "onRequest")),
       );
     }
     return this.requested(answer);
@@ -293,12 +293,12 @@ class Hooked {
       try {
         answer = found(ctx);
       } catch (e) {
-        return this.finished(this.thrown(e));
+        return this.finished(this.thrown(e, "notFound"));
       }
       if (answer instanceof Promise) {
         return this.bounded(answer, "notFound").then(
           (a) => this.finished(this.guard(() => hookResult(a, "notFound", inc.method, this.label, true))),
-          (e) => this.finished(this.thrown(e)),
+          (e) => this.finished(this.thrown(e, "notFound")),
         );
       }
       return this.finished(this.guard(() => hookResult(answer, "notFound", inc.method, this.label, true)));
@@ -338,12 +338,12 @@ class Hooked {
     try {
       answer = runHooks(this.chains.onError, reply.error, this.ctx, this.ctx);
     } catch (e) {
-      return this.respond(this.thrown(e, "the onError hook of "));
+      return this.respond(this.thrown(e, "onError"));
     }
     if (answer instanceof Promise) {
       return this.bounded(answer, "onError").then(
         (a) => this.respond(this.caught(a, reply)),
-        (e) => this.respond(this.thrown(e, "the onError hook of ")),
+        (e) => this.respond(this.thrown(e, "onError")),
       );
     }
     return this.respond(this.caught(answer, reply));
@@ -375,8 +375,14 @@ class Hooked {
     }
   }
 
-  thrown(e: unknown, where = ""): Reply {
-    return renderThrown(e, this.inc.method, `${where}${this.label}`);
+  /** usrv's answer for what a hook (or, without `hook`, the handler's step) threw. */
+  thrown(e: unknown, hook?: string): Reply {
+    return renderThrown(
+      e,
+      this.inc.method,
+      this.label,
+      hook === undefined ? undefined : `the ${hook} hook of`,
+    );
   }
 }
 
@@ -671,8 +677,20 @@ function prepared(route: Route, ctx: RequestContext | undefined, sources: Source
   const before = route.scope.chains.beforeHandle;
   if (before.length === 0 || ctx === undefined) return call(route, ctx, sources, null);
   const values = objectValues(sources);
-  const answer = runHooks(before, values, ctx, ctx);
-  if (answer instanceof Promise) return answer.then((a) => handled(route, ctx, sources, values, a));
+  let answer: unknown;
+  try {
+    answer = runHooks(before, values, ctx, ctx);
+  } catch (e) {
+    throw new Blamed(e, "the beforeHandle hook of");
+  }
+  if (answer instanceof Promise) {
+    return answer.then(
+      (a) => handled(route, ctx, sources, values, a),
+      (e) => {
+        throw new Blamed(e, "the beforeHandle hook of");
+      },
+    );
+  }
   return handled(route, ctx, sources, values, answer);
 }
 
@@ -754,7 +772,7 @@ class Responding implements Pass {
   }
 
   fail(e: unknown): Reply {
-    return this.ctx.complete(renderThrown(e, this.ctx.method, `the onResponse hook of ${this.label}`));
+    return this.ctx.complete(renderThrown(e, this.ctx.method, this.label, "the onResponse hook of"));
   }
 
   checked(a: View): Reply {

@@ -195,6 +195,15 @@ matrix(
       const body = withoutId(await json(await send()("/bad/value"), 500));
       assert.equal(body.code, "USRV_ERR_HOOK_RESULT");
       assert.match(String(body.message), /onRequest hook of GET \/bad\/value returned string/);
+      // a bug in the app, logged at error as a throw is
+      assert.ok(
+        logs().some((l) =>
+          /^error:GET \/bad\/value: 500 \[[^\]]+\]\nError: an onRequest hook of GET \/bad\/value returned string/.test(
+            l,
+          ),
+        ),
+        logs().join(""),
+      );
     });
     it("H7: a hook that throws is usrv's 500, its text in the log only", async () => {
       const text = await (await send()("/bad/throw")).text();

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { createApp } from "usrv";
+import { createApp, HttpError } from "usrv";
 import { json, matrix, quietApp, withoutId } from "./_setup.js";
 
 /** What the hooks saw, per request (the test reads and resets it). */
@@ -140,10 +140,18 @@ matrix(
       g.onRequest((ctx) => {
         if (ctx.path === "/throws/request") throw new Error("onRequest bug");
       });
+      g.beforeHandle((_, ctx) => {
+        if (ctx.path === "/throws/before") throw new Error("beforeHandle bug");
+        if (ctx.path === "/throws/before-async") return Promise.reject(new Error("beforeHandle bug"));
+        if (ctx.path === "/throws/before-http") throw new HttpError(401, "who are you?");
+      });
       g.onResponse((_, ctx) => {
         if (ctx.path === "/throws/response") throw new Error("onResponse bug");
       });
       g.bind("/<where>", () => [200, "fine"]);
+      g.bind("/handler/<where>", () => {
+        throw new Error("handler bug");
+      });
     });
     app.bind("/pos/<a>", (a: string, b: string) => [200, [a, b]]);
     app.bind("/q", { style: "object" }, (_, ctx) => [200, Object.fromEntries(ctx.query)]);
@@ -197,12 +205,12 @@ matrix(
     });
     it("H7: a hook that throws is usrv's 500 naming the hook and the route, its text in the log only", async () => {
       const cases = [
-        ["/err/throw", "the handler for the onError hook of GET /err/throw failed; see the server log"],
-        ["/throws/request", "the handler for GET /throws/<where> failed; see the server log"],
-        [
-          "/throws/response",
-          "the handler for the onResponse hook of GET /throws/<where> failed; see the server log",
-        ],
+        ["/err/throw", "the onError hook of GET /err/throw failed; see the server log"],
+        ["/throws/request", "the onRequest hook of GET /throws/<where> failed; see the server log"],
+        ["/throws/before", "the beforeHandle hook of GET /throws/<where> failed; see the server log"],
+        ["/throws/before-async", "the beforeHandle hook of GET /throws/<where> failed; see the server log"],
+        ["/throws/handler/x", "the handler for GET /throws/handler/<where> failed; see the server log"],
+        ["/throws/response", "the onResponse hook of GET /throws/<where> failed; see the server log"],
       ] as const;
       for (const [path, message] of cases) {
         const text = await (await send()(path)).text();
@@ -211,6 +219,9 @@ matrix(
         assert.equal(body.message, message);
         assert.doesNotMatch(text, /bug/);
       }
+      // what a beforeHandle hook throws is still what onError and the envelope see
+      const denied = withoutId(await json(await send()("/throws/before-http"), 401));
+      assert.equal(denied.message, "who are you?");
     });
     it("V1, H6: positional parameters under hooks get their values", async () => {
       assert.deepEqual(await json(await send()("/pos/x?b=y"), 200), ["x", "y"]);
@@ -252,17 +263,14 @@ matrix(
       assert.equal(await json(await send()("/err/async"), 418), "later");
       const body = withoutId(await json(await send()("/err/async-throw"), 500));
       assert.equal(body.code, "USRV_ERR_INTERNAL");
-      assert.equal(
-        body.message,
-        "the handler for the onError hook of GET /err/async-throw failed; see the server log",
-      );
+      assert.equal(body.message, "the onError hook of GET /err/async-throw failed; see the server log");
       assert.ok(logs().some((l) => l.includes("async onError bug")));
     });
     it("H7: a hook's answer that is not a result is a 500 naming the hook", async () => {
       const cases = [
         ["/err/bad", "an onError hook of GET /err/bad returned"],
-        ["/nf/other", "an notFound hook of GET /nf/other returned"],
-        ["/before/x", "an beforeHandle hook of GET /before/x returned"],
+        ["/nf/other", "a notFound hook of GET /nf/other returned"],
+        ["/before/x", "a beforeHandle hook of GET /before/x returned"],
       ] as const;
       for (const [path, message] of cases) {
         const body = withoutId(await json(await send()(path), 500));
@@ -281,7 +289,7 @@ matrix(
       assert.equal(rejected.status, 500);
       assert.doesNotMatch(await rejected.text(), /secret/);
       const bad = withoutId(await json(await send()("/nf/async-bad"), 500));
-      assert.match(String(bad.message), /^an notFound hook of GET \/nf\/async-bad returned string/);
+      assert.match(String(bad.message), /^a notFound hook of GET \/nf\/async-bad returned string/);
     });
     it("B6: a 405's message names the method, the path and what is allowed", async () => {
       const body = withoutId(await json(await send()("/err/x", { method: "PUT" }), 405));

@@ -502,7 +502,8 @@ export function hookResult(answer: unknown, hook: string, method: string, label:
 }
 
 export function hookError(hook: string, label: string, what: string): HttpError {
-  return new HttpError("USRV_ERR_HOOK_RESULT", `an ${hook} hook of ${label} ${what}`);
+  const article = /^[aeiou]/i.test(hook) ? "an" : "a"; // a beforeHandle, an onRequest
+  return new HttpError("USRV_ERR_HOOK_RESULT", `${article} ${hook} hook of ${label} ${what}`);
 }
 
 /** The cause of a 5xx stays in the log when onError's own answer is a 5xx too. */

@@ -75,15 +75,39 @@ export function renderError(err: HttpError, method: string): Reply {
   return reply;
 }
 
-/** R4: anything thrown that is not an HttpError is a 500 whose text never leaves the server. */
-export function renderThrown(e: unknown, method: string, label: string): Reply {
-  if (e instanceof HttpError) return renderError(e, method);
+/**
+ * What a hook threw inside a step that otherwise blames the handler (a
+ * beforeHandle hook runs within the handler's step): renderThrown unwraps
+ * it, so onError still gets what was thrown.
+ */
+export class Blamed {
+  constructor(
+    readonly error: unknown,
+    readonly who: string,
+  ) {}
+}
+
+/**
+ * R4: anything thrown that is not an HttpError is a 500 whose text never
+ * leaves the server; its message names who failed (`who`, then `label`).
+ */
+export function renderThrown(e: unknown, method: string, label: string, who = "the handler for"): Reply {
+  if (e instanceof Blamed) {
+    who = e.who;
+    e = e.error;
+  }
+  if (e instanceof HttpError) {
+    const reply = renderError(e, method);
+    // a hook's mistake is a bug in the app, logged as a handler's throw is
+    if (e.code === "USRV_ERR_HOOK_RESULT") reply.cause = logNote(e.message);
+    return reply;
+  }
   const reply = renderError(
-    new HttpError("USRV_ERR_INTERNAL", `the handler for ${label} failed; see the server log`),
+    new HttpError("USRV_ERR_INTERNAL", `${who} ${label} failed; see the server log`),
     method,
   );
   // the log keys on `cause !== undefined`: a bare `throw undefined` must still leave a line
-  reply.cause = e === undefined ? logNote(`the handler for ${label} threw undefined`) : e;
+  reply.cause = e === undefined ? logNote(`${who} ${label} threw undefined`) : e;
   reply.error = e; // what was thrown, for onError (the app's own error classes)
   return reply;
 }
