@@ -44,11 +44,13 @@ const KB = 1024;
  * then 74,653 with a timeout's 503 going through onError and onResponse
  * (pipeline.ts's one pass over onResponse, cut off and resumed at a
  * deadline: 0.6 KB) and setCookie refusing an unknown option and a lone
- * surrogate (0.3 KB). The budget is the last figure rounded up to the
+ * surrogate (0.3 KB); then 75,042 with usrv's 500 naming the hook that
+ * threw and a hook's bad result logged (0.4 KB). The budget is the last
+ * figure rounded up to the
  * next KB. Lower it as the core shrinks; never raise it without saying why
  * in the commit.
  */
-const BUDGET = 73 * KB;
+const BUDGET = 74 * KB;
 /** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
 const LAZY: Record<string, string> = {
   "the Node server": "build/lib/faces/serve.js",
