@@ -208,6 +208,34 @@ matrix(
       const long = (await json(await text(form, `a=${"x".repeat(100)}%`), 400)) as { message: string };
       assert.equal(long.message, `invalid percent-encoding in the form body: "${"x".repeat(64)}"`);
     });
+    it("V8: a form in UTF-16 binds its fields as read in it (its text first, escapes as URLSearchParams reads them)", async () => {
+      const utf16 = (text: string, be: boolean) => {
+        const b = Buffer.from(text, "utf16le");
+        return [...(be ? b.swap16() : b)];
+      };
+      for (const [label, be] of [
+        ["utf-16le", false],
+        ["UTF-16BE", true],
+        ["utf-16", false],
+      ] as const) {
+        const form = `application/x-www-form-urlencoded; charset=${label}`;
+        const sent = "a=1&b=%C3%A9+x&c=\u00e9\u4e2d&\u0126=2";
+        assert.deepEqual(
+          await json(await post("/names", form, utf16(sent, be)), 200),
+          {
+            a: "1",
+            b: "\u00e9 x",
+            c: "\u00e9\u4e2d",
+            "\u0126": "2",
+          },
+          label,
+        );
+        const [data] = (await json(await text(form, utf16(sent, be)), 200)) as [string];
+        assert.equal(data, sent, label);
+        const bad = (await json(await post("/names", form, utf16("a=%E9", be)), 400)) as { code: string };
+        assert.equal(bad.code, "USRV_ERR_BAD_ENCODING", label);
+      }
+    });
     it("an unknown charset's label is named cut at 64 characters, the Content-Type's case kept", async () => {
       const label = `Klingon-${"x".repeat(200)}`;
       const body = (await json(await text(`text/plain; charset=${label}`, "x"), 415)) as { message: string };
