@@ -211,6 +211,13 @@ matrix(
         await refusal(body([[head(16 * 1024 + 1), "v"]])),
         "invalid multipart body: part 1: its headers are over 16384 bytes",
       );
+      const padded = (n: number) =>
+        `--${B}${" ".repeat(n)}\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--${B}--`;
+      assert.deepEqual(await json(await post(padded(256)), 200), { a: "v" });
+      assert.equal(
+        await refusal(padded(257)),
+        "invalid multipart body: the boundary line before part 1 has over 256 bytes of padding",
+      );
       assert.equal(
         await refusal(body([field(0), [`Content-Disposition: form-data; name="${"n".repeat(201)}"`, "v"]])),
         "invalid multipart body: a part name is over 200 characters",

@@ -134,6 +134,27 @@ const cases: [what: string, body: Buffer, type?: string][] = [
     ),
   ],
   ["no parts", Buffer.from(`--${B}--`, "latin1")],
+  [
+    "256 bytes of padding after a boundary",
+    Buffer.from(
+      `--${B}${" \t".repeat(128)}\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--${B}--`,
+      "latin1",
+    ),
+  ],
+  [
+    "257 bytes of padding",
+    Buffer.from(
+      `--${B}${" ".repeat(257)}\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--${B}--`,
+      "latin1",
+    ),
+  ],
+  [
+    "17,400 bytes of padding (more than a head may hold)",
+    Buffer.from(
+      `--${B}${" ".repeat(17_400)}\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--${B}--`,
+      "latin1",
+    ),
+  ],
   ["no Content-Disposition", body([ok, ["Content-Type: text/plain", "v"]])],
   ["not form-data", body([ok, ['Content-Disposition: attachment; name="a"', "v"]])],
   ["no name", body([['Content-Disposition: form-data; filename="a.txt"', "v"]])],

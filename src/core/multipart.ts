@@ -28,6 +28,8 @@ export const MULTIPART_LIMITS = {
   fieldNameSize: 200,
   /** Bytes of one part's header block (busboy's, and node:http's default). */
   headerSize: 16 * 1024,
+  /** Spaces and tabs after a boundary (RFC 2046's transport padding). */
+  padding: 256,
 };
 
 // RFC 2046 5.1.1: 1-70 bcharsnospace or spaces, not ending with a space.
@@ -117,7 +119,12 @@ export function partAfter(
   const limits = MULTIPART_LIMITS;
   if (!final && text.length - pos < 2) return undefined;
   if (text.startsWith("--", pos)) return null;
+  const line = pos;
   while (text.charCodeAt(pos) === 32 || text.charCodeAt(pos) === 9) pos++; // transport padding
+  // bounded, so that a spooled upload (part-heads.ts), which holds a head and its
+  // padding in 17 KiB, refuses what a body read whole refuses
+  if (pos - line > limits.padding)
+    fail(`the boundary line before part ${index} has over ${limits.padding} bytes of padding`);
   if (!text.startsWith("\r\n", pos)) {
     if (!final && text.length - pos < 2 && (pos === text.length || text.charCodeAt(pos) === 13))
       return undefined;
