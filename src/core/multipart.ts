@@ -105,9 +105,10 @@ export type PartHead = Omit<RawPart, "content">;
  * What follows a delimiter that ends at `pos` of `text` (the Latin-1 text of
  * `bytes`): `null` for the close delimiter, else the head of part `index`
  * (from 1) and where its content starts, or a 400 `USRV_ERR_BAD_MULTIPART`
- * that names the part and why. With `final` false more bytes may follow
- * (the spooled uploads of core/uploads.ts read heads as they arrive):
- * `undefined` when `text` ends before the answer is known.
+ * that names the part and why. With `final` false more bytes may follow:
+ * the spooled uploads of core/uploads.ts (part-heads.ts) ask only once
+ * `text` holds the answer (the close, a blank line, or more than a head may
+ * hold), so a head without its blank line is then one over the limit.
  */
 export function partAfter(
   bytes: Uint8Array,
@@ -115,9 +116,8 @@ export function partAfter(
   pos: number,
   index: number,
   final: boolean,
-): { head: PartHead; start: number } | null | undefined {
+): { head: PartHead; start: number } | null {
   const limits = MULTIPART_LIMITS;
-  if (!final && text.length - pos < 2) return undefined;
   if (text.startsWith("--", pos)) return null;
   const line = pos;
   while (text.charCodeAt(pos) === 32 || text.charCodeAt(pos) === 9) pos++; // transport padding
@@ -126,8 +126,6 @@ export function partAfter(
   if (pos - line > limits.padding)
     fail(`the boundary line before part ${index} has over ${limits.padding} bytes of padding`);
   if (!text.startsWith("\r\n", pos)) {
-    if (!final && text.length - pos < 2 && (pos === text.length || text.charCodeAt(pos) === 13))
-      return undefined;
     fail(
       pos >= text.length
         ? "the body ends before its closing boundary"
@@ -140,11 +138,8 @@ export function partAfter(
   let headEnd = pos;
   let start = pos + 2;
   if (!text.startsWith("\r\n", pos)) {
-    if (!final && text.length - pos < 2) return undefined;
     headEnd = text.indexOf("\r\n\r\n", pos);
     if (headEnd < 0) {
-      // what may follow can only end headers over the limit
-      if (!final && text.length - pos < limits.headerSize + 4) return undefined;
       fail(
         final
           ? `${part} is cut inside its headers`
