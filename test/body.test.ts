@@ -253,7 +253,22 @@ matrix(
         headers: { "content-type": "application/json; charset=utf-8" },
         body: new Uint8Array([0x22, 0xff, 0xfe, 0x22]),
       });
-      assert.equal(((await json(res, 400)) as { code: string }).code, "USRV_ERR_BAD_UTF8");
+      const bad = (await json(res, 400)) as { code: string; message: string };
+      assert.deepEqual([bad.code, bad.message], ["USRV_ERR_BAD_UTF8", "the JSON body is not valid UTF-8"]);
+      const form = (await json(
+        await post("/names", "application/x-www-form-urlencoded", [0x61, 0x3d, 0xff]),
+        400,
+      )) as {
+        message: string;
+      };
+      assert.equal(form.message, "the form body is not valid UTF-8");
+      const badEscape = (await json(
+        await post("/names", "application/x-www-form-urlencoded", "a=%zz"),
+        400,
+      )) as {
+        message: string;
+      };
+      assert.match(badEscape.message, /form body/);
     });
     it("a truncated multipart body: 400 USRV_ERR_BAD_MULTIPART", async () => {
       const body = '--XX\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue';

@@ -303,6 +303,51 @@ matrix(
         a: { filename: "f.txt", type: "text/plain", hex: "76" },
       });
     });
+    it("V8: Content-Disposition parameters: names in any case, tabs, unquoted values, RFC 2183 escapes only where they must be", async () => {
+      const cases: [head: string, want: Record<string, unknown>][] = [
+        [
+          'Content-Disposition: form-data; NAME = "a"; FileName="f.txt"',
+          { a: { filename: "f.txt", type: "text/plain", hex: "76" } },
+        ],
+        [
+          'Content-Disposition: form-data;\tname="a"\t;\tfilename=f.txt',
+          { a: { filename: "f.txt", type: "text/plain", hex: "76" } },
+        ],
+        [
+          "Content-Disposition: form-data; name=x ; filename=f.txt ",
+          { x: { filename: "f.txt", type: "text/plain", hex: "76" } },
+        ],
+        ['Content-Disposition: form-data; name="a\\"b\\x"', { 'a"b\\x': "v" }],
+      ];
+      for (const [head, want] of cases) {
+        assert.deepEqual(await json(await post(body([[head, "v"]])), 200), want, head);
+      }
+      const cd = "Content-Disposition:";
+      for (const [head, why] of [
+        [`${cd} form-data`, "part 1 has no name"],
+        [`${cd} ; name="a"`, 'part 1 is "", not form-data'],
+        [`${cd} ${"x".repeat(40)}; name="a"`, `part 1 is "${"x".repeat(32)}", not form-data`],
+        [`${cd} form-data; name`, "part 1's Content-Disposition has a parameter without a value"],
+        [`${cd} form-data; a; name="x"`, "part 1's Content-Disposition has a parameter without a value"],
+        [`${cd} form-data; name=`, "part 1's Content-Disposition has a parameter without a value"],
+        [`${cd} form-data; na me="a"`, "part 1's Content-Disposition has a malformed parameter name"],
+        [`${cd} form-data; name="a"b`, "part 1's Content-Disposition has text after a parameter"],
+        [
+          `${cd} form-data; name="a"; filename*='utf-8''a.txt`,
+          "part 1's filename* is not charset'language'percent-encoded",
+        ],
+        [
+          `${cd} form-data; name="a"; filename*=utf-8''%zz`,
+          "part 1's filename* is not charset'language'percent-encoded",
+        ],
+      ]) {
+        assert.equal(await refusal(body([[head!, "v"]])), `invalid multipart body: ${why}`, head);
+      }
+      // headers other than these three may repeat; a body may begin with its first delimiter's CRLF
+      const other = body([['Content-Disposition: form-data; name="a"\r\nX-Other: 1\r\nX-Other: 2', "v"]]);
+      assert.deepEqual(await json(await post(other), 200), { a: "v" });
+      assert.deepEqual(await json(await post(Buffer.concat([Buffer.from("\r\n"), other])), 200), { a: "v" });
+    });
     it("V8: the last part of a name wins; a file's type is its media type; filename* keeps a + and names its charset", async () => {
       const b = body([
         ['Content-Disposition: form-data; name="a"', "1"],

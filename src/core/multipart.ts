@@ -225,8 +225,8 @@ interface HeaderLines {
 function partHeaders(bytes: Uint8Array, text: string, from: number, to: number, part: string): HeaderLines {
   const lines: string[] = [];
   while (from < to) {
-    let eol = text.indexOf("\r\n", from);
-    if (eol < 0 || eol > to) eol = to;
+    // the blank line's CRLF is at `to`: every line ends at or before it
+    const eol = text.indexOf("\r\n", from);
     // per line: browsers write names in UTF-8, the Python peer in Latin-1
     const line = undeclaredText(bytes.subarray(from, eol));
     if (/[\r\n]/.test(line)) fail(`${part} has a malformed header line`);
