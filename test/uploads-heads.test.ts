@@ -175,6 +175,16 @@ const cases: [what: string, body: Buffer, type?: string][] = [
     "headers over 16 KiB",
     body([[`Content-Disposition: form-data; name="a"\r\nX-Big: ${"x".repeat(17_000)}`, "v"]]),
   ],
+  [
+    "16,384 bytes of headers (the limit)",
+    body([[`Content-Disposition: form-data; name="a"\r\nX-Big: ${"x".repeat(16_384 - 49)}`, "v"]]),
+  ],
+  [
+    "16,385 bytes of headers",
+    body([[`Content-Disposition: form-data; name="a"\r\nX-Big: ${"x".repeat(16_385 - 49)}`, "v"]]),
+  ],
+  ["an epilogue of 40,000 bytes", body([ok], `--${B}--\r\n${"e".repeat(40_000)}`)],
+  ["cut after a head's blank line", Buffer.from(`--${B}\r\n${ok[0]}\r\n\r\n`, "latin1")],
   ["a name over 200 characters", body([[`Content-Disposition: form-data; name="${"n".repeat(201)}"`, "v"]])],
   ["cut inside the headers", Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="a"`, "latin1")],
   ["cut inside a part", body([ok], "")],
