@@ -340,6 +340,11 @@ matrix(
           `${cd} form-data; name="a"; filename*=utf-8''%zz`,
           "part 1's filename* is not charset'language'percent-encoded",
         ],
+        // a line separator (U+2028, sent as UTF-8) is not part of a percent-encoded value
+        [
+          `${cd} form-data; name="a"; filename*=utf-8''a${utf8("\u2028")}b`,
+          "part 1's filename* is not charset'language'percent-encoded",
+        ],
       ]) {
         assert.equal(await refusal(body([[head!, "v"]])), `invalid multipart body: ${why}`, head);
       }

@@ -183,6 +183,10 @@ const cases: [what: string, body: Buffer, type?: string][] = [
     "16,385 bytes of headers",
     body([[`Content-Disposition: form-data; name="a"\r\nX-Big: ${"x".repeat(16_385 - 49)}`, "v"]]),
   ],
+  [
+    "20,000 bytes of headers in one chunk",
+    body([[`Content-Disposition: form-data; name="a"\r\nX-Big: ${"x".repeat(20_000)}`, "v"]]),
+  ],
   ["an epilogue of 40,000 bytes", body([ok], `--${B}--\r\n${"e".repeat(40_000)}`)],
   ["cut after a head's blank line", Buffer.from(`--${B}\r\n${ok[0]}\r\n\r\n`, "latin1")],
   ["a name over 200 characters", body([[`Content-Disposition: form-data; name="${"n".repeat(201)}"`, "v"]])],
