@@ -96,7 +96,7 @@ export async function parseBody(
     // where the text is: "&" and "%41" are two bytes each, so such a form is
     // read as text first, its escapes then UTF-8 (as URLSearchParams reads a
     // string)
-    const wide = declared !== null && declared.encoding.startsWith("utf-16");
+    const wide = declared?.encoding.startsWith("utf-16") === true;
     if (utf8 || wide) {
       const data = utf8 ? strictText(bytes, "form") : declared.decode(bytes);
       (await (shapes ??= loadShapes())).checkForm(data, shape);
