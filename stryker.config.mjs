@@ -61,6 +61,29 @@ export const groups = {
     mutate: ["src/secp256k1/sized-records.ts", "src/client/stream.ts"],
     tests: ["secp256k1-v2-sized", "stream-live"],
   },
+  // the request body step, where a client's bytes meet the server: parse by Content-Type (JSON through
+  // secure-json-parse, forms, text), charsets, the shape limits (maxKeys, maxDepth), multipart in memory
+  // and the part heads of spooled uploads. Fast files first: a killed mutant stops at its first failure
+  body: {
+    mutate: [
+      "src/core/body.ts",
+      "src/core/charset.ts",
+      "src/core/body-shape.ts",
+      "src/core/multipart.ts",
+      "src/core/part-heads.ts",
+    ],
+    tests: [
+      "body-shape",
+      "body",
+      "multipart",
+      "values",
+      "responses",
+      "hardening-catalogue",
+      "uploads",
+      "hardening-properties",
+      "uploads-heads",
+    ],
+  },
 };
 
 const name = process.env.USRV_MUTATE || "core";

@@ -80,6 +80,52 @@ matrix(
       assert.equal(await json(await send()("/two", post(text)), 200), text.length);
     });
 
+    it("the limits hold to the key and the level, and the refusals name them", async () => {
+      const form = "application/x-www-form-urlencoded";
+      assert.equal(await json(await send()("/two", post("a=1&b=2", form)), 200), 7);
+      const pairs = withoutId(await json(await send()("/two", post("a=1&b=2&c", form)), 413));
+      assert.equal(pairs.message, "the form body has more than 2 keys (the route's maxKeys)");
+      const two = '{"a":{"x":1,"y":2,"z":3},"b":[]}'; // two keys, two levels
+      assert.equal(await json(await send()("/two", post(two)), 200), two.length);
+      const keys = withoutId(await json(await send()("/two", post('{"a":1,"b":2,"c":3}')), 413));
+      assert.deepEqual(
+        [keys.code, keys.message],
+        ["USRV_ERR_TOO_MANY_KEYS", "the JSON body has more than 2 keys (the route's maxKeys)"],
+      );
+      const deep = withoutId(await json(await send()("/two", post('{"a":{"b":[]}}')), 400));
+      assert.deepEqual(
+        [deep.code, deep.message],
+        ["USRV_ERR_TOO_DEEP", "the JSON body nests deeper than 2 levels (the route's maxDepth)"],
+      );
+      // a form's pairs are counted from its first separator, wherever it is
+      assert.equal(
+        withoutId(await json(await send()("/two", post("&a=1&b=2", form)), 413)).code,
+        "USRV_ERR_TOO_MANY_KEYS",
+      );
+      // the keys after a nested value are still the top level's
+      assert.equal(
+        withoutId(await json(await send()("/two", post('{"a":[],"b":1,"c":2}')), 413)).code,
+        "USRV_ERR_TOO_MANY_KEYS",
+      );
+      // an escaped quote does not close a string, an escaped backslash before a quote does
+      for (const text of ['{"a":"\\"[[[[","b":1}', '{"a":"\\\\","b":"[[[["}', '{"a":"x\\\\\\"[[[[\\\\"}']) {
+        assert.equal(await json(await send()("/two", post(text)), 200), text.length, text);
+      }
+      // a colon straight inside a top-level list (not JSON) is left to JSON.parse: a 400, not a 413
+      assert.equal(
+        withoutId(await json(await send()("/two", post('["a":1,"b":2,"c":3]')), 400)).code,
+        "USRV_ERR_BAD_JSON",
+      );
+      // a top-level list's objects are not the keys of a top-level object, whatever follows it
+      const list = '[{"a":1,"b":2,"c":3}]';
+      assert.equal(await json(await send()("/two", post(list)), 200), list.length);
+      // an unclosed string ends the count: JSON.parse refuses the text
+      assert.equal(
+        withoutId(await json(await send()("/two", post('{"a":1,"b":2,"c')), 400)).code,
+        "USRV_ERR_BAD_JSON",
+      );
+    });
+
     it("a route's and a group's limits hold for them", async () => {
       assert.equal(
         withoutId(await json(await send()("/two", post(object(3))), 413)).code,

@@ -18,6 +18,24 @@ matrix(
       a ?? null,
       Array.from(ctx.body ?? []),
     ]);
+    // the names a body binds, apart from the three every handler gets
+    app.bind("/names", { methods: ["POST"], style: "object" }, ({ method, headers, data, ...values }) => [
+      200,
+      values,
+    ]);
+    // V10: an identity schema hands back what the body step parsed, as the schema saw it
+    let seen: unknown = "(none)";
+    const body = {
+      "~standard": {
+        version: 1 as const,
+        vendor: "test",
+        validate: (value: unknown) => {
+          seen = value;
+          return { value };
+        },
+      },
+    };
+    app.bind("/parsed", { methods: ["POST"], body }, () => [200, seen === undefined ? "(undefined)" : seen]);
   },
   (send) => {
     it("V8: data is the raw body text, null when empty", async () => {
@@ -106,13 +124,151 @@ matrix(
       });
       assert.equal(((await json(res, 400)) as { code: string }).code, "USRV_ERR_BAD_JSON");
     });
+    const post = (path: string, type: string, body: string | number[]) =>
+      send()(path, {
+        method: "POST",
+        headers: { "content-type": type },
+        body: typeof body === "string" ? body : new Uint8Array(body),
+      });
+    it("V8: a +json media type is JSON: its fields bind, and V9 holds there too", async () => {
+      for (const type of ["application/vnd.api+json", "application/problem+json; charset=utf-8"]) {
+        assert.deepEqual(
+          await json(await post("/names", type, '{"a":1,"b":"x"}'), 200),
+          { a: 1, b: "x" },
+          type,
+        );
+        const bad = (await json(await post("/names", type, '{"__proto__":{"x":1}}'), 400)) as {
+          code: string;
+        };
+        assert.equal(bad.code, "USRV_ERR_BAD_JSON", type);
+      }
+      // not JSON: a text body, whose braces bind nothing
+      assert.deepEqual(await json(await post("/names", "application/jsonx", '{"a":1}'), 200), {});
+    });
+    it("V8: only a JSON object binds names: a list, a string, a number or null binds none", async () => {
+      for (const text of ['["x","y"]', '"ab"', "7", "null", "true"]) {
+        assert.deepEqual(await json(await post("/names", "application/json", text), 200), {}, text);
+      }
+    });
+    it("V9: a poisoned JSON body's 400 says so; invalid JSON's names the parser's reason", async () => {
+      const poisoned = (await json(
+        await post("/names", "application/json", '{"a":{"constructor":{"prototype":{"x":1}}}}'),
+        400,
+      )) as { code: string; message: string };
+      assert.equal(poisoned.code, "USRV_ERR_BAD_JSON");
+      assert.match(
+        poisoned.message,
+        /^the body has a __proto__ key or a constructor\.prototype .*prototype poisoning/,
+      );
+      const invalid = (await json(await post("/names", "application/json", '{"a":'), 400)) as {
+        message: string;
+      };
+      assert.match(invalid.message, /^the body is not valid JSON: \S/);
+      assert.doesNotMatch(invalid.message, /poisoning|\n\s+at /);
+    });
+    it("V10: a body schema is given JSON's value, a form's fields, else the text; undefined when empty", async () => {
+      assert.deepEqual(await json(await post("/parsed", "application/json", "[1,2]"), 200), [1, 2]);
+      assert.deepEqual(await json(await post("/parsed", "application/json", '{"a":[1]}'), 200), { a: [1] });
+      const form = "application/x-www-form-urlencoded";
+      assert.deepEqual(await json(await post("/parsed", form, "a=1&b=%C3%A9"), 200), { a: "1", b: "é" });
+      assert.deepEqual(await json(await post("/parsed", `${form}; charset=latin1`, "a=%E9"), 200), {
+        a: "é",
+      });
+      assert.equal(await json(await post("/parsed", "text/plain", "a=1"), 200), "a=1");
+      assert.equal(await json(await post("/parsed", "text/plain", ""), 200), "(undefined)");
+    });
+    it("V8: windows-1252 (the latin1 labels) reads 0x80-0x9F by the WHATWG index on every runtime", async () => {
+      const bytes = [0x41, 0x80, 0x81, 0x8a, 0x8d, 0x8f, 0x90, 0x93, 0x94, 0x99, 0x9d, 0x9f, 0xa0, 0xff];
+      for (const type of [
+        "text/plain; charset=latin1",
+        "text/plain; charset=ASCII",
+        "text/plain; charset=cp1252",
+      ]) {
+        const [data] = (await json(await text(type, bytes), 200)) as [string];
+        assert.equal(
+          data,
+          "A\u20ac\u0081\u0160\u008d\u008f\u0090\u201c\u201d\u2122\u009d\u0178\u00a0\u00ff",
+          type,
+        );
+      }
+    });
+    it("V8: a form in a declared charset: escapes in either case, + a space; a bad escape is a 400 naming it", async () => {
+      const form = "application/x-www-form-urlencoded; charset=iso-8859-1";
+      assert.deepEqual(
+        ((await json(await text(form, "a=%e9%C9%3d+%2b&b%3D=1"), 200)) as unknown[]).slice(0, 2),
+        ["a=%e9%C9%3d+%2b&b%3D=1", "éÉ= +"],
+      );
+      assert.deepEqual(await json(await post("/names", form, "b%3D=1&%41=2"), 200), { "b=": "1", A: "2" });
+      for (const bad of ["a=%G1", "a=%4", "a=%%41", "a=%", "a=%1G"]) {
+        const res = (await json(await text(form, bad), 400)) as { code: string; message: string };
+        assert.equal(res.code, "USRV_ERR_BAD_ENCODING", bad);
+        assert.equal(res.message, `invalid percent-encoding in the form body: "${bad.slice(2)}"`, bad);
+      }
+      // the component named in the message is cut at 64 characters
+      const long = (await json(await text(form, `a=${"x".repeat(100)}%`), 400)) as { message: string };
+      assert.equal(long.message, `invalid percent-encoding in the form body: "${"x".repeat(64)}"`);
+    });
+    it("V8: a form in UTF-16 binds its fields as read in it (its text first, escapes as URLSearchParams reads them)", async () => {
+      const utf16 = (text: string, be: boolean) => {
+        const b = Buffer.from(text, "utf16le");
+        return [...(be ? b.swap16() : b)];
+      };
+      for (const [label, be] of [
+        ["utf-16le", false],
+        ["UTF-16BE", true],
+        ["utf-16", false],
+      ] as const) {
+        const form = `application/x-www-form-urlencoded; charset=${label}`;
+        const sent = "a=1&b=%C3%A9+x&c=\u00e9\u4e2d&\u0126=2";
+        assert.deepEqual(
+          await json(await post("/names", form, utf16(sent, be)), 200),
+          {
+            a: "1",
+            b: "\u00e9 x",
+            c: "\u00e9\u4e2d",
+            "\u0126": "2",
+          },
+          label,
+        );
+        const [data] = (await json(await text(form, utf16(sent, be)), 200)) as [string];
+        assert.equal(data, sent, label);
+        const bad = (await json(await post("/names", form, utf16("a=%E9", be)), 400)) as { code: string };
+        assert.equal(bad.code, "USRV_ERR_BAD_ENCODING", label);
+      }
+    });
+    it("an unknown charset's label is named cut at 64 characters, the Content-Type's case kept", async () => {
+      const label = `Klingon-${"x".repeat(200)}`;
+      const body = (await json(await text(`text/plain; charset=${label}`, "x"), 415)) as { message: string };
+      assert.equal(
+        body.message,
+        `the body's charset "${label.slice(0, 64)}" is not an encoding this server can decode`,
+      );
+      // a label TextDecoder knows, in any case, with spaces around it in quotes
+      const [data] = (await json(await text('text/plain; charset=" UTF-16LE "', [0x68, 0]), 200)) as [string];
+      assert.equal(data, "h");
+    });
     it("invalid UTF-8 in a JSON body: 400 USRV_ERR_BAD_UTF8", async () => {
       const res = await send()("/echo", {
         method: "POST",
         headers: { "content-type": "application/json; charset=utf-8" },
         body: new Uint8Array([0x22, 0xff, 0xfe, 0x22]),
       });
-      assert.equal(((await json(res, 400)) as { code: string }).code, "USRV_ERR_BAD_UTF8");
+      const bad = (await json(res, 400)) as { code: string; message: string };
+      assert.deepEqual([bad.code, bad.message], ["USRV_ERR_BAD_UTF8", "the JSON body is not valid UTF-8"]);
+      const form = (await json(
+        await post("/names", "application/x-www-form-urlencoded", [0x61, 0x3d, 0xff]),
+        400,
+      )) as {
+        message: string;
+      };
+      assert.equal(form.message, "the form body is not valid UTF-8");
+      const badEscape = (await json(
+        await post("/names", "application/x-www-form-urlencoded", "a=%zz"),
+        400,
+      )) as {
+        message: string;
+      };
+      assert.match(badEscape.message, /form body/);
     });
     it("a truncated multipart body: 400 USRV_ERR_BAD_MULTIPART", async () => {
       const body = '--XX\r\nContent-Disposition: form-data; name="a"\r\n\r\nvalue';

@@ -182,6 +182,199 @@ matrix(
       assert.deepEqual(await json(await post(`--${B}--`), 200), {});
     });
 
+    const refusal = async (b: Uint8Array | string, type = TYPE) => {
+      const res = (await json(await post(b, type), 400)) as { code: string; message: string };
+      assert.equal(res.code, "USRV_ERR_BAD_MULTIPART");
+      return res.message;
+    };
+    it("V8: the limits hold to the part: 1,000 parts, 100 files, 16 KiB of headers bind; one more is a 400", async () => {
+      const field = (i: number): [string, string] => [`Content-Disposition: form-data; name="f${i}"`, "v"];
+      const file = (i: number): [string, string] => [
+        `Content-Disposition: form-data; name="g${i}"; filename="a"`,
+        "w",
+      ];
+      const fields = (n: number) => Array.from({ length: n }, (_, i) => field(i));
+      const files = (n: number) => Array.from({ length: n }, (_, i) => file(i));
+      assert.equal(Object.keys((await json(await post(body(fields(1000))), 200)) as object).length, 1000);
+      assert.equal(await refusal(body(fields(1001))), "invalid multipart body: more than 1000 parts");
+      const many = (await json(await post(body([...fields(900), ...files(100)])), 200)) as Record<
+        string,
+        unknown
+      >;
+      assert.deepEqual(many.g99, { filename: "a", type: "text/plain", hex: "77" });
+      assert.equal(await refusal(body(files(101))), "invalid multipart body: more than 100 files");
+      // the header block, from after the boundary line's CRLF to the blank line
+      const head = (n: number) => `Content-Disposition: form-data; name="a"\r\nX-Big: ${"x".repeat(n - 49)}`;
+      assert.equal(head(16 * 1024).length, 16 * 1024);
+      assert.deepEqual(await json(await post(body([[head(16 * 1024), "v"]])), 200), { a: "v" });
+      assert.equal(
+        await refusal(body([[head(16 * 1024 + 1), "v"]])),
+        "invalid multipart body: part 1: its headers are over 16384 bytes",
+      );
+      const padded = (n: number) =>
+        `--${B}${" ".repeat(n)}\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--${B}--`;
+      assert.deepEqual(await json(await post(padded(256)), 200), { a: "v" });
+      assert.equal(
+        await refusal(padded(257)),
+        "invalid multipart body: the boundary line before part 1 has over 256 bytes of padding",
+      );
+      assert.equal(
+        await refusal(body([field(0), [`Content-Disposition: form-data; name="${"n".repeat(201)}"`, "v"]])),
+        "invalid multipart body: a part name is over 200 characters",
+      );
+    });
+    it("V8: boundaries as RFC 2046 spells them: 1 to 70 of its characters, a space inside only, any case of the name", async () => {
+      const ok = ['Content-Disposition: form-data; name="a"', "v"] as [string, string];
+      const framed = (b: string) => Buffer.from(`--${b}\r\n${ok[0]}\r\n\r\nv\r\n--${b}--\r\n`, "latin1");
+      for (const [b, type] of [
+        ["x", "multipart/form-data; boundary=x"],
+        ["b".repeat(70), `multipart/form-data; boundary=${"b".repeat(70)}`],
+        ["09azAZ'()+_,./:=?-", 'multipart/form-data; boundary="09azAZ\'()+_,./:=?-"'],
+        ["a b", 'multipart/form-data; charset=utf-8;BOUNDARY = "a b"'],
+        ["x", "Multipart/Form-Data ;\tboundary=\tx; other=1"],
+      ]) {
+        assert.deepEqual(await json(await post(framed(b!), type), 200), { a: "v" }, type);
+      }
+      for (const [b, type] of [
+        ["a ", 'multipart/form-data; boundary="a "'],
+        ["a@b", "multipart/form-data; boundary=a@b"],
+        ["\xe9", 'multipart/form-data; boundary="\xe9"'],
+        ["", 'multipart/form-data; boundary=""'],
+        ["x", "multipart/form-data; xboundary=x"],
+      ]) {
+        assert.match(
+          await refusal(framed(b!), type),
+          /^invalid multipart body: the (boundary is not|Content-Type has no)/,
+          type,
+        );
+      }
+    });
+    it("V8: a part's transfer encoding may only leave its content as it is (RFC 7578 4.7)", async () => {
+      for (const cte of ["7bit", "8BIT", "Binary"]) {
+        const b = body([
+          [`Content-Disposition: form-data; name="a"\r\nContent-Transfer-Encoding: ${cte}`, "v"],
+        ]);
+        assert.deepEqual(await json(await post(b), 200), { a: "v" }, cte);
+      }
+      const qp = body([
+        [
+          `Content-Disposition: form-data; name="a"\r\nContent-Transfer-Encoding: quoted-printable${"x".repeat(40)}`,
+          "v",
+        ],
+      ]);
+      assert.equal(
+        await refusal(qp),
+        `invalid multipart body: part 1 ("a") is in Content-Transfer-Encoding "quoted-printable${"x".repeat(16)}" (RFC 7578 4.7)`,
+      );
+      const long = body([
+        [
+          `Content-Disposition: form-data; name="${"n".repeat(100)}"\r\nContent-Transfer-Encoding: base64`,
+          "v",
+        ],
+      ]);
+      assert.match(
+        await refusal(long),
+        new RegExp(`^invalid multipart body: part 1 \\("${"n".repeat(64)}"\\) is in`),
+      );
+    });
+    it("V8: part headers: each at most once, names in any case, lines ended by CRLF only", async () => {
+      const cd = 'Content-Disposition: form-data; name="a"';
+      for (const [head, why] of [
+        [
+          `${cd}\r\nContent-Type: text/plain\r\ncontent-type: text/html`,
+          "part 1 has two Content-Type headers",
+        ],
+        [
+          `${cd}\r\nContent-Transfer-Encoding: 8bit\r\nCONTENT-TRANSFER-ENCODING: 8bit`,
+          "part 1 has two Content-Transfer-Encoding headers",
+        ],
+        [`${cd}\nX-Other: 1`, "part 1 has a malformed header line"],
+        [`${cd}\r\nX-Other: 1\rX: 2`, "part 1 has a malformed header line"],
+        [`${cd}\r\nX Other: 1`, "part 1 has a malformed header line"],
+        [`${cd}\r\n: 1`, "part 1 has a malformed header line"],
+      ]) {
+        assert.equal(await refusal(body([[head!, "v"]])), `invalid multipart body: ${why}`, head);
+      }
+      // folded over two lines, with a tab; other headers skipped
+      const folded = body([
+        ['Content-Disposition: form-data;\r\n\tname="a";\r\n  filename="f.txt"\r\nX-Skip: 1', "v"],
+      ]);
+      assert.deepEqual(await json(await post(folded), 200), {
+        a: { filename: "f.txt", type: "text/plain", hex: "76" },
+      });
+    });
+    it("V8: Content-Disposition parameters: names in any case, tabs, unquoted values, RFC 2183 escapes only where they must be", async () => {
+      const cases: [head: string, want: Record<string, unknown>][] = [
+        [
+          'Content-Disposition: form-data; NAME = "a"; FileName="f.txt"',
+          { a: { filename: "f.txt", type: "text/plain", hex: "76" } },
+        ],
+        [
+          'Content-Disposition: form-data;\tname="a"\t;\tfilename=f.txt',
+          { a: { filename: "f.txt", type: "text/plain", hex: "76" } },
+        ],
+        [
+          "Content-Disposition: form-data; name=x ; filename=f.txt ",
+          { x: { filename: "f.txt", type: "text/plain", hex: "76" } },
+        ],
+        ['Content-Disposition: form-data; name="a\\"b\\x"', { 'a"b\\x': "v" }],
+      ];
+      for (const [head, want] of cases) {
+        assert.deepEqual(await json(await post(body([[head, "v"]])), 200), want, head);
+      }
+      const cd = "Content-Disposition:";
+      for (const [head, why] of [
+        [`${cd} form-data`, "part 1 has no name"],
+        [`${cd} ; name="a"`, 'part 1 is "", not form-data'],
+        [`${cd} ${"x".repeat(40)}; name="a"`, `part 1 is "${"x".repeat(32)}", not form-data`],
+        [`${cd} form-data; name`, "part 1's Content-Disposition has a parameter without a value"],
+        [`${cd} form-data; a; name="x"`, "part 1's Content-Disposition has a parameter without a value"],
+        [`${cd} form-data; name=`, "part 1's Content-Disposition has a parameter without a value"],
+        [`${cd} form-data; na me="a"`, "part 1's Content-Disposition has a malformed parameter name"],
+        [`${cd} form-data; name="a"b`, "part 1's Content-Disposition has text after a parameter"],
+        [
+          `${cd} form-data; name="a"; filename*='utf-8''a.txt`,
+          "part 1's filename* is not charset'language'percent-encoded",
+        ],
+        [
+          `${cd} form-data; name="a"; filename*=utf-8''%zz`,
+          "part 1's filename* is not charset'language'percent-encoded",
+        ],
+        // a line separator (U+2028, sent as UTF-8) is not part of a percent-encoded value
+        [
+          `${cd} form-data; name="a"; filename*=utf-8''a${utf8("\u2028")}b`,
+          "part 1's filename* is not charset'language'percent-encoded",
+        ],
+      ]) {
+        assert.equal(await refusal(body([[head!, "v"]])), `invalid multipart body: ${why}`, head);
+      }
+      // headers other than these three may repeat; a body may begin with its first delimiter's CRLF
+      const other = body([['Content-Disposition: form-data; name="a"\r\nX-Other: 1\r\nX-Other: 2', "v"]]);
+      assert.deepEqual(await json(await post(other), 200), { a: "v" });
+      assert.deepEqual(await json(await post(Buffer.concat([Buffer.from("\r\n"), other])), 200), { a: "v" });
+    });
+    it("V8: the last part of a name wins; a file's type is its media type; filename* keeps a + and names its charset", async () => {
+      const b = body([
+        ['Content-Disposition: form-data; name="a"', "1"],
+        ['Content-Disposition: form-data; name="a"', "2"],
+        ['Content-Disposition: form-data; name="f"; filename="x"\r\nContent-Type: Image/PNG; q=1', "p"],
+        ["Content-Disposition: form-data; name=\"g\"; filename*=utf-8''a+b%2b.txt", "g"],
+      ]);
+      assert.deepEqual(await json(await post(b), 200), {
+        a: "2",
+        f: { filename: "x", type: "image/png", hex: "70" },
+        g: { filename: "a+b+.txt", type: "text/plain", hex: "67" },
+      });
+      const res = (await json(
+        await post(body([["Content-Disposition: form-data; name=\"g\"; filename*=klingon''x", "g"]])),
+        415,
+      )) as { code: string; message: string };
+      assert.equal(res.code, "USRV_ERR_BAD_CHARSET");
+      assert.equal(
+        res.message,
+        `part 1's filename* charset "klingon" is not an encoding this server can decode`,
+      );
+    });
     it("V8: a part that cannot be read is a 400 USRV_ERR_BAD_MULTIPART naming the part and why, never dropped", async () => {
       const ok = ['Content-Disposition: form-data; name="ok"', "v"] as [string, string];
       const cases: [what: string, b: Uint8Array | string, why: RegExp, type?: string][] = [

@@ -134,6 +134,27 @@ const cases: [what: string, body: Buffer, type?: string][] = [
     ),
   ],
   ["no parts", Buffer.from(`--${B}--`, "latin1")],
+  [
+    "256 bytes of padding after a boundary",
+    Buffer.from(
+      `--${B}${" \t".repeat(128)}\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--${B}--`,
+      "latin1",
+    ),
+  ],
+  [
+    "257 bytes of padding",
+    Buffer.from(
+      `--${B}${" ".repeat(257)}\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--${B}--`,
+      "latin1",
+    ),
+  ],
+  [
+    "17,400 bytes of padding (more than a head may hold)",
+    Buffer.from(
+      `--${B}${" ".repeat(17_400)}\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--${B}--`,
+      "latin1",
+    ),
+  ],
   ["no Content-Disposition", body([ok, ["Content-Type: text/plain", "v"]])],
   ["not form-data", body([ok, ['Content-Disposition: attachment; name="a"', "v"]])],
   ["no name", body([['Content-Disposition: form-data; filename="a.txt"', "v"]])],
@@ -154,6 +175,20 @@ const cases: [what: string, body: Buffer, type?: string][] = [
     "headers over 16 KiB",
     body([[`Content-Disposition: form-data; name="a"\r\nX-Big: ${"x".repeat(17_000)}`, "v"]]),
   ],
+  [
+    "16,384 bytes of headers (the limit)",
+    body([[`Content-Disposition: form-data; name="a"\r\nX-Big: ${"x".repeat(16_384 - 49)}`, "v"]]),
+  ],
+  [
+    "16,385 bytes of headers",
+    body([[`Content-Disposition: form-data; name="a"\r\nX-Big: ${"x".repeat(16_385 - 49)}`, "v"]]),
+  ],
+  [
+    "20,000 bytes of headers in one chunk",
+    body([[`Content-Disposition: form-data; name="a"\r\nX-Big: ${"x".repeat(20_000)}`, "v"]]),
+  ],
+  ["an epilogue of 40,000 bytes", body([ok], `--${B}--\r\n${"e".repeat(40_000)}`)],
+  ["cut after a head's blank line", Buffer.from(`--${B}\r\n${ok[0]}\r\n\r\n`, "latin1")],
   ["a name over 200 characters", body([[`Content-Disposition: form-data; name="${"n".repeat(201)}"`, "v"]])],
   ["cut inside the headers", Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="a"`, "latin1")],
   ["cut inside a part", body([ok], "")],

@@ -92,8 +92,13 @@ export async function parseBody(
     return { data, fields, value: parsed };
   }
   if (type === "application/x-www-form-urlencoded") {
-    if (utf8) {
-      const data = strictText(bytes, "form");
+    // UTF-16 is the one charset TextDecoder reads whose bytes are not ASCII's
+    // where the text is: "&" and "%41" are two bytes each, so such a form is
+    // read as text first, its escapes then UTF-8 (as URLSearchParams reads a
+    // string)
+    const wide = declared?.encoding.startsWith("utf-16") === true;
+    if (utf8 || wide) {
+      const data = utf8 ? strictText(bytes, "form") : declared.decode(bytes);
       (await (shapes ??= loadShapes())).checkForm(data, shape);
       const fields = parseQuery(data, "form body");
       return { data, fields, value: fields };

@@ -114,14 +114,7 @@ export class PartHeads {
     // read only once it can be whole: the close, a blank line, the body's end, or past the limit
     const blank = held.indexOf(CRLFCRLF, Math.max(0, before - 3));
     const close = held.length >= 2 && held[0] === 45 && held[1] === 45;
-    const index = this.heads.length + 1;
-    const next =
-      final || close || blank >= 0 || held.length > HELD
-        ? partAfter(held, held.toString("latin1"), 0, index, final)
-        : undefined;
-    if (next === undefined) {
-      if (held.length > HELD)
-        fail(`part ${index}: its headers are over ${MULTIPART_LIMITS.headerSize} bytes`);
+    if (!final && !close && blank < 0 && held.length <= HELD) {
       if (before === 0) {
         this.#buf ??= Buffer.allocUnsafe(HELD + 1);
         held.copy(this.#buf);
@@ -129,13 +122,16 @@ export class PartHeads {
       this.#heldBytes = held.length;
       return EMPTY;
     }
+    // partAfter() reads a head only once it is whole, or more than a head may hold: a 400 then
+    const index = this.heads.length + 1;
+    const next = partAfter(held, held.toString("latin1"), 0, index, final);
     this.#heldBytes = 0;
     if (next === null) {
       this.#state = "done";
       out(held);
       return bytes.subarray(held.length - before);
     }
-    if (final) fail(`part ${index} is cut before its closing boundary`);
+    // a head read here was whole before the body's end (its blank line opened the gate above)
     this.heads.push(next.head);
     out(busboyHead(index, this.#isFile(next.head)));
     this.#state = "body";
