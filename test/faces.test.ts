@@ -1,0 +1,283 @@
+/**
+ * The two faces over the pipeline (src/faces/node.ts, fetch.ts,
+ * incoming.ts), pinned where the mutation group `faces` found them loose:
+ * the body limit at its boundary, bodies in many chunks, bodiless requests,
+ * the request target as each face reads it, the client's address, bodiless
+ * answers that set cookies, HEAD on a handler's Response, and what the Node
+ * face does when the client leaves (docs/mutation.md, "The faces group").
+ */
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { once } from "node:events";
+import { connect } from "node:net";
+import { after, before, describe, it } from "node:test";
+import type { ServerHandle } from "usrv";
+import { json, matrix, quietApp } from "./_setup.js";
+
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+/** A body of `n` bytes that is not one byte repeated (so a chunk dropped or moved changes its hash). */
+function bytes(n: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(new ArrayBuffer(n));
+  for (let i = 0; i < n; i++) out[i] = (i * 31 + (i >> 8)) & 255;
+  return out;
+}
+
+/** A body sent as a stream (no Content-Length on any face), in chunks of `size`. */
+function streamed(body: Uint8Array, size = 1000): RequestInit {
+  let at = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(c) {
+      if (at >= body.length) return c.close();
+      c.enqueue(body.slice(at, at + size));
+      at += size;
+    },
+  });
+  return { method: "POST", body: stream, duplex: "half" } as RequestInit;
+}
+
+matrix(
+  "V8/V13: the body limit at its boundary, on every face",
+  (app) => {
+    app.bind("/read", { methods: ["POST"], bodyLimit: 10, style: "object" }, (_, ctx) => [
+      200,
+      ctx.body === null ? null : ctx.body.length,
+    ]);
+    app.bind(
+      "/stream",
+      { methods: ["POST"], bodyLimit: 10, body: "stream", style: "object" },
+      async (_, ctx) => [
+        200,
+        ctx.stream === null ? null : (await new Response(ctx.stream).arrayBuffer()).byteLength,
+      ],
+    );
+    app.bind("/big", { methods: ["POST"], bodyLimit: 4 << 20, style: "object" }, (_, ctx) => [
+      200,
+      ctx.body === null ? null : { n: ctx.body.length, sha: sha(ctx.body) },
+    ]);
+    app.bind(
+      "/big-stream",
+      { methods: ["POST"], bodyLimit: 4 << 20, body: "stream", style: "object" },
+      async (_, ctx) => {
+        const b = new Uint8Array(await new Response(ctx.stream).arrayBuffer());
+        return [200, { n: b.length, sha: sha(b) }];
+      },
+    );
+  },
+  (send) => {
+    for (const path of ["/read", "/stream"]) {
+      it(`${path}: 10 bytes with their Content-Length are read, 11 are a 413`, async () => {
+        assert.equal(await json(await send()(path, { method: "POST", body: "0123456789" }), 200), 10);
+        const res = await send()(path, { method: "POST", body: "0123456789a" });
+        const body = (await json(res, 413)) as { code: string; message: string; detail: unknown };
+        assert.equal(body.code, "USRV_ERR_BODY_TOO_LARGE");
+        assert.equal(body.message, "the body is over the limit of 10 bytes");
+        assert.deepEqual(body.detail, { limit: 10 });
+      });
+
+      it(`${path}: 10 bytes streamed (no Content-Length) are read, 11 are a 413`, async () => {
+        assert.equal(await json(await send()(path, streamed(bytes(10), 3)), 200), 10);
+        const res = await send()(path, streamed(bytes(11), 3));
+        assert.equal(((await json(res, 413)) as { code: string }).code, "USRV_ERR_BODY_TOO_LARGE");
+      });
+
+      it(`${path}: a request without a body has none`, async () => {
+        assert.equal(await json(await send()(path, { method: "POST" }), 200), null);
+      });
+    }
+
+    it("a body of 3 MiB in many chunks arrives whole and in order (read whole and streamed)", async () => {
+      const body = bytes(3 << 20);
+      const want = { n: body.length, sha: sha(body) };
+      assert.deepEqual(await json(await send()("/big", { method: "POST", body }), 200), want);
+      assert.deepEqual(await json(await send()("/big", streamed(body, 50_000)), 200), want);
+      assert.deepEqual(await json(await send()("/big-stream", { method: "POST", body }), 200), want);
+      assert.deepEqual(await json(await send()("/big-stream", streamed(body, 50_000)), 200), want);
+    });
+  },
+);
+
+/** Settles once the last /stopped stream was cancelled. */
+let cancelled: Promise<void> = Promise.resolve();
+
+matrix(
+  "R7/R8: bodiless answers keep their Set-Cookie lines; HEAD stops a handler's stream",
+  (app) => {
+    app.bind("/nobody", { style: "object" }, (_, ctx) => {
+      ctx.setCookie("a", "1");
+      ctx.setCookie("b", "2");
+      return [204];
+    });
+    app.bind("/cookies", { style: "object" }, (_, ctx) => {
+      ctx.setCookie("a", "1");
+      ctx.setCookie("b", "2");
+      return [200, "é"];
+    });
+    app.bind("/stopped", { methods: ["GET", "HEAD"] }, () => {
+      let stopped: () => void = () => {};
+      cancelled = new Promise<void>((resolve) => (stopped = resolve));
+      const stream = new ReadableStream<Uint8Array>({
+        pull: (c) => c.enqueue(new Uint8Array(16)),
+        cancel: () => stopped(),
+      });
+      return new Response(stream, { status: 203, headers: { "x-kept": "1" } });
+    });
+  },
+  (send, _logs, face) => {
+    it("R7: a 204 and a HEAD answer carry each Set-Cookie line", async () => {
+      const res = await send()("/nobody");
+      assert.equal(res.status, 204);
+      assert.deepEqual(res.headers.getSetCookie(), [
+        "a=1; Path=/; HttpOnly; SameSite=Lax",
+        "b=2; Path=/; HttpOnly; SameSite=Lax",
+      ]);
+      const head = await send()("/cookies", { method: "HEAD" });
+      assert.equal(head.status, 200);
+      assert.equal(head.headers.getSetCookie().length, 2);
+      assert.equal(await head.text(), "");
+    });
+
+    it("R2: a body answer carries each Set-Cookie line (and on a socket its length in bytes)", async () => {
+      const res = await send()("/cookies");
+      assert.equal(res.headers.getSetCookie().length, 2);
+      // "é" as JSON: a quote, two bytes, a quote; the fetch face leaves the length to its runtime
+      if (face !== "fetch") assert.equal(res.headers.get("content-length"), "4");
+      assert.equal(await res.json(), "é");
+    });
+
+    it("R8: HEAD on a handler's streamed Response: its status and headers, no body, the stream cancelled", async () => {
+      const res = await send()("/stopped", { method: "HEAD" });
+      assert.equal(res.status, 203);
+      assert.equal(res.headers.get("x-kept"), "1");
+      assert.equal(await res.text(), "");
+      await cancelled;
+    });
+  },
+);
+
+/** Sends raw bytes; resolves with all the server sent once it closes the connection (or after 3 s, `closed` false). */
+function raw(port: number, text: string): Promise<{ out: string; closed: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(text));
+    let out = "";
+    let closed = true;
+    const timer = setTimeout(() => {
+      closed = false;
+      socket.destroy();
+    }, 3000);
+    socket.on("data", (d) => (out += d));
+    socket.on("close", () => {
+      clearTimeout(timer);
+      resolve({ out, closed });
+    });
+    socket.on("error", reject);
+  });
+}
+
+describe("S2: the Node face's own readings", () => {
+  const { app } = quietApp({ bodyLimit: 10 });
+  const statuses: number[] = [];
+  let statusSeen: (s: number) => void = () => {};
+  app.onResponse((reply) => {
+    statuses.push(reply.status);
+    statusSeen(reply.status);
+  });
+  app.bind("/where", { methods: ["GET", "POST", "OPTIONS"], style: "object" }, (_, ctx) => [
+    200,
+    { path: ctx.path, query: Object.fromEntries(ctx.query), ip: ctx.remoteAddress },
+  ]);
+  app.bind("/stream", { methods: ["POST"], body: "stream", style: "object" }, (_, ctx) => [
+    200,
+    ctx.stream === null,
+  ]);
+  let handled = 0;
+  app.bind("/read", { methods: ["POST"] }, ({ data }: { data: string | null }) => {
+    handled++;
+    return [200, data];
+  });
+  let server: ServerHandle;
+  before(async () => {
+    server = await app.run({ port: 0 });
+  });
+  after(() => server.close());
+
+  const get = async (target: string) => {
+    const { out } = await raw(server.port, `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+    const status = Number(out.slice(9, 12));
+    return { status, body: status === 200 ? JSON.parse(out.slice(out.indexOf("\r\n\r\n") + 4)) : undefined };
+  };
+
+  it("S2: the absolute-form (RFC 9112 3.2.2) is routed by its path and query, any scheme's case", async () => {
+    assert.deepEqual((await get("http://example.com/where?a=1")).body.path, "/where");
+    assert.deepEqual((await get("HTTPS://Example.com:8080/where?a=1")).body.query, { a: "1" });
+    assert.deepEqual((await get("http://example.com?a=1")).status, 404); // "/?a=1": no route at /
+    assert.deepEqual((await get("http://example.com/where")).body.ip, "127.0.0.1");
+    assert.equal((await get("ftp://example.com/where")).status, 404); // not http(s): left as it is
+  });
+
+  it("V13: Content-Length: 0 is no body (ctx.stream null), chunked with no bytes is a body", async () => {
+    const post = (head: string) =>
+      raw(server.port, `POST /stream HTTP/1.1\r\nHost: x\r\nConnection: close\r\n${head}\r\n`);
+    const none = await post("Content-Length: 0\r\n");
+    assert.match(none.out, /\r\n\r\ntrue$/);
+    const chunked = await post("Transfer-Encoding: chunked\r\n\r\n0\r\n");
+    assert.match(chunked.out, /\r\n\r\nfalse$/);
+    const sized = await post("Content-Length: 2\r\n\r\nab");
+    assert.match(sized.out, /\r\n\r\nfalse$/);
+  });
+
+  it("V8: a client that leaves before its body ended: the handler never runs, the request ends as a 400", async () => {
+    statuses.length = 0;
+    const seen = new Promise<number>((resolve) => (statusSeen = resolve));
+    const socket = connect(server.port, "127.0.0.1");
+    await once(socket, "connect");
+    socket.write("POST /read HTTP/1.1\r\nHost: x\r\nContent-Length: 9\r\n\r\nabc");
+    // the server has the head once the route's onResponse could run: wait for the request to arrive
+    await new Promise<void>((resolve) => server.server.once("request", () => resolve()));
+    socket.destroy();
+    assert.equal(await seen, 400);
+    assert.equal(handled, 0);
+  });
+
+  it("V8: a body over the limit closes the connection: a request after it on the same socket is never read", async () => {
+    const second = "GET /where HTTP/1.1\r\nHost: x\r\n\r\n";
+    for (const head of [
+      "Content-Length: 11\r\n\r\n0123456789a",
+      "Transfer-Encoding: chunked\r\n\r\nb\r\n0123456789a\r\n0\r\n\r\n",
+    ]) {
+      const { out, closed } = await raw(server.port, `POST /read HTTP/1.1\r\nHost: x\r\n${head}${second}`);
+      assert.ok(closed, "the server closed the connection");
+      assert.match(out, /^HTTP\/1\.1 413 /);
+      assert.equal(out.match(/HTTP\/1\.1 /g)?.length, 1, out);
+    }
+  });
+});
+
+describe("S2: the fetch face's own readings", () => {
+  const { app } = quietApp();
+  app.bind("/where", { style: "object" }, (_, ctx) => [
+    200,
+    { query: Object.fromEntries(ctx.query), ip: ctx.remoteAddress },
+  ]);
+
+  it("S2: a fragment in the Request's URL is not part of the query", async () => {
+    const res = await app.fetch(new Request("http://x/where?a=1#frag"));
+    assert.deepEqual(await json(res, 200), { query: { a: "1" }, ip: null });
+    const bare = await app.fetch(new Request("http://x/where#a=1"));
+    assert.deepEqual(await json(bare, 200), { query: {}, ip: null });
+  });
+
+  it("S2: the client's address from what Bun, Deno or another runtime passes beside the request", async () => {
+    const ip = async (info: unknown) =>
+      ((await json(await app.fetch(new Request("http://x/where"), info), 200)) as { ip: string | null }).ip;
+    assert.equal(await ip({ requestIP: () => ({ address: "10.0.0.1" }) }), "10.0.0.1");
+    assert.equal(await ip({ requestIP: () => null }), null);
+    assert.equal(await ip({ requestIP: () => ({}) }), null);
+    assert.equal(await ip({ remoteAddr: { hostname: "10.0.0.2" } }), "10.0.0.2");
+    assert.equal(await ip({ remoteAddress: "10.0.0.3" }), "10.0.0.3");
+    assert.equal(await ip({ remoteAddr: {}, remoteAddress: "10.0.0.4" }), "10.0.0.4");
+    assert.equal(await ip({}), null);
+    assert.equal(await ip("10.0.0.5"), null);
+    assert.equal(await ip(null), null);
+  });
+});
