@@ -9,9 +9,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
+import { request as httpRequest, type Server, type ServerResponse } from "node:http";
+import { type ClientHttp2Session, connect as h2connect } from "node:http2";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import type { ServerHandle } from "usrv";
+import type { RunOptions, ServerHandle, ServerOf } from "usrv";
 import { json, matrix, quietApp } from "./_setup.js";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -281,3 +283,148 @@ describe("S2: the fetch face's own readings", () => {
     assert.equal(await ip(null), null);
   });
 });
+
+/**
+ * A client that can leave: a GET on its own connection (HTTP/1.1, no pool that would open
+ * another) or its own h2 stream; `answered` settles with the head, `chunk()` with the next body
+ * bytes (nothing is read before), and `leave()` destroys the connection or resets the stream.
+ */
+function leaving(url: string, h2: ClientHttp2Session | undefined, path: string) {
+  let leave: () => void;
+  let body!: NodeJS.ReadableStream;
+  const answered = new Promise<void>((resolve) => {
+    if (h2) {
+      const stream = h2.request({ ":path": path });
+      stream.on("error", () => {});
+      stream.once("response", () => resolve());
+      body = stream;
+      leave = () => stream.close(8); // NGHTTP2_CANCEL
+    } else {
+      const req = httpRequest(`${url}${path}`, { agent: false }, (res) => {
+        body = res;
+        resolve();
+      });
+      req.on("error", () => {});
+      req.end();
+      leave = () => req.destroy();
+    }
+  });
+  return { answered, chunk: () => once(body, "data"), leave: () => leave() };
+}
+
+for (const face of ["node", "h2"] as const) {
+  describe(`R12: the client leaving, as the Node face sees it [${face}]`, () => {
+    const { app } = quietApp();
+    let seen: (signal: AbortSignal) => void = () => {};
+    let hold: Promise<void> = Promise.resolve();
+    app.bind("/signal", { style: "object" }, async (_, ctx) => {
+      await hold;
+      seen(ctx.signal);
+      return [200];
+    });
+    app.bind("/quick", { style: "object" }, (_, ctx) => {
+      seen(ctx.signal);
+      return [200, "done"];
+    });
+    let cancelled: () => void = () => {};
+    app.bind("/endless", () => {
+      const chunk = new Uint8Array(64 * 1024).fill(97);
+      return new Response(
+        new ReadableStream<Uint8Array>({ pull: (c) => c.enqueue(chunk), cancel: () => cancelled() }),
+      );
+    });
+    app.bind("/late-stream", async () => {
+      await hold;
+      return new Response(
+        new ReadableStream<Uint8Array>({
+          pull: (c) => c.enqueue(new Uint8Array(1024)),
+          cancel: () => cancelled(),
+        }),
+      );
+    });
+    let server: ServerHandle<ServerOf<RunOptions>>;
+    let session: ClientHttp2Session | undefined;
+    before(async () => {
+      server = await app.run({ port: 0, http2: face === "h2" });
+      if (face === "h2") {
+        session = h2connect(server.url);
+        session.on("error", () => {});
+      }
+    });
+    after(async () => {
+      session?.destroy(); // streams whose answers were never read hold a closing session
+      await server.close();
+    });
+    const open = (path: string) => leaving(server.url, session, path);
+    /** The server's next request, once it arrives; `closed` settles once its answer has closed (sent, or its client gone), its own listeners run. */
+    const requests = () =>
+      new Promise<{ closed: Promise<void> }>((resolve) =>
+        (server.server as unknown as Server).once("request", (_req: unknown, res: ServerResponse) =>
+          resolve({ closed: new Promise<void>((done) => res.once("close", () => setImmediate(done))) }),
+        ),
+      );
+
+    it("R12: ctx.signal first read after the client left has already fired", async () => {
+      let go: () => void = () => {};
+      hold = new Promise((resolve) => (go = resolve));
+      const signal = new Promise<AbortSignal>((resolve) => (seen = resolve));
+      const arrived = requests();
+      const client = open("/signal");
+      const { closed } = await arrived;
+      client.leave();
+      await closed;
+      go();
+      assert.equal((await signal).aborted, true);
+    });
+
+    it("R12: a handler's streamed Response made after the client left is cancelled, not held", async () => {
+      let go: () => void = () => {};
+      hold = new Promise((resolve) => (go = resolve));
+      const stopped = new Promise<void>((resolve) => (cancelled = resolve));
+      const arrived = requests();
+      const client = open("/late-stream");
+      const { closed } = await arrived;
+      client.leave();
+      await closed;
+      go();
+      await stopped; // a hang here is the failure: the stream was held (HTTP/1.1) or pumped into a closed stream (h2)
+    });
+
+    it("R12: ctx.signal stays quiet once the answer is sent", async () => {
+      hold = Promise.resolve();
+      const signal = new Promise<AbortSignal>((resolve) => (seen = resolve));
+      const arrived = requests();
+      const client = open("/quick");
+      await client.answered;
+      await (await arrived).closed;
+      assert.equal((await signal).aborted, false);
+    });
+
+    it("R12: a handler's endless Response: the stream is cancelled when the client leaves mid-body", async () => {
+      const stopped = new Promise<void>((resolve) => (cancelled = resolve));
+      const client = open("/endless");
+      await client.answered;
+      await client.chunk();
+      client.leave();
+      await stopped;
+    });
+
+    it("R11, R12: the client stops reading, the socket fills, then it leaves: the stream is cancelled", async () => {
+      const stopped = new Promise<void>((resolve) => (cancelled = resolve));
+      const full = new Promise<void>((resolve) =>
+        (server.server as unknown as Server).once("request", (_req: unknown, res: ServerResponse) => {
+          const write = res.write.bind(res) as (chunk: Uint8Array) => boolean;
+          (res as unknown as { write: (chunk: Uint8Array) => boolean }).write = (chunk) => {
+            const ok = write(chunk);
+            if (!ok) resolve();
+            return ok;
+          };
+        }),
+      );
+      const client = open("/endless"); // its body never read
+      await full;
+      client.leave();
+      await stopped;
+    });
+  });
+}
