@@ -85,6 +85,8 @@ matrix(
 
       it(`${path}: a request without a body has none`, async () => {
         assert.equal(await json(await send()(path, { method: "POST" }), 200), null);
+        if (path === "/read")
+          assert.equal(await json(await send()(path, { method: "POST", body: "" }), 200), null);
       });
     }
 
@@ -115,6 +117,8 @@ matrix(
       ctx.setCookie("b", "2");
       return [200, "é"];
     });
+    app.bind("/created", () => new Response(null, { status: 201, headers: { "x-kept": "1" } }));
+    app.bind("/unwritable", () => new Response("x", { headers: { "x-bad": "a\u0001b" } }));
     app.bind("/stopped", { methods: ["GET", "HEAD"] }, () => {
       let stopped: () => void = () => {};
       cancelled = new Promise<void>((resolve) => (stopped = resolve));
@@ -145,6 +149,21 @@ matrix(
       // "é" as JSON: a quote, two bytes, a quote; the fetch face leaves the length to its runtime
       if (face !== "fetch") assert.equal(res.headers.get("content-length"), "4");
       assert.equal(await res.json(), "é");
+    });
+
+    it("R8: a handler's Response without a body, on GET: its status and headers, nothing more", async () => {
+      const res = await send()("/created");
+      assert.equal(res.status, 201);
+      assert.equal(res.headers.get("x-kept"), "1");
+      assert.equal(await res.text(), "");
+    });
+
+    it("R8: a Response whose header node:http cannot carry (a control character): a 500 before the head, never sent", async () => {
+      const res = await send()("/unwritable");
+      if (face !== "node") return void (await res.text()); // the runtime's, and node:http2's, to refuse or not
+      const body = (await json(res, 500)) as { code: string; message: string };
+      assert.equal(body.code, "USRV_ERR_INTERNAL");
+      assert.equal(res.headers.get("x-bad"), null);
     });
 
     it("R8: HEAD on a handler's streamed Response: its status and headers, no body, the stream cancelled", async () => {
@@ -261,6 +280,41 @@ describe("S2: the fetch face's own readings", () => {
     200,
     { query: Object.fromEntries(ctx.query), ip: ctx.remoteAddress },
   ]);
+  app.bind("/read", { methods: ["POST"], bodyLimit: 10, style: "object" }, (_, ctx) => [
+    200,
+    ctx.body?.length ?? null,
+  ]);
+  app.bind(
+    "/stream",
+    { methods: ["POST"], bodyLimit: 10, body: "stream", style: "object" },
+    async (_, ctx) => [
+      200,
+      ctx.stream === null ? null : (await new Response(ctx.stream).arrayBuffer()).byteLength,
+    ],
+  );
+
+  for (const path of ["/read", "/stream"]) {
+    it(`V8: ${path}: a declared Content-Length is the limit's first check (the Request carries none by itself)`, async () => {
+      const post = (body: string, length: string) =>
+        app.request(path, { method: "POST", body, headers: { "content-length": length } });
+      assert.equal(await json(await post("0123456789", "10"), 200), 10);
+      const res = await post("abc", "11"); // refused from its head, whatever follows
+      assert.equal(((await json(res, 413)) as { code: string }).code, "USRV_ERR_BODY_TOO_LARGE");
+      assert.equal(res.headers.get("connection"), "close");
+    });
+
+    it(`V8: ${path}: an endless body is cut at the limit and its stream cancelled`, async () => {
+      let stopped: () => void = () => {};
+      const cancelled = new Promise<void>((resolve) => (stopped = resolve));
+      const body = new ReadableStream<Uint8Array>({
+        pull: (c) => c.enqueue(new Uint8Array(4)),
+        cancel: () => stopped(),
+      });
+      const res = await app.request(path, { method: "POST", body, duplex: "half" } as RequestInit);
+      assert.equal(((await json(res, 413)) as { code: string }).code, "USRV_ERR_BODY_TOO_LARGE");
+      await cancelled;
+    });
+  }
 
   it("S2: a fragment in the Request's URL is not part of the query", async () => {
     const res = await app.fetch(new Request("http://x/where?a=1#frag"));
@@ -428,3 +482,27 @@ for (const face of ["node", "h2"] as const) {
     });
   });
 }
+
+describe("S5: one access line per request when info is enabled, none when it is not", () => {
+  for (const info of [true, false]) {
+    it(`info ${info ? "enabled" : "disabled"}: both faces`, async () => {
+      const lines: string[] = [];
+      const log = (level: string) => (_: object, msg?: string) => lines.push(`${level}:${msg}`);
+      const logger = {
+        debug: log("debug"),
+        info: log("info"),
+        warn: log("warn"),
+        error: log("error"),
+        isLevelEnabled: (level: string) => info || level === "error",
+      };
+      const { app } = quietApp({ logger });
+      app.bind("/x", () => [200, 1]);
+      assert.equal(await json(await app.request("/x?a=1"), 200), 1);
+      const server = await app.run({ port: 0 });
+      assert.equal(await json(await fetch(`${server.url}/x?a=1`), 200), 1);
+      await server.close();
+      const access = lines.filter((l) => l.startsWith("info:GET /x 200 "));
+      assert.equal(access.length, info ? 2 : 0, lines.join("\n"));
+    });
+  }
+});
