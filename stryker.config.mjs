@@ -57,6 +57,27 @@ export const groups = {
       "uploads",
     ],
   },
+  // the two faces over the pipeline: the Node listener (bodies read with limits, heads written,
+  // answers pumped and cut, HTTP/2's specifics), the fetch handler and the request as both present
+  // it. Each file under 4 s alone, the fastest first (a mutant stops at its first failing file),
+  // test/faces.test.ts (written against this group's survivors) before them;
+  // left out: stream (5.1 s), hardening-floods (10.8 s), hardening-slow (11.8 s) and
+  // cancellation (21.5 s)
+  faces: {
+    mutate: ["src/faces/node.ts", "src/faces/fetch.ts", "src/faces/incoming.ts"],
+    tests: [
+      "faces",
+      "errors",
+      "body",
+      "responses",
+      "serving",
+      "pipeline",
+      "http2",
+      "uploads",
+      "hooks",
+      "hardening-faulty",
+    ],
+  },
   live: {
     mutate: ["src/secp256k1/sized-records.ts", "src/client/stream.ts"],
     tests: ["secp256k1-v2-sized", "stream-live"],

@@ -60,7 +60,7 @@ class NodeIncoming implements Incoming {
       // 'close' before the answer is ended: the client left. (writableEnded,
       // not writableFinished: node:http2's compatibility answer says finished
       // once its stream is reset.)
-      if (res.destroyed && !res.writableEnded) abort.abort();
+      if (gone(res, this.h2)) abort.abort();
       else res.once("close", () => res.writableEnded || abort.abort());
     }
     return this.#abort.signal;
@@ -81,6 +81,15 @@ class NodeIncoming implements Incoming {
   ): Promise<void> {
     return this.hasBody ? pipeBody(this.#req, this.#res, limit, this.h2, write, stop) : Promise.resolve();
   }
+}
+
+/**
+ * Whether the answer was closed before it ended: the client left, or it was
+ * cut. node:http2's compatibility answer has no `destroyed`: its stream says.
+ */
+function gone(res: ServerResponse, h2: boolean): boolean {
+  const closed = h2 ? (res as unknown as Http2ServerResponse).stream.destroyed : res.destroyed;
+  return closed && !res.writableEnded;
 }
 
 const ABSOLUTE_FORM = /^https?:\/\/[^/?#]*/i;
@@ -357,7 +366,11 @@ function deliver(app: Core, inc: NodeIncoming, res: ServerResponse, reply: Reply
 
 function send(app: Core, inc: NodeIncoming, res: ServerResponse, reply: Reply, start: number): void {
   if (reply.cause !== undefined || start > 0) logReply(app, inc, reply, start);
-  if (res.headersSent || res.destroyed) return;
+  if (res.headersSent || gone(res, inc.h2)) {
+    // the client left before the answer: a handler's stream is stopped as pump() would stop it (R12)
+    reply.response?.body?.cancel().catch(() => {});
+    return;
+  }
   if (reply.response) {
     sendResponse(app, inc, res, reply.response);
     return;
@@ -470,7 +483,7 @@ async function pump(
       const { done, value } = await reader.read();
       if (done || left) break;
       if (!res.write(value)) {
-        if (left || res.destroyed) break;
+        if (left || gone(res, inc.h2)) break;
         await new Promise<void>((resolve) => {
           wake = resolve;
           res.once("drain", resolve);
