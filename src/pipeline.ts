@@ -840,8 +840,11 @@ function settle(out: Promise<unknown>, route: Route, method: string, ctx?: Reque
   return Promise.race([done, late]).finally(() => clearTimeout(timer));
 }
 
-/** S5: one access line per request at info, the cause of a 5xx at error with its stack. */
-export function logReply(app: Core, inc: Incoming, reply: Reply, start: number): void {
+/**
+ * S5: one access line per request at info, the cause of a 5xx at error with
+ * its stack. `left`: the client was gone before the answer (not sent).
+ */
+export function logReply(app: Core, inc: Incoming, reply: Reply, start: number, left = false): void {
   const log = app.logger;
   const { method, requestId } = inc;
   const q = inc.url.indexOf("?");
@@ -854,9 +857,12 @@ export function logReply(app: Core, inc: Incoming, reply: Reply, start: number):
   }
   if (start > 0) {
     const ms = performance.now() - start;
-    log.info(
-      { method, url, status: reply.status, ms, requestId },
-      `${method} ${url} ${reply.status} ${ms.toFixed(2)}ms`,
-    );
+    const line = `${method} ${url} ${reply.status} ${ms.toFixed(2)}ms`;
+    if (left)
+      log.info(
+        { method, url, status: reply.status, ms, requestId, left },
+        `${line}, not sent: the client left`,
+      );
+    else log.info({ method, url, status: reply.status, ms, requestId }, line);
   }
 }

@@ -42,8 +42,30 @@ matrix(
       return [200];
     });
     app.bind("/quick", { style: "object" }, async (_, ctx) => [200, ctx.signal.aborted]);
+    // a handler that stops when its signal fires: it answers, to no one
+    app.bind("/polite", { timeout: 10_000, style: "object" }, (_, ctx) => {
+      started();
+      return new Promise((resolve) => ctx.signal.addEventListener("abort", () => resolve([200, "stopped"])));
+    });
   },
-  (send) => {
+  (send, logs) => {
+    it("S5: an answer made after the client left is logged as not sent", async () => {
+      const began = new Promise<void>((r) => {
+        started = r;
+      });
+      const abort = new AbortController();
+      const res = send()("/polite", { signal: abort.signal }).catch((e: Error) => e);
+      await began;
+      abort.abort(new Error("the client left"));
+      await res;
+      const line = () => logs().find((l) => l.startsWith("info:GET /polite 200 "));
+      for (let i = 0; i < 500 && line() === undefined; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.match(
+        line() ?? "(no access line)",
+        /^info:GET \/polite 200 \d+\.\d{2}ms, not sent: the client left \[/,
+      );
+    });
+
     it("ctx.signal fires when the route's timeout answers 503, its reason that error", async () => {
       for (const path of ["/slow", "/positional"]) {
         const res = await send()(path);

@@ -121,7 +121,7 @@ export function fetchHandler(app: Core & { readonly accessLog: boolean }) {
       reply = renderThrown(e, inc.method, inc.url);
       response = toResponse(inc.method, reply);
     }
-    if (reply.cause !== undefined || start > 0) logReply(app, inc, reply, start);
+    if (reply.cause !== undefined || start > 0) logReply(app, inc, reply, start, inc.signal.aborted);
     return response;
   };
 }

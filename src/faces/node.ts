@@ -365,8 +365,9 @@ function deliver(app: Core, inc: NodeIncoming, res: ServerResponse, reply: Reply
 }
 
 function send(app: Core, inc: NodeIncoming, res: ServerResponse, reply: Reply, start: number): void {
-  if (reply.cause !== undefined || start > 0) logReply(app, inc, reply, start);
-  if (res.headersSent || gone(res, inc.h2)) {
+  const left = gone(res, inc.h2);
+  if (reply.cause !== undefined || start > 0) logReply(app, inc, reply, start, left);
+  if (res.headersSent || left) {
     // the client left before the answer: a handler's stream is stopped as pump() would stop it (R12)
     reply.response?.body?.cancel().catch(() => {});
     return;
