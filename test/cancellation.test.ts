@@ -49,15 +49,20 @@ matrix(
     });
   },
   (send, logs) => {
-    it("S5: an answer made after the client left is logged as not sent", async () => {
+    /** Requests `path` and leaves once its handler has started; `answer` settles once the client's side is done. */
+    const leaveOnceStarted = async (path: string) => {
       const began = new Promise<void>((r) => {
         started = r;
       });
       const abort = new AbortController();
-      const res = send()("/polite", { signal: abort.signal }).catch((e: Error) => e);
+      const answer = send()(path, { signal: abort.signal }).catch((e: Error) => e);
       await began;
       abort.abort(new Error("the client left"));
-      await res;
+      return { answer };
+    };
+
+    it("S5: an answer made after the client left is logged as not sent", async () => {
+      await (await leaveOnceStarted("/polite")).answer;
       const line = () => logs().find((l) => l.startsWith("info:GET /polite 200 "));
       for (let i = 0; i < 500 && line() === undefined; i++) await new Promise((r) => setTimeout(r, 10));
       assert.match(
@@ -76,16 +81,10 @@ matrix(
     });
 
     it("ctx.signal fires when the client leaves", async () => {
-      const began = new Promise<void>((r) => {
-        started = r;
-      });
-      const abort = new AbortController();
-      const res = send()("/forever", { signal: abort.signal }).catch((e: Error) => e);
-      await began;
-      abort.abort(new Error("the client left"));
+      const { answer } = await leaveOnceStarted("/forever");
       const reason = await aborted; // a hang here is the failure
       assert.ok(!(reason instanceof HttpError), `fired by the client, not the timeout: ${String(reason)}`);
-      await res;
+      await answer;
     });
 
     it("ctx.signal read after the timeout has already fired", async () => {

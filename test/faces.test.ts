@@ -418,29 +418,27 @@ for (const face of ["node", "h2"] as const) {
         ),
       );
 
-    it("R12: ctx.signal first read after the client left has already fired", async () => {
+    /** Requests `path`, leaves once the server has it, and lets its held handler go on once the answer closed. */
+    const leaveBeforeTheAnswer = async (path: string) => {
       let go: () => void = () => {};
       hold = new Promise((resolve) => (go = resolve));
-      const signal = new Promise<AbortSignal>((resolve) => (seen = resolve));
       const arrived = requests();
-      const client = open("/signal");
+      const client = open(path);
       const { closed } = await arrived;
       client.leave();
       await closed;
       go();
+    };
+
+    it("R12: ctx.signal first read after the client left has already fired", async () => {
+      const signal = new Promise<AbortSignal>((resolve) => (seen = resolve));
+      await leaveBeforeTheAnswer("/signal");
       assert.equal((await signal).aborted, true);
     });
 
     it("R12: a handler's streamed Response made after the client left is cancelled, not held", async () => {
-      let go: () => void = () => {};
-      hold = new Promise((resolve) => (go = resolve));
       const stopped = new Promise<void>((resolve) => (cancelled = resolve));
-      const arrived = requests();
-      const client = open("/late-stream");
-      const { closed } = await arrived;
-      client.leave();
-      await closed;
-      go();
+      await leaveBeforeTheAnswer("/late-stream");
       await stopped; // a hang here is the failure: the stream was held (HTTP/1.1) or pumped into a closed stream (h2)
     });
 

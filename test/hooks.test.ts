@@ -1050,29 +1050,23 @@ matrix(
     );
   },
   (send) => {
-    it("H3, H4: a handler past its timeout: both onError hooks (the first async) and onResponse see the 503", async () => {
-      const res = await send()("/handler");
-      assert.equal(res.status, 503);
-      assert.equal(res.headers.get("x-seen"), "503");
-      assert.equal(withoutId(await res.json()).code, "USRV_ERR_TIMEOUT");
-      assert.deepEqual(afterTimeout.get("/handler"), [
-        "onError USRV_ERR_TIMEOUT",
-        "second onError",
-        "onResponse 503",
-      ]);
-      afterTimeout.delete("/handler");
-    });
-    it("H3, H7: an onRequest hook past its timeout: onError and onResponse see the 503", async () => {
-      const res = await send()("/hook/x");
-      assert.equal(res.status, 503);
-      assert.equal(res.headers.get("x-seen"), "503");
-      assert.deepEqual(afterTimeout.get("/hook/x"), [
-        "onError USRV_ERR_TIMEOUT",
-        "second onError",
-        "onResponse 503",
-      ]);
-      afterTimeout.delete("/hook/x");
-    });
+    for (const [path, what] of [
+      ["/handler", "a handler past its timeout"],
+      ["/hook/x", "an onRequest hook past its timeout"],
+    ] as const) {
+      it(`H3, H4, H7: ${what}: both onError hooks (the first async) and onResponse see the 503`, async () => {
+        const res = await send()(path);
+        assert.equal(res.status, 503);
+        assert.equal(res.headers.get("x-seen"), "503");
+        assert.equal(withoutId(await res.json()).code, "USRV_ERR_TIMEOUT");
+        assert.deepEqual(afterTimeout.get(path), [
+          "onError USRV_ERR_TIMEOUT",
+          "second onError",
+          "onResponse 503",
+        ]);
+        afterTimeout.delete(path);
+      });
+    }
     it("H3, H7: an onResponse hook past its timeout is cut off; the later ones see the 503, once", async () => {
       const res = await send()("/answer/x");
       assert.equal(res.status, 503);
