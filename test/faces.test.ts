@@ -13,7 +13,7 @@ import { request as httpRequest, type Server, type ServerResponse } from "node:h
 import { type ClientHttp2Session, connect as h2connect } from "node:http2";
 import { connect } from "node:net";
 import { after, before, describe, it } from "node:test";
-import type { RunOptions, ServerHandle, ServerOf } from "usrv";
+import type { App, RunOptions, ServerHandle, ServerOf } from "usrv";
 import { json, matrix, quietApp } from "./_setup.js";
 
 const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
@@ -38,21 +38,26 @@ function streamed(body: Uint8Array, size = 1000): RequestInit {
   return { method: "POST", body: stream, duplex: "half" } as RequestInit;
 }
 
+/** POST /read and /stream, each with a body limit of 10 bytes: the body read whole, and streamed. */
+function bindLimited(app: App): void {
+  app.bind("/read", { methods: ["POST"], bodyLimit: 10, style: "object" }, (_, ctx) => [
+    200,
+    ctx.body?.length ?? null,
+  ]);
+  app.bind(
+    "/stream",
+    { methods: ["POST"], bodyLimit: 10, body: "stream", style: "object" },
+    async (_, ctx) => [
+      200,
+      ctx.stream === null ? null : (await new Response(ctx.stream).arrayBuffer()).byteLength,
+    ],
+  );
+}
+
 matrix(
   "V8/V13: the body limit at its boundary, on every face",
   (app) => {
-    app.bind("/read", { methods: ["POST"], bodyLimit: 10, style: "object" }, (_, ctx) => [
-      200,
-      ctx.body === null ? null : ctx.body.length,
-    ]);
-    app.bind(
-      "/stream",
-      { methods: ["POST"], bodyLimit: 10, body: "stream", style: "object" },
-      async (_, ctx) => [
-        200,
-        ctx.stream === null ? null : (await new Response(ctx.stream).arrayBuffer()).byteLength,
-      ],
-    );
+    bindLimited(app);
     app.bind("/big", { methods: ["POST"], bodyLimit: 4 << 20, style: "object" }, (_, ctx) => [
       200,
       ctx.body === null ? null : { n: ctx.body.length, sha: sha(ctx.body) },
@@ -280,18 +285,7 @@ describe("S2: the fetch face's own readings", () => {
     200,
     { query: Object.fromEntries(ctx.query), ip: ctx.remoteAddress },
   ]);
-  app.bind("/read", { methods: ["POST"], bodyLimit: 10, style: "object" }, (_, ctx) => [
-    200,
-    ctx.body?.length ?? null,
-  ]);
-  app.bind(
-    "/stream",
-    { methods: ["POST"], bodyLimit: 10, body: "stream", style: "object" },
-    async (_, ctx) => [
-      200,
-      ctx.stream === null ? null : (await new Response(ctx.stream).arrayBuffer()).byteLength,
-    ],
-  );
+  bindLimited(app);
 
   for (const path of ["/read", "/stream"]) {
     it(`V8: ${path}: a declared Content-Length is the limit's first check (the Request carries none by itself)`, async () => {
