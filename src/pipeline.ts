@@ -377,12 +377,7 @@ class Hooked {
 
   /** usrv's answer for what a hook (or, without `hook`, the handler's step) threw. */
   thrown(e: unknown, hook?: string): Reply {
-    return renderThrown(
-      e,
-      this.inc.method,
-      this.label,
-      hook === undefined ? undefined : `the ${hook} hook of`,
-    );
+    return renderThrown(e, this.inc.method, this.label, hook);
   }
 }
 
@@ -681,13 +676,13 @@ function prepared(route: Route, ctx: RequestContext | undefined, sources: Source
   try {
     answer = runHooks(before, values, ctx, ctx);
   } catch (e) {
-    throw new Blamed(e, "the beforeHandle hook of");
+    throw new Blamed(e, "beforeHandle");
   }
   if (answer instanceof Promise) {
     return answer.then(
       (a) => handled(route, ctx, sources, values, a),
       (e) => {
-        throw new Blamed(e, "the beforeHandle hook of");
+        throw new Blamed(e, "beforeHandle");
       },
     );
   }
@@ -702,7 +697,7 @@ function handled(
   values: Record<string, unknown>,
   answer: unknown,
 ): unknown {
-  if (ctx.expired) return undefined; // answered already (the timeout): the handler must not run
+  if (ctx.expiry !== null) return undefined; // answered already (the timeout): the handler must not run
   if (answer === undefined) return call(route, ctx, sources, values);
   if (!Array.isArray(answer) && !(answer instanceof Response)) {
     throw hookError(
@@ -772,7 +767,7 @@ class Responding implements Pass {
   }
 
   fail(e: unknown): Reply {
-    return this.ctx.complete(renderThrown(e, this.ctx.method, this.label, "the onResponse hook of"));
+    return this.ctx.complete(renderThrown(e, this.ctx.method, this.label, "onResponse"));
   }
 
   checked(a: View): Reply {
@@ -858,11 +853,8 @@ export function logReply(app: Core, inc: Incoming, reply: Reply, start: number, 
   if (start > 0) {
     const ms = performance.now() - start;
     const line = `${method} ${url} ${reply.status} ${ms.toFixed(2)}ms`;
-    if (left)
-      log.info(
-        { method, url, status: reply.status, ms, requestId, left },
-        `${line}, not sent: the client left`,
-      );
-    else log.info({ method, url, status: reply.status, ms, requestId }, line);
+    const fields = { method, url, status: reply.status, ms, requestId };
+    if (left) log.info({ ...fields, left }, `${line}, not sent: the client left`);
+    else log.info(fields, line);
   }
 }

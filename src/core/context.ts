@@ -190,12 +190,11 @@ export class RequestContext implements Context {
     return this.#abort.signal;
   }
 
-  /** True once a timeout answered for this request: the handler does not run. */
-  get expired(): boolean {
-    return this.#late !== undefined;
-  }
-
-  /** The latest timeout's 503, or null (see `Live` in app/hooks.ts): a chain of hooks begun before it stops. */
+  /**
+   * The latest timeout's 503, or null (see `Live` in app/hooks.ts): the
+   * handler does not run once there is one, and a chain of hooks begun
+   * before it stops.
+   */
   get expiry(): HttpError | null {
     return this.#late ?? null;
   }

@@ -83,19 +83,21 @@ export function renderError(err: HttpError, method: string): Reply {
 export class Blamed {
   constructor(
     readonly error: unknown,
-    readonly who: string,
+    readonly hook: string,
   ) {}
 }
 
 /**
  * R4: anything thrown that is not an HttpError is a 500 whose text never
- * leaves the server; its message names who failed (`who`, then `label`).
+ * leaves the server; its message names who failed: `hook` (`"onError"`,
+ * say) of `label`, else the handler for `label`.
  */
-export function renderThrown(e: unknown, method: string, label: string, who = "the handler for"): Reply {
+export function renderThrown(e: unknown, method: string, label: string, hook?: string): Reply {
   if (e instanceof Blamed) {
-    who = e.who;
+    hook = e.hook;
     e = e.error;
   }
+  const who = hook === undefined ? "the handler for" : `the ${hook} hook of`;
   if (e instanceof HttpError) {
     const reply = renderError(e, method);
     // a hook's mistake is a bug in the app, logged as a handler's throw is
