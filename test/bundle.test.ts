@@ -49,6 +49,14 @@ const KB = 1024;
  * figure rounded up to the
  * next KB. Lower it as the core shrinks; never raise it without saying why
  * in the commit.
+ *
+ * Why 25 KB is out of reach without dropping behaviour (measured 2026-11-28
+ * by bundling with these inputs left external): without the bind-time
+ * checks (the parameter scanner and params.ts, option checks, group.ts,
+ * ws/route.ts) the graph is 48,854 bytes; without the hooks, cookies, the
+ * replay store and the logger as well, 37,699. What remains is what serves
+ * any request: the pipeline, router, renderer, context, error table and
+ * fetch face.
  */
 const BUDGET = 74 * KB;
 /** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
@@ -159,6 +167,13 @@ describe('S2: import "usrv" loads no node: module and no acorn until needed (iss
   it(`the static graph is at most ${kb(BUDGET)} minified (issue 13's target: 25 KB, not met yet)`, (t) => {
     const size = bytesOf(outputs, core.chunks);
     t.diagnostic(`static graph: ${size} bytes (${kb(size)}) in ${core.chunks.size} chunks; budget ${BUDGET}`);
+    // What each source file puts in it, largest first: where to look when the figure grows.
+    const byInput = new Map<string, number>();
+    for (const chunk of core.chunks)
+      for (const [input, { bytesInOutput }] of Object.entries(outputs[chunk]!.inputs))
+        byInput.set(input, (byInput.get(input) ?? 0) + bytesInOutput);
+    for (const [input, bytes] of [...byInput].sort((a, b) => b[1] - a[1]))
+      t.diagnostic(`static ${input}: ${bytes} bytes`);
     // Each dynamic chunk, and what loading it adds to the static graph.
     for (const [out, meta] of Object.entries(outputs)) {
       if (!meta.entryPoint || out === entry) continue;
