@@ -388,7 +388,7 @@ export function view(reply: Reply): View {
     // HEAD: the body is what GET would send, as a Response's body is
     return new View(
       reply.status,
-      { ...reply.headers },
+      copyOf(reply.headers),
       reply.body ?? reply.omitted ?? null,
       reply,
       reply.headers,
@@ -398,7 +398,18 @@ export function view(reply: Reply): View {
   r.headers.forEach((v, k) => {
     if (k !== "set-cookie") seen[k] = v;
   });
-  return new View(r.status, { ...seen }, r.body, reply, seen);
+  return new View(r.status, copyOf(seen), r.body, reply, seen);
+}
+
+/**
+ * A copy of a few header lines, by a loop: object spread of usrv's frozen
+ * JSON headers took twice as long (about 40 ns against 20, a request with an
+ * onResponse hook makes one).
+ */
+function copyOf(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const copy: Record<string, string> = {};
+  for (const k in headers) copy[k] = headers[k]!;
+  return copy;
 }
 
 /** Set by usrv itself (or through `ctx.setCookie`): a hook may not write them. */
