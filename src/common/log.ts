@@ -116,13 +116,19 @@ export function escapeControls(text: string): string {
  * description of a thrown value that is not an Error (`throw "text"`).
  */
 export function describeThrown(err: unknown): string[] {
-  if (err instanceof Error) {
-    const head = `${err.name}: ${err.message}`;
-    const stack = typeof err.stack === "string" ? err.stack : head;
-    // The stack starts with the header, whose message may hold newlines: take
-    // it whole, then one line per frame.
-    const frames = stack.startsWith(head) ? stack.slice(head.length) : `\n${stack}`;
-    return [head, ...frames.split("\n").filter((l) => l.trim() !== "")].map(escapeControls);
+  try {
+    if (err instanceof Error) {
+      const head = `${err.name}: ${err.message}`;
+      const stack = typeof err.stack === "string" ? err.stack : head;
+      // The stack starts with the header, whose message may hold newlines: take
+      // it whole, then one line per frame.
+      const frames = stack.startsWith(head) ? stack.slice(head.length) : `\n${stack}`;
+      return [head, ...frames.split("\n").filter((l) => l.trim() !== "")].map(escapeControls);
+    }
+  } catch {
+    // a getter that throws, a Symbol as its name, a Proxy (a revoked one throws from
+    // instanceof): the line is still written, and the answer still sent
+    return ["a thrown value whose name, message or stack cannot be read (a getter or a Proxy that throws)"];
   }
   let shown: string;
   try {

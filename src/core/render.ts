@@ -93,12 +93,12 @@ export class Blamed {
  * say) of `label`, else the handler for `label`.
  */
 export function renderThrown(e: unknown, method: string, label: string, hook?: string): Reply {
-  if (e instanceof Blamed) {
+  if (is(e, Blamed)) {
     hook = e.hook;
     e = e.error;
   }
   const who = hook === undefined ? "the handler for" : `the ${hook} hook of`;
-  if (e instanceof HttpError) {
+  if (is(e, HttpError)) {
     const reply = renderError(e, method);
     // a hook's mistake is a bug in the app, logged as a handler's throw is
     if (e.code === "USRV_ERR_HOOK_RESULT") reply.cause = logNote(e.message);
@@ -112,6 +112,15 @@ export function renderThrown(e: unknown, method: string, label: string, hook?: s
   reply.cause = e === undefined ? logNote(`${who} ${label} threw undefined`) : e;
   reply.error = e; // what was thrown, for onError (the app's own error classes)
   return reply;
+}
+
+/** `instanceof`, false where it throws: a revoked Proxy throws even there. */
+function is<T>(v: unknown, type: abstract new (...args: never[]) => T): v is T {
+  try {
+    return v instanceof type;
+  } catch {
+    return false;
+  }
 }
 
 /**
