@@ -42,7 +42,7 @@ import {
 } from "./app/hooks.js";
 import type { Route } from "./app/route.js";
 import { HttpError } from "./common/errors.js";
-import { type Logger, logNote } from "./common/log.js";
+import { type Logger, logError, logNote } from "./common/log.js";
 import type { ParsedBody } from "./core/body.js";
 import { RequestContext } from "./core/context.js";
 import { type CookieKeys, macLoading } from "./core/cookies.js";
@@ -845,7 +845,8 @@ export function logReply(app: Core, inc: Incoming, reply: Reply, start: number, 
   const q = inc.url.indexOf("?");
   const url = q < 0 ? inc.url : inc.url.slice(0, q);
   if (reply.cause !== undefined) {
-    log.error(
+    logError(
+      log,
       { err: reply.cause, method, url, status: reply.status, requestId },
       `${method} ${url}: ${reply.status}`,
     );

@@ -145,6 +145,30 @@ export function describeThrown(err: unknown): string[] {
 }
 
 /**
+ * `logger.error(fields, msg)` for what was thrown (`fields.err`). A logger
+ * that reads the value (pino's serializer, or one's own) throws where it
+ * cannot be read (a getter or a Proxy that throws): it then gets the value
+ * described as text, and a logger that throws on that too is left, since
+ * logging must fail neither the answer nor the process.
+ *
+ * @example
+ * logError(app.logger, { err, requestId }, "GET /x: the body failed");
+ */
+export function logError(
+  logger: Logger,
+  fields: { err: unknown } & Record<string, unknown>,
+  msg: string,
+): void {
+  try {
+    logger.error(fields, msg);
+  } catch {
+    try {
+      logger.error({ ...fields, err: logNote(describeThrown(fields.err).join("\n")) }, msg);
+    } catch {} // nothing is left to tell it with
+  }
+}
+
+/**
  * A cause to log that is a fact about a request, not a fault in code: an
  * Error without stack frames (they would only show usrv's own timers).
  *

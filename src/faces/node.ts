@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { HttpError } from "../common/errors.js";
+import { logError } from "../common/log.js";
 import type { RequestHeaders } from "../common/types.js";
 import { type Reply, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
@@ -356,7 +357,8 @@ function deliver(app: Core, inc: NodeIncoming, res: ServerResponse, reply: Reply
       send(app, inc, res, renderThrown(err, inc.method, inc.url), 0); // logged with its cause
       return;
     }
-    app.logger.error(
+    logError(
+      app.logger,
       { err, method: inc.method, url: inc.url, requestId: inc.requestId },
       `${inc.method} ${inc.url}: the answer failed`,
     );
@@ -497,7 +499,8 @@ async function pump(
     if (!left) res.end();
   } catch (err) {
     if (!left) {
-      app.logger.error(
+      logError(
+        app.logger,
         { err, method: inc.method, url: inc.url, requestId: inc.requestId },
         `${inc.method} ${inc.url}: the body failed`,
       );
