@@ -28,8 +28,7 @@
 
 import {
   type Chains,
-  describe,
-  hookError,
+  checkResult,
   hookResult,
   type Pass,
   responded,
@@ -699,13 +698,7 @@ function handled(
 ): unknown {
   if (ctx.expiry !== null) return undefined; // answered already (the timeout): the handler must not run
   if (answer === undefined) return call(route, ctx, sources, values);
-  if (!Array.isArray(answer) && !(answer instanceof Response)) {
-    throw hookError(
-      "beforeHandle",
-      route.label,
-      `returned ${describe(answer)}, not [status, ...values], a Response or nothing`,
-    );
-  }
+  checkResult(answer, "beforeHandle", route.label);
   return answer;
 }
 

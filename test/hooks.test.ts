@@ -1172,3 +1172,41 @@ matrix(
   },
   { logger: new ConsoleLogger(40, (l) => unreadableLines.push(l)) },
 );
+
+/** A Response that cannot be sent: its body read already. */
+async function readAlready(): Promise<Response> {
+  const r = new Response("spent");
+  await r.text();
+  return r;
+}
+
+matrix(
+  "H7: a hook that returns a Response that cannot be sent",
+  (app) => {
+    app.onRequest(async (ctx) => (ctx.path === "/on-request" ? readAlready() : undefined));
+    app.beforeHandle((_, ctx) => (ctx.path === "/before-handle" ? Response.error() : undefined));
+    app.onError(async (_, ctx) => (ctx.path === "/on-error" ? readAlready() : undefined));
+    app.notFound(() => Response.error());
+    for (const p of ["/on-request", "/before-handle"]) app.bind(p, () => [200, "not reached"]);
+    app.bind("/on-error", () => [409, "taken"]);
+  },
+  (send) => {
+    for (const [path, hook, what] of [
+      ["/on-request", "an onRequest", "a Response whose body was already read"],
+      ["/before-handle", "a beforeHandle", "Response.error()"],
+      ["/on-error", "an onError", "a Response whose body was already read"],
+      ["/none", "a notFound", "Response.error()"],
+    ] as const) {
+      it(`H7: ${hook} hook that returns ${what}: a 500 USRV_ERR_HOOK_RESULT naming the hook, not the handler`, async () => {
+        const res = await send()(path);
+        assert.equal(res.status, 500);
+        assert.deepEqual(withoutId(await res.json()), {
+          status: 500,
+          error: "Internal Server Error",
+          code: "USRV_ERR_HOOK_RESULT",
+          message: `${hook} hook of GET ${path} returned ${what}, which cannot be sent`,
+        });
+      });
+    }
+  },
+);

@@ -114,6 +114,15 @@ export function renderThrown(e: unknown, method: string, label: string, hook?: s
   return reply;
 }
 
+/**
+ * Why a Response cannot be sent, or null: Response.error() (status 0) or a
+ * body already read (a Node face that tried threw after its head was written).
+ */
+export function unsendable(r: Response): string | null {
+  if (r.type === "error") return "Response.error()";
+  return r.bodyUsed || r.body?.locked ? "a Response whose body was already read" : null;
+}
+
 /** `instanceof`, false where it throws: a revoked Proxy throws even there. */
 function is<T>(v: unknown, type: abstract new (...args: never[]) => T): v is T {
   try {
@@ -137,17 +146,8 @@ export function render(out: unknown, method: string, label: string, own = false)
   // loads its fetch implementation (undici), 18 ms measured here, which an
   // app that never returns a Response paid on its first request.
   if (!Array.isArray(out) && out instanceof Response) {
-    // Response.error() (status 0) or a body already read cannot be sent: a
-    // Node face that tried threw after its head was written
-    if (out.type === "error" || out.bodyUsed || out.body?.locked) {
-      return renderThrown(
-        logNote(
-          `the handler for ${label} returned ${out.type === "error" ? "Response.error()" : "a Response whose body was already read"}`,
-        ),
-        method,
-        label,
-      );
-    }
+    const why = unsendable(out);
+    if (why !== null) return renderThrown(logNote(`the handler for ${label} returned ${why}`), method, label);
     return { status: out.status, headers: {}, body: null, response: out };
   }
   if (!Array.isArray(out)) {
