@@ -434,6 +434,17 @@ describe("cookies: the attributes as written, and each refusal's message", () =>
     );
   });
 
+  it("cookies: deleteCookie takes the attributes a partitioned (CHIPS) or SameSite=None cookie is matched by", async () => {
+    const app = createApp({ logLevel: "silent" });
+    app.bind("/x", { style: "object" }, (_, ctx) => {
+      ctx.deleteCookie("__Host-embed", { secure: true, partitioned: true, sameSite: "None" });
+      return [204];
+    });
+    assert.deepEqual((await app.request("/x")).headers.getSetCookie(), [
+      "__Host-embed=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=None; Partitioned",
+    ]);
+  });
+
   it("cookies: the prefixes are checked in any case, as RFC 6265bis has a browser match them: __host-, __SECURE- refused without secure", async () => {
     assert.deepEqual(
       await written([
