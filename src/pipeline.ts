@@ -768,7 +768,8 @@ class Responding implements Pass {
     try {
       return ctx.complete(unview(a, ctx.method, label, this.upgrade));
     } catch (e) {
-      return ctx.complete(renderThrown(e, ctx.method, label));
+      // unview's own refusals name the hook; anything else is thrown by what a hook left (a getter)
+      return ctx.complete(renderThrown(e, ctx.method, label, "onResponse"));
     }
   }
 }

@@ -1210,3 +1210,36 @@ matrix(
     }
   },
 );
+
+matrix(
+  "H7: an onResponse hook that leaves headers which throw when read",
+  (app) => {
+    app.onResponse((answer, ctx) => {
+      if (ctx.path === "/getter")
+        answer.headers = {
+          get "x-a"(): string {
+            throw new Error("the header getter threw");
+          },
+        };
+      if (ctx.path === "/revoked") {
+        const p = Proxy.revocable({}, {});
+        p.revoke();
+        answer.headers = p.proxy;
+      }
+    });
+    for (const p of ["/getter", "/revoked"]) app.bind(p, () => [200, "ok"]);
+  },
+  (send, logs) => {
+    for (const path of ["/getter", "/revoked"]) {
+      it(`H7: headers ${path === "/getter" ? "with a getter that throws" : "as a revoked Proxy"}: usrv's 500 names the onResponse hook, not the handler`, async () => {
+        const res = await send()(path);
+        assert.equal(res.status, 500);
+        assert.equal(
+          withoutId(await res.json()).message,
+          `the onResponse hook of GET ${path} failed; see the server log`,
+        );
+        assert.match(logs().join("\n"), path === "/getter" ? /the header getter threw/ : /revoked/);
+      });
+    }
+  },
+);
