@@ -409,8 +409,11 @@ function cut(inc: NodeIncoming, res: ServerResponse): void {
 /**
  * RFC 9113 section 8.2.2: an HTTP/2 message carrying a connection-specific
  * header is malformed. node:http2 drops `connection` with a warning and throws
- * on the others (a 500 for the whole answer), so they go here; `http2-settings`
- * is refused by node:http2 too. A copy only when there is one to remove.
+ * on the others, so they go here; `http2-settings` is refused by node:http2
+ * too, and `te` but for "trailers" (a request's header: in an answer it means
+ * nothing). node:http2 keeps the headers of a writeHead that threw, so the
+ * 500 meant to replace such an answer threw too, uncaught: the process
+ * ended. A copy only when there is one to remove.
  */
 function withoutConnectionHeaders<T extends Record<string, string | string[]>>(headers: T): T {
   let out: T | undefined;
@@ -430,6 +433,7 @@ const CONNECTION_HEADERS = [
   "upgrade",
   "proxy-connection",
   "http2-settings",
+  "te",
 ];
 
 /** Headers as node:http's flat [name, value, ...] list, one Set-Cookie entry per cookie. */
