@@ -346,6 +346,17 @@ export class Group<Prefix extends string = ""> {
         `mount("${full}", app): ${sockets[0]![1].label} would be served where requests must be encrypted and signed, which a WebSocket upgrade cannot carry; mount it outside that group`,
       );
     }
+    // its routes sign and verify with this app's keys: one of its own that this app lacks would
+    // turn every cookie it signed into an absent one, or every signing into a 500, unseen until then
+    const keys = this.#app.cookieKeys;
+    const missing = (other as unknown as Owner).cookieKeys.some(
+      (k) => !keys.some((m) => m.length === k.length && m.every((b, i) => b === k[i])),
+    );
+    if (missing) {
+      throw new BindError(
+        `mount("${full}", app): the mounted app has cookieKeys the mounting app lacks, and its routes sign and verify cookies with the mounting app's; list them in the mounting app's createApp({ cookieKeys })`,
+      );
+    }
     const copies = new Map<Scope, Scope>();
     this.scope.adopt(other.scope, full, copies);
     for (const [, route] of (other as unknown as Owner).router.entries()) {
