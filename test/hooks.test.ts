@@ -1243,3 +1243,20 @@ matrix(
     }
   },
 );
+
+it("H7: a hook that returns a thenable that is not a Promise: the 500 says so, where it said 'returned object'", async () => {
+  const app = createApp({ logLevel: "silent" });
+  // a promise library's object, or one from another realm: not awaited, so refused
+  // biome-ignore lint/suspicious/noThenProperty: the row is about a thenable result
+  app.onRequest(() => ({ then: (ok: (v: unknown) => void) => ok([200, "never awaited"]) }) as never);
+  app.bind("/x", () => [200, "not reached"]);
+  const res = await app.request("/x");
+  assert.equal(res.status, 500);
+  assert.deepEqual(withoutId(await res.json()), {
+    status: 500,
+    error: "Internal Server Error",
+    code: "USRV_ERR_HOOK_RESULT",
+    message:
+      "an onRequest hook of GET /x returned a thenable that is not a Promise (a hook's async work is awaited only as a Promise: an async function returns one)",
+  });
+});

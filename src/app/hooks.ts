@@ -502,7 +502,9 @@ export function checkResult(answer: unknown, hook: string, label: string): void 
     throw hookError(
       hook,
       label,
-      `returned ${describe(answer)}, not [status, ...values], a Response or nothing`,
+      typeof (answer as { then?: unknown } | null)?.then === "function"
+        ? "returned a thenable that is not a Promise (a hook's async work is awaited only as a Promise: an async function returns one)"
+        : `returned ${describe(answer)}, not [status, ...values], a Response or nothing`,
     );
   }
   const why = unsendable(answer);
