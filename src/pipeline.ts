@@ -28,8 +28,7 @@
 
 import {
   type Chains,
-  describe,
-  hookError,
+  checkResult,
   hookResult,
   type Pass,
   responded,
@@ -42,7 +41,7 @@ import {
 } from "./app/hooks.js";
 import type { Route } from "./app/route.js";
 import { HttpError } from "./common/errors.js";
-import { type Logger, logNote } from "./common/log.js";
+import { type Logger, logError, logNote } from "./common/log.js";
 import type { ParsedBody } from "./core/body.js";
 import { RequestContext } from "./core/context.js";
 import { type CookieKeys, macLoading } from "./core/cookies.js";
@@ -699,13 +698,7 @@ function handled(
 ): unknown {
   if (ctx.expiry !== null) return undefined; // answered already (the timeout): the handler must not run
   if (answer === undefined) return call(route, ctx, sources, values);
-  if (!Array.isArray(answer) && !(answer instanceof Response)) {
-    throw hookError(
-      "beforeHandle",
-      route.label,
-      `returned ${describe(answer)}, not [status, ...values], a Response or nothing`,
-    );
-  }
+  checkResult(answer, "beforeHandle", route.label);
   return answer;
 }
 
@@ -775,7 +768,8 @@ class Responding implements Pass {
     try {
       return ctx.complete(unview(a, ctx.method, label, this.upgrade));
     } catch (e) {
-      return ctx.complete(renderThrown(e, ctx.method, label));
+      // unview's own refusals name the hook; anything else is thrown by what a hook left (a getter)
+      return ctx.complete(renderThrown(e, ctx.method, label, "onResponse"));
     }
   }
 }
@@ -845,7 +839,8 @@ export function logReply(app: Core, inc: Incoming, reply: Reply, start: number, 
   const q = inc.url.indexOf("?");
   const url = q < 0 ? inc.url : inc.url.slice(0, q);
   if (reply.cause !== undefined) {
-    log.error(
+    logError(
+      log,
       { err: reply.cause, method, url, status: reply.status, requestId },
       `${method} ${url}: ${reply.status}`,
     );

@@ -45,7 +45,12 @@ const KB = 1024;
  * (pipeline.ts's one pass over onResponse, cut off and resumed at a
  * deadline: 0.6 KB) and setCookie refusing an unknown option and a lone
  * surrogate (0.3 KB); then 75,042 with usrv's 500 naming the hook that
- * threw and a hook's bad result logged (0.4 KB). The budget is the last
+ * threw and a hook's bad result logged (0.4 KB); then 75,959 with what
+ * attacking the extension model found (0.9 KB): a thrown value the log
+ * cannot read and a logger that throws on it, a hook's unsendable Response
+ * or thenable named, timers bounded at 2^31-1 ms, the cookie prefixes in
+ * any case, and mount's check of cookieKeys, each with the message that
+ * names the fix. The budget is the last
  * figure rounded up to the
  * next KB. Lower it as the core shrinks; never raise it without saying why
  * in the commit.
@@ -58,7 +63,7 @@ const KB = 1024;
  * any request: the pipeline, router, renderer, context, error table and
  * fetch face.
  */
-const BUDGET = 74 * KB;
+const BUDGET = 75 * KB;
 /** The parts that must stay behind a dynamic import, by the file esbuild splits them at. */
 const LAZY: Record<string, string> = {
   "the Node server": "build/lib/faces/serve.js",

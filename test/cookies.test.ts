@@ -434,6 +434,38 @@ describe("cookies: the attributes as written, and each refusal's message", () =>
     );
   });
 
+  it("cookies: deleteCookie takes the attributes a partitioned (CHIPS) or SameSite=None cookie is matched by", async () => {
+    const app = createApp({ logLevel: "silent" });
+    app.bind("/x", { style: "object" }, (_, ctx) => {
+      ctx.deleteCookie("__Host-embed", { secure: true, partitioned: true, sameSite: "None" });
+      return [204];
+    });
+    assert.deepEqual((await app.request("/x")).headers.getSetCookie(), [
+      "__Host-embed=; Max-Age=0; Path=/; Secure; HttpOnly; SameSite=None; Partitioned",
+    ]);
+  });
+
+  it("cookies: the prefixes are checked in any case, as RFC 6265bis has a browser match them: __host-, __SECURE- refused without secure", async () => {
+    assert.deepEqual(
+      await written([
+        ["__host-h", "v", {}],
+        ["__HOST-h", "v", { secure: true, path: "/a" }],
+        ["__secure-s", "v", {}],
+        ["__SECURE-s", "v", {}],
+        ["__host-h", "v", { secure: true }],
+        ["__secure-s", "v", { secure: true }],
+      ]),
+      [
+        fail("__host-h", 'the __Host- prefix needs secure: true, path "/" and no domain'),
+        fail("__HOST-h", 'the __Host- prefix needs secure: true, path "/" and no domain'),
+        fail("__secure-s", "the __Secure- prefix needs secure: true"),
+        fail("__SECURE-s", "the __Secure- prefix needs secure: true"),
+        "__host-h=v; Path=/; Secure; HttpOnly; SameSite=Lax",
+        "__secure-s=v; Path=/; Secure; HttpOnly; SameSite=Lax",
+      ],
+    );
+  });
+
   it("cookies: a path or domain of 1,024 bytes is written, 1,025 refused (a browser ignores it, RFC 6265bis 5.6)", async () => {
     const path = `/${"p".repeat(1023)}`;
     const domain = "d".repeat(1024);

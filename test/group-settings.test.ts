@@ -147,7 +147,7 @@ it("G1: option refusals name the option and its unit, on bind, group and createA
     [() => app.group("/a", { bodyLimit: -1 }), /group\("\/a"\).*whole number of bytes/],
     [() => app.group("/a", { maxKeys: 0 }), /whole number of keys >= 1/],
     [() => app.group("/a", { maxDepth: 0 }), /whole number of levels >= 1/],
-    [() => app.group("/a", { timeout: 0 }), /whole number of milliseconds >= 1/],
+    [() => app.group("/a", { timeout: 0 }), /whole number of milliseconds from 1 to 2147483647/],
     [
       () => app.group("/a/<path:p>"),
       /group\("\/a\/<path:p>"\): <path:\.\.\.> takes the rest of a path, so it cannot be in a prefix/,
@@ -274,4 +274,32 @@ it("V13: uploads' defaults: a file of any size up to 10 MiB, and a total of maxF
     body.append("file", new File(["z".repeat(500)], "z.txt"));
     assert.equal(await json(await app.request(path, { method: "POST", body }), 200), "stored", path);
   }
+});
+
+it("G1: a timeout, pingInterval or drainTimeout over 2,147,483,647 ms is refused where it is given: a timer set longer fires at once", async () => {
+  const max = 2_147_483_647;
+  const over =
+    /whole number of milliseconds from \d to 2147483647 \(about 24\.8 days: a timer set longer fires at once\), not 2147483648/;
+  const app = createApp({ logLevel: "silent" });
+  const cases: [() => unknown, RegExp][] = [
+    [() => createApp({ timeout: max + 1 }), over],
+    [() => app.group("/g", { timeout: max + 1 }), over],
+    [() => app.bind("/b", { timeout: max + 1 }, () => [200]), over],
+    [() => app.ws("/w", {}, { timeout: max + 1 }), over],
+    [() => app.ws("/w", {}, { pingInterval: max + 1 }), over],
+  ];
+  for (const [make, message] of cases) assert.throws(make, message, String(message));
+  await assert.rejects(app.run({ port: 0, drainTimeout: max + 1 }), over);
+  // the longest accepted waits: an async hook and handler that take a moment answer
+  const patient = createApp({ logLevel: "silent", timeout: max });
+  patient.onRequest(async () => {
+    await new Promise((r) => setTimeout(r, 20));
+  });
+  patient.group("/g", { timeout: max }, (g) =>
+    g.bind("/slow", async () => {
+      await new Promise((r) => setTimeout(r, 20));
+      return [200, "waited"];
+    }),
+  );
+  assert.equal(await json(await patient.request("/g/slow"), 200), "waited");
 });

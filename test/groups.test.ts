@@ -146,6 +146,31 @@ it("G2: a group's encrypted and allow hold for the routes it mounts; mounted rou
   assert.match(cookie.headers.get("set-cookie") ?? "", /^s=v\./);
 });
 
+it("G2: mounting an app with cookieKeys the mounting app lacks is a BindError naming the fix; the same keys mount", async () => {
+  const key = "k".repeat(32);
+  const other = () => {
+    const sub = createApp({ logLevel: "silent", cookieKeys: [key] });
+    sub.bind("/c", { style: "object" }, (_, ctx) => [200, ctx.cookie("s", { signed: true }) ?? null]);
+    return sub;
+  };
+  const message =
+    /mount\("\/sub", app\): the mounted app has cookieKeys the mounting app lacks, and its routes sign and verify cookies with the mounting app's; list them in the mounting app's createApp\(\{ cookieKeys \}\)/;
+  assert.throws(() => createApp({ logLevel: "silent" }).mount("/sub", other()), message);
+  assert.throws(
+    () => createApp({ logLevel: "silent", cookieKeys: ["n".repeat(32)] }).mount("/sub", other()),
+    message,
+  );
+  const app = createApp({ logLevel: "silent", cookieKeys: [new TextEncoder().encode("n".repeat(32)), key] });
+  app.mount("/sub", other());
+  const signed = createApp({ logLevel: "silent", cookieKeys: [key] });
+  signed.bind("/set", { style: "object" }, (_, ctx) => {
+    ctx.setCookie("s", "v", { signed: true });
+    return [200];
+  });
+  const line = (await signed.request("/set")).headers.get("set-cookie")!.split(";")[0]!;
+  assert.equal(await (await app.request("/sub/c", { headers: { cookie: line } })).json(), "v");
+});
+
 it("G1: a group's hooks see its 404s and 405s as the router reads the path: encoded, doubled slashes; a group at / sees them all", async () => {
   const app = createApp({ logLevel: "silent" });
   const seen: string[] = [];

@@ -193,6 +193,19 @@ const rows: Row[] = [
     log: new RegExp(SECRET),
   },
   {
+    name: "throws a Proxy whose reads throw, to a logger that reads err.stack (the fetch face rejected)",
+    fn: () => {
+      throw new Proxy(new Error(SECRET), {
+        get() {
+          throw new Error("the proxy's get trap threw");
+        },
+      });
+    },
+    status: 500,
+    code: "USRV_ERR_INTERNAL",
+    log: /GET \/faulty\/\d+: 500 \[[^\]]+\]\nError: a thrown value whose name, message or stack cannot be read/,
+  },
+  {
     name: "returns a revoked Proxy (the fetch face rejected)",
     fn: () => revoked.proxy,
     status: 500,
@@ -218,6 +231,25 @@ matrix(
     app.bind("/ok", () => [200, "ok"]);
     rows.forEach((row, i) => {
       app.bind(`/faulty/${i}`, { timeout: 200 }, () => row.fn() as never);
+    });
+    app.bind("/stream-fails-unreadable", () => {
+      let sent = false;
+      return new Response(
+        new ReadableStream({
+          pull(c) {
+            if (sent)
+              return c.error(
+                new Proxy(new Error(SECRET), {
+                  get() {
+                    throw new Error("the proxy's get trap threw");
+                  },
+                }),
+              );
+            sent = true;
+            c.enqueue(new TextEncoder().encode('{"partial":'));
+          },
+        }),
+      );
     });
     app.bind("/stream-fails", () => {
       let sent = false;
@@ -254,6 +286,38 @@ matrix(
         assert.equal(await (await send()("/ok")).json(), "ok", "the server keeps serving");
         crashes.assertNone(row.name);
       });
+    });
+
+    it("a Response whose body fails with a Proxy the logger cannot read: cut, logged as such, the process lives", async () => {
+      const seen = logs().length;
+      // bounded: the old code neither ended nor cut the answer (its logger threw first)
+      const outcome = await send()("/stream-fails-unreadable", { signal: AbortSignal.timeout(5_000) }).then(
+        (res) =>
+          res.text().then(
+            (t) => `completed: ${t}`,
+            () => "cut",
+          ),
+        () => "cut",
+      );
+      assert.equal(outcome, "cut");
+      assert.equal(await (await send()("/ok")).json(), "ok");
+      for (
+        let i = 0;
+        i < 50 &&
+        !logs()
+          .slice(seen)
+          .some((l) => l.startsWith("error:"));
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      const errors = logs()
+        .slice(seen)
+        .filter((l) => l.startsWith("error:"));
+      // the Node face logs it; the fetch face hands the stream to the runtime
+      if (errors.length > 0)
+        assert.match(errors.join("\n"), /the body failed \[[^\]]+\]\nError: a thrown value whose/);
+      crashes.assertNone("a body failing with a Proxy");
     });
 
     it("a Response whose body fails mid-stream: the answer is cut (not completed), logged, the process lives", async () => {

@@ -5,9 +5,10 @@
  */
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { it } from "node:test";
+import { after, it } from "node:test";
 import { ConsoleLogger, type Context, createApp, HttpError } from "usrv";
 import { json, matrix, withoutId } from "./_setup.js";
+import { crashWatch } from "./fixtures/hardening-wire.js";
 import { v2Open, v2Request } from "./fixtures/v2-requests.js";
 
 /** Who ran, in order, per request (the test reads and resets it). */
@@ -1080,3 +1081,182 @@ matrix(
     });
   },
 );
+
+/** An Error whose message cannot be read: a getter that throws, as some wrapped errors have. */
+class Unreadable extends Error {
+  override get message(): string {
+    throw new Error("the message getter threw");
+  }
+}
+const unreadables: Record<string, () => unknown> = {
+  getter: () => new Unreadable(),
+  proxy: () =>
+    new Proxy(new Error("hidden"), {
+      get() {
+        throw new Error("the proxy's get trap threw");
+      },
+    }),
+  revoked: () => {
+    const p = Proxy.revocable(new Error("hidden"), {});
+    p.revoke();
+    return p.proxy;
+  },
+  symbol: () => Object.assign(new Error("hidden"), { name: Symbol("name") }),
+};
+const shown: Record<string, string> = {
+  getter: "an Error whose message getter throws",
+  proxy: "a Proxy of an Error whose reads throw",
+  revoked: "a revoked Proxy",
+  symbol: "an Error named by a Symbol",
+};
+const unreadableLines: string[] = [];
+const unreadableCrashes = crashWatch();
+after(() => unreadableCrashes.stop());
+
+matrix(
+  "H7: a hook that throws what the log cannot read",
+  (app) => {
+    app.onRequest((ctx) => {
+      const make = unreadables[ctx.path.slice(1)];
+      if (make !== undefined) throw make();
+    });
+    for (const name of Object.keys(unreadables)) app.bind(`/${name}`, () => [200, "not reached"]);
+    app.bind("/stream", () => {
+      let sent = false;
+      return new Response(
+        new ReadableStream({
+          pull(c) {
+            if (sent) return c.error(new Unreadable());
+            sent = true;
+            c.enqueue(new TextEncoder().encode('{"partial":'));
+          },
+        }),
+      );
+    });
+    app.bind("/ok", () => [200, "ok"]);
+  },
+  (send) => {
+    for (const name of Object.keys(unreadables)) {
+      it(`H7: a hook that throws ${shown[name]}: usrv's 500 naming the hook, a log line, the process lives`, async () => {
+        const seen = unreadableLines.length;
+        const res = await send()(`/${name}`);
+        const body = withoutId(await res.json());
+        assert.equal(res.status, 500);
+        assert.deepEqual(body, {
+          status: 500,
+          error: "Internal Server Error",
+          code: "USRV_ERR_INTERNAL",
+          message: `the onRequest hook of GET /${name} failed; see the server log`,
+        });
+        const logged = unreadableLines.slice(seen).join("");
+        assert.match(logged, new RegExp(`ERROR:usrv:GET /${name}: 500 \\[[^\\]]+\\]\\n.*cannot be read`));
+        assert.equal(await json(await send()("/ok"), 200), "ok");
+        unreadableCrashes.assertNone(name);
+      });
+    }
+    it("H7: a handler's stream that fails with an Error whose message cannot be read: cut, the process lives", async () => {
+      // bounded: the old code neither ended nor cut the answer (its logger threw first)
+      const outcome = await send()("/stream", { signal: AbortSignal.timeout(5_000) }).then(
+        (res) =>
+          res.text().then(
+            () => "completed",
+            () => "cut",
+          ),
+        () => "cut",
+      );
+      assert.equal(outcome, "cut");
+      await new Promise((r) => setTimeout(r, 50)); // the Node face logs once its pump has torn down
+      assert.equal(await json(await send()("/ok"), 200), "ok");
+      unreadableCrashes.assertNone("the stream");
+    });
+  },
+  { logger: new ConsoleLogger(40, (l) => unreadableLines.push(l)) },
+);
+
+/** A Response that cannot be sent: its body read already. */
+async function readAlready(): Promise<Response> {
+  const r = new Response("spent");
+  await r.text();
+  return r;
+}
+
+matrix(
+  "H7: a hook that returns a Response that cannot be sent",
+  (app) => {
+    app.onRequest(async (ctx) => (ctx.path === "/on-request" ? readAlready() : undefined));
+    app.beforeHandle((_, ctx) => (ctx.path === "/before-handle" ? Response.error() : undefined));
+    app.onError(async (_, ctx) => (ctx.path === "/on-error" ? readAlready() : undefined));
+    app.notFound(() => Response.error());
+    for (const p of ["/on-request", "/before-handle"]) app.bind(p, () => [200, "not reached"]);
+    app.bind("/on-error", () => [409, "taken"]);
+  },
+  (send) => {
+    for (const [path, hook, what] of [
+      ["/on-request", "an onRequest", "a Response whose body was already read"],
+      ["/before-handle", "a beforeHandle", "Response.error()"],
+      ["/on-error", "an onError", "a Response whose body was already read"],
+      ["/none", "a notFound", "Response.error()"],
+    ] as const) {
+      it(`H7: ${hook} hook that returns ${what}: a 500 USRV_ERR_HOOK_RESULT naming the hook, not the handler`, async () => {
+        const res = await send()(path);
+        assert.equal(res.status, 500);
+        assert.deepEqual(withoutId(await res.json()), {
+          status: 500,
+          error: "Internal Server Error",
+          code: "USRV_ERR_HOOK_RESULT",
+          message: `${hook} hook of GET ${path} returned ${what}, which cannot be sent`,
+        });
+      });
+    }
+  },
+);
+
+matrix(
+  "H7: an onResponse hook that leaves headers which throw when read",
+  (app) => {
+    app.onResponse((answer, ctx) => {
+      if (ctx.path === "/getter")
+        answer.headers = {
+          get "x-a"(): string {
+            throw new Error("the header getter threw");
+          },
+        };
+      if (ctx.path === "/revoked") {
+        const p = Proxy.revocable({}, {});
+        p.revoke();
+        answer.headers = p.proxy;
+      }
+    });
+    for (const p of ["/getter", "/revoked"]) app.bind(p, () => [200, "ok"]);
+  },
+  (send, logs) => {
+    for (const path of ["/getter", "/revoked"]) {
+      it(`H7: headers ${path === "/getter" ? "with a getter that throws" : "as a revoked Proxy"}: usrv's 500 names the onResponse hook, not the handler`, async () => {
+        const res = await send()(path);
+        assert.equal(res.status, 500);
+        assert.equal(
+          withoutId(await res.json()).message,
+          `the onResponse hook of GET ${path} failed; see the server log`,
+        );
+        assert.match(logs().join("\n"), path === "/getter" ? /the header getter threw/ : /revoked/);
+      });
+    }
+  },
+);
+
+it("H7: a hook that returns a thenable that is not a Promise: the 500 says so, where it said 'returned object'", async () => {
+  const app = createApp({ logLevel: "silent" });
+  // a promise library's object, or one from another realm: not awaited, so refused
+  // biome-ignore lint/suspicious/noThenProperty: the row is about a thenable result
+  app.onRequest(() => ({ then: (ok: (v: unknown) => void) => ok([200, "never awaited"]) }) as never);
+  app.bind("/x", () => [200, "not reached"]);
+  const res = await app.request("/x");
+  assert.equal(res.status, 500);
+  assert.deepEqual(withoutId(await res.json()), {
+    status: 500,
+    error: "Internal Server Error",
+    code: "USRV_ERR_HOOK_RESULT",
+    message:
+      "an onRequest hook of GET /x returned a thenable that is not a Promise (a hook's async work is awaited only as a Promise: an async function returns one)",
+  });
+});

@@ -19,6 +19,7 @@ import type { ServerHandle, ServerOf } from "usrv";
 import WebSocket from "ws";
 import { quietApp } from "./_setup.js";
 import { h2Client, h2Fetch } from "./fixtures/h2-fetch.js";
+import { crashWatch } from "./fixtures/hardening-wire.js";
 import { selfSignedCert } from "./fixtures/tls.js";
 
 const DIR = mkdtempSync(join(tmpdir(), "usrv-h2-"));
@@ -67,6 +68,11 @@ function h2App() {
     { data, n: n ?? null },
   ]);
   app.bind("/hello", () => [200, "hello"]);
+  app.bind("/te", { style: "object" }, (_, ctx) => {
+    ctx.header("te", "gzip");
+    return [200, "te"];
+  });
+  app.bind("/te-response", () => new Response("te", { headers: { te: "trailers, gzip", "x-kept": "1" } }));
   app.bind(
     "/framing",
     () =>
@@ -140,6 +146,21 @@ describe("S6: h2c (run({ http2: true }) without TLS)", () => {
       for (const name of CONNECTION_HEADERS) assert.equal(res.headers.get(name), null, name);
     });
     assert.deepEqual(warnings, []);
+  });
+
+  it("S6: a TE header (ctx.header's, a handler's Response's) is dropped on h2, where node:http2 throws on it and the process ended", async () => {
+    const crashes = crashWatch();
+    try {
+      for (const path of ["/te", "/te-response"]) {
+        const res = await client.fetch(path, { signal: AbortSignal.timeout(5_000) });
+        assert.equal(res.status, 200, path);
+        assert.equal(await res.text(), path === "/te" ? '"te"' : "te");
+        assert.equal(res.headers.get("te"), null, path);
+      }
+      crashes.assertNone("a TE header over h2");
+    } finally {
+      crashes.stop();
+    }
   });
 
   it("S6: a head over maxHeaderSize is a 431 on h2 too (node:http2 holds no client to it), the connection goes on", async () => {

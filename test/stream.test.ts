@@ -424,3 +424,29 @@ describe("R9: encodeEvent", () => {
     assert.equal(encodeEvent({}), "");
   });
 });
+
+it("R13: a heartbeat over 2,147,483,647 ms is refused, sse's and ndjson's: a timer set longer fires at once", async () => {
+  const { app } = quietApp();
+  const refusal = (make: () => unknown): string => {
+    try {
+      make();
+      return "accepted";
+    } catch (e) {
+      return (e as Error).message;
+    }
+  };
+  app.bind("/beats", { style: "object" }, (_, ctx) => [
+    200,
+    refusal(() => sse(ctx, [], { heartbeat: 2_147_483_648 })),
+    refusal(() => ndjson(ctx, [], { heartbeat: 2_147_483_648 })),
+    refusal(() => sse(ctx, [], { heartbeat: -1 })),
+  ]);
+  const why = (name: string, got: string) =>
+    `[usrv] ${name}: heartbeat must be a number of milliseconds from 0 to 2147483647 (about 24.8 days: a timer set longer fires at once), got ${got}`;
+  const res = await app.request("/beats");
+  assert.deepEqual(await res.json(), [
+    why("sse", "2147483648"),
+    why("ndjson", "2147483648"),
+    why("sse", "-1"),
+  ]);
+});

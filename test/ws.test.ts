@@ -20,6 +20,7 @@ import { rateLimit } from "usrv/rate-limit";
 import { nodeUpgrade, type WsSocket } from "usrv/ws";
 import WebSocket from "ws";
 import { quietApp } from "./_setup.js";
+import { crashWatch } from "./fixtures/hardening-wire.js";
 import { startServe } from "./fixtures/serve-helpers.js";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -766,4 +767,33 @@ describe("W10: onResponse sees what an upgrade answers", () => {
       await server.close();
     }
   });
+});
+
+it("W4: a handler that throws a Proxy whose reads throw, to a logger that reads err.stack: 1011, logged as such, the process lives", async () => {
+  const crashes = crashWatch();
+  const { app, logs } = quietApp();
+  app.ws("/hostile", {
+    message: () => {
+      throw new Proxy(new Error("hidden"), {
+        get() {
+          throw new Error("the proxy's get trap threw");
+        },
+      });
+    },
+  });
+  const server = await app.run({ port: 0 });
+  try {
+    const c = await Client.open(wsUrl(server, "/hostile"));
+    c.ws.send("x");
+    assert.equal((await c.closed).code, 1011);
+    await until(() => logs.some((l) => l.includes("a handler failed")), "the log line");
+    assert.match(
+      logs.find((l) => l.includes("a handler failed"))!,
+      /WS \/hostile: a handler failed \[[^\]]+\]\nError: a thrown value whose name, message or stack cannot be read/,
+    );
+    crashes.assertNone("a WebSocket handler throwing a Proxy");
+  } finally {
+    crashes.stop();
+    await server.close();
+  }
 });

@@ -8,6 +8,7 @@ import {
   type Check,
   checkOptions,
   count,
+  delay,
   type Spec,
   secret,
   typeOf,
@@ -96,7 +97,7 @@ const APP_OPTIONS: Spec = {
   bodyLimit: count("bytes"),
   maxKeys: count("keys", 1),
   maxDepth: count("levels", 1),
-  timeout: count("milliseconds", 1),
+  timeout: delay(1),
   maxUrlLength: count("bytes", 1),
   replayStore: secret(withMethods("a replay store", "checkAndAdd")), // a Redis URL in its place may hold a password
   maxNonceAge: count("milliseconds", 0, true),

@@ -10,6 +10,7 @@ import {
   type Check,
   checkOptions,
   count,
+  delay,
   either,
   kind,
   oneOf,
@@ -123,7 +124,7 @@ const BIND_OPTIONS: Spec = {
   params: either(strings('{ params: ["a", "b"] }'), SCHEMA),
   style: oneOf("object", "positional"),
   bodyLimit: count("bytes"),
-  timeout: count("milliseconds", 1),
+  timeout: delay(1),
   encrypted: ENCRYPTED,
   allow: ALLOW,
   maxKeys: count("keys", 1),
@@ -147,7 +148,7 @@ const GROUP_OPTIONS: Spec = {
   bodyLimit: count("bytes"),
   maxKeys: count("keys", 1),
   maxDepth: count("levels", 1),
-  timeout: count("milliseconds", 1),
+  timeout: delay(1),
   encrypted: ENCRYPTED,
   allow: ALLOW,
 };
@@ -343,6 +344,17 @@ export class Group<Prefix extends string = ""> {
     if ((encrypted || allow !== null) && sockets.length > 0) {
       throw new BindError(
         `mount("${full}", app): ${sockets[0]![1].label} would be served where requests must be encrypted and signed, which a WebSocket upgrade cannot carry; mount it outside that group`,
+      );
+    }
+    // its routes sign and verify with this app's keys: one of its own that this app lacks would
+    // turn every cookie it signed into an absent one, or every signing into a 500, unseen until then
+    const keys = this.#app.cookieKeys;
+    const missing = (other as unknown as Owner).cookieKeys.some(
+      (k) => !keys.some((m) => m.length === k.length && m.every((b, i) => b === k[i])),
+    );
+    if (missing) {
+      throw new BindError(
+        `mount("${full}", app): the mounted app has cookieKeys the mounting app lacks, and its routes sign and verify cookies with the mounting app's; list them in the mounting app's createApp({ cookieKeys })`,
       );
     }
     const copies = new Map<Scope, Scope>();

@@ -15,7 +15,7 @@ import { responseAsIs } from "../common/response.js";
 import type { Context, Result } from "../common/types.js";
 import { checkHeader } from "../core/context.js";
 import { normaliseRequestPath } from "../core/path.js";
-import { bodiless, type Reply, render } from "../core/render.js";
+import { bodiless, type Reply, render, unsendable } from "../core/render.js";
 
 type Maybe<T> = T | Promise<T>;
 
@@ -502,14 +502,24 @@ function untouched(a: View, before: Reply): boolean {
 
 /** A hook's answer as a reply: a result (`[status, ...values]` or a Response), else a 500 naming the hook. */
 export function hookResult(answer: unknown, hook: string, method: string, label: string, own = false): Reply {
-  if (!Array.isArray(answer) && !(answer instanceof Response)) {
+  checkResult(answer, hook, label);
+  return render(answer, method, label, own);
+}
+
+/** A hook's result is `[status, ...values]` or a Response that can be sent; else a 500 naming the hook. */
+export function checkResult(answer: unknown, hook: string, label: string): void {
+  if (Array.isArray(answer)) return;
+  if (!(answer instanceof Response)) {
     throw hookError(
       hook,
       label,
-      `returned ${describe(answer)}, not [status, ...values], a Response or nothing`,
+      typeof (answer as { then?: unknown } | null)?.then === "function"
+        ? "returned a thenable that is not a Promise (a hook's async work is awaited only as a Promise: an async function returns one)"
+        : `returned ${describe(answer)}, not [status, ...values], a Response or nothing`,
     );
   }
-  return render(answer, method, label, own);
+  const why = unsendable(answer);
+  if (why !== null) throw hookError(hook, label, `returned ${why}, which cannot be sent`);
 }
 
 export function hookError(hook: string, label: string, what: string): HttpError {

@@ -116,13 +116,19 @@ export function escapeControls(text: string): string {
  * description of a thrown value that is not an Error (`throw "text"`).
  */
 export function describeThrown(err: unknown): string[] {
-  if (err instanceof Error) {
-    const head = `${err.name}: ${err.message}`;
-    const stack = typeof err.stack === "string" ? err.stack : head;
-    // The stack starts with the header, whose message may hold newlines: take
-    // it whole, then one line per frame.
-    const frames = stack.startsWith(head) ? stack.slice(head.length) : `\n${stack}`;
-    return [head, ...frames.split("\n").filter((l) => l.trim() !== "")].map(escapeControls);
+  try {
+    if (err instanceof Error) {
+      const head = `${err.name}: ${err.message}`;
+      const stack = typeof err.stack === "string" ? err.stack : head;
+      // The stack starts with the header, whose message may hold newlines: take
+      // it whole, then one line per frame.
+      const frames = stack.startsWith(head) ? stack.slice(head.length) : `\n${stack}`;
+      return [head, ...frames.split("\n").filter((l) => l.trim() !== "")].map(escapeControls);
+    }
+  } catch {
+    // a getter that throws, a Symbol as its name, a Proxy (a revoked one throws from
+    // instanceof): the line is still written, and the answer still sent
+    return ["a thrown value whose name, message or stack cannot be read (a getter or a Proxy that throws)"];
   }
   let shown: string;
   try {
@@ -136,6 +142,30 @@ export function describeThrown(err: unknown): string[] {
   }
   if (shown.length > 1000) shown = `${shown.slice(0, 1000)}... (${shown.length} characters)`;
   return [escapeControls(`thrown value, not an Error (${typeof err}): ${shown}`)];
+}
+
+/**
+ * `logger.error(fields, msg)` for what was thrown (`fields.err`). A logger
+ * that reads the value (pino's serializer, or one's own) throws where it
+ * cannot be read (a getter or a Proxy that throws): it then gets the value
+ * described as text, and a logger that throws on that too is left, since
+ * logging must fail neither the answer nor the process.
+ *
+ * @example
+ * logError(app.logger, { err, requestId }, "GET /x: the body failed");
+ */
+export function logError(
+  logger: Logger,
+  fields: { err: unknown } & Record<string, unknown>,
+  msg: string,
+): void {
+  try {
+    logger.error(fields, msg);
+  } catch {
+    try {
+      logger.error({ ...fields, err: logNote(describeThrown(fields.err).join("\n")) }, msg);
+    } catch {} // nothing is left to tell it with
+  }
 }
 
 /**

@@ -116,6 +116,17 @@ export const count =
       ? undefined
       : `a whole number of ${unit} >= ${min}${unbounded ? " (or Infinity)" : ""}`;
 
+/** The longest delay a timer takes (2^31 - 1 ms): Node and browsers fire a longer one at once. */
+export const MAX_DELAY = 2_147_483_647;
+
+/** A timer's delay: whole milliseconds from `min` to {@link MAX_DELAY}. */
+export const delay =
+  (min = 0): Check =>
+  (v) =>
+    Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= MAX_DELAY
+      ? undefined
+      : `a whole number of milliseconds from ${min} to ${MAX_DELAY} (about 24.8 days: a timer set longer fires at once)`;
+
 /** One of `type`'s values. */
 export const typeOf =
   (type: "boolean" | "string" | "function" | "object"): Check =>

@@ -221,8 +221,13 @@ export interface Context {
    * ctx.setCookie("sid", token, { maxAge: 3600, secure: true, signed: true });
    */
   setCookie(name: string, value: string, options?: CookieOptions): this;
-  /** Expires a cookie now (`Max-Age=0`), on the same path and domain it was set with. */
-  deleteCookie(name: string, options?: Pick<CookieOptions, "path" | "domain" | "secure">): this;
+  /**
+   * Expires a cookie now (`Max-Age=0`). Give the attributes it was set with
+   * that a browser keys it by or checks: `path`, `domain`, and for a
+   * partitioned (CHIPS) or `SameSite=None` cookie `partitioned`, `sameSite`
+   * and `secure`, or the line addresses another cookie, or is refused.
+   */
+  deleteCookie(name: string, options?: Omit<CookieOptions, "maxAge" | "expires" | "signed">): this;
 }
 
 /** What a handler returns: `[status, ...values]` (R1) or a standard Response (R8). */

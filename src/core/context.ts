@@ -166,7 +166,7 @@ export class RequestContext implements Context {
     return this;
   }
 
-  deleteCookie(name: string, options: Pick<CookieOptions, "path" | "domain" | "secure"> = {}): this {
+  deleteCookie(name: string, options: Omit<CookieOptions, "maxAge" | "expires" | "signed"> = {}): this {
     return this.setCookie(name, "", { ...options, maxAge: 0 });
   }
 

@@ -226,8 +226,11 @@ export function serializeCookie(
   // RFC 6265bis: the rules a browser applies, so that no cookie is set that would be dropped
   if (sameSite === "None" && !secure) throw fail('sameSite "None" needs secure: true');
   if (partitioned && !secure) throw fail("partitioned needs secure: true");
-  if (name.startsWith("__Secure-") && !secure) throw fail("the __Secure- prefix needs secure: true");
-  if (name.startsWith("__Host-") && (!secure || path !== "/" || domain !== undefined))
+  // in any case: RFC 6265bis has browsers match the prefixes case-insensitively (a server that reads
+  // names so must not take "__host-" for a cookie the prefix vouches for), and drop a line that breaks them
+  const lower = name.toLowerCase();
+  if (lower.startsWith("__secure-") && !secure) throw fail("the __Secure- prefix needs secure: true");
+  if (lower.startsWith("__host-") && (!secure || path !== "/" || domain !== undefined))
     throw fail('the __Host- prefix needs secure: true, path "/" and no domain');
   if (utf8.encode(`${name}=${text}`).length > 4096) throw fail("name and value are over 4,096 bytes");
   return line;

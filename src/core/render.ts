@@ -93,12 +93,12 @@ export class Blamed {
  * say) of `label`, else the handler for `label`.
  */
 export function renderThrown(e: unknown, method: string, label: string, hook?: string): Reply {
-  if (e instanceof Blamed) {
+  if (is(e, Blamed)) {
     hook = e.hook;
     e = e.error;
   }
   const who = hook === undefined ? "the handler for" : `the ${hook} hook of`;
-  if (e instanceof HttpError) {
+  if (is(e, HttpError)) {
     const reply = renderError(e, method);
     // a hook's mistake is a bug in the app, logged as a handler's throw is
     if (e.code === "USRV_ERR_HOOK_RESULT") reply.cause = logNote(e.message);
@@ -115,6 +115,24 @@ export function renderThrown(e: unknown, method: string, label: string, hook?: s
 }
 
 /**
+ * Why a Response cannot be sent, or null: Response.error() (status 0) or a
+ * body already read (a Node face that tried threw after its head was written).
+ */
+export function unsendable(r: Response): string | null {
+  if (r.type === "error") return "Response.error()";
+  return r.bodyUsed || r.body?.locked ? "a Response whose body was already read" : null;
+}
+
+/** `instanceof`, false where it throws: a revoked Proxy throws even there. */
+function is<T>(v: unknown, type: abstract new (...args: never[]) => T): v is T {
+  try {
+    return v instanceof type;
+  } catch {
+    return false;
+  }
+}
+
+/**
  * R1-R3, R5, R7, R8: `[status, ...values]` -> JSON. None gives `null`, one
  * gives that value, several give an array. A status >= 400 becomes an error
  * body with the values under `detail`, unless `own` (what `onError` and
@@ -128,17 +146,8 @@ export function render(out: unknown, method: string, label: string, own = false)
   // loads its fetch implementation (undici), 18 ms measured here, which an
   // app that never returns a Response paid on its first request.
   if (!Array.isArray(out) && out instanceof Response) {
-    // Response.error() (status 0) or a body already read cannot be sent: a
-    // Node face that tried threw after its head was written
-    if (out.type === "error" || out.bodyUsed || out.body?.locked) {
-      return renderThrown(
-        logNote(
-          `the handler for ${label} returned ${out.type === "error" ? "Response.error()" : "a Response whose body was already read"}`,
-        ),
-        method,
-        label,
-      );
-    }
+    const why = unsendable(out);
+    if (why !== null) return renderThrown(logNote(`the handler for ${label} returned ${why}`), method, label);
     return { status: out.status, headers: {}, body: null, response: out };
   }
   if (!Array.isArray(out)) {

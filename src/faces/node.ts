@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Http2ServerRequest, Http2ServerResponse } from "node:http2";
 import { HttpError } from "../common/errors.js";
+import { logError } from "../common/log.js";
 import type { RequestHeaders } from "../common/types.js";
 import { type Reply, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
@@ -356,7 +357,8 @@ function deliver(app: Core, inc: NodeIncoming, res: ServerResponse, reply: Reply
       send(app, inc, res, renderThrown(err, inc.method, inc.url), 0); // logged with its cause
       return;
     }
-    app.logger.error(
+    logError(
+      app.logger,
       { err, method: inc.method, url: inc.url, requestId: inc.requestId },
       `${inc.method} ${inc.url}: the answer failed`,
     );
@@ -407,8 +409,11 @@ function cut(inc: NodeIncoming, res: ServerResponse): void {
 /**
  * RFC 9113 section 8.2.2: an HTTP/2 message carrying a connection-specific
  * header is malformed. node:http2 drops `connection` with a warning and throws
- * on the others (a 500 for the whole answer), so they go here; `http2-settings`
- * is refused by node:http2 too. A copy only when there is one to remove.
+ * on the others, so they go here; `http2-settings` is refused by node:http2
+ * too, and `te` but for "trailers" (a request's header: in an answer it means
+ * nothing). node:http2 keeps the headers of a writeHead that threw, so the
+ * 500 meant to replace such an answer threw too, uncaught: the process
+ * ended. A copy only when there is one to remove.
  */
 function withoutConnectionHeaders<T extends Record<string, string | string[]>>(headers: T): T {
   let out: T | undefined;
@@ -428,6 +433,7 @@ const CONNECTION_HEADERS = [
   "upgrade",
   "proxy-connection",
   "http2-settings",
+  "te",
 ];
 
 /** Headers as node:http's flat [name, value, ...] list, one Set-Cookie entry per cookie. */
@@ -497,7 +503,8 @@ async function pump(
     if (!left) res.end();
   } catch (err) {
     if (!left) {
-      app.logger.error(
+      logError(
+        app.logger,
         { err, method: inc.method, url: inc.url, requestId: inc.requestId },
         `${inc.method} ${inc.url}: the body failed`,
       );

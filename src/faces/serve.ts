@@ -7,7 +7,7 @@ import type { Http2SecureServer, Http2Server } from "node:http2";
 import type { AddressInfo, Socket } from "node:net";
 import { ERRORS, type ErrorCode, HttpError, reason } from "../common/errors.js";
 import type { Logger } from "../common/log.js";
-import { type Check, checkOptions, count, type Spec, secret, typeOf } from "../common/options.js";
+import { type Check, checkOptions, count, delay, type Spec, secret, typeOf } from "../common/options.js";
 
 /** Options of `run()`. */
 export interface RunOptions {
@@ -95,7 +95,7 @@ const RUN_OPTIONS: Spec = {
   keepAliveTimeout: count("milliseconds"),
   tls: secret(pem),
   http2: typeOf("boolean"),
-  drainTimeout: count("milliseconds"),
+  drainTimeout: delay(),
 };
 
 /** Starts a node:http server for a listener (node:https when `tls` is set). */

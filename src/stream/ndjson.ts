@@ -4,7 +4,7 @@
  */
 
 import { knownKeys } from "../common/known-keys.js";
-import { checkCount, MAX_STREAMS, pull, type Source, type StreamContext } from "./pull.js";
+import { checkCount, checkHeartbeat, MAX_STREAMS, pull, type Source, type StreamContext } from "./pull.js";
 
 /** Options of {@link ndjson}. */
 export interface NdjsonOptions {
@@ -35,7 +35,7 @@ function line(value: unknown): string {
  */
 export function ndjson<T>(ctx: StreamContext, source: Source<T>, options: NdjsonOptions = {}): Response {
   knownKeys("ndjson", options, ["heartbeat", "status", "maxStreams"]);
-  const heartbeat = checkCount("ndjson", "heartbeat", options.heartbeat ?? 0);
+  const heartbeat = checkHeartbeat("ndjson", options.heartbeat ?? 0);
   const maxStreams = checkCount("ndjson", "maxStreams", options.maxStreams ?? MAX_STREAMS);
   const body = pull(ctx, source, { encode: line, beat: "\n", heartbeat, maxStreams, name: "ndjson" });
   return new Response(body, {

@@ -9,6 +9,7 @@
  */
 
 import { HttpError } from "../common/errors.js";
+import { MAX_DELAY } from "../common/options.js";
 
 /** What a streamed answer needs of the handler's context. */
 export interface StreamContext {
@@ -48,10 +49,20 @@ export function openStreams(): number {
   return open;
 }
 
-/** Checks a `heartbeat` or `maxStreams` option: a number >= 0. */
+/** Checks a `maxStreams` option: a number >= 0. */
 export function checkCount(name: string, option: string, value: number): number {
   if (typeof value !== "number" || !(value >= 0) || value === Number.POSITIVE_INFINITY) {
     throw new TypeError(`[usrv] ${name}: ${option} must be a number >= 0, got ${String(value)}`);
+  }
+  return value;
+}
+
+/** Checks a `heartbeat` option: a timer's delay, 0 to {@link MAX_DELAY} ms (0: none). */
+export function checkHeartbeat(name: string, value: number): number {
+  if (typeof value !== "number" || !(value >= 0 && value <= MAX_DELAY)) {
+    throw new TypeError(
+      `[usrv] ${name}: heartbeat must be a number of milliseconds from 0 to ${MAX_DELAY} (about 24.8 days: a timer set longer fires at once), got ${String(value)}`,
+    );
   }
   return value;
 }

@@ -6,7 +6,7 @@
 
 import { knownKeys } from "../common/known-keys.js";
 import type { RequestHeaders } from "../common/types.js";
-import { checkCount, MAX_STREAMS, pull, type Source, type StreamContext } from "./pull.js";
+import { checkCount, checkHeartbeat, MAX_STREAMS, pull, type Source, type StreamContext } from "./pull.js";
 
 /** One event. `data` that is not a string is sent as its JSON. */
 export interface SseEvent {
@@ -120,7 +120,7 @@ export function sse(
   options: SseOptions = {},
 ): Response {
   knownKeys("sse", options, ["heartbeat", "retry", "status", "maxStreams"]);
-  const heartbeat = checkCount("sse", "heartbeat", options.heartbeat ?? 15_000);
+  const heartbeat = checkHeartbeat("sse", options.heartbeat ?? 15_000);
   const maxStreams = checkCount("sse", "maxStreams", options.maxStreams ?? MAX_STREAMS);
   const prelude = options.retry === undefined ? undefined : `${retryField(options.retry)}\n`;
   const body = pull(ctx, source, {

@@ -5,16 +5,16 @@
  */
 import type { Scope } from "../app/hooks.js";
 import { BindError } from "../common/errors.js";
-import { checkOptions, count, type Spec } from "../common/options.js";
+import { checkOptions, count, delay, type Spec } from "../common/options.js";
 import type { CookieKeys } from "../core/cookies.js";
 import type { WsHandlers, WsOptions, WsRoute } from "./types.js";
 
 const WS_OPTIONS: Spec = {
   maxPayload: count("bytes", 1),
-  pingInterval: count("milliseconds"),
+  pingInterval: delay(),
   maxBuffered: count("bytes", 1),
   maxConnections: count("connections", 1),
-  timeout: count("milliseconds", 1),
+  timeout: delay(1),
 };
 
 const HANDLERS = ["open", "message", "close", "error"];

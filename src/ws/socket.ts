@@ -9,7 +9,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket, WebSocketServer } from "ws";
 import { HttpError } from "../common/errors.js";
-import type { Logger } from "../common/log.js";
+import { type Logger, logError } from "../common/log.js";
 import { importNamed, importPeer } from "../common/peer.js";
 import type { Context } from "../common/types.js";
 import { renderError } from "../core/render.js";
@@ -358,7 +358,8 @@ class Peer implements WsSocket {
   }
 
   #log(err: unknown, which: string): void {
-    this.#logger.error(
+    logError(
+      this.#logger,
       { err, route: this.#route.label, requestId: this.ctx.requestId },
       `${this.#route.label}: ${which} failed`,
     );
