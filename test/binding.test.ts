@@ -406,6 +406,16 @@ describe("B1-B4 at bind time", () => {
     assert.throws(() => app.bind("/api/endpoint", () => [200]), EndpointAlreadyDefined);
   });
 
+  it("B2: a leading run of slashes is one at bind time too, as on a request (bind('//x') serves /x)", async () => {
+    const app = createApp({ logLevel: "silent" });
+    app.bind("//x//", () => [200, "x"]);
+    app.group("///g", (g) => g.bind("//y", () => [200, "y"]));
+    assert.equal((await app.request("/x")).status, 200);
+    assert.equal((await app.request("//x")).status, 200);
+    assert.deepEqual(await (await app.request("/g/y")).json(), "y");
+    assert.throws(() => app.bind("/x", () => [200]), EndpointAlreadyDefined);
+  });
+
   it("B3: binding a pattern twice for a method throws EndpointAlreadyDefined", () => {
     const app = createApp({ logLevel: "silent" });
     app.bind("/<int:a>", () => [200]);

@@ -15,15 +15,17 @@ export type Segment =
 export const RESERVED = new Set(["method", "headers", "data"]);
 
 /**
- * B2: a leading `/` is added and a trailing `/` removed (except for `/`).
+ * B2 at bind time: a leading `/` is added, a leading run of them is one and
+ * trailing ones are removed (except for `/`), as on a request: a pattern
+ * `//x` kept as written could never match, since a request for `//x` is
+ * read as `/x`.
  *
  * @example
  * normalisePath("api/endpoint/"); // "/api/endpoint"
+ * normalisePath("//x"); // "/x"
  */
 export function normalisePath(path: string): string {
-  let p = path.startsWith("/") ? path : `/${path}`;
-  while (p.length > 1 && p.endsWith("/")) p = p.slice(0, -1);
-  return p;
+  return normaliseRequestPath(path.startsWith("/") ? path : `/${path}`);
 }
 
 /**
