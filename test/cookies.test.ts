@@ -365,7 +365,7 @@ describe("cookies: the attributes as written, and each refusal's message", () =>
     );
   });
 
-  it("cookies: a Domain is written as given, a leading dot kept; what is not a host name is refused", async () => {
+  it("cookies: a Domain is written as given, a leading dot kept; what is not a host name (an empty label, a label with a hyphen at an end) is refused", async () => {
     const why = fail("n", "domain must be a host name");
     const ok = (domain: string) => `n=v; Path=/; Domain=${domain}; HttpOnly; SameSite=Lax`;
     assert.deepEqual(
@@ -378,8 +378,11 @@ describe("cookies: the attributes as written, and each refusal's message", () =>
         ["n", "v", { domain: "-a.com" }],
         ["n", "v", { domain: "a b" }],
         ["n", "v", { domain: "" }],
+        ["n", "v", { domain: "a..b" }],
+        ["n", "v", { domain: "a.-b.com" }],
+        ["n", "v", { domain: "a-.b.com" }],
       ]),
-      [ok("example.com"), ok(".example.com"), ok("a"), ok("x-1.example9"), why, why, why, why],
+      [ok("example.com"), ok(".example.com"), ok("a"), ok("x-1.example9"), why, why, why, why, why, why, why],
     );
   });
 

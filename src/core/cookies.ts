@@ -42,7 +42,8 @@ function plain(text: string): boolean {
   }
   return true;
 }
-const DOMAIN = /^\.?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$/;
+/** A host name: labels of letters, digits and inner hyphens, a leading dot allowed (a browser ignores it). */
+const DOMAIN = /^\.?(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)*[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?$/;
 const MAX_AGE = 400 * 24 * 3600;
 const utf8 = new TextEncoder();
 
