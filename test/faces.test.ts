@@ -9,9 +9,12 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { once } from "node:events";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { request as httpRequest, type Server, type ServerResponse } from "node:http";
 import { type ClientHttp2Session, connect as h2connect } from "node:http2";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { App, RunOptions, ServerHandle, ServerOf } from "usrv";
 import { json, matrix, quietApp } from "./_setup.js";
@@ -124,6 +127,10 @@ matrix(
     });
     app.bind("/created", () => new Response(null, { status: 201, headers: { "x-kept": "1" } }));
     app.bind("/unwritable", () => new Response("x", { headers: { "x-bad": "a\u0001b" } }));
+    app.bind(
+      "/settings",
+      () => new Response("x", { headers: { "http2-settings": "AAMAAABk", "x-kept": "1" } }),
+    );
     app.bind("/stopped", { methods: ["GET", "HEAD"] }, () => {
       let stopped: () => void = () => {};
       cancelled = new Promise<void>((resolve) => (stopped = resolve));
@@ -169,6 +176,14 @@ matrix(
       const body = (await json(res, 500)) as { code: string; message: string };
       assert.equal(body.code, "USRV_ERR_INTERNAL");
       assert.equal(res.headers.get("x-bad"), null);
+    });
+
+    it("S6: a handler's Response with HTTP2-Settings: sent, without it on h2 (RFC 9113 8.2.2; node:http2 would throw)", async () => {
+      const res = await send()("/settings");
+      assert.equal(await res.text(), "x");
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("x-kept"), "1");
+      assert.equal(res.headers.get("http2-settings"), face === "h2" ? null : "AAMAAABk");
     });
 
     it("R8: HEAD on a handler's streamed Response: its status and headers, no body, the stream cancelled", async () => {
@@ -239,6 +254,8 @@ describe("S2: the Node face's own readings", () => {
     assert.deepEqual((await get("http://example.com?a=1")).status, 404); // "/?a=1": no route at /
     assert.deepEqual((await get("http://example.com/where")).body.ip, "127.0.0.1");
     assert.equal((await get("ftp://example.com/where")).status, 404); // not http(s): left as it is
+    // a scheme with a prefix is no absolute-form: read as one, its empty authority would leave "//where"
+    assert.equal((await get("xhttp:///where")).status, 404);
   });
 
   it("V13: Content-Length: 0 is no body (ctx.stream null), chunked with no bytes is a body", async () => {
@@ -498,3 +515,103 @@ describe("S5: one access line per request when info is enabled, none when it is 
     });
   }
 });
+
+const spool = mkdtempSync(join(tmpdir(), "usrv-faces-"));
+after(() => rmSync(spool, { recursive: true, force: true }));
+
+/** Polls until the spool folder holds nothing (the uploads' folders removed), or fails after a while. */
+async function emptied(): Promise<void> {
+  for (let i = 0; i < 500 && readdirSync(spool).length > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.deepEqual(readdirSync(spool), [], "a spooled folder was left");
+}
+
+/**
+ * A request body of `parts` in 64 KiB chunks, then, when `hold` is given, no more until it settles,
+ * when it fails as a runtime's body does once its connection dropped. `done` settles once the body
+ * was read to its end or cancelled: a server that holds it (paused, never read again) leaves it
+ * pending. `pulled` counts the bytes taken.
+ */
+function body(parts: (string | Uint8Array)[], hold?: Promise<void>) {
+  const all = Buffer.concat(parts.map((p) => (typeof p === "string" ? Buffer.from(p) : p)));
+  let at = 0;
+  let finish: () => void = () => {};
+  const done = new Promise<void>((resolve) => (finish = resolve));
+  const stream = new ReadableStream<Uint8Array>({
+    async pull(c) {
+      if (at < all.length) {
+        c.enqueue(new Uint8Array(all.subarray(at, at + 65536)));
+        at += 65536;
+      } else if (hold) {
+        await hold;
+        c.error(new TypeError("terminated"));
+      } else {
+        c.close();
+        finish();
+      }
+    },
+    cancel: () => finish(),
+  });
+  return { stream, done, pulled: () => Math.min(at, all.length) };
+}
+
+const FILE_HEAD = '--b\r\nContent-Disposition: form-data; name="f"; filename="f"\r\n\r\n';
+
+matrix(
+  "V13-V15: a body stopped half-way, by the server or by its client",
+  (app) => {
+    let ran = 0;
+    app.bind("/up", { methods: ["POST"], uploads: { dir: spool } }, () => [200, ++ran]);
+    app.bind("/ran", () => [200, ran]);
+    app.bind("/first", { methods: ["POST"], body: "stream", style: "object" }, async (_, ctx) => {
+      const reader = ctx.stream!.getReader();
+      const { value } = await reader.read();
+      await new Promise((r) => setTimeout(r, 50)); // the rest comes in meanwhile and fills the queue
+      await reader.cancel();
+      return [200, value!.length];
+    });
+  },
+  (send, logs) => {
+    const upload = (init: RequestInit) =>
+      send()("/up", {
+        method: "POST",
+        duplex: "half",
+        headers: { "content-type": "multipart/form-data; boundary=b" },
+        ...init,
+      } as RequestInit);
+    const logged = async (line: RegExp) => {
+      for (let i = 0; i < 500 && !logs().some((l) => line.test(l)); i++)
+        await new Promise((r) => setTimeout(r, 10));
+      assert.ok(
+        logs().some((l) => line.test(l)),
+        `no line ${line} in\n${logs().join("\n")}`,
+      );
+    };
+
+    it("V15: a part that cannot be read after 1 MiB of a file: its 400, the rest of the body read no further nor held, the folder gone", async () => {
+      const sent = body([
+        FILE_HEAD,
+        bytes(1 << 20),
+        "\r\n--b\r\nContent-Type: text/plain\r\n\r\n",
+        bytes(2 << 20),
+        "\r\n--b--\r\n",
+      ]);
+      const res = await upload({ body: sent.stream });
+      assert.equal(((await json(res, 400)) as { code: string }).code, "USRV_ERR_BAD_MULTIPART");
+      await sent.done; // a hang here: the request was left paused
+      await emptied();
+      await logged(/^info:POST \/up 400 [0-9.]+ms \[/);
+      assert.equal(await json(await send()("/ran"), 200), 0);
+    });
+
+    it("V13: a handler that cancels ctx.stream after its first chunk: its answer, the rest read no further nor held", async () => {
+      const sent = body([bytes(4 << 20)]);
+      const res = await send()("/first", {
+        method: "POST",
+        body: sent.stream,
+        duplex: "half",
+      } as RequestInit);
+      assert.ok(((await json(res, 200)) as number) > 0);
+      await sent.done; // a hang here: the request was left paused
+    });
+  },
+);
