@@ -407,8 +407,11 @@ function cut(inc: NodeIncoming, res: ServerResponse): void {
 /**
  * RFC 9113 section 8.2.2: an HTTP/2 message carrying a connection-specific
  * header is malformed. node:http2 drops `connection` with a warning and throws
- * on the others (a 500 for the whole answer), so they go here; `http2-settings`
- * is refused by node:http2 too. A copy only when there is one to remove.
+ * on the others, so they go here; `http2-settings`, `host` and `te` (a request
+ * header; node:http2 takes only `te: trailers`) are refused by node:http2 too.
+ * Its compatibility answer keeps the headers of a head it refused, so the 500
+ * sent instead would be refused again, out of any catch. A copy only when
+ * there is one to remove.
  */
 function withoutConnectionHeaders<T extends Record<string, string | string[]>>(headers: T): T {
   let out: T | undefined;
@@ -428,6 +431,8 @@ const CONNECTION_HEADERS = [
   "upgrade",
   "proxy-connection",
   "http2-settings",
+  "host",
+  "te",
 ];
 
 /** Headers as node:http's flat [name, value, ...] list, one Set-Cookie entry per cookie. */
