@@ -328,6 +328,29 @@ describe("S2: the fetch face's own readings", () => {
     });
   }
 
+  for (const path of ["/read", "/stream"]) {
+    it(`V8: ${path}: a body its client left (the runtime fails it, the signal aborted) is a 400, not a 500`, async () => {
+      const leave = new AbortController();
+      const body = new ReadableStream<Uint8Array>({
+        start: (c) => c.enqueue(new Uint8Array(4)),
+        async pull(c) {
+          if (!leave.signal.aborted) await once(leave.signal, "abort");
+          c.error(new TypeError("terminated"));
+        },
+      });
+      const answer = app.request(path, {
+        method: "POST",
+        body,
+        duplex: "half",
+        signal: leave.signal,
+      } as RequestInit);
+      leave.abort();
+      const res = (await json(await answer, 400)) as { code: string; message: string };
+      assert.equal(res.code, "USRV_ERR_BAD_REQUEST");
+      assert.equal(res.message, "the client closed the connection before the body ended");
+    });
+  }
+
   it("S2: a fragment in the Request's URL is not part of the query", async () => {
     const res = await app.fetch(new Request("http://x/where?a=1#frag"));
     assert.deepEqual(await json(res, 200), { query: { a: "1" }, ip: null });
@@ -613,6 +636,31 @@ matrix(
       } as RequestInit);
       assert.ok(((await json(res, 200)) as number) > 0);
       await sent.done; // a hang here: the request was left paused
+    });
+
+    it("V8, V14: a client that leaves mid-upload: the handler never runs, the folder goes, the access line says 400 and the client left", async () => {
+      const leave = new AbortController();
+      const left = new Promise<void>((resolve) => leave.signal.addEventListener("abort", () => resolve()));
+      const sent = body([FILE_HEAD, bytes(256 << 10)], left);
+      const answer = upload({ body: sent.stream, signal: leave.signal }).then(
+        (r) => r.status,
+        () => "left",
+      );
+      // once the server has begun the file, leave
+      for (
+        let i = 0;
+        i < 500 && !readdirSync(spool).some((d) => readdirSync(join(spool, d)).length > 0);
+        i++
+      ) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.notDeepEqual(readdirSync(spool), [], "the upload began");
+      leave.abort();
+      await answer; // the fetch face answers (to no one), a socket's client sees its own abort
+      await emptied();
+      await logged(/^info:POST \/up 400 [0-9.]+ms, not sent: the client left \[/);
+      assert.ok(!logs().some((l) => l.startsWith("error:")), logs().join("\n"));
+      assert.equal(await json(await send()("/ran"), 200), 0);
     });
   },
 );

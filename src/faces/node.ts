@@ -10,7 +10,7 @@ import type { RequestHeaders } from "../common/types.js";
 import { type Reply, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
 import { type Core, handle, logReply } from "../pipeline.js";
-import { type Incoming, tooLarge } from "./incoming.js";
+import { clientLeft, type Incoming, tooLarge } from "./incoming.js";
 
 /** The Node request as the pipeline sees it. */
 class NodeIncoming implements Incoming {
@@ -152,7 +152,7 @@ function readBody(
     };
     const onClose = () => {
       cleanup();
-      reject(new HttpError("USRV_ERR_BAD_REQUEST", "the client closed the connection before the body ended"));
+      reject(clientLeft());
     };
     const cleanup = () => {
       req.off("data", onData);
@@ -257,8 +257,7 @@ function pipeBody(
       );
     };
     const onEnd = () => settle();
-    const onClose = () =>
-      refuse(new HttpError("USRV_ERR_BAD_REQUEST", "the client closed the connection before the body ended"));
+    const onClose = () => refuse(clientLeft());
     const onStop = () => {
       settle(stop.reason);
       req.resume(); // what is left is discarded when the answer ends (node:http's dump)
