@@ -594,7 +594,13 @@ matrix(
       return [200, value!.length];
     });
   },
-  (send, logs) => {
+  (send, logs, face) => {
+    /**
+     * The rest of the body was read (and dropped) or cancelled, never held: a hang here is a request
+     * left paused. Not on HTTP/1.1: its client, fetch, stops sending a body once the whole answer is
+     * in, so there a drained request and a held one look the same (h2 is the same Node face).
+     */
+    const released = (sent: { done: Promise<void> }) => (face === "node" ? undefined : sent.done);
     const upload = (init: RequestInit) =>
       send()("/up", {
         method: "POST",
@@ -621,13 +627,17 @@ matrix(
       ]);
       const res = await upload({ body: sent.stream });
       assert.equal(((await json(res, 400)) as { code: string }).code, "USRV_ERR_BAD_MULTIPART");
-      await sent.done; // a hang here: the request was left paused
+      await released(sent);
       await emptied();
       await logged(/^info:POST \/up 400 [0-9.]+ms \[/);
       assert.equal(await json(await send()("/ran"), 200), 0);
     });
 
-    it("V13: a handler that cancels ctx.stream after its first chunk: its answer, the rest read no further nor held", async () => {
+    // not on HTTP/1.1: fetch, its client there, stops sending and holds the connection, its body unsent,
+    // until the server closes it (3 s in close() for nothing this test can see)
+    it("V13: a handler that cancels ctx.stream after its first chunk: its answer, the rest read no further nor held", {
+      skip: face === "node" && "fetch over HTTP/1.1 cannot tell",
+    }, async () => {
       const sent = body([bytes(4 << 20)]);
       const res = await send()("/first", {
         method: "POST",
@@ -635,7 +645,7 @@ matrix(
         duplex: "half",
       } as RequestInit);
       assert.ok(((await json(res, 200)) as number) > 0);
-      await sent.done; // a hang here: the request was left paused
+      await released(sent);
     });
 
     it("V8, V14: a client that leaves mid-upload: the handler never runs, the folder goes, the access line says 400 and the client left", async () => {
