@@ -164,7 +164,9 @@ export interface Context {
    * On a route bound with `body: "stream"`: the body as it arrives, made on
    * first read, counted against the route's `bodyLimit` as it flows (the
    * stream errors with the 413 `HttpError` past it, and the connection
-   * closes); `null` on other routes and for a request without a body.
+   * closes); empty for a request without a body (on every face: a POST of
+   * no bytes is no body on HTTP/1.1, an empty one on h2 and in a fetch
+   * Request); `null` on other routes.
    *
    * @example
    * app.bind("/log", { methods: ["POST"], body: "stream", bodyLimit: 1 << 30, style: "object" }, async (_, ctx) => {

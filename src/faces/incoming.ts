@@ -74,6 +74,11 @@ export function header(headers: RequestHeaders, name: string): string | undefine
   return Array.isArray(v) ? v.join(", ") : v;
 }
 
+/** The 400 of a body its client left before it ended: the request ends there, its handler never runs. */
+export function clientLeft(): HttpError {
+  return new HttpError("USRV_ERR_BAD_REQUEST", "the client closed the connection before the body ended");
+}
+
 /** The 413 of a body past `limit`: the answer closes the connection, so the rest is never read. */
 export function tooLarge(limit: number): HttpError {
   return new HttpError("USRV_ERR_BODY_TOO_LARGE", `the body is over the limit of ${limit} bytes`, {

@@ -11,7 +11,7 @@ import type { RequestHeaders } from "../common/types.js";
 import { type Reply, renderThrown } from "../core/render.js";
 import { requestId } from "../core/request-id.js";
 import { type Core, handle, logReply } from "../pipeline.js";
-import { type Incoming, tooLarge } from "./incoming.js";
+import { clientLeft, type Incoming, tooLarge } from "./incoming.js";
 
 /** The Node request as the pipeline sees it. */
 class NodeIncoming implements Incoming {
@@ -153,7 +153,7 @@ function readBody(
     };
     const onClose = () => {
       cleanup();
-      reject(new HttpError("USRV_ERR_BAD_REQUEST", "the client closed the connection before the body ended"));
+      reject(clientLeft());
     };
     const cleanup = () => {
       req.off("data", onData);
@@ -258,8 +258,7 @@ function pipeBody(
       );
     };
     const onEnd = () => settle();
-    const onClose = () =>
-      refuse(new HttpError("USRV_ERR_BAD_REQUEST", "the client closed the connection before the body ended"));
+    const onClose = () => refuse(clientLeft());
     const onStop = () => {
       settle(stop.reason);
       req.resume(); // what is left is discarded when the answer ends (node:http's dump)
@@ -409,11 +408,11 @@ function cut(inc: NodeIncoming, res: ServerResponse): void {
 /**
  * RFC 9113 section 8.2.2: an HTTP/2 message carrying a connection-specific
  * header is malformed. node:http2 drops `connection` with a warning and throws
- * on the others, so they go here; `http2-settings` is refused by node:http2
- * too, and `te` but for "trailers" (a request's header: in an answer it means
- * nothing). node:http2 keeps the headers of a writeHead that threw, so the
- * 500 meant to replace such an answer threw too, uncaught: the process
- * ended. A copy only when there is one to remove.
+ * on the others, so they go here; `http2-settings`, `host` and `te` (a request
+ * header; node:http2 takes only `te: trailers`) are refused by node:http2 too.
+ * Its compatibility answer keeps the headers of a head it refused, so the 500
+ * sent instead would be refused again, out of any catch. A copy only when
+ * there is one to remove.
  */
 function withoutConnectionHeaders<T extends Record<string, string | string[]>>(headers: T): T {
   let out: T | undefined;
@@ -433,6 +432,7 @@ const CONNECTION_HEADERS = [
   "upgrade",
   "proxy-connection",
   "http2-settings",
+  "host",
   "te",
 ];
 
