@@ -38,6 +38,23 @@ describe("S1: run()", () => {
     await assert.rejects(fetch(`${server.url}/test`));
   });
 
+  it("backlog: the listening socket's queue of new connections, as the kernel reports it; not a whole number >= 1 is refused", async () => {
+    for (const bad of [0, -1, 1.5, "64"]) {
+      await assert.rejects(
+        createApp({ logLevel: "silent" }).run({ port: 0, backlog: bad as number }),
+        /backlog/,
+      );
+    }
+    const server = await createApp({ logLevel: "silent" }).run({ port: 0, backlog: 1234 });
+    try {
+      // ss (iproute2, installed by .ci/run) shows a listening socket's backlog as its Send-Q
+      const out = execFileSync("ss", ["-ltnH", `sport = :${server.port}`], { encoding: "utf8" });
+      assert.equal(out.trim().split(/\s+/)[2], "1234", out);
+    } finally {
+      await server.close();
+    }
+  });
+
   it("a port in use rejects with EADDRINUSE", async () => {
     const app = createApp({ logLevel: "silent" });
     const first = await app.run({ port: 0 });

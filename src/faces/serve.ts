@@ -25,6 +25,13 @@ export interface RunOptions {
   requestTimeout?: number;
   /** Idle keep-alive time, default 5 s. */
   keepAliveTimeout?: number;
+  /**
+   * New connections the kernel holds until the server accepts them, default
+   * 511 (node's; the kernel caps it at `net.core.somaxconn`). A burst of more
+   * than that waits for SYN retries, seconds on a busy server: raise it for
+   * many clients connecting at once.
+   */
+  backlog?: number;
   /** S4: serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: string | Buffer; key: string | Buffer };
   /**
@@ -93,6 +100,7 @@ const RUN_OPTIONS: Spec = {
   headersTimeout: count("milliseconds"),
   requestTimeout: count("milliseconds"),
   keepAliveTimeout: count("milliseconds"),
+  backlog: count("connections", 1),
   tls: secret(pem),
   http2: typeOf("boolean"),
   drainTimeout: delay(),
@@ -167,7 +175,7 @@ export async function serve(
   });
   return new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 5000, host, () => {
+    server.listen({ port: options.port ?? 5000, host, backlog: options.backlog }, () => {
       server.off("error", reject);
       const port = (server.address() as AddressInfo).port;
       const scheme = options.tls ? "https" : "http";
